@@ -1,0 +1,64 @@
+import type { Account, ResourceType } from '../resources/common.js';
+import type { Log } from './log.js';
+import type { Redactor } from './redact.js';
+import type { Secret } from './secret.js';
+import type { Policy } from './policy.js';
+
+/** A login the adapter uses: an account of this resource or of another (a domain admin, say). */
+export interface Credential {
+  readonly accountId: string;
+  readonly username: string;
+  readonly password?: Secret;
+  /** PEM private key, for SSH key logins. */
+  readonly privateKey?: Secret;
+}
+
+/** What an adapter is given once per resource group. It never reads the environment. */
+export interface AdapterContext<C> {
+  readonly resource: C;
+  readonly policy: Policy;
+  /** The logins the type's configuration names, by role ("login", "root", "admin", ...), resolved to their current values. */
+  readonly credentials: Readonly<Record<string, Credential>>;
+  readonly log: Log;
+  readonly redactor: Redactor;
+  /** Deadline for one network operation, in milliseconds. */
+  readonly timeoutMs: number;
+}
+
+export interface ChangeRequest {
+  readonly account: Account;
+  readonly newPassword: Secret;
+  /** The account's working password, for a self change (and for types that need the old one). */
+  readonly currentPassword?: Secret;
+}
+
+export interface ChangeResult {
+  /** How the change was made, for the audit trail ("admin reset", "self change"). */
+  readonly method: string;
+}
+
+export interface VerifyRequest {
+  readonly account: Account;
+  readonly password: Secret;
+}
+
+export interface VerifyResult {
+  /** true: the target accepted the password; false: it refused it. Unreachable targets throw. */
+  readonly valid: boolean;
+  readonly detail?: string;
+}
+
+/**
+ * One resource's adapter. It opens its connection once and reuses it for every account
+ * of the group. `change` must be idempotent from the engine's view: the engine checks
+ * whether the pending password already works before a retried change.
+ * Errors are the classes of errors.ts; the engine wraps every adapter in its redactor.
+ */
+export interface TargetAdapter {
+  readonly type: ResourceType;
+  change(req: ChangeRequest): Promise<ChangeResult>;
+  verify(req: VerifyRequest): Promise<VerifyResult>;
+  close(): Promise<void>;
+}
+
+export type AdapterFactory<C> = (ctx: AdapterContext<C>) => TargetAdapter;

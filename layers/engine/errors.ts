@@ -1,0 +1,74 @@
+/**
+ * Errors are classified by what the engine may do next. Their class names are the
+ * Retry/Catch contract of the state machine, so they must not be renamed.
+ * Messages never contain a secret: adapters' errors pass through the redactor first.
+ */
+export abstract class ResetError extends Error {
+  /** Whether the target may have been changed by the failed operation. */
+  abstract readonly targetMayHaveChanged: boolean;
+  /** Whether the same operation may simply be retried. */
+  abstract readonly retryable: boolean;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The operation failed without modifying the account: safe to retry. */
+export class TargetUnchangedError extends ResetError {
+  readonly targetMayHaveChanged = false;
+  readonly retryable = true;
+}
+
+/** The change may or may not have been applied: reconcile before anything else. */
+export class OutcomeUnknownError extends ResetError {
+  readonly targetMayHaveChanged = true;
+  readonly retryable = false;
+}
+
+/** The target refused the credentials the engine logged in with. */
+export class AuthenticationError extends ResetError {
+  readonly targetMayHaveChanged = false;
+  readonly retryable = false;
+}
+
+/** Configuration, policy or input is wrong; nothing was changed. `field` names the offending field. */
+export class InvalidConfigurationError extends ResetError {
+  readonly targetMayHaveChanged = false;
+  readonly retryable = false;
+  readonly field: string;
+  constructor(field: string, message: string, options?: { cause?: unknown }) {
+    super(field ? `${field}: ${message}` : message, options);
+    this.field = field;
+  }
+}
+
+/** The target did not answer in time before anything was sent that could change it. */
+export class TargetTimeoutError extends ResetError {
+  readonly targetMayHaveChanged = false;
+  readonly retryable = true;
+}
+
+/** The target or a provider asked us to slow down; nothing was changed. */
+export class ThrottledError extends ResetError {
+  readonly targetMayHaveChanged = false;
+  readonly retryable = true;
+}
+
+/** Another reset of the same account holds its lease. Nothing was changed. */
+export class AccountBusyError extends TargetUnchangedError {}
+
+/** The resource type is known to the configuration model but has no adapter yet. */
+export class NotSupportedError extends InvalidConfigurationError {}
+
+/** A stored object (resource, account, secret, version) does not exist. */
+export class NotFoundError extends InvalidConfigurationError {}
+
+export function isResetError(e: unknown): e is ResetError {
+  return e instanceof ResetError;
+}
+
+/** Error class name for records and the state machine; unknown errors are treated as outcome-unknown by callers. */
+export function errorClassOf(e: unknown): string {
+  return e instanceof Error ? e.name : 'Error';
+}

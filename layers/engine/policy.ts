@@ -1,0 +1,135 @@
+import { randomInt } from 'node:crypto';
+import { z } from 'zod';
+import { InvalidConfigurationError } from './errors.js';
+import { Secret } from './secret.js';
+
+export const LOWER = 'abcdefghijklmnopqrstuvwxyz';
+export const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+export const DIGITS = '0123456789';
+/** Every printable ASCII character that is not a letter, digit or space. */
+export const SYMBOLS = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
+
+/**
+ * A password policy. `length` is what the generator produces; the type's hard limits
+ * (`maxLength`, `maxBytes`, `forbidden`) also bound every password the adapter accepts.
+ */
+export const policySchema = z
+  .object({
+    length: z.number().int().min(1).max(1024).default(24),
+    minLength: z.number().int().min(1).default(1),
+    maxLength: z.number().int().min(1).max(1024).default(128),
+    /** Limit on the UTF-8 encoded size, where the target counts bytes. */
+    maxBytes: z.number().int().min(1).optional(),
+    minLower: z.number().int().min(0).default(1),
+    minUpper: z.number().int().min(0).default(1),
+    minDigits: z.number().int().min(0).default(1),
+    minSymbols: z.number().int().min(0).default(1),
+    /** The symbols the generator may use. */
+    symbols: z.string().default(SYMBOLS),
+    /** Characters never generated and refused by the adapter. */
+    forbidden: z.string().default(''),
+    /** Whether the target accepts characters outside printable ASCII. */
+    allowUnicode: z.boolean().default(true),
+  })
+  .strict();
+
+export type Policy = z.output<typeof policySchema>;
+export type PolicyInput = z.input<typeof policySchema>;
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+function classes(p: Policy): { name: string; field: keyof Policy; min: number; alphabet: string }[] {
+  const keep = (s: string) => [...s].filter((c) => !p.forbidden.includes(c)).join('');
+  return [
+    { name: 'lower-case letters', field: 'minLower', min: p.minLower, alphabet: keep(LOWER) },
+    { name: 'upper-case letters', field: 'minUpper', min: p.minUpper, alphabet: keep(UPPER) },
+    { name: 'digits', field: 'minDigits', min: p.minDigits, alphabet: keep(DIGITS) },
+    { name: 'symbols', field: 'minSymbols', min: p.minSymbols, alphabet: keep(p.symbols) },
+  ];
+}
+
+/**
+ * Checks that a generator can meet the policy. Called when a policy is saved, so an
+ * impossible policy is refused then, not at reset time. `path` prefixes field names.
+ */
+export function assertPolicyPossible(p: Policy, path = 'policy'): void {
+  const fail = (field: string, msg: string) => {
+    throw new InvalidConfigurationError(`${path}.${field}`, msg);
+  };
+  if (p.minLength > p.maxLength) fail('minLength', `is greater than maxLength (${p.maxLength})`);
+  if (p.length < p.minLength) fail('length', `is below minLength (${p.minLength})`);
+  if (p.length > p.maxLength) fail('length', `exceeds maxLength (${p.maxLength}) for this resource type`);
+  // Generated characters are ASCII, so bytes equal characters.
+  if (p.maxBytes !== undefined && p.length > p.maxBytes) fail('length', `exceeds the target's limit of ${p.maxBytes} bytes`);
+  for (const c of p.symbols) {
+    if (c.charCodeAt(0) < 0x21 || c.charCodeAt(0) > 0x7e || /[A-Za-z0-9]/.test(c)) {
+      fail('symbols', `may hold only printable ASCII punctuation, not ${JSON.stringify(c)}`);
+    }
+  }
+  let required = 0;
+  let alphabet = '';
+  for (const c of classes(p)) {
+    if (c.min > 0 && c.alphabet.length === 0) fail(c.field, `requires ${c.min} ${c.name}, but every one is forbidden`);
+    required += c.min;
+    alphabet += c.alphabet;
+  }
+  if (required > p.length) fail('length', `is ${p.length}, but the minimums per character class add up to ${required}`);
+  if (alphabet.length < 2) fail('forbidden', 'leaves fewer than two characters to generate from');
+}
+
+/** Generates a password that meets the policy exactly, from a cryptographic source. */
+export function generatePassword(p: Policy): Secret {
+  assertPolicyPossible(p);
+  const cls = classes(p);
+  const all = cls.map((c) => c.alphabet).join('');
+  const chars: string[] = [];
+  for (const c of cls) for (let i = 0; i < c.min; i++) chars.push(c.alphabet[randomInt(c.alphabet.length)]!);
+  while (chars.length < p.length) chars.push(all[randomInt(all.length)]!);
+  // Fisher-Yates, so the required characters are not at predictable positions.
+  for (let i = chars.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [chars[i], chars[j]] = [chars[j]!, chars[i]!];
+  }
+  return new Secret(chars.join(''));
+}
+
+/**
+ * Refuses a password the target cannot take, before anything is sent to it.
+ * These are the type's hard limits, not the generator's preferences.
+ */
+export function assertPasswordAcceptable(p: Policy, password: Secret, field = 'password'): void {
+  const v = password.reveal();
+  const fail = (msg: string) => {
+    throw new InvalidConfigurationError(field, msg);
+  };
+  if (v.length === 0) fail('is empty');
+  if (v.includes('\0')) fail('contains a NUL character, which the target cannot take');
+  if (CONTROL.test(v)) fail('contains a control character (newline, tab, escape or similar), which the target cannot take');
+  const chars = [...v];
+  if (chars.length > p.maxLength) fail(`is ${chars.length} characters long; the target takes at most ${p.maxLength}`);
+  if (p.maxBytes !== undefined && Buffer.byteLength(v, 'utf8') > p.maxBytes) fail(`is longer than the target's limit of ${p.maxBytes} bytes`);
+  chars.forEach((c, i) => {
+    // The position, never the character: the message must not reveal the password.
+    if (p.forbidden.includes(c)) fail(`has a character this target forbids at position ${i + 1}`);
+    if (!p.allowUnicode && c.codePointAt(0)! > 0x7e) fail(`has a character outside printable ASCII at position ${i + 1}, which this target does not take`);
+  });
+}
+
+/** Parses and checks a policy given as overrides on top of the type's defaults. */
+export function resolvePolicy(typeDefaults: PolicyInput, overrides: PolicyInput | undefined, path = 'policy'): Policy {
+  const merged = { ...typeDefaults, ...(overrides ?? {}) };
+  const parsed = policySchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InvalidConfigurationError([path, ...issue.path].join('.'), issue.message);
+  }
+  // A resource may tighten, never loosen, what the type can take.
+  const d = policySchema.parse(typeDefaults);
+  const p = parsed.data;
+  if (p.maxLength > d.maxLength) throw new InvalidConfigurationError(`${path}.maxLength`, `exceeds the type's limit of ${d.maxLength}`);
+  if (d.maxBytes !== undefined && (p.maxBytes ?? Infinity) > d.maxBytes) p.maxBytes = d.maxBytes;
+  p.forbidden = [...new Set([...d.forbidden, ...p.forbidden])].join('');
+  if (!d.allowUnicode) p.allowUnicode = false;
+  assertPolicyPossible(p, path);
+  return p;
+}

@@ -1,0 +1,81 @@
+import type { Secret } from './secret.js';
+
+export const REDACTED = '[REDACTED]';
+
+/**
+ * Replaces every known secret in text, also in the forms a secret takes when it is
+ * serialized or sent over a protocol (JSON-escaped, URL-encoded, base64, with
+ * Telnet's IAC doubling). Built from every secret of one invocation.
+ */
+export class Redactor {
+  #needles: string[] = [];
+  #seen = new Set<string>();
+
+  constructor(secrets: Iterable<Secret | string> = []) {
+    for (const s of secrets) this.add(s);
+  }
+
+  add(secret: Secret | string | undefined): this {
+    if (secret === undefined) return this;
+    const value = typeof secret === 'string' ? secret : secret.reveal();
+    // Very short values would redact ordinary text and hide nothing of worth.
+    if (value.length < 4 || this.#seen.has(value)) return this;
+    this.#seen.add(value);
+    const forms = new Set([
+      value,
+      JSON.stringify(value).slice(1, -1),
+      encodeURIComponent(value),
+      Buffer.from(value, 'utf8').toString('base64'),
+      value.replace(/\xff/g, '\xff\xff'),
+    ]);
+    for (const f of forms) if (f.length >= 4) this.#needles.push(f);
+    // Longest first, so a secret containing another is replaced whole.
+    this.#needles.sort((a, b) => b.length - a.length);
+    return this;
+  }
+
+  /** A redactor that knows this one's secrets and more. */
+  with(...secrets: (Secret | string | undefined)[]): Redactor {
+    const r = new Redactor();
+    r.#needles = [...this.#needles];
+    r.#seen = new Set(this.#seen);
+    for (const s of secrets) r.add(s);
+    return r;
+  }
+
+  redact(text: string): string {
+    let out = text;
+    for (const n of this.#needles) if (out.includes(n)) out = out.split(n).join(REDACTED);
+    return out;
+  }
+
+  /** Redacts every string inside a JSON-like value; errors become plain objects. */
+  redactDeep<T>(value: T): T {
+    return this.#deep(value, new WeakSet()) as T;
+  }
+
+  #deep(value: unknown, seen: WeakSet<object>): unknown {
+    if (typeof value === 'string') return this.redact(value);
+    if (value === null || typeof value !== 'object') return value;
+    if (seen.has(value)) return '[circular]';
+    seen.add(value);
+    if (value instanceof Error) {
+      return { name: value.name, message: this.redact(value.message), ...(value.cause ? { cause: this.#deep(value.cause, seen) } : {}) };
+    }
+    if (Array.isArray(value)) return value.map((v) => this.#deep(v, seen));
+    if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return this.#deep((value as { toJSON(): unknown }).toJSON(), seen);
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = this.#deep(v, seen);
+    return out;
+  }
+
+  /** The same error, with its message (and its causes' messages) redacted. Keeps the class. */
+  redactError<E>(e: E): E {
+    if (!(e instanceof Error)) return new Error(this.redact(String(e))) as E;
+    e.message = this.redact(e.message);
+    if (e.stack) e.stack = this.redact(e.stack);
+    if (e.cause instanceof Error) this.redactError(e.cause);
+    else if (e.cause !== undefined) e.cause = this.redactDeep(e.cause);
+    return e;
+  }
+}

@@ -1,0 +1,125 @@
+import type { Secret } from '../secret.js';
+import type { Account } from '../../resources/common.js';
+
+export const AWSCURRENT = 'AWSCURRENT';
+export const AWSPENDING = 'AWSPENDING';
+export const AWSPREVIOUS = 'AWSPREVIOUS';
+
+export interface SecretVersionInfo {
+  readonly versionId: string;
+  readonly stages: readonly string[];
+}
+
+/**
+ * Where every credential lives: Secrets Manager, or the embedded vault with the same
+ * version and label semantics. Version ids are the reset's token (ClientRequestToken).
+ */
+export interface CredentialStore {
+  /** Creates a secret with its first value as AWSCURRENT. Returns its id (an ARN on AWS). Fails if it exists. */
+  createSecret(name: string, value: Secret, options?: { description?: string; tags?: Record<string, string> }): Promise<string>;
+  /** The value of a version, by id or by stage (default AWSCURRENT). Throws NotFoundError naming `secretId`. */
+  getValue(secretId: string, selector?: { versionId?: string; stage?: string }): Promise<{ versionId: string; value: Secret }>;
+  /** Every version that carries a stage, with its stages. */
+  listVersions(secretId: string): Promise<SecretVersionInfo[]>;
+  /**
+   * Stores `value` as version `versionId` labelled AWSPENDING (the label leaves any other version).
+   * Idempotent: if the version exists, nothing changes and its stored value is kept.
+   */
+  putPending(secretId: string, versionId: string, value: Secret): Promise<void>;
+  /** Moves AWSCURRENT to `versionId` (the old current becomes AWSPREVIOUS) and removes AWSPENDING from it. Idempotent. */
+  promote(secretId: string, versionId: string): Promise<void>;
+  /** Removes AWSPENDING from `versionId` if it holds it. Idempotent. */
+  discardPending(secretId: string, versionId: string): Promise<void>;
+  deleteSecret(secretId: string): Promise<void>;
+}
+
+export interface Lease {
+  readonly accountId: string;
+  readonly owner: string;
+  readonly expiresAt: number;
+}
+
+export type AccountOutcome = 'succeeded' | 'failed' | 'out-of-sync' | 'rolled-back' | 'skipped';
+
+/** One account's record in one run. Never holds a secret: only ids, versions and redacted messages. */
+export interface AccountResult {
+  readonly runId: string;
+  readonly accountId: string;
+  readonly resourceId: string;
+  readonly outcome: AccountOutcome;
+  /** The secret version this run created (its token). */
+  readonly versionId?: string;
+  /** The step that ended the reset: create, set, test, finish, reconcile. */
+  readonly step: string;
+  readonly method?: string;
+  readonly errorClass?: string;
+  readonly message?: string;
+  /** For out-of-sync: which stored version works on the target ("pending", "current", "previous", "none"). */
+  readonly workingVersion?: string;
+  readonly startedAt: string;
+  readonly endedAt: string;
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed';
+
+export interface RunRecord {
+  readonly runId: string;
+  readonly status: RunStatus;
+  readonly selector: Record<string, unknown>;
+  readonly startedAt: string;
+  readonly endedAt?: string;
+  readonly counts: Partial<Record<AccountOutcome, number>> & { total: number };
+}
+
+export interface AuditRecord {
+  readonly at: string;
+  readonly accountId: string;
+  readonly resourceId: string;
+  readonly runId: string;
+  readonly event: string;
+  readonly outcome?: AccountOutcome;
+  readonly versionId?: string;
+  readonly detail?: string;
+}
+
+/** Resources and accounts, stored as validated configuration (no secret values, only secret ids). */
+export interface ConfigStore {
+  putResource(resource: StoredResource): Promise<void>;
+  getResource(id: string): Promise<StoredResource | undefined>;
+  listResources(filter?: { type?: string; tag?: string; site?: string }): Promise<StoredResource[]>;
+  deleteResource(id: string): Promise<void>;
+  putAccount(account: Account): Promise<void>;
+  getAccount(id: string): Promise<Account | undefined>;
+  listAccounts(filter?: { resourceId?: string }): Promise<Account[]>;
+  deleteAccount(id: string): Promise<void>;
+}
+
+/** A resource as stored: its parsed configuration (type-specific fields included). */
+export type StoredResource = { readonly id: string; readonly type: string; readonly site: string; readonly tags: readonly string[] } & Record<string, unknown>;
+
+/** Per-account leases: at most one reset of an account at a time, whoever started it. */
+export interface LeaseStore {
+  /** Takes the lease or throws AccountBusyError naming the holder's run. An expired lease may be taken over. */
+  acquire(accountId: string, owner: string, ttlMs: number): Promise<Lease>;
+  renew(lease: Lease, ttlMs: number): Promise<Lease>;
+  release(lease: Lease): Promise<void>;
+  /**
+   * Records, durably and before the target is touched, that `set` is about to run for this version.
+   * A retried set finds the mark and checks whether the pending password already works.
+   */
+  markSetAttempt(accountId: string, versionId: string): Promise<void>;
+  hasSetAttempt(accountId: string, versionId: string): Promise<boolean>;
+}
+
+export interface RunStore {
+  createRun(run: RunRecord): Promise<void>;
+  updateRun(run: RunRecord): Promise<void>;
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  listRuns(limit?: number): Promise<RunRecord[]>;
+  putAccountResult(result: AccountResult): Promise<void>;
+  listAccountResults(runId: string): Promise<AccountResult[]>;
+  appendAudit(record: AuditRecord): Promise<void>;
+  listAudit(filter?: { accountId?: string; runId?: string; limit?: number }): Promise<AuditRecord[]>;
+}
+
+export interface StateStore extends ConfigStore, LeaseStore, RunStore {}

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { accountIdSchema, portSchema, resourceBase, tlsOptions } from '../common.js';
+import { defineType } from '../definition.js';
+
+export const mysqlSchema = z
+  .object({
+    ...resourceBase,
+    ...tlsOptions,
+    type: z.literal('mysql'),
+    port: portSchema.default(3306),
+    /** An account with CREATE USER (or UPDATE on mysql.*). Unset: each account changes its own password. */
+    adminAccount: accountIdSchema.optional(),
+  })
+  .strict();
+
+export type MysqlResource = z.output<typeof mysqlSchema>;
+
+export const mysqlDefinition = defineType({
+  type: 'mysql',
+  title: 'MySQL / MariaDB',
+  schema: mysqlSchema,
+  defaultPort: 3306,
+  policy: { length: 32, maxLength: 256 },
+  // "name" or "name@host" (split at the last "@"); both parts are bound as values, never spliced.
+  username: z
+    .string()
+    .min(1)
+    .max(32 + 1 + 255)
+    .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not hold control characters')
+    .refine((u) => (u.lastIndexOf('@') > 0 ? u.slice(0, u.lastIndexOf('@')) : u).length <= 80, 'user part must be at most 80 characters'),
+  references: (r) => (r.adminAccount ? [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }] : []),
+  onPremises: true,
+  changedBy: '`ALTER USER ... IDENTIFIED BY PASSWORD` with the hash computed client-side (admin), or `SET PASSWORD` (self)',
+  verifiedBy: 'a fresh login as the account',
+});

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { accountIdSchema, portSchema, resourceBase, tlsOptions } from '../common.js';
+import { defineType } from '../definition.js';
+
+export const postgresqlSchema = z
+  .object({
+    ...resourceBase,
+    ...tlsOptions,
+    type: z.literal('postgresql'),
+    port: portSchema.default(5432),
+    database: z.string().min(1).max(63).default('postgres'),
+    /** A role with CREATEROLE (PostgreSQL 16+: and ADMIN OPTION on the roles) or a superuser. Unset: each account changes its own password. */
+    adminAccount: accountIdSchema.optional(),
+  })
+  .strict();
+
+export type PostgresqlResource = z.output<typeof postgresqlSchema>;
+
+export const postgresqlDefinition = defineType({
+  type: 'postgresql',
+  title: 'PostgreSQL',
+  schema: postgresqlSchema,
+  defaultPort: 5432,
+  // Role passwords have no length limit of note; a NUL cannot be sent.
+  policy: { length: 32, maxLength: 1000 },
+  // Role names are quoted as identifiers, so any text without control characters is safe.
+  username: z.string().min(1).max(63).regex(/^[^\u0000-\u001f\u007f]+$/, 'must not hold control characters'),
+  references: (r) => (r.adminAccount ? [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }] : []),
+  onPremises: true,
+  changedBy: '`ALTER ROLE ... PASSWORD` with a SCRAM-SHA-256 verifier computed client-side (admin reset or self change)',
+  verifiedBy: 'a fresh login as the role',
+});

@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { accountIdSchema, cliTransport, resourceBase, secretIdSchema } from '../common.js';
+import { defineType, type AccountReference } from '../definition.js';
+
+export const UNIX_TYPES = ['linux', 'aix', 'hp-ux', 'solaris', 'macos', 'esxi'] as const;
+export type UnixType = (typeof UNIX_TYPES)[number];
+
+const privilegeSchema = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('none') }).strict(),
+  z.object({ mode: z.literal('su'), rootAccount: accountIdSchema }).strict(),
+  z.object({ mode: z.literal('sudo') }).strict(),
+]);
+
+/**
+ * A user-defined command set: replaces the built-in change command of the OS.
+ * The password is always written to the command's standard input, never its argv.
+ * `{user}` is replaced by the (validated) user name. Checked when saved.
+ */
+export const commandSetSchema = z
+  .object({
+    /** Command run as root (through su/sudo) for an admin reset; reads "user:password\n" (chpasswd style) or the password twice, per `input`. */
+    adminChange: z.string().min(1).max(512).optional(),
+    input: z.enum(['chpasswd', 'password-twice']).default('chpasswd'),
+  })
+  .strict()
+  .refine((c) => !/[\n\r\0]/.test(c.adminChange ?? ''), { message: 'must be one line', path: ['adminChange'] })
+  .refine((c) => !/\{password\}/i.test(c.adminChange ?? ''), {
+    message: 'must not hold the password: it is sent on standard input',
+    path: ['adminChange'],
+  });
+
+export function unixSchema<T extends UnixType>(type: T) {
+  return z
+    .object({
+      ...resourceBase,
+      ...cliTransport,
+      type: z.literal(type),
+      /** The account the adapter logs in with: of this resource, or of a windows-domain resource. */
+      login: z.object({ account: accountIdSchema }).strict(),
+      auth: z.enum(['password', 'key']).default('password'),
+      /** Secret holding the login's PEM private key, for `auth: key`. */
+      privateKeySecret: secretIdSchema.optional(),
+      privilege: privilegeSchema.default({ mode: 'none' }),
+      commandSet: commandSetSchema.optional(),
+    })
+    .strict()
+    .superRefine((r, ctx) => {
+      if (r.auth === 'key' && !r.privateKeySecret) ctx.addIssue({ code: 'custom', path: ['privateKeySecret'], message: 'is required when auth is "key"' });
+      if (r.auth === 'key' && r.protocol === 'telnet') ctx.addIssue({ code: 'custom', path: ['auth'], message: 'must be "password" over Telnet' });
+      if (r.auth === 'password' && r.privateKeySecret) ctx.addIssue({ code: 'custom', path: ['privateKeySecret'], message: 'is only used when auth is "key"' });
+    })
+    .transform((r) => ({ ...r, port: r.port ?? (r.protocol === 'telnet' ? 23 : 22) }));
+}
+
+export type UnixResource = z.output<ReturnType<typeof unixSchema>>;
+
+/** POSIX portable user names (and Samba's trailing "$"); nothing a shell could read as more. */
+export const unixUsername = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/, 'must be a portable Unix user name: a letter or "_", then letters, digits, ".", "_" or "-" (at most 32)');
+
+function references(r: UnixResource): AccountReference[] {
+  const refs: AccountReference[] = [{ role: 'login', field: 'login.account', accountId: r.login.account, fromResourceTypes: ['windows-domain'] }];
+  if (r.privilege.mode === 'su') refs.push({ role: 'root', field: 'privilege.rootAccount', accountId: r.privilege.rootAccount, fromResourceTypes: [] });
+  return refs;
+}
+
+const TITLES: Record<UnixType, string> = {
+  linux: 'Linux',
+  aix: 'IBM AIX',
+  'hp-ux': 'HP-UX',
+  solaris: 'Oracle Solaris',
+  macos: 'macOS',
+  esxi: 'VMware ESXi',
+};
+
+const CHANGED_BY: Record<UnixType, string> = {
+  linux: 'SSH or Telnet; `chpasswd` on stdin as root (su/sudo), or `passwd` as the user',
+  aix: 'SSH or Telnet; `chpasswd` on stdin as root (su/sudo), or `passwd` as the user',
+  'hp-ux': 'SSH or Telnet; `passwd USER` as root (su/sudo), or `passwd` as the user',
+  solaris: 'SSH or Telnet; `passwd USER` as root (su/sudo), or `passwd` as the user',
+  macos: 'SSH; `dscl . -passwd` as root (su/sudo), or `passwd` as the user',
+  esxi: 'SSH; `esxcli system account set` with the password on stdin',
+};
+
+export function unixDefinition<T extends UnixType>(type: T) {
+  return defineType({
+    type,
+    title: TITLES[type],
+    schema: unixSchema(type),
+    defaultPort: 22,
+    // chpasswd takes every printable character and Unicode, up to 511 bytes; newline and NUL never.
+    policy: { length: 24, maxLength: 511, maxBytes: 511 },
+    username: unixUsername,
+    references,
+    onPremises: true,
+    changedBy: CHANGED_BY[type],
+    verifiedBy: 'a fresh SSH or Telnet login as the account',
+  });
+}
