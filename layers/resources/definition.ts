@@ -16,8 +16,8 @@ export interface AccountReference {
 }
 
 /** Everything the product knows about a resource type except how to change it (adapters live apart). */
-export interface ResourceTypeDefinition<S extends z.ZodType = z.ZodType> {
-  readonly type: ResourceType;
+export interface ResourceTypeDefinition<S extends z.ZodType = z.ZodType, T extends ResourceType = ResourceType> {
+  readonly type: T;
   readonly title: string;
   /** The resource's whole configuration, with `type` a literal and defaults applied. */
   readonly schema: S;
@@ -34,6 +34,6 @@ export interface ResourceTypeDefinition<S extends z.ZodType = z.ZodType> {
   readonly verifiedBy: string;
 }
 
-export function defineType<S extends z.ZodType>(def: ResourceTypeDefinition<S>): ResourceTypeDefinition<S> {
+export function defineType<S extends z.ZodType, T extends ResourceType>(def: ResourceTypeDefinition<S, T>): ResourceTypeDefinition<S, T> {
   return def;
 }

@@ -17,7 +17,7 @@ export const RESOURCE_TYPE_DEFINITIONS = {
   esxi: unixDefinition('esxi'),
   postgresql: postgresqlDefinition,
   mysql: mysqlDefinition,
-} satisfies Partial<{ [T in ResourceType]: ResourceTypeDefinition & { type: T } }>;
+} satisfies Partial<{ [T in ResourceType]: ResourceTypeDefinition<z.ZodType, T> }>;
 
 export type Definitions = typeof RESOURCE_TYPE_DEFINITIONS;
 /** A parsed resource of any type. */
