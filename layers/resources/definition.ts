@@ -11,8 +11,14 @@ export interface AccountReference {
   readonly accountId: string;
   /** Types of other resources that may own the account; an account of the resource itself is always allowed. */
   readonly fromResourceTypes: readonly ResourceType[];
-  /** Whether the credential is a private key rather than a password. */
-  readonly kind?: 'password' | 'privateKey';
+}
+
+/** Key material a configuration names directly by secret id (an SSH private key, say), attached to a login. */
+export interface KeyReference {
+  /** The credential role the key belongs to. */
+  readonly role: string;
+  readonly field: string;
+  readonly secretId: string;
 }
 
 /** Everything the product knows about a resource type except how to change it (adapters live apart). */
@@ -27,6 +33,7 @@ export interface ResourceTypeDefinition<S extends z.ZodType = z.ZodType, T exten
   /** Checks an account's user name on this type (refuses injection). */
   readonly username: z.ZodType<string>;
   readonly references: (config: z.output<S>) => AccountReference[];
+  readonly keys?: (config: z.output<S>) => KeyReference[];
   /** Reached over a private network (SSH, SQL, LDAP, device CLIs): such functions run in a VPC. */
   readonly onPremises: boolean;
   /** For the support matrix. */

@@ -93,6 +93,7 @@ export function unixDefinition<T extends UnixType>(type: T) {
     policy: { length: 24, maxLength: 511, maxBytes: 511 },
     username: unixUsername,
     references,
+    keys: (r: UnixResource) => (r.auth === 'key' && r.privateKeySecret ? [{ role: 'login', field: 'privateKeySecret', secretId: r.privateKeySecret }] : []),
     onPremises: true,
     changedBy: CHANGED_BY[type],
     verifiedBy: 'a fresh SSH or Telnet login as the account',
