@@ -1,0 +1,521 @@
+#!/usr/bin/env bash
+# Real test servers on loopback: install (Debian packages + moto from PyPI), start, stop.
+#
+#   bash test/servers/setup.sh install            # as root; fast when everything is present
+#   bash test/servers/setup.sh installed          # exit 0 when nothing needs installing
+#   bash test/servers/setup.sh start [NAME...]    # NAME: ssh telnet postgresql mariadb moto (default: all)
+#   bash test/servers/setup.sh stop  [NAME...]
+#   bash test/servers/setup.sh status
+#
+# All state lives in <repo>/.test-servers/. Every server listens on 127.0.0.1 only and is
+# stopped through its PID file. Secrets go through files and stdin, never argv.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+STATE="$ROOT/.test-servers"
+ALL_SERVERS=(ssh telnet postgresql mariadb moto)
+
+PACKAGES=(openssh-server sudo inetutils-telnetd inetutils-inetd postgresql mariadb-server openssl passwd procps util-linux)
+MOTO_VERSION=5.2.5
+MOTO_VENV=/opt/rpr-test-moto
+PG_BIN=/usr/lib/postgresql/15/bin
+
+HOST=127.0.0.1
+SSH_PORT=2222
+TELNET_PORT=2323
+PG_PORT=5433
+MARIADB_PORT=3307
+MOTO_PORT=5055
+
+SUDO_GROUP=rprsudo
+SUDOERS_FILE=/etc/sudoers.d/rpr-test-servers
+
+log() { printf '%s\n' "$*"; }
+die() { printf 'setup.sh: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- install
+
+missing_packages() {
+  local p status
+  for p in "${PACKAGES[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [[ "$status" == installed ]] || printf '%s\n' "$p"
+  done
+}
+
+moto_installed() {
+  [[ -x "$MOTO_VENV/bin/moto_server" ]] &&
+    "$MOTO_VENV/bin/python" -c 'import importlib.metadata as m, sys; sys.exit(m.version("moto") != sys.argv[1])' "$MOTO_VERSION" 2>/dev/null
+}
+
+cmd_installed() {
+  [[ -z "$(missing_packages)" ]] && moto_installed
+}
+
+find_python() {
+  # The project's Python need not be Debian's: any python3 >= 3.9 with venv will do.
+  local py
+  for py in python3 /usr/bin/python3; do
+    if command -v "$py" >/dev/null 2>&1 && "$py" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+      command -v "$py"; return 0
+    fi
+  done
+  return 1
+}
+
+cmd_install() {
+  [[ $EUID -eq 0 ]] || die "install must run as root"
+  local missing
+  missing=$(missing_packages)
+  if [[ -n "$missing" ]]; then
+    local created_policy=0
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+      # Keep package scripts from starting daemons on their default ports.
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+      chmod 755 /usr/sbin/policy-rc.d
+      created_policy=1
+    fi
+    log "install: apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq
+    # shellcheck disable=SC2086
+    log "install: apt-get install $(echo $missing)"
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
+      --no-install-recommends "${PACKAGES[@]}" >/dev/null
+    if [[ $created_policy -eq 1 ]]; then rm -f /usr/sbin/policy-rc.d; fi
+  else
+    log "install: Debian packages present"
+  fi
+
+  if ! moto_installed; then
+    local py
+    py=$(find_python) || {
+      DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends python3-venv >/dev/null
+      py=/usr/bin/python3
+    }
+    log "install: moto[server]==$MOTO_VERSION into $MOTO_VENV (python: $py)"
+    rm -rf "$MOTO_VENV"
+    "$py" -m venv "$MOTO_VENV"
+    "$MOTO_VENV/bin/pip" install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  else
+    log "install: moto $MOTO_VERSION present"
+  fi
+  ln -sf "$MOTO_VENV/bin/moto_server" /usr/local/bin/moto_server
+}
+
+# ---------------------------------------------------------------- helpers
+
+port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+pid_alive() { # PIDFILE
+  local pid
+  [[ -s "$1" ]] || return 1
+  pid=$(head -n1 "$1" 2>/dev/null | tr -dc 0-9)
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null
+}
+
+# moto on MOTO_PORT started by someone else (a developer's own moto_server) serves the tests as well.
+moto_answers() {
+  local reply
+  reply=$( (exec 3<>"/dev/tcp/$HOST/$MOTO_PORT" && printf 'GET /moto-api/ HTTP/1.0\r\nHost: %s\r\n\r\n' "$HOST" >&3 &&
+    timeout 5 head -c 4000 <&3) 2>/dev/null) || return 1
+  [[ "$reply" == "HTTP/1."?" 200"* && "$reply" == *"Moto"* ]]
+}
+
+server_up() { # NAME: our PID file names a live process, or moto answers as an adopted external server
+  pid_alive "$(pidfile_of "$1")" && return 0
+  [[ "$1" == moto && -e "$STATE/moto/external" ]] && moto_answers
+}
+
+wait_port() { # PORT SECONDS
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    port_open "$1" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# Stop the process named in PIDFILE with SIGNAL, wait for it to go, then SIGKILL.
+stop_pidfile() { # PIDFILE SIGNAL
+  local pid i
+  [[ -s "$1" ]] || return 1
+  pid=$(head -n1 "$1" | tr -dc 0-9)
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || { rm -f "$1"; return 1; }
+  kill "-$2" "$pid" 2>/dev/null || true
+  for ((i = 0; i < 150; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; sleep 0.2; fi
+  rm -f "$1"
+  return 0
+}
+
+pidfile_of() {
+  case "$1" in
+    ssh) echo "$STATE/ssh/sshd.pid" ;;
+    telnet) echo "$STATE/telnet/inetd.pid" ;;
+    postgresql) echo "$STATE/postgresql/data/postmaster.pid" ;;
+    mariadb) echo "$STATE/mariadb/mariadbd.pid" ;;
+    moto) echo "$STATE/moto/moto.pid" ;;
+  esac
+}
+
+port_of() {
+  case "$1" in
+    ssh) echo $SSH_PORT ;; telnet) echo $TELNET_PORT ;; postgresql) echo $PG_PORT ;;
+    mariadb) echo $MARIADB_PORT ;; moto) echo $MOTO_PORT ;;
+  esac
+}
+
+# Daemons that run as their own user must be able to reach their folder under the repo.
+ensure_traversable() { # USER DIR
+  local d="$2"
+  if runuser -u "$1" -- test -x "$d" 2>/dev/null; then return 0; fi
+  while [[ "$d" != / ]]; do
+    chmod o+x "$d"
+    d=$(dirname "$d")
+  done
+  log "note: gave o+x to the folders above $2 so that $1 can reach it"
+}
+
+# ---------------------------------------------------------------- TLS
+
+ensure_tls() {
+  local t="$STATE/tls"
+  [[ -s "$t/server.pem" && -s "$t/server-key.pem" && -s "$t/ca.pem" ]] && return 0
+  mkdir -p "$t"
+  chmod 755 "$t"
+  (
+    cd "$t"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=rpr test CA" \
+      -keyout ca-key.pem -out ca.pem \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout server-key.pem -out server.csr 2>/dev/null
+    printf '%s\n' 'basicConstraints=CA:FALSE' 'keyUsage=critical,digitalSignature,keyEncipherment' \
+      'extendedKeyUsage=serverAuth' 'subjectAltName=IP:127.0.0.1,DNS:localhost' > server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 3650 \
+      -extfile server.ext -out server.pem 2>/dev/null
+    rm -f server.csr server.ext ca.srl
+    chmod 600 ca-key.pem server-key.pem
+    chmod 644 ca.pem server.pem
+  )
+}
+
+# Copy the server certificate and key into DIR for a daemon running as USER.
+install_tls_for() { # USER DIR
+  cp "$STATE/tls/ca.pem" "$STATE/tls/server.pem" "$STATE/tls/server-key.pem" "$2/"
+  chown "$1:" "$2/ca.pem" "$2/server.pem" "$2/server-key.pem"
+  chmod 600 "$2/server-key.pem"
+}
+
+new_secret() { # FILE OWNER: a random password written straight to a 0600 file
+  umask 077
+  openssl rand -hex 18 > "$1"
+  umask 022
+  chown "$2:" "$1"
+}
+
+# ---------------------------------------------------------------- unix accounts (for fixtures)
+
+ensure_unix_prereqs() {
+  getent group "$SUDO_GROUP" >/dev/null || groupadd "$SUDO_GROUP"
+  if [[ ! -s "$SUDOERS_FILE" ]]; then
+    printf '%%%s ALL=(ALL) ALL\n' "$SUDO_GROUP" > "$SUDOERS_FILE.tmp"
+    chmod 440 "$SUDOERS_FILE.tmp"
+    visudo -cqf "$SUDOERS_FILE.tmp" && mv "$SUDOERS_FILE.tmp" "$SUDOERS_FILE"
+  fi
+  # Without systemd nothing removes the boot-time nologin flag, and PAM then refuses every login.
+  rm -f /run/nologin /var/run/nologin
+}
+
+# ---------------------------------------------------------------- each server
+# start_NAME prints nothing on success and a reason on failure (exit non-zero).
+
+start_ssh() {
+  local d="$STATE/ssh"
+  mkdir -p "$d" /run/sshd
+  chmod 755 /run/sshd
+  [[ -s "$d/ssh_host_ed25519_key" ]] || ssh-keygen -q -t ed25519 -N '' -f "$d/ssh_host_ed25519_key"
+  cat > "$d/sshd_config" <<CONF
+Port $SSH_PORT
+ListenAddress $HOST
+HostKey $d/ssh_host_ed25519_key
+PidFile $d/sshd.pid
+PasswordAuthentication yes
+KbdInteractiveAuthentication yes
+PubkeyAuthentication yes
+AuthorizedKeysFile .ssh/authorized_keys
+UsePAM yes
+PermitRootLogin prohibit-password
+StrictModes yes
+MaxStartups 100:30:200
+MaxSessions 50
+LoginGraceTime 30
+PrintMotd no
+AcceptEnv LANG LC_*
+Subsystem sftp internal-sftp
+CONF
+  /usr/sbin/sshd -t -f "$d/sshd_config" || { echo "sshd -t rejected the config"; return 1; }
+  /usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log" || { echo "sshd exited $? (see $d/sshd.log)"; return 1; }
+  wait_port $SSH_PORT 10 || { echo "port $SSH_PORT not open after 10 s (see $d/sshd.log)"; return 1; }
+}
+
+start_telnet() {
+  local d="$STATE/telnet"
+  mkdir -p "$d"
+  printf '%s\n' "$HOST:$TELNET_PORT stream tcp nowait root /usr/sbin/telnetd telnetd -h" > "$d/inetd.conf"
+  /usr/sbin/inetutils-inetd --pidfile="$d/inetd.pid" "$d/inetd.conf" >"$d/inetd.log" 2>&1 ||
+    { echo "inetutils-inetd exited $?: $(tail -n3 "$d/inetd.log")"; return 1; }
+  wait_port $TELNET_PORT 10 || { echo "port $TELNET_PORT not open after 10 s"; return 1; }
+}
+
+start_postgresql() {
+  local d="$STATE/postgresql"
+  mkdir -p "$d"
+  chown postgres: "$d"
+  chmod 700 "$d"
+  ensure_traversable postgres "$d"
+  if [[ ! -s "$d/data/PG_VERSION" ]]; then
+    rm -rf "$d/data"
+    new_secret "$d/superuser-password" postgres
+    runuser -u postgres -- "$PG_BIN/initdb" -D "$d/data" -U postgres -A scram-sha-256 \
+      --pwfile="$d/superuser-password" -E UTF8 --locale=C.UTF-8 >"$d/initdb.log" 2>&1 ||
+      { echo "initdb failed: $(tail -n3 "$d/initdb.log")"; return 1; }
+    install_tls_for postgres "$d"
+    cat >> "$d/data/postgresql.conf" <<CONF
+
+# rpr test server
+listen_addresses = '$HOST'
+port = $PG_PORT
+unix_socket_directories = '$d'
+ssl = on
+ssl_cert_file = '$d/server.pem'
+ssl_key_file = '$d/server-key.pem'
+ssl_ca_file = '$d/ca.pem'
+password_encryption = 'scram-sha-256'
+max_connections = 200
+shared_buffers = 32MB
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+CONF
+    cat > "$d/data/pg_hba.conf" <<CONF
+local   all  postgres                peer
+local   all  all                     scram-sha-256
+host    all  all       127.0.0.1/32  scram-sha-256
+hostssl all  all       127.0.0.1/32  scram-sha-256
+CONF
+  fi
+  rm -f "$d/data/postmaster.pid"
+  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$d/data" -l "$d/postgresql.log" -w -t 30 start >/dev/null 2>&1 ||
+    { echo "pg_ctl start failed: $(tail -n3 "$d/postgresql.log")"; return 1; }
+  wait_port $PG_PORT 10 || { echo "port $PG_PORT not open"; return 1; }
+}
+
+start_mariadb() {
+  local d="$STATE/mariadb"
+  mkdir -p "$d"
+  chown mysql: "$d"
+  chmod 700 "$d"
+  ensure_traversable mysql "$d"
+  install_tls_for mysql "$d"
+  cat > "$d/my.cnf" <<CONF
+[client]
+socket = $d/mariadb.sock
+
+[mariadbd]
+user = mysql
+datadir = $d/data
+socket = $d/mariadb.sock
+pid-file = $d/mariadbd.pid
+log-error = $d/mariadbd.log
+bind-address = $HOST
+port = $MARIADB_PORT
+skip-name-resolve
+ssl-ca = $d/ca.pem
+ssl-cert = $d/server.pem
+ssl-key = $d/server-key.pem
+max_connections = 200
+innodb_buffer_pool_size = 32M
+innodb_log_file_size = 16M
+innodb_flush_log_at_trx_commit = 2
+innodb_doublewrite = 0
+performance_schema = OFF
+CONF
+  local fresh=0
+  if [[ ! -d "$d/data/mysql" ]]; then
+    rm -rf "$d/data"
+    mariadb-install-db --defaults-file="$d/my.cnf" --auth-root-authentication-method=socket \
+      --skip-test-db >"$d/install-db.log" 2>&1 || { echo "mariadb-install-db failed: $(tail -n3 "$d/install-db.log")"; return 1; }
+    new_secret "$d/root-password" root
+    fresh=1
+  fi
+  rm -f "$d/mariadbd.pid"
+  setsid /usr/sbin/mariadbd --defaults-file="$d/my.cnf" </dev/null >>"$d/mariadbd.out" 2>&1 &
+  local i
+  for ((i = 0; i < 300; i++)); do
+    mariadb-admin --defaults-file="$d/my.cnf" -u root status >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  mariadb-admin --defaults-file="$d/my.cnf" -u root status >/dev/null 2>&1 ||
+    { echo "not answering after 30 s: $(tail -n3 "$d/mariadbd.log" 2>/dev/null)"; return 1; }
+  if [[ $fresh -eq 1 ]]; then
+    # root@localhost keeps socket auth for this script; root@127.0.0.1 is the tests' TCP admin.
+    # The password is hex, so it needs no quoting; it travels on stdin.
+    local pw
+    pw=$(<"$d/root-password")
+    printf "CREATE USER 'root'@'%s' IDENTIFIED BY '%s';\nGRANT ALL PRIVILEGES ON *.* TO 'root'@'%s' WITH GRANT OPTION;\nFLUSH PRIVILEGES;\n" \
+      "$HOST" "$pw" "$HOST" | mariadb --defaults-file="$d/my.cnf" -u root ||
+      { echo "could not create the TCP root user"; return 1; }
+  fi
+  wait_port $MARIADB_PORT 10 || { echo "port $MARIADB_PORT not open"; return 1; }
+}
+
+start_moto() {
+  local d="$STATE/moto" bin
+  mkdir -p "$d"
+  bin="$MOTO_VENV/bin/moto_server"
+  [[ -x "$bin" ]] || bin=$(command -v moto_server) || { echo "moto_server not installed (run: setup.sh install)"; return 1; }
+  setsid "$bin" -H "$HOST" -p "$MOTO_PORT" </dev/null >"$d/moto.log" 2>&1 &
+  echo $! > "$d/moto.pid"
+  wait_port $MOTO_PORT 30 || { echo "port $MOTO_PORT not open after 30 s: $(tail -n3 "$d/moto.log")"; return 1; }
+}
+
+# ---------------------------------------------------------------- env.json
+
+write_env() {
+  local name first=1 out="$STATE/env.json.tmp" pgpw mdbpw
+  umask 077
+  {
+    printf '{\n'
+    for name in "${ALL_SERVERS[@]}"; do
+      server_up "$name" || continue
+      [[ $first -eq 1 ]] || printf ',\n'
+      first=0
+      printf '  "%s": {' "$name"
+      case "$name" in
+        ssh | telnet) printf '"host": "%s", "port": %s' "$HOST" "$(port_of "$name")" ;;
+        postgresql)
+          pgpw=$(<"$STATE/postgresql/superuser-password")
+          printf '"host": "%s", "port": %s, "superuser": "postgres", "superuserPassword": "%s", "caFile": "%s"' \
+            "$HOST" $PG_PORT "$pgpw" "$STATE/tls/ca.pem" ;;
+        mariadb)
+          mdbpw=$(<"$STATE/mariadb/root-password")
+          printf '"host": "%s", "port": %s, "rootUser": "root", "rootPassword": "%s", "caFile": "%s"' \
+            "$HOST" $MARIADB_PORT "$mdbpw" "$STATE/tls/ca.pem" ;;
+        moto) printf '"endpoint": "http://%s:%s"' "$HOST" $MOTO_PORT ;;
+      esac
+      if pid_alive "$(pidfile_of "$name")"; then printf ', "pidFile": "%s"' "$(pidfile_of "$name")"; fi
+      printf '}'
+    done
+    printf '\n}\n'
+  } > "$out"
+  umask 022
+  mv "$out" "$STATE/env.json"
+}
+
+# ---------------------------------------------------------------- commands
+
+select_servers() { # NAME... -> SELECTED
+  SELECTED=()
+  local n
+  if [[ $# -eq 0 ]]; then SELECTED=("${ALL_SERVERS[@]}"); return; fi
+  for n in "$@"; do
+    case " ${ALL_SERVERS[*]} " in *" $n "*) SELECTED+=("$n") ;; *) die "unknown server: $n" ;; esac
+  done
+}
+
+lock_state() {
+  mkdir -p "$STATE"
+  chmod 755 "$STATE"
+  exec 9>"$STATE/.lock"
+  flock -w 120 9 || die "another setup.sh holds $STATE/.lock"
+}
+
+cmd_start() {
+  [[ $EUID -eq 0 ]] || die "start must run as root (it runs sshd, useradd and daemons as their own users)"
+  select_servers "$@"
+  lock_state
+  ensure_tls
+  ensure_unix_prereqs
+  local name failed=0 results="$STATE/.start-results"
+  rm -rf "$results"
+  mkdir -p "$results"
+  for name in "${SELECTED[@]}"; do
+    (
+      set +e
+      if pid_alive "$(pidfile_of "$name")"; then
+        echo "already running" > "$results/$name"
+      elif [[ "$name" == moto ]] && port_open $MOTO_PORT && moto_answers; then
+        mkdir -p "$STATE/moto" && touch "$STATE/moto/external"
+        echo "already running (a moto_server not started by this script; left alone)" > "$results/$name"
+      elif port_open "$(port_of "$name")"; then
+        echo "FAILED: port $(port_of "$name") is taken by a process this script did not start" > "$results/$name"
+      else
+        [[ "$name" != moto ]] || rm -f "$STATE/moto/external"
+        reason=$("start_$name" 2>&1 9>&-)
+        rc=$?
+        if [[ $rc -eq 0 ]] && pid_alive "$(pidfile_of "$name")"; then
+          echo "started" > "$results/$name"
+        else
+          echo "FAILED: ${reason:-no PID file after start}" | tr '\n' ' ' > "$results/$name"
+        fi
+      fi
+    ) &
+  done
+  wait
+  write_env
+  for name in "${SELECTED[@]}"; do
+    local r
+    r=$(cat "$results/$name" 2>/dev/null || echo "FAILED: no result")
+    printf '%-10s %s (%s:%s)\n' "$name:" "$r" "$HOST" "$(port_of "$name")"
+    [[ "$r" == FAILED* ]] && failed=1
+  done
+  rm -rf "$results"
+  return $failed
+}
+
+cmd_stop() {
+  select_servers "$@"
+  [[ -d "$STATE" ]] || { log "nothing to stop"; return 0; }
+  lock_state
+  local name pf sig
+  for name in "${SELECTED[@]}"; do
+    pf=$(pidfile_of "$name")
+    case "$name" in postgresql) sig=INT ;; *) sig=TERM ;; esac # INT: PostgreSQL's fast shutdown
+    if stop_pidfile "$pf" "$sig"; then
+      printf '%-10s stopped\n' "$name:"
+    elif [[ "$name" == moto && -e "$STATE/moto/external" ]]; then
+      rm -f "$STATE/moto/external"
+      printf '%-10s not started by this script; left running\n' "$name:"
+    else
+      printf '%-10s not running\n' "$name:"
+    fi
+  done
+  write_env
+}
+
+cmd_status() {
+  local name
+  for name in "${ALL_SERVERS[@]}"; do
+    if server_up "$name"; then
+      printf '%-10s running (%s:%s)\n' "$name:" "$HOST" "$(port_of "$name")"
+    else
+      printf '%-10s not running\n' "$name:"
+    fi
+  done
+}
+
+cmd="${1:-}"
+shift || true
+case "$cmd" in
+  install) cmd_install ;;
+  installed) cmd_installed ;;
+  start) cmd_start "$@" ;;
+  stop) cmd_stop "$@" ;;
+  status) cmd_status ;;
+  *) die "usage: setup.sh install|installed|start [NAME...]|stop [NAME...]|status" ;;
+esac
