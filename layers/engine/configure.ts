@@ -1,0 +1,120 @@
+import type { Account } from '../resources/common.js';
+import { parseAccount, parseResource } from '../resources/registry.js';
+import { InvalidConfigurationError, NotFoundError } from './errors.js';
+import type { Secret } from './secret.js';
+import type { CredentialStore, StateStore, StoredResource } from './stores/types.js';
+
+/**
+ * Configuration as the CLI and the API change it: every write is validated with the
+ * type's schema first, and nothing is written when validation fails.
+ */
+export class Configurator {
+  constructor(
+    private readonly state: StateStore,
+    private readonly credentials: CredentialStore,
+  ) {}
+
+  /** Validates and stores a resource (a new one, or a whole replacement). */
+  async putResource(input: unknown, options: { mustNotExist?: boolean } = {}): Promise<StoredResource> {
+    const resource = parseResource(input) as unknown as StoredResource;
+    if (options.mustNotExist && (await this.state.getResource(resource.id))) {
+      throw new InvalidConfigurationError('id', `resource "${resource.id}" already exists`);
+    }
+    await this.state.putResource(resource);
+    return resource;
+  }
+
+  /** Applies changes to a stored resource and validates the result as a whole. */
+  async updateResource(id: string, changes: Record<string, unknown>): Promise<StoredResource> {
+    const existing = await this.state.getResource(id);
+    if (!existing) throw new NotFoundError('id', `resource "${id}" does not exist`);
+    if ('id' in changes && changes.id !== id) throw new InvalidConfigurationError('id', 'cannot be changed; add a new resource instead');
+    if ('type' in changes && changes.type !== existing.type) throw new InvalidConfigurationError('type', 'cannot be changed; add a new resource instead');
+    return this.putResource(mergeDeep(existing, changes));
+  }
+
+  async removeResource(id: string, options: { withAccounts?: boolean } = {}): Promise<void> {
+    if (!(await this.state.getResource(id))) throw new NotFoundError('id', `resource "${id}" does not exist`);
+    const accounts = await this.state.listAccounts({ resourceId: id });
+    if (accounts.length && !options.withAccounts) {
+      throw new InvalidConfigurationError('id', `resource "${id}" still has ${accounts.length} account(s); remove them first or ask to remove them with it`);
+    }
+    for (const a of accounts) await this.state.deleteAccount(a.id);
+    await this.state.deleteResource(id);
+  }
+
+  /**
+   * Validates and stores an account. With `password`, creates its secret (named `secretId`)
+   * in the credential store first; without, the secret must exist already.
+   */
+  async putAccount(input: unknown, options: { password?: Secret; mustNotExist?: boolean } = {}): Promise<Account> {
+    const resourceId = (input as { resourceId?: unknown } | null)?.resourceId;
+    const resource = typeof resourceId === 'string' ? await this.state.getResource(resourceId) : undefined;
+    if (!resource) throw new InvalidConfigurationError('resourceId', `resource ${JSON.stringify(resourceId)} does not exist`);
+    const account = parseAccount(input, resource.type);
+    if (options.mustNotExist && (await this.state.getAccount(account.id))) {
+      throw new InvalidConfigurationError('id', `account "${account.id}" already exists`);
+    }
+    if (options.password) {
+      await this.credentials.createSecret(account.secretId, options.password, {
+        description: `rpr: ${account.id}`,
+        tags: { 'rpr:managed': 'true', 'rpr:account': account.id },
+      });
+    } else {
+      await this.credentials.getValue(account.secretId).catch((e: unknown) => {
+        throw e instanceof NotFoundError ? new InvalidConfigurationError('secretId', `secret "${account.secretId}" does not exist; give the account's password to create it`, { cause: e }) : e;
+      });
+    }
+    await this.state.putAccount(account);
+    return account;
+  }
+
+  async removeAccount(id: string, options: { deleteSecret?: boolean } = {}): Promise<void> {
+    const account = await this.state.getAccount(id);
+    if (!account) throw new NotFoundError('id', `account "${id}" does not exist`);
+    await this.state.deleteAccount(id);
+    if (options.deleteSecret) await this.credentials.deleteSecret(account.secretId);
+  }
+
+  /**
+   * Imports many resources, each row merged over one shared configuration. Every row is
+   * validated first; with any bad row nothing is imported unless `skipBad` is set.
+   */
+  async importResources(
+    rows: { line: number; values: Record<string, unknown> }[],
+    shared: Record<string, unknown>,
+    options: { skipBad?: boolean } = {},
+  ): Promise<{ imported: string[]; bad: { line: number; field: string; message: string }[] }> {
+    const good: StoredResource[] = [];
+    const bad: { line: number; field: string; message: string }[] = [];
+    const seen = new Set<string>();
+    for (const row of rows) {
+      try {
+        const resource = parseResource(mergeDeep(shared, row.values)) as unknown as StoredResource;
+        if (seen.has(resource.id)) throw new InvalidConfigurationError('id', `"${resource.id}" appears twice in the import`);
+        seen.add(resource.id);
+        good.push(resource);
+      } catch (e) {
+        if (!(e instanceof InvalidConfigurationError)) throw e;
+        bad.push({ line: row.line, field: e.field, message: e.message });
+      }
+    }
+    if (bad.length && !options.skipBad) return { imported: [], bad };
+    for (const r of good) await this.state.putResource(r);
+    return { imported: good.map((r) => r.id), bad };
+  }
+}
+
+/** Merges plain objects key by key; arrays and other values in `over` replace those in `base`. */
+export function mergeDeep(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = isPlainObject(b) && isPlainObject(v) ? mergeDeep(b, v) : v;
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,66 @@
+import type { AdapterFactory, ChangeRequest, TargetAdapter, VerifyRequest } from '../../layers/engine/adapter.js';
+import { AuthenticationError, OutcomeUnknownError, TargetUnchangedError } from '../../layers/engine/errors.js';
+import type { ResourceType } from '../../layers/resources/common.js';
+
+export type Fault =
+  /** The connection drops before the change is sent: nothing changes. */
+  | 'drop-before'
+  /** The change is applied, then the connection drops before the answer. */
+  | 'drop-after-applied'
+  /** The connection drops after the command was sent, and the target did not apply it. */
+  | 'drop-after-lost'
+  /** The target applies something else (neither stored password works afterwards). */
+  | 'scramble';
+
+/**
+ * An in-process target system for engine tests and benchmarks: user name -> password,
+ * with counters and one-shot faults. Behaves like a real adapter's contract, not a real server.
+ */
+export class MemoryTarget {
+  readonly passwords = new Map<string, string>();
+  changes = 0;
+  verifies = 0;
+  connections = 0;
+  faults: Fault[] = [];
+  /** Logins the admin must use; a wrong one makes change fail with AuthenticationError. */
+  adminPassword?: string;
+
+  adapter(type: ResourceType = 'linux'): AdapterFactory<unknown> {
+    return (ctx) => {
+      let connected = false;
+      const target = this;
+      const adapter: TargetAdapter = {
+        type,
+        async change(req: ChangeRequest) {
+          if (!connected) {
+            target.connections++;
+            connected = true;
+          }
+          const admin = ctx.credentials.admin ?? ctx.credentials.login;
+          if (target.adminPassword !== undefined && admin?.password?.reveal() !== target.adminPassword) {
+            throw new AuthenticationError(`login refused for ${admin?.username}`);
+          }
+          target.changes++;
+          const fault = target.faults.shift();
+          if (fault === 'drop-before') throw new TargetUnchangedError('connection closed before the change was sent');
+          if (fault === 'drop-after-lost') throw new OutcomeUnknownError('connection closed after the change was sent');
+          if (fault === 'scramble') {
+            target.passwords.set(req.account.username, `scrambled-${Math.random()}`);
+            throw new OutcomeUnknownError('connection closed after the change was sent');
+          }
+          target.passwords.set(req.account.username, req.newPassword.reveal());
+          if (fault === 'drop-after-applied') throw new OutcomeUnknownError('connection closed after the change was sent');
+          return { method: 'admin reset' };
+        },
+        async verify(req: VerifyRequest) {
+          target.verifies++;
+          return { valid: target.passwords.get(req.account.username) === req.password.reveal() };
+        },
+        async close() {
+          connected = false;
+        },
+      };
+      return adapter;
+    };
+  }
+}
