@@ -1,0 +1,40 @@
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { openAwsStores } from '../layers/engine/stores/aws.js';
+import { loadVaultKey } from '../layers/engine/stores/local-vault.js';
+import { openEmbeddedStores } from '../layers/engine/stores/embedded.js';
+import type { CredentialStore, StateStore } from '../layers/engine/stores/types.js';
+
+export interface StoreOptions {
+  store: 'embedded' | 'aws';
+  dataDir?: string;
+  table?: string;
+  region?: string;
+  endpoint?: string;
+}
+
+export interface Stores {
+  state: StateStore;
+  credentials: CredentialStore;
+  close(): Promise<void>;
+}
+
+/** The embedded default keeps everything under one folder: RPR_HOME, else ~/.rpr. */
+export function defaultDataDir(): string {
+  return process.env.RPR_HOME ?? join(homedir(), '.rpr');
+}
+
+export async function openStores(o: StoreOptions): Promise<Stores> {
+  if (o.store === 'aws') {
+    return openAwsStores({
+      tableName: o.table ?? process.env.RPR_TABLE ?? 'rpr-state',
+      ...(o.region ? { region: o.region } : {}),
+      ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+    });
+  }
+  const dir = o.dataDir ?? defaultDataDir();
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const vaultKey = loadVaultKey({ envValue: process.env.RPR_VAULT_KEY, keyFile: join(dir, 'vault.key') });
+  return openEmbeddedStores({ dir, vaultKey });
+}
