@@ -1,0 +1,214 @@
+import pg from 'pg';
+import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
+import { InvalidConfigurationError, OutcomeUnknownError, ResetError, TargetTimeoutError, TargetUnchangedError } from '../../engine/errors.js';
+import type { Secret } from '../../engine/secret.js';
+import {
+  DeadlineExceeded,
+  assertChangeInput,
+  connectFailure,
+  isConnectionLoss,
+  readOnlyFailure,
+  redacted,
+  tlsOptions,
+  withDeadline,
+} from '../sql-common.js';
+import { postgresqlDefinition, type PostgresqlResource } from './schema.js';
+import { scramVerifier } from './scram.js';
+
+/** Everything PostgreSQL-specific about the SQL we send, in one place. */
+const SQL = {
+  roleExists: 'SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1',
+  // ALTER ROLE takes no bind parameters. The role is quoted as an identifier; the verifier
+  // is checked to be base64 and "$:" only, so neither can end the statement.
+  alterRole: (role: string, verifier: string) => `ALTER ROLE ${pg.escapeIdentifier(role)} PASSWORD '${checkedVerifier(verifier)}'`,
+  alterSelf: (verifier: string) => `ALTER ROLE CURRENT_USER PASSWORD '${checkedVerifier(verifier)}'`,
+  // 28P01 invalid_password, 28000 invalid_authorization_specification (no such role, pg_hba refusal).
+  authFailureCodes: new Set(['28P01', '28000']),
+};
+
+const VERIFIER = /^SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/;
+function checkedVerifier(v: string): string {
+  if (!VERIFIER.test(v)) throw new TargetUnchangedError('internal: SCRAM verifier has an unexpected form; nothing was sent');
+  return v;
+}
+
+function isAuthFailure(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && SQL.authFailureCodes.has(code);
+}
+
+function serverMessage(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' ? `${e.message} (SQLSTATE ${code})` : e.message;
+}
+
+/** One open connection and what it was opened as. */
+class Session {
+  broken = false;
+  constructor(
+    readonly client: pg.Client,
+    readonly username: string,
+    private readonly timeoutMs: number,
+  ) {
+    // A connection that drops between statements emits "error"; the next statement then fails and is classified.
+    client.on('error', () => {
+      this.broken = true;
+    });
+  }
+
+  query(what: string, text: string, values?: unknown[]): Promise<pg.QueryResult> {
+    return withDeadline(what, this.timeoutMs, this.client.query(text, values), () => this.destroy());
+  }
+
+  destroy(): void {
+    this.broken = true;
+    this.client.connection.stream.destroy();
+  }
+
+  async close(): Promise<void> {
+    if (this.broken) return this.destroy();
+    await withDeadline('closing the connection', this.timeoutMs, this.client.end(), () => this.destroy()).catch(() => this.destroy());
+  }
+}
+
+class PostgresqlAdapter implements TargetAdapter {
+  readonly type = 'postgresql' as const;
+  #admin: Session | undefined;
+  /** The admin's password, replaced when the admin account itself is reset. */
+  #adminPassword: Secret | undefined;
+
+  constructor(private readonly ctx: AdapterContext<PostgresqlResource>) {
+    this.#adminPassword = ctx.credentials.admin?.password;
+  }
+
+  async change(req: ChangeRequest): Promise<ChangeResult> {
+    try {
+      assertChangeInput(this.ctx, postgresqlDefinition.username, req);
+      const verifier = await scramVerifier(req.newPassword);
+      const admin = this.ctx.credentials.admin;
+      if (admin) {
+        const session = await this.#adminSession(admin);
+        if (this.#isAdmin(req, admin)) {
+          await this.#apply(session, SQL.alterSelf(verifier), undefined);
+          this.#adminPassword = req.newPassword;
+          return { method: 'self change (admin account)' };
+        }
+        await this.#apply(session, SQL.alterRole(req.account.username, verifier), req.account.username);
+        return { method: 'admin reset' };
+      }
+      if (!req.currentPassword) {
+        throw new InvalidConfigurationError('adminAccount', 'is not set and no current password was given for a self change');
+      }
+      const session = await this.#open(req.account.username, req.currentPassword, `logging in as ${req.account.username}`);
+      try {
+        await this.#apply(session, SQL.alterSelf(verifier), undefined);
+      } finally {
+        await session.close();
+      }
+      return { method: 'self change' };
+    } catch (e) {
+      throw redacted(this.ctx, e, req.newPassword, req.currentPassword);
+    }
+  }
+
+  async verify(req: VerifyRequest): Promise<VerifyResult> {
+    let session: Session;
+    try {
+      session = await this.#open(req.account.username, req.password, `logging in as ${req.account.username}`);
+    } catch (e) {
+      if (e instanceof ResetError && isAuthFailure(e.cause)) return { valid: false, detail: serverMessage(e.cause) };
+      throw redacted(this.ctx, e, req.password);
+    }
+    await session.close();
+    return { valid: true };
+  }
+
+  async close(): Promise<void> {
+    const s = this.#admin;
+    this.#admin = undefined;
+    await s?.close();
+  }
+
+  #isAdmin(req: ChangeRequest, admin: Credential): boolean {
+    return req.account.id === admin.accountId || req.account.username === admin.username;
+  }
+
+  async #adminSession(admin: Credential): Promise<Session> {
+    if (this.#admin && !this.#admin.broken) return this.#admin;
+    await this.#admin?.close();
+    this.#admin = undefined;
+    if (!this.#adminPassword) throw new InvalidConfigurationError('adminAccount', 'the admin credential has no password');
+    this.#admin = await this.#open(admin.username, this.#adminPassword, `logging in as the admin ${admin.username}`);
+    return this.#admin;
+  }
+
+  async #open(username: string, password: Secret, what: string): Promise<Session> {
+    const r = this.ctx.resource;
+    const client = new pg.Client({
+      host: r.host,
+      port: r.port,
+      database: r.database,
+      user: username,
+      password: password.reveal(),
+      ssl: tlsOptions(r) ?? false,
+      connectionTimeoutMillis: this.ctx.timeoutMs,
+      application_name: 'remote-password-reset',
+    });
+    // Errors after connect() are handled by the Session; this one covers the handshake.
+    client.on('error', () => undefined);
+    try {
+      await withDeadline(what, this.ctx.timeoutMs, client.connect(), () => client.connection.stream.destroy());
+    } catch (e) {
+      client.connection.stream.destroy();
+      throw connectFailure(e, what, isAuthFailure);
+    }
+    return new Session(client, username, this.ctx.timeoutMs);
+  }
+
+  /**
+   * Runs the change in a transaction, so that only the COMMIT can leave the outcome open:
+   * a connection lost before COMMIT is sent rolls the change back on the server.
+   * `role` is checked to exist first (an admin reset); undefined for CURRENT_USER.
+   */
+  async #apply(session: Session, alter: string, role: string | undefined): Promise<void> {
+    let committing = false;
+    try {
+      await session.query('starting a transaction', 'BEGIN');
+      if (role !== undefined) {
+        const found = await session.query('looking up the role', SQL.roleExists, [role]);
+        if (found.rowCount === 0) throw new TargetUnchangedError(`role ${JSON.stringify(role)} does not exist; nothing was changed`);
+      }
+      await session.query('changing the password', alter);
+      committing = true;
+      await session.query('committing the change', 'COMMIT');
+    } catch (e) {
+      if (!committing && !session.broken && !(e instanceof DeadlineExceeded)) {
+        await session.query('rolling back', 'ROLLBACK').catch(() => session.destroy());
+      }
+      throw this.#classifyApply(e, committing, role);
+    }
+  }
+
+  #classifyApply(e: unknown, committing: boolean, role: string | undefined): ResetError {
+    if (e instanceof ResetError) return e;
+    const who = role === undefined ? 'the current role' : `role ${JSON.stringify(role)}`;
+    if (committing && isConnectionLoss(e)) {
+      return new OutcomeUnknownError(`changing the password of ${who}: the connection was lost after COMMIT was sent and before its answer; the change may or may not have been applied`, { cause: e });
+    }
+    if (e instanceof DeadlineExceeded) {
+      // Before COMMIT, dropping the connection rolls the transaction back.
+      return new TargetTimeoutError(`changing the password of ${who}: ${e.message}; the transaction was abandoned uncommitted, nothing was changed`, { cause: e });
+    }
+    if (isConnectionLoss(e)) {
+      return new TargetUnchangedError(`changing the password of ${who}: the connection was lost before COMMIT; the server rolls the change back, nothing was changed`, { cause: e });
+    }
+    if (committing) {
+      return new TargetUnchangedError(`changing the password of ${who}: the server refused COMMIT: ${serverMessage(e)}`, { cause: e });
+    }
+    return readOnlyFailure(new Error(serverMessage(e), { cause: e }), `changing the password of ${who}`);
+  }
+}
+
+/** PostgreSQL: admin reset with a role holding CREATEROLE, or each role's self change. */
+export const createPostgresqlAdapter: AdapterFactory<PostgresqlResource> = (ctx) => new PostgresqlAdapter(ctx);

@@ -1,0 +1,127 @@
+import type { z } from 'zod';
+import type { AdapterContext, ChangeRequest } from '../engine/adapter.js';
+import {
+  AuthenticationError,
+  InvalidConfigurationError,
+  ResetError,
+  TargetTimeoutError,
+  TargetUnchangedError,
+} from '../engine/errors.js';
+import { assertPasswordAcceptable } from '../engine/policy.js';
+import type { Secret } from '../engine/secret.js';
+
+/** What the SQL adapters share: TLS settings, input checks, deadlines and error classification. */
+
+export interface SqlTlsConfig {
+  readonly ssl: boolean;
+  readonly caCertificate?: string | undefined;
+}
+
+/** TLS options for both drivers: verify the server (with the resource's CA if given), never fall back to plain. */
+export function tlsOptions(r: SqlTlsConfig): { ca?: string; rejectUnauthorized: true; minVersion: 'TLSv1.2' } | undefined {
+  if (!r.ssl) return undefined;
+  return { ...(r.caCertificate ? { ca: r.caCertificate } : {}), rejectUnauthorized: true, minVersion: 'TLSv1.2' };
+}
+
+/** Refuses, before anything is sent, a password the type cannot take or a user name its schema refuses. */
+export function assertChangeInput(ctx: AdapterContext<unknown>, username: z.ZodType<string>, req: ChangeRequest): void {
+  const name = username.safeParse(req.account.username);
+  if (!name.success) {
+    throw new InvalidConfigurationError('account.username', name.error.issues[0]?.message ?? 'is not a valid user name for this type');
+  }
+  assertPasswordAcceptable(ctx.policy, req.newPassword, 'newPassword');
+}
+
+/** Raised by `withDeadline`; classified by the caller according to what had been sent. */
+export class DeadlineExceeded extends Error {
+  constructor(what: string, ms: number) {
+    super(`${what} got no answer within ${ms} ms`);
+    this.name = 'DeadlineExceeded';
+  }
+}
+
+/** Races a driver call against a deadline; on expiry, `abort` tears the connection down. */
+export async function withDeadline<T>(what: string, ms: number, work: Promise<T>, abort: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      abort();
+      reject(new DeadlineExceeded(what, ms));
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+    // The loser must not become an unhandled rejection.
+    work.catch(() => undefined);
+  }
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND',
+  'EAI_AGAIN', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ERR_SOCKET_CLOSED', 'ERR_STREAM_DESTROYED',
+]);
+
+const TLS_TRUST_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED', 'CERT_REJECTED',
+]);
+
+function codeOf(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** The connection broke (or never opened) rather than the server answering with an error. */
+export function isConnectionLoss(e: unknown): boolean {
+  if (e instanceof DeadlineExceeded) return true;
+  const code = codeOf(e);
+  if (code && NETWORK_CODES.has(code)) return true;
+  const msg = e instanceof Error ? e.message : '';
+  // pg reports a dropped connection without a code.
+  return /Connection terminated|not queryable|connection (is )?closed|socket (hang up|closed)|Connection lost/i.test(msg);
+}
+
+export function isTlsTrustFailure(e: unknown): boolean {
+  const code = codeOf(e);
+  return code !== undefined && TLS_TRUST_CODES.has(code);
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Classifies a failure to open a connection (nothing was sent that could change the account).
+ * `isAuthFailure` recognises the driver's "password refused" errors.
+ */
+export function connectFailure(e: unknown, what: string, isAuthFailure: (e: unknown) => boolean): ResetError {
+  if (e instanceof ResetError) return e;
+  if (isAuthFailure(e)) return new AuthenticationError(`${what}: the server refused the login: ${describe(e)}`, { cause: e });
+  if (isTlsTrustFailure(e)) {
+    return new InvalidConfigurationError('caCertificate', `${what}: the server's TLS certificate is not trusted (${describe(e)})`, { cause: e });
+  }
+  if (/does not support (SSL|secure)/i.test(describe(e))) {
+    return new InvalidConfigurationError('ssl', `${what}: the server does not offer TLS; refusing to continue in plain text`, { cause: e });
+  }
+  const code = codeOf(e);
+  if (e instanceof DeadlineExceeded || code === 'ETIMEDOUT' || /timeout/i.test(describe(e))) {
+    return new TargetTimeoutError(`${what}: the server did not answer in time; nothing was changed`, { cause: e });
+  }
+  return new TargetUnchangedError(`${what}: could not connect; nothing was changed: ${describe(e)}`, { cause: e });
+}
+
+/** Classifies a failure of a statement that cannot change the account (a lookup, a session setting). */
+export function readOnlyFailure(e: unknown, what: string): ResetError {
+  if (e instanceof ResetError) return e;
+  if (e instanceof DeadlineExceeded) return new TargetTimeoutError(`${what}: no answer in time; nothing was changed`, { cause: e });
+  if (isConnectionLoss(e)) return new TargetUnchangedError(`${what}: the connection was lost; nothing was changed: ${describe(e)}`, { cause: e });
+  return new TargetUnchangedError(`${what}: the server refused it; nothing was changed: ${describe(e)}`, { cause: e });
+}
+
+/** Every error leaving an SQL adapter: redacted with the invocation's secrets and this request's. */
+export function redacted(ctx: AdapterContext<unknown>, e: unknown, ...secrets: (Secret | undefined)[]): Error {
+  return ctx.redactor.with(...secrets).redactError(e instanceof Error ? e : new TargetUnchangedError(String(e)));
+}
