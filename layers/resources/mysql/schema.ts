@@ -30,6 +30,6 @@ export const mysqlDefinition = defineType({
     .refine((u) => (u.lastIndexOf('@') > 0 ? u.slice(0, u.lastIndexOf('@')) : u).length <= 80, 'user part must be at most 80 characters'),
   references: (r) => (r.adminAccount ? [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }] : []),
   onPremises: true,
-  changedBy: '`ALTER USER ... IDENTIFIED BY PASSWORD` with the hash computed client-side (admin), or `SET PASSWORD` (self)',
+  changedBy: '`ALTER USER ... IDENTIFIED BY` (admin) or `SET PASSWORD` / `ALTER USER CURRENT_USER()` (self), on a session whose sql_mode is pinned without NO_BACKSLASH_ESCAPES',
   verifiedBy: 'a fresh login as the account',
 });

@@ -1,0 +1,315 @@
+import mysql from 'mysql2/promise';
+import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
+import { InvalidConfigurationError, OutcomeUnknownError, ResetError, TargetUnchangedError } from '../../engine/errors.js';
+import type { Secret } from '../../engine/secret.js';
+import {
+  DeadlineExceeded,
+  assertChangeInput,
+  connectFailure,
+  isConnectionLoss,
+  readOnlyFailure,
+  redacted,
+  tlsOptions,
+  withDeadline,
+} from '../sql-common.js';
+import { mysqlDefinition, type MysqlResource } from './schema.js';
+
+/**
+ * How the password travels. mysql2's `query()` escapes values on the client with
+ * backslashes, which is only safe while the session's sql_mode lacks NO_BACKSLASH_ESCAPES
+ * (with it, `\'` no longer escapes the quote and a crafted password could end the literal).
+ * So every session removes NO_BACKSLASH_ESCAPES from its own sql_mode when it opens, reads
+ * it back, and refuses to continue if it is still there. We pin the mode rather than send a
+ * hash (`IDENTIFIED BY PASSWORD '*…'`) because a hash fixes the account's authentication
+ * plugin to mysql_native_password: MySQL 8 accounts use caching_sha2_password (and 8.4
+ * disables native passwords), while `IDENTIFIED BY` keeps each server's own plugin. Pinning
+ * works the same on MariaDB 10.11 and MySQL 8. `execute()` (server-side binding) cannot
+ * carry ALTER USER's password on either server.
+ */
+const DIALECTS = {
+  mariadb: {
+    selfChange: (p: string, _current: string) => ({ sql: 'SET PASSWORD = PASSWORD(?)', values: [p] }),
+  },
+  mysql: {
+    // REPLACE proves the current password where password_require_current is on (8.0.13+).
+    selfChange: (p: string, current: string) => ({ sql: 'ALTER USER CURRENT_USER() IDENTIFIED BY ? REPLACE ?', values: [p, current] }),
+  },
+  mysqlLegacy: {
+    selfChange: (p: string, _current: string) => ({ sql: 'ALTER USER CURRENT_USER() IDENTIFIED BY ?', values: [p] }),
+  },
+} as const;
+type Dialect = keyof typeof DIALECTS;
+
+const SQL = {
+  readSession: 'SELECT @@SESSION.sql_mode AS mode, VERSION() AS version',
+  setSqlMode: 'SET SESSION sql_mode = ?',
+  accountExists: 'SELECT 1 AS found FROM mysql.user WHERE User = ? AND Host = ?',
+  adminReset: 'ALTER USER ?@? IDENTIFIED BY ?',
+  threadAlive: 'SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID = ?',
+  kill: (threadId: number) => `KILL CONNECTION ${Math.trunc(threadId)}`,
+};
+
+const ER_ACCESS_DENIED_ERROR = 1045;
+const ER_NO_SUCH_THREAD = 1094;
+
+function dialectOf(version: string): Dialect {
+  if (/mariadb/i.test(version)) return 'mariadb';
+  const [major = 0, minor = 0, patch = 0] = version.split(/[.-]/).map((n) => parseInt(n, 10) || 0);
+  return major > 8 || (major === 8 && (minor > 0 || patch >= 13)) ? 'mysql' : 'mysqlLegacy';
+}
+
+function isAuthFailure(e: unknown): boolean {
+  return (e as { errno?: unknown } | null)?.errno === ER_ACCESS_DENIED_ERROR;
+}
+
+/** "name" or "name@host", split at the last "@" as the type's schema does; the host defaults to "%". */
+export function splitAccount(username: string): { user: string; host: string } {
+  const at = username.lastIndexOf('@');
+  return at > 0 ? { user: username.slice(0, at), host: username.slice(at + 1) } : { user: username, host: '%' };
+}
+
+type Rows = Record<string, unknown>[];
+
+/** A login that may open a session, with the passwords to try in order. */
+interface Login {
+  readonly user: string;
+  readonly passwords: readonly Secret[];
+}
+
+class Session {
+  broken = false;
+  constructor(
+    readonly conn: mysql.Connection,
+    readonly dialect: Dialect,
+    private readonly timeoutMs: number,
+  ) {
+    conn.on('error', () => {
+      this.broken = true;
+    });
+  }
+
+  get threadId(): number {
+    return this.conn.threadId;
+  }
+
+  async query(what: string, sql: string, values?: unknown[]): Promise<Rows> {
+    const [rows] = await withDeadline(what, this.timeoutMs, this.conn.query(sql, values), () => this.destroy());
+    return rows as Rows;
+  }
+
+  /** Server-side binding, for statements that allow it. */
+  async execute(what: string, sql: string, values: (string | number)[]): Promise<Rows> {
+    const [rows] = await withDeadline(what, this.timeoutMs, this.conn.execute(sql, values), () => this.destroy());
+    return rows as Rows;
+  }
+
+  destroy(): void {
+    this.broken = true;
+    this.conn.destroy();
+  }
+
+  async close(): Promise<void> {
+    if (this.broken) return this.destroy();
+    await withDeadline('closing the connection', this.timeoutMs, this.conn.end(), () => this.destroy()).catch(() => this.destroy());
+  }
+}
+
+class MysqlAdapter implements TargetAdapter {
+  readonly type = 'mysql' as const;
+  #admin: Session | undefined;
+  #adminPassword: Secret | undefined;
+
+  constructor(private readonly ctx: AdapterContext<MysqlResource>) {
+    this.#adminPassword = ctx.credentials.admin?.password;
+  }
+
+  async change(req: ChangeRequest): Promise<ChangeResult> {
+    try {
+      assertChangeInput(this.ctx, mysqlDefinition.username, req);
+      const target = splitAccount(req.account.username);
+      const admin = this.ctx.credentials.admin;
+      if (admin) {
+        const session = await this.#adminSession(admin);
+        if (this.#isAdmin(req, admin)) {
+          const current = this.#adminPassword!;
+          const stmt = DIALECTS[session.dialect].selfChange(req.newPassword.reveal(), current.reveal());
+          const adminUser = splitAccount(admin.username).user;
+          await this.#alter(session, stmt, req, { user: adminUser, passwords: [current, req.newPassword] });
+          this.#adminPassword = req.newPassword;
+          return { method: 'self change (admin account)' };
+        }
+        let found: Rows;
+        try {
+          found = await session.execute('looking up the account', SQL.accountExists, [target.user, target.host]);
+        } catch (e) {
+          throw readOnlyFailure(e, 'looking up the account in mysql.user');
+        }
+        if (found.length === 0) {
+          throw new TargetUnchangedError(`account ${JSON.stringify(`${target.user}@${target.host}`)} does not exist; nothing was changed`);
+        }
+        const stmt = { sql: SQL.adminReset, values: [target.user, target.host, req.newPassword.reveal()] };
+        await this.#alter(session, stmt, req, { user: splitAccount(admin.username).user, passwords: [this.#adminPassword!] });
+        return { method: 'admin reset' };
+      }
+      if (!req.currentPassword) {
+        throw new InvalidConfigurationError('adminAccount', 'is not set and no current password was given for a self change');
+      }
+      const session = await this.#open(target.user, req.currentPassword, `logging in as ${target.user}`);
+      try {
+        const stmt = DIALECTS[session.dialect].selfChange(req.newPassword.reveal(), req.currentPassword.reveal());
+        await this.#alter(session, stmt, req, { user: target.user, passwords: [req.currentPassword, req.newPassword] });
+      } finally {
+        await session.close();
+      }
+      return { method: 'self change' };
+    } catch (e) {
+      throw redacted(this.ctx, e, req.newPassword, req.currentPassword);
+    }
+  }
+
+  async verify(req: VerifyRequest): Promise<VerifyResult> {
+    const { user } = splitAccount(req.account.username);
+    try {
+      const ok = await this.#tryLogin(user, req.password);
+      return ok ? { valid: true } : { valid: false, detail: 'the server refused the password' };
+    } catch (e) {
+      throw redacted(this.ctx, e, req.password);
+    }
+  }
+
+  async close(): Promise<void> {
+    const s = this.#admin;
+    this.#admin = undefined;
+    await s?.close();
+  }
+
+  #isAdmin(req: ChangeRequest, admin: Credential): boolean {
+    if (req.account.id === admin.accountId) return true;
+    const a = splitAccount(admin.username);
+    const t = splitAccount(req.account.username);
+    return a.user === t.user && a.host === t.host;
+  }
+
+  async #adminSession(admin: Credential): Promise<Session> {
+    if (this.#admin && !this.#admin.broken) return this.#admin;
+    await this.#admin?.close();
+    this.#admin = undefined;
+    if (!this.#adminPassword) throw new InvalidConfigurationError('adminAccount', 'the admin credential has no password');
+    const { user } = splitAccount(admin.username);
+    this.#admin = await this.#open(user, this.#adminPassword, `logging in as the admin ${user}`);
+    return this.#admin;
+  }
+
+  /** A fresh login: true if accepted, false if the password is refused; throws when unreachable. */
+  async #tryLogin(user: string, password: Secret): Promise<boolean> {
+    let s: Session;
+    try {
+      s = await this.#open(user, password, `logging in as ${user}`);
+    } catch (e) {
+      if (e instanceof ResetError && isAuthFailure(e.cause)) return false;
+      throw e;
+    }
+    await s.close();
+    return true;
+  }
+
+  /** Opens a connection and pins its sql_mode so that client-side escaping is sound. */
+  async #open(user: string, password: Secret, what: string): Promise<Session> {
+    const r = this.ctx.resource;
+    const ssl = tlsOptions(r);
+    let conn: mysql.Connection;
+    const connecting = mysql.createConnection({
+          host: r.host,
+          port: r.port,
+          user,
+          password: password.reveal(),
+          ...(ssl ? { ssl } : {}),
+          connectTimeout: this.ctx.timeoutMs,
+          charset: 'utf8mb4',
+          multipleStatements: false,
+    });
+    try {
+      // A handshake that completes after the deadline is closed at once.
+      conn = await withDeadline(what, this.ctx.timeoutMs, connecting, () => void connecting.then((c) => c.destroy(), () => undefined));
+    } catch (e) {
+      throw connectFailure(e, what, isAuthFailure);
+    }
+    const probe = new Session(conn, 'mariadb', this.ctx.timeoutMs);
+    try {
+      let [info] = await probe.query('reading the session', SQL.readSession);
+      const modes = String(info?.mode ?? '').split(',');
+      if (modes.includes('NO_BACKSLASH_ESCAPES')) {
+        await probe.query('setting sql_mode', SQL.setSqlMode, [modes.filter((m) => m !== 'NO_BACKSLASH_ESCAPES').join(',')]);
+        [info] = await probe.query('reading the session', SQL.readSession);
+        if (String(info?.mode ?? '').split(',').includes('NO_BACKSLASH_ESCAPES')) {
+          throw new TargetUnchangedError('could not clear NO_BACKSLASH_ESCAPES from the session sql_mode; refusing to send a password');
+        }
+      }
+      return new Session(conn, dialectOf(String(info?.version ?? '')), this.ctx.timeoutMs);
+    } catch (e) {
+      probe.destroy();
+      throw readOnlyFailure(e, `${what}: preparing the session`);
+    }
+  }
+
+  /**
+   * Sends the statement that changes the password. A server error means nothing changed.
+   * A lost connection leaves the outcome open, so the old session is killed and waited
+   * for on a fresh connection, then the new password is tried: still refused proves nothing
+   * changed; anything else is reported as unknown for the engine to reconcile.
+   */
+  async #alter(session: Session, stmt: { sql: string; values: string[] }, req: ChangeRequest, owner: Login): Promise<void> {
+    const threadId = session.threadId;
+    try {
+      await session.query('changing the password', stmt.sql, stmt.values);
+    } catch (e) {
+      const who = JSON.stringify(req.account.username);
+      if (!isConnectionLoss(e)) {
+        throw new TargetUnchangedError(`changing the password of ${who}: the server refused it; nothing was changed: ${(e as Error).message}`, { cause: e });
+      }
+      session.destroy();
+      const outcome = await this.#settle(threadId, req, owner).catch(() => 'unknown' as const);
+      const lost = e instanceof DeadlineExceeded ? e.message : 'the connection was lost before the answer';
+      if (outcome === 'not-applied') {
+        throw new TargetUnchangedError(`changing the password of ${who}: ${lost}; afterwards the old session was gone and the new password was refused, so nothing was changed`, { cause: e });
+      }
+      throw new OutcomeUnknownError(`changing the password of ${who}: ${lost}; the change may have been applied${outcome === 'applied' ? ' (the new password now logs in)' : ''}`, { cause: e });
+    }
+  }
+
+  /** Ends the lost session (as the login that owned it: anyone may kill their own threads), then tries the new password. */
+  async #settle(threadId: number, req: ChangeRequest, owner: Login): Promise<'applied' | 'not-applied' | 'unknown'> {
+    const target = splitAccount(req.account.username).user;
+    // The login that owned the lost session (it may kill its own threads without privileges).
+    let probe: Session | undefined;
+    for (const p of owner.passwords) {
+      try {
+        probe = await this.#open(owner.user, p, 'checking the lost change');
+        break;
+      } catch (e) {
+        if (!(e instanceof ResetError && isAuthFailure(e.cause))) return 'unknown';
+      }
+    }
+    if (!probe) return 'unknown';
+    try {
+      try {
+        await probe.query('ending the lost session', SQL.kill(threadId));
+      } catch (e) {
+        if ((e as { errno?: unknown }).errno !== ER_NO_SUCH_THREAD) throw e;
+      }
+      const deadline = Date.now() + this.ctx.timeoutMs;
+      for (;;) {
+        const [row] = await probe.execute('waiting for the lost session to end', SQL.threadAlive, [threadId]);
+        if (Number(row?.n ?? 1) === 0) break;
+        if (Date.now() > deadline) return 'unknown';
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await probe.close();
+    }
+    return (await this.#tryLogin(target, req.newPassword)) ? 'applied' : 'not-applied';
+  }
+}
+
+/** MySQL and MariaDB: admin reset with an account holding CREATE USER, or each account's self change. */
+export const createMysqlAdapter: AdapterFactory<MysqlResource> = (ctx) => new MysqlAdapter(ctx);
