@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { Secret } from '../../layers/engine/secret.js';
 import type { CredentialStore } from '../../layers/engine/stores/types.js';
 
 /**
@@ -27,7 +28,26 @@ export function captureOutput(): { text(): string; restore(): void } {
   };
 }
 
-/** Every value of every version of the given secrets: all the passwords a test produced. */
+/**
+ * Wraps a credential store so that every value written through it is remembered:
+ * that is every password the engine generates (invariant 2 stores each before use),
+ * also the ones later discarded, which no longer carry a stage.
+ */
+export function recordingStore<T extends CredentialStore>(store: T): { store: T; written: Set<string> } {
+  const written = new Set<string>();
+  const wrapped = new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      if (prop === 'putPending') return (id: string, v: string, secret: Secret) => (written.add(secret.reveal()), target.putPending(id, v, secret));
+      if (prop === 'createSecret') return (name: string, secret: Secret, o?: never) => (written.add(secret.reveal()), target.createSecret(name, secret, o));
+      return (value as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
+  return { store: wrapped, written };
+}
+
+/** Every value of every version of the given secrets that still carries a stage. */
 export async function everyStoredPassword(credentials: CredentialStore, secretIds: Iterable<string>): Promise<string[]> {
   const out: string[] = [];
   for (const id of secretIds) {
