@@ -9,34 +9,66 @@ export const DIGITS = '0123456789';
 /** Every printable ASCII character that is not a letter, digit or space. */
 export const SYMBOLS = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
 
+const policyFields = {
+  length: z.number().int().min(1).max(1024),
+  minLength: z.number().int().min(1),
+  maxLength: z.number().int().min(1).max(1024),
+  /** Limit on the UTF-8 encoded size, where the target counts bytes. */
+  maxBytes: z.number().int().min(1),
+  minLower: z.number().int().min(0),
+  minUpper: z.number().int().min(0),
+  minDigits: z.number().int().min(0),
+  minSymbols: z.number().int().min(0),
+  /** The symbols the generator may use. */
+  symbols: z.string(),
+  /** Characters never generated and refused by the adapter. */
+  forbidden: z.string(),
+  /** Whether the target accepts characters outside printable ASCII. */
+  allowUnicode: z.boolean(),
+};
+
 /**
  * A password policy. `length` is what the generator produces; the type's hard limits
- * (`maxLength`, `maxBytes`, `forbidden`) also bound every password the adapter accepts.
+ * (`minLength`, `maxLength`, `maxBytes`, `forbidden`, `allowUnicode`) also bound every password the adapter accepts.
  */
 export const policySchema = z
   .object({
-    length: z.number().int().min(1).max(1024).default(24),
-    minLength: z.number().int().min(1).default(1),
-    maxLength: z.number().int().min(1).max(1024).default(128),
-    /** Limit on the UTF-8 encoded size, where the target counts bytes. */
-    maxBytes: z.number().int().min(1).optional(),
-    minLower: z.number().int().min(0).default(1),
-    minUpper: z.number().int().min(0).default(1),
-    minDigits: z.number().int().min(0).default(1),
-    minSymbols: z.number().int().min(0).default(1),
-    /** The symbols the generator may use. */
-    symbols: z.string().default(SYMBOLS),
-    /** Characters never generated and refused by the adapter. */
-    forbidden: z.string().default(''),
-    /** Whether the target accepts characters outside printable ASCII. */
-    allowUnicode: z.boolean().default(true),
+    length: policyFields.length.default(24),
+    minLength: policyFields.minLength.default(1),
+    maxLength: policyFields.maxLength.default(128),
+    maxBytes: policyFields.maxBytes.optional(),
+    minLower: policyFields.minLower.default(1),
+    minUpper: policyFields.minUpper.default(1),
+    minDigits: policyFields.minDigits.default(1),
+    minSymbols: policyFields.minSymbols.default(1),
+    symbols: policyFields.symbols.default(SYMBOLS),
+    forbidden: policyFields.forbidden.default(''),
+    allowUnicode: policyFields.allowUnicode.default(true),
   })
   .strict();
+
+/**
+ * A resource's overrides of its type's policy: the same fields without defaults.
+ * (`policySchema.partial()` would fill every absent field with the generic default,
+ * and those defaults would then override the type's own, e.g. maxLength 128 over Oracle's 30.)
+ */
+export const policyOverridesSchema = z.object(policyFields).partial().strict();
+export type PolicyOverrides = z.output<typeof policyOverridesSchema>;
 
 export type Policy = z.output<typeof policySchema>;
 export type PolicyInput = z.input<typeof policySchema>;
 
-const CONTROL = /[\u0000-\u001f\u007f]/;
+/**
+ * Whether the text holds a C0 or C1 control character, DEL, or a Unicode line or paragraph
+ * separator: each reads as a line break or a command somewhere between here and the target.
+ */
+export function hasControlCharacter(text: string): boolean {
+  for (const c of text) {
+    const n = c.codePointAt(0)!;
+    if (n < 0x20 || (n >= 0x7f && n <= 0x9f) || n === 0x2028 || n === 0x2029) return true;
+  }
+  return false;
+}
 
 function classes(p: Policy): { name: string; field: keyof Policy; min: number; alphabet: string }[] {
   const keep = (s: string) => [...s].filter((c) => !p.forbidden.includes(c)).join('');
@@ -104,8 +136,9 @@ export function assertPasswordAcceptable(p: Policy, password: Secret, field = 'p
   };
   if (v.length === 0) fail('is empty');
   if (v.includes('\0')) fail('contains a NUL character, which the target cannot take');
-  if (CONTROL.test(v)) fail('contains a control character (newline, tab, escape or similar), which the target cannot take');
+  if (hasControlCharacter(v)) fail('contains a control character (newline, tab, escape or similar), which the target cannot take');
   const chars = [...v];
+  if (chars.length < p.minLength) fail(`is ${chars.length} characters long; the target needs at least ${p.minLength}`);
   if (chars.length > p.maxLength) fail(`is ${chars.length} characters long; the target takes at most ${p.maxLength}`);
   if (p.maxBytes !== undefined && Buffer.byteLength(v, 'utf8') > p.maxBytes) fail(`is longer than the target's limit of ${p.maxBytes} bytes`);
   chars.forEach((c, i) => {
@@ -116,18 +149,23 @@ export function assertPasswordAcceptable(p: Policy, password: Secret, field = 'p
 }
 
 /** Parses and checks a policy given as overrides on top of the type's defaults. */
-export function resolvePolicy(typeDefaults: PolicyInput, overrides: PolicyInput | undefined, path = 'policy'): Policy {
-  const merged = { ...typeDefaults, ...(overrides ?? {}) };
-  const parsed = policySchema.safeParse(merged);
+export function resolvePolicy(typeDefaults: PolicyInput, overrides: PolicyOverrides | PolicyInput | undefined, path = 'policy'): Policy {
+  // An override written as `undefined` is no override: it must not clear the type's value.
+  const given = Object.fromEntries(Object.entries(overrides ?? {}).filter(([, v]) => v !== undefined));
+  const parsed = policySchema.safeParse({ ...typeDefaults, ...given });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new InvalidConfigurationError([path, ...issue.path].join('.'), issue.message);
+    const key = issue.code === 'unrecognized_keys' ? [issue.keys[0]] : [];
+    throw new InvalidConfigurationError([path, ...issue.path, ...key].join('.'), issue.message);
   }
   // A resource may tighten, never loosen, what the type can take.
   const d = policySchema.parse(typeDefaults);
   const p = parsed.data;
   if (p.maxLength > d.maxLength) throw new InvalidConfigurationError(`${path}.maxLength`, `exceeds the type's limit of ${d.maxLength}`);
-  if (d.maxBytes !== undefined && (p.maxBytes ?? Infinity) > d.maxBytes) p.maxBytes = d.maxBytes;
+  if (p.minLength < d.minLength) throw new InvalidConfigurationError(`${path}.minLength`, `is below the type's minimum of ${d.minLength}`);
+  if (d.maxBytes !== undefined && p.maxBytes !== undefined && p.maxBytes > d.maxBytes) {
+    throw new InvalidConfigurationError(`${path}.maxBytes`, `exceeds the type's limit of ${d.maxBytes} bytes`);
+  }
   p.forbidden = [...new Set([...d.forbidden, ...p.forbidden])].join('');
   if (!d.allowUnicode) p.allowUnicode = false;
   assertPolicyPossible(p, path);
