@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { accountIdSchema, portSchema, resourceBase, tlsOptions } from '../common.js';
+import { hasControlCharacter } from '../../engine/policy.js';
+import { defineType, type AccountReference } from '../definition.js';
+
+/** SQL Server instance names: at most 16 characters, a letter, "_" or "&" first (Microsoft's setup rules). */
+const instanceNameSchema = z.string().regex(/^[A-Za-z_&][A-Za-z0-9_$&]{0,15}$/, 'must be a SQL Server instance name (at most 16 letters, digits, "_", "$" or "&")');
+
+const authenticationSchema = z.discriminatedUnion('mode', [
+  /** SQL Server authentication. Unset admin: each login changes its own password (with OLD_PASSWORD). */
+  z.object({ mode: z.literal('sql'), adminAccount: accountIdSchema.optional() }).strict(),
+  /** Windows authentication (NTLM) as a domain account with ALTER ANY LOGIN; the account belongs to a windows-domain resource. */
+  z.object({ mode: z.literal('windows'), adminAccount: accountIdSchema }).strict(),
+]);
+
+export const mssqlSchema = z
+  .object({
+    ...resourceBase,
+    ...tlsOptions,
+    type: z.literal('mssql'),
+    /** A named instance, whose port the SQL Server Browser service (UDP 1434) tells. Give it or `port`, not both. */
+    instanceName: instanceNameSchema.optional(),
+    /** Unset and no instance name: 1433. */
+    port: portSchema.optional(),
+    authentication: authenticationSchema.default({ mode: 'sql' }),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (r.instanceName !== undefined && r.port !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['port'], message: 'cannot be given with instanceName: a named instance\'s port is found through the SQL Server Browser' });
+    }
+  })
+  .transform((r) => ({ ...r, port: r.instanceName === undefined ? (r.port ?? 1433) : undefined }));
+
+export type MssqlResource = z.output<typeof mssqlSchema>;
+
+function references(r: MssqlResource): AccountReference[] {
+  const a = r.authentication;
+  if (a.mode === 'windows') return [{ role: 'admin', field: 'authentication.adminAccount', accountId: a.adminAccount, fromResourceTypes: ['windows-domain'] }];
+  return a.adminAccount ? [{ role: 'admin', field: 'authentication.adminAccount', accountId: a.adminAccount, fromResourceTypes: [] }] : [];
+}
+
+export const mssqlDefinition = defineType({
+  type: 'mssql',
+  title: 'Microsoft SQL Server',
+  schema: mssqlSchema,
+  defaultPort: 1433,
+  // SQL logins take 1 to 128 characters (and QUOTENAME, which quotes it server-side, takes 128).
+  policy: { length: 32, maxLength: 128 },
+  // SQL logins only (a Windows login, DOMAIN\name, has its password in the domain). The name is
+  // bound as a parameter and quoted server-side with QUOTENAME, so anything printable is safe.
+  username: z
+    .string()
+    .min(1)
+    .max(128)
+    .refine((u) => !hasControlCharacter(u), 'must not hold control characters')
+    .refine((u) => !u.includes('\\'), 'must be a SQL login name without "\\" (a Windows login\'s password is changed in its domain)'),
+  references,
+  onPremises: true,
+  changedBy: '`ALTER LOGIN` assembled server-side with `QUOTENAME` from bound parameters (admin reset, or self change with `OLD_PASSWORD`)',
+  verifiedBy: 'a fresh login as the account',
+});

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { accountIdSchema, portSchema, resourceBase, tlsOptions } from '../common.js';
+import { hasControlCharacter } from '../../engine/policy.js';
+import { defineType } from '../definition.js';
+
+/** A WebLogic realm or provider name, placed in a REST path: letters, digits and a few separators only. */
+const mbeanName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be letters, digits, "_", "." or "-"');
+
+export const weblogicSchema = z
+  .object({
+    ...resourceBase,
+    ...tlsOptions,
+    type: z.literal('weblogic'),
+    /** The Administration Server's port. Unset: 7001, or 7002 (WebLogic's default SSL listen port) with `ssl`. */
+    port: portSchema.optional(),
+    realm: mbeanName.default('myrealm'),
+    authenticationProvider: mbeanName.default('DefaultAuthenticator'),
+    /** A member of the Admin group (it resets other users' passwords). */
+    adminAccount: accountIdSchema,
+  })
+  .strict()
+  .transform((r) => ({ ...r, port: r.port ?? (r.ssl ? 7002 : 7001) }));
+
+export type WeblogicResource = z.output<typeof weblogicSchema>;
+
+export const weblogicDefinition = defineType({
+  type: 'weblogic',
+  title: 'Oracle WebLogic Server',
+  schema: weblogicSchema,
+  defaultPort: 7001,
+  // The DefaultAuthenticator asks for at least 8 characters and documents no maximum; 128 is a cautious bound.
+  policy: { length: 32, minLength: 8, maxLength: 128 },
+  // The DefaultAuthenticator refuses , tab < > # | & ? ( ) { } in user names; we refuse control characters too.
+  username: z
+    .string()
+    .min(1)
+    .max(256)
+    .refine((u) => !hasControlCharacter(u), 'must not hold control characters')
+    .regex(/^[^,<>#|&?(){}]+$/, 'must not hold any of , < > # | & ? ( ) { }')
+    .refine((u) => u.trim() === u, 'must not start or end with a space'),
+  references: (r) => [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }],
+  onPremises: true,
+  changedBy: "the Administration Server's REST management API: the authentication provider's `resetUserPassword` operation, the password in the JSON body",
+  verifiedBy: 'a fresh HTTP Basic authentication as the user against the Administration Server',
+});
