@@ -1,23 +1,62 @@
 import type { z } from 'zod';
 import { InvalidConfigurationError } from '../engine/errors.js';
-import { resolvePolicy, type Policy } from '../engine/policy.js';
+import { policyOverridesSchema, resolvePolicy, type Policy, type PolicyOverrides } from '../engine/policy.js';
+import { awsIamDefinition } from './aws-iam/schema.js';
+import { ciscoDefinition } from './cisco/schema.js';
 import { accountSchema, RESOURCE_TYPES, type Account, type ResourceType } from './common.js';
 import type { ResourceTypeDefinition } from './definition.js';
+import { entraIdDefinition } from './entra-id/schema.js';
+import { googleWorkspaceDefinition } from './google-workspace/schema.js';
+import { hpIloDefinition } from './hp-ilo/schema.js';
+import { hpProcurveDefinition } from './hp-procurve/schema.js';
+import { juniperNetscreenDefinition } from './juniper-netscreen/schema.js';
+import { ldapDefinition } from './ldap/schema.js';
+import { mssqlDefinition } from './mssql/schema.js';
 import { mysqlDefinition } from './mysql/schema.js';
+import { oracleDefinition } from './oracle/schema.js';
 import { postgresqlDefinition } from './postgresql/schema.js';
+import { rackspaceDefinition } from './rackspace/schema.js';
+import { salesforceDefinition } from './salesforce/schema.js';
+import { serviceProcessorDefinition } from './service-processor/schema.js';
+import { sybaseAseDefinition } from './sybase-ase/schema.js';
 import { unixDefinition } from './unix/schema.js';
+import { weblogicDefinition } from './weblogic/schema.js';
+import { windowsDomainDefinition } from './windows-domain/schema.js';
+import { windowsDefinition } from './windows/schema.js';
 
 /** Every resource type's definition. The compiler refuses a registry that misses a type. */
 export const RESOURCE_TYPE_DEFINITIONS = {
+  windows: windowsDefinition,
+  'windows-domain': windowsDomainDefinition,
   linux: unixDefinition('linux'),
   aix: unixDefinition('aix'),
   'hp-ux': unixDefinition('hp-ux'),
   solaris: unixDefinition('solaris'),
   macos: unixDefinition('macos'),
   esxi: unixDefinition('esxi'),
-  postgresql: postgresqlDefinition,
+  as400: serviceProcessorDefinition('as400'),
+  alom: serviceProcessorDefinition('alom'),
+  ilom: serviceProcessorDefinition('ilom'),
+  xscf: serviceProcessorDefinition('xscf'),
   mysql: mysqlDefinition,
-} satisfies Partial<{ [T in ResourceType]: ResourceTypeDefinition<z.ZodType, T> }>;
+  postgresql: postgresqlDefinition,
+  weblogic: weblogicDefinition,
+  mssql: mssqlDefinition,
+  oracle: oracleDefinition,
+  'sybase-ase': sybaseAseDefinition,
+  ldap: ldapDefinition,
+  'hp-procurve': hpProcurveDefinition,
+  'hp-ilo': hpIloDefinition,
+  'cisco-ios': ciscoDefinition('cisco-ios'),
+  'cisco-catos': ciscoDefinition('cisco-catos'),
+  'cisco-pix': ciscoDefinition('cisco-pix'),
+  'juniper-netscreen': juniperNetscreenDefinition,
+  'aws-iam': awsIamDefinition,
+  'google-workspace': googleWorkspaceDefinition,
+  'entra-id': entraIdDefinition,
+  rackspace: rackspaceDefinition,
+  salesforce: salesforceDefinition,
+} satisfies { [T in ResourceType]: ResourceTypeDefinition<z.ZodType, T> };
 
 export type Definitions = typeof RESOURCE_TYPE_DEFINITIONS;
 /** A parsed resource of any type. */
@@ -27,38 +66,57 @@ export function isResourceType(type: unknown): type is ResourceType {
   return typeof type === 'string' && (RESOURCE_TYPES as readonly string[]).includes(type);
 }
 
-export function definitionOf(type: unknown): ResourceTypeDefinition {
-  if (!isResourceType(type) || !(type in RESOURCE_TYPE_DEFINITIONS)) {
-    throw new InvalidConfigurationError('type', `unknown resource type ${JSON.stringify(type)}; known types: ${RESOURCE_TYPES.join(', ')}`);
+export function definitionOf(type: unknown, field = 'type'): ResourceTypeDefinition {
+  if (type === undefined || type === null || type === '') {
+    throw new InvalidConfigurationError(field, `is required; one of: ${RESOURCE_TYPES.join(', ')}`);
   }
-  return RESOURCE_TYPE_DEFINITIONS[type as keyof Definitions] as ResourceTypeDefinition;
+  if (!isResourceType(type)) {
+    throw new InvalidConfigurationError(field, `unknown resource type ${JSON.stringify(type)}; known types: ${RESOURCE_TYPES.join(', ')}`);
+  }
+  return RESOURCE_TYPE_DEFINITIONS[type] as ResourceTypeDefinition;
+}
+
+function join(...parts: (string | undefined)[]): string {
+  return parts.filter(Boolean).join('.');
 }
 
 function fail(prefix: string, error: z.ZodError): never {
   const issue = error.issues[0]!;
-  const field = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+  // An unknown key is reported on its parent; name the key itself.
+  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+  const field = join(prefix, ...path.map(String));
   throw new InvalidConfigurationError(field, issue.message, { cause: error });
 }
 
 /**
  * Parses a resource's configuration with its type's schema, applies defaults and checks
  * its password policy can be met. Throws InvalidConfigurationError naming the field.
+ * `policy` holds only the overrides written, never the generic defaults.
  */
-export function parseResource(input: unknown, prefix = ''): Resource & { policy?: Partial<Policy> } {
+export function parseResource(input: unknown, prefix = ''): Resource & { policy?: PolicyOverrides } {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new InvalidConfigurationError(prefix || 'resource', 'must be an object');
   }
-  const def = definitionOf((input as { type?: unknown }).type);
+  const def = definitionOf((input as { type?: unknown }).type, join(prefix, 'type'));
   const parsed = def.schema.safeParse(input);
   if (!parsed.success) fail(prefix, parsed.error);
-  const resource = parsed.data as Resource;
-  policyOf(resource, prefix ? `${prefix}.policy` : 'policy');
+  const resource = parsed.data as Resource & { policy?: PolicyOverrides };
+  // The schema's `policy` (a `.partial()` of the full policy) fills absent fields with generic
+  // defaults, which would override the type's own; keep only what the configuration says.
+  const overrides = (input as { policy?: unknown }).policy;
+  if (overrides === undefined) delete resource.policy;
+  else {
+    const written = policyOverridesSchema.safeParse(overrides);
+    if (!written.success) fail(join(prefix, 'policy'), written.error);
+    resource.policy = written.data;
+  }
+  policyOf(resource, join(prefix, 'policy'));
   return resource;
 }
 
 /** The resource's effective password policy: its overrides on top of the type's defaults and limits. */
-export function policyOf(resource: { type: string; policy?: unknown }, path = 'policy'): Policy {
-  return resolvePolicy(definitionOf(resource.type).policy, resource.policy as Partial<Policy> | undefined, path);
+export function policyOf(resource: { type: string; policy?: PolicyOverrides }, path = 'policy'): Policy {
+  return resolvePolicy(definitionOf(resource.type).policy, resource.policy, path);
 }
 
 /** Parses an account and checks its user name with the rules of its resource's type. */
@@ -67,7 +125,7 @@ export function parseAccount(input: unknown, resourceType: string, prefix = ''):
   if (!parsed.success) fail(prefix, parsed.error);
   const username = definitionOf(resourceType).username.safeParse(parsed.data.username);
   if (!username.success) {
-    throw new InvalidConfigurationError([prefix, 'username'].filter(Boolean).join('.'), username.error.issues[0]!.message);
+    throw new InvalidConfigurationError(join(prefix, 'username'), username.error.issues[0]!.message);
   }
   return parsed.data;
 }
