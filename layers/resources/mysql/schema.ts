@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { accountIdSchema, portSchema, resourceBase, tlsOptions } from '../common.js';
+import { hasControlCharacter } from '../../engine/policy.js';
 import { defineType } from '../definition.js';
 
 export const mysqlSchema = z
@@ -26,7 +27,7 @@ export const mysqlDefinition = defineType({
     .string()
     .min(1)
     .max(32 + 1 + 255)
-    .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not hold control characters')
+    .refine((u) => !hasControlCharacter(u), 'must not hold control characters')
     .refine((u) => (u.lastIndexOf('@') > 0 ? u.slice(0, u.lastIndexOf('@')) : u).length <= 80, 'user part must be at most 80 characters'),
   references: (r) => (r.adminAccount ? [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }] : []),
   onPremises: true,

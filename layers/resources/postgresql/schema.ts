@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { accountIdSchema, portSchema, resourceBase, tlsOptions } from '../common.js';
+import { hasControlCharacter } from '../../engine/policy.js';
 import { defineType } from '../definition.js';
 
 export const postgresqlSchema = z
@@ -24,7 +25,7 @@ export const postgresqlDefinition = defineType({
   // Role passwords have no length limit of note; a NUL cannot be sent.
   policy: { length: 32, maxLength: 1000 },
   // Role names are quoted as identifiers, so any text without control characters is safe.
-  username: z.string().min(1).max(63).regex(/^[^\u0000-\u001f\u007f]+$/, 'must not hold control characters'),
+  username: z.string().min(1).max(63).refine((u) => !hasControlCharacter(u), 'must not hold control characters'),
   references: (r) => (r.adminAccount ? [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }] : []),
   onPremises: true,
   changedBy: '`ALTER ROLE ... PASSWORD` with a SCRAM-SHA-256 verifier computed client-side (admin reset or self change)',
