@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Installs (as root, when missing) and starts the real test servers; see test/servers/setup.sh.
+    globalSetup: ['test/servers/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     // Real-server suites share servers and accounts; files run one at a time on 2 cores.
