@@ -1,0 +1,92 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import dynalite from 'dynalite';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoStateStore, type DynamoStateStoreOptions } from './dynamo.js';
+import { createStateTable } from './dynamo-schema.js';
+import { LocalVault } from './local-vault.js';
+
+export const EMBEDDED_TABLE_NAME = 'rpr-state';
+
+export interface EmbeddedStores {
+  readonly state: DynamoStateStore;
+  readonly credentials: LocalVault;
+  close(): Promise<void>;
+}
+
+/**
+ * The stores of the embedded default (no AWS account): the same DynamoStateStore against
+ * dynalite, in process on a random loopback port, persisted under `<dir>/state`, and the
+ * local vault under `<dir>/vault`.
+ */
+export async function openEmbeddedStores(options: { dir: string; vaultKey: Buffer }): Promise<EmbeddedStores> {
+  await mkdir(options.dir, { recursive: true, mode: 0o700 });
+  const state = await openDynalite(join(options.dir, 'state'));
+  return {
+    state: state.store,
+    credentials: new LocalVault({ dir: join(options.dir, 'vault'), key: options.vaultKey }),
+    close: state.close,
+  };
+}
+
+/** Options of the state store that tests may set (a fake clock, small query pages). */
+export type MemoryStoresOptions = Pick<DynamoStateStoreOptions, 'clock' | 'pageSize'>;
+
+/** Like openEmbeddedStores, but state in memory and the vault in a temporary directory removed on close. For tests and benchmarks. */
+export async function openMemoryStores(options: MemoryStoresOptions = {}): Promise<EmbeddedStores> {
+  const vaultDir = await mkdtemp(join(tmpdir(), 'rpr-vault-'));
+  const state = await openDynalite(undefined, options);
+  return {
+    state: state.store,
+    credentials: new LocalVault({ dir: join(vaultDir, 'vault'), key: randomBytes(32) }),
+    async close() {
+      await state.close();
+      await rm(vaultDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function openDynalite(
+  path: string | undefined,
+  stateOptions: MemoryStoresOptions = {},
+): Promise<{ store: DynamoStateStore; close(): Promise<void> }> {
+  const server = dynalite({ ...(path !== undefined ? { path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'local',
+    credentials: { accessKeyId: 'embedded', secretAccessKey: 'embedded' },
+    maxAttempts: 3,
+  });
+  const close = async (): Promise<void> => {
+    client.destroy();
+    await closeServer(server);
+  };
+  try {
+    await createStateTable(client, EMBEDDED_TABLE_NAME);
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  return { store: new DynamoStateStore({ ...stateOptions, client: documents, tableName: EMBEDDED_TABLE_NAME }), close };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((e) => (e ? reject(e) : resolve()));
+    server.closeAllConnections();
+  });
+}
