@@ -79,9 +79,16 @@ export class SecretsManagerStore implements CredentialStore {
     const versions: SecretVersionInfo[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.#send(secretId, 'versions', () =>
-        this.#client.send(new ListSecretVersionIdsCommand({ SecretId: secretId, MaxResults: 100, NextToken: nextToken })),
-      );
+      const page = await this.#send(secretId, 'versions', async () => {
+        try {
+          return await this.#client.send(new ListSecretVersionIdsCommand({ SecretId: secretId, MaxResults: 100, NextToken: nextToken }));
+        } catch (e) {
+          // moto answers ListSecretVersionIds for a missing secret with an HTML 500 page (AWS:
+          // ResourceNotFoundException); DescribeSecret tells a missing secret apart.
+          if (!isServiceError(e)) await this.#client.send(new DescribeSecretCommand({ SecretId: secretId }));
+          throw e;
+        }
+      });
       for (const v of page.Versions ?? []) {
         if (v.VersionId && v.VersionStages && v.VersionStages.length > 0) {
           versions.push({ versionId: v.VersionId, stages: [...v.VersionStages] });
@@ -233,6 +240,11 @@ function describeSelector(versionId: string | undefined, stage: string | undefin
   return [versionId !== undefined ? `version ${versionId}` : undefined, stage !== undefined ? `stage ${stage}` : undefined]
     .filter(Boolean)
     .join(', ');
+}
+
+/** An error the service answered with (it has a fault side), as opposed to a transport or parse failure. */
+function isServiceError(e: unknown): boolean {
+  return e instanceof Error && '$fault' in e;
 }
 
 function errorName(e: unknown): string {
