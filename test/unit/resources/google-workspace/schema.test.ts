@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { definitionOf, parseResource, policyOf } from '../../../../layers/resources/registry.js';
+import { refusedField, takesUsername } from '../helpers.js';
+
+const gws = { id: 'gws', type: 'google-workspace', adminEmail: 'admin@example.com', serviceAccountKeySecretId: 'rpr/google/sa-key' };
+
+describe('google-workspace resources', () => {
+  it('refer to no account: the admin is impersonated with the service-account key', () => {
+    expect(definitionOf('google-workspace').references(parseResource(gws))).toEqual([]);
+  });
+
+  it('need an admin e-mail address and the key secret', () => {
+    expect(refusedField({ ...gws, adminEmail: 'admin' })).toBe('adminEmail');
+    expect(refusedField({ ...gws, serviceAccountKeySecretId: undefined })).toBe('serviceAccountKeySecretId');
+    expect(refusedField({ ...gws, serviceAccountKey: '{"type":"service_account"}' })).toBe('serviceAccountKey');
+  });
+
+  it('generate ASCII passwords of 8 to 100 characters', () => {
+    expect(policyOf({ type: 'google-workspace' })).toMatchObject({ allowUnicode: false, maxLength: 100, minLength: 8, length: 32 });
+  });
+
+  it('identify users by e-mail address', () => {
+    expect(takesUsername('google-workspace', 'alice.smith@example.com')).toBe(true);
+    expect(takesUsername('google-workspace', 'alice')).toBe(false);
+    expect(takesUsername('google-workspace', 'a b@example.com')).toBe(false);
+  });
+});

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import type { JuniperNetscreenResource } from '../../../../layers/resources/juniper-netscreen/schema.js';
+import { definitionOf, parseResource, policyOf } from '../../../../layers/resources/registry.js';
+import { refusedField, takesUsername } from '../helpers.js';
+
+const ns = { id: 'fw1', type: 'juniper-netscreen', host: 'fw1.example.com', adminAccount: 'fw1/netscreen' };
+
+describe('juniper-netscreen resources', () => {
+  it('take a custom admin prompt and no account name', () => {
+    expect(parseResource({ ...ns, adminPrompt: 'ssg5-> ?$', usernameRequired: false })).toMatchObject({ adminPrompt: 'ssg5-> ?$', usernameRequired: false });
+    expect(refusedField({ ...ns, adminPrompt: '(' })).toBe('adminPrompt');
+  });
+
+  it('need and name the admin account', () => {
+    expect(refusedField({ ...ns, adminAccount: undefined })).toBe('adminAccount');
+    expect(definitionOf('juniper-netscreen').references(parseResource(ns) as JuniperNetscreenResource)).toEqual([
+      { role: 'admin', field: 'adminAccount', accountId: 'fw1/netscreen', fromResourceTypes: [] },
+    ]);
+  });
+
+  it('keep passwords within 31 characters without quotes, "?" or spaces', () => {
+    const policy = policyOf({ type: 'juniper-netscreen' });
+    expect(policy).toMatchObject({ length: 24, maxLength: 31 });
+    for (const c of ['?', ' ', '"']) expect(policy.forbidden).toContain(c);
+  });
+
+  it('check user names', () => {
+    expect(takesUsername('juniper-netscreen', 'netscreen')).toBe(true);
+    expect(takesUsername('juniper-netscreen', 'x'.repeat(32))).toBe(false);
+  });
+});

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { definitionOf, parseResource, policyOf } from '../../../../layers/resources/registry.js';
+import { refusedField, takesUsername } from '../helpers.js';
+
+const sf = { id: 'sf', type: 'salesforce', clientId: '3MVG9.abc_DEF', clientSecretSecretId: 'rpr/sf/app' };
+
+describe('salesforce resources', () => {
+  it('map the test domain and take a My Domain URL', () => {
+    expect(parseResource({ ...sf, instance: 'test' })).toMatchObject({ instanceUrl: 'https://test.salesforce.com', host: 'test.salesforce.com' });
+    expect(parseResource({ ...sf, instance: 'https://acme.my.salesforce.com/' })).toMatchObject({
+      instanceUrl: 'https://acme.my.salesforce.com',
+      host: 'acme.my.salesforce.com',
+    });
+  });
+
+  it('refuse an instance that is not HTTPS or carries more than a host', () => {
+    for (const instance of ['http://acme.my.salesforce.com', 'https://acme.my.salesforce.com/services?x=1', 'https://user:pw@acme.my.salesforce.com', 'prod']) {
+      expect(refusedField({ ...sf, instance }), instance).toBe('instance');
+    }
+  });
+
+  it('refer to no account and take the client secret by secret id only', () => {
+    expect(definitionOf('salesforce').references(parseResource(sf))).toEqual([]);
+    expect(refusedField({ ...sf, clientSecret: 'abc' })).toBe('clientSecret');
+  });
+
+  it('generate passwords of at least 8 characters', () => {
+    expect(policyOf({ type: 'salesforce' })).toMatchObject({ minLength: 8, length: 32 });
+  });
+
+  it('identify users by their e-mail-form user name', () => {
+    expect(takesUsername('salesforce', 'alice@acme.com.sandbox')).toBe(true);
+    expect(takesUsername('salesforce', 'alice')).toBe(false);
+  });
+});
