@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigurationError } from '../../../layers/engine/errors.js';
-import { assertPolicyPossible, generatePassword, policySchema } from '../../../layers/engine/policy.js';
+import { assertPolicyPossible, generatePassword } from '../../../layers/engine/policy.js';
 import { RESOURCE_TYPES, type ResourceType } from '../../../layers/resources/common.js';
 import { definitionOf, isResourceType, parseAccount, parseResource, policyOf, RESOURCE_TYPE_DEFINITIONS } from '../../../layers/resources/registry.js';
 import { configurationError, HOSTILE_USERNAMES, refusedField, takesUsername } from './helpers.js';
