@@ -7,6 +7,9 @@
 #   bash test/servers/setup.sh stop  [NAME...]
 #   bash test/servers/setup.sh status
 #
+# Ports: 2222 ssh, 2323 telnet, 5433 postgresql, 3307 mariadb, 5055 moto; each can be moved with
+# RPR_TEST_PORT_SSH, _TELNET, _POSTGRESQL, _MARIADB, _MOTO (use the same values for start and stop).
+#
 # All state lives in <repo>/.test-servers/. Every server listens on 127.0.0.1 only and is
 # stopped through its PID file. Secrets go through files and stdin, never argv.
 set -euo pipefail
@@ -22,11 +25,12 @@ MOTO_VENV=/opt/rpr-test-moto
 PG_BIN=/usr/lib/postgresql/15/bin
 
 HOST=127.0.0.1
-SSH_PORT=2222
-TELNET_PORT=2323
-PG_PORT=5433
-MARIADB_PORT=3307
-MOTO_PORT=5055
+# Ports may be moved (e.g. to run a second clone's servers beside these); env.json tells the tests.
+SSH_PORT=${RPR_TEST_PORT_SSH:-2222}
+TELNET_PORT=${RPR_TEST_PORT_TELNET:-2323}
+PG_PORT=${RPR_TEST_PORT_POSTGRESQL:-5433}
+MARIADB_PORT=${RPR_TEST_PORT_MARIADB:-3307}
+MOTO_PORT=${RPR_TEST_PORT_MOTO:-5055}
 
 SUDO_GROUP=rprsudo
 SUDOERS_FILE=/etc/sudoers.d/rpr-test-servers
