@@ -86,7 +86,9 @@ export function isConnectionLoss(e: unknown): boolean {
 
 export function isTlsTrustFailure(e: unknown): boolean {
   const code = codeOf(e);
-  return code !== undefined && TLS_TRUST_CODES.has(code);
+  if (code !== undefined && TLS_TRUST_CODES.has(code)) return true;
+  // mysql2 wraps Node's TLS errors in its own code and keeps only the message.
+  return code === 'HANDSHAKE_SSL_ERROR' && /certificate|unable to verify|altname|does not match/i.test(describe(e));
 }
 
 function describe(e: unknown): string {
