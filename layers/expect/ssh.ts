@@ -1,0 +1,210 @@
+import { createHash } from 'node:crypto';
+import ssh2, { type AnyAuthMethod, type AuthenticationType, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { AuthenticationError, InvalidConfigurationError, TargetTimeoutError, TargetUnchangedError, type ResetError } from '../engine/errors.js';
+import type { Log } from '../engine/log.js';
+import type { Secret } from '../engine/secret.js';
+import type { CloseInfo, Stream, StreamHandlers } from './stream.js';
+
+export interface SshLoginOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+  readonly password?: Secret;
+  /** PEM private key; used instead of the password when given. */
+  readonly privateKey?: Secret;
+  /** Pinned SHA-256 fingerprint of the host key (base64, "=" optional). Unset: any key is accepted and logged. */
+  readonly hostKeySha256?: string;
+  readonly timeoutMs: number;
+  readonly log?: Log;
+}
+
+/** The SHA-256 fingerprint of a host key as `ssh-keygen -lf` prints it, without "SHA256:" and padding. */
+export function hostKeyFingerprint(key: Buffer): string {
+  return createHash('sha256').update(key).digest('base64').replace(/=+$/, '');
+}
+
+// ssh2 is CommonJS: its named exports are not all visible to Node's ESM loader.
+const { Client, utils } = ssh2;
+
+const PTY = { term: 'dumb', cols: 250, rows: 40 } as const;
+
+/**
+ * One SSH login, reused for many commands: each `exec` opens a channel on it.
+ * Failures map to the engine's classes: a refused login is AuthenticationError, a host
+ * key that does not match the pin InvalidConfigurationError, no answer TargetTimeoutError,
+ * a refused or failed connection TargetUnchangedError (nothing has been sent yet).
+ */
+export class SshConnection {
+  readonly #client: InstanceType<typeof Client>;
+  #closed = false;
+
+  private constructor(client: InstanceType<typeof Client>) {
+    this.#client = client;
+    client.on('close', () => {
+      this.#closed = true;
+    });
+  }
+
+  static connect(options: SshLoginOptions): Promise<SshConnection> {
+    const client = new Client();
+    const where = `${options.host}:${options.port}`;
+    let hostKeyMismatch = false;
+    let authTried = false;
+    let kbdTried = false;
+
+    const config: ConnectConfig = {
+      host: options.host,
+      port: options.port,
+      username: options.username,
+      readyTimeout: options.timeoutMs,
+      keepaliveInterval: 15_000,
+      hostVerifier: (key: Buffer) => {
+        const actual = hostKeyFingerprint(key);
+        if (options.hostKeySha256 === undefined) {
+          options.log?.info('ssh: host key not pinned; accepted', { host: where, hostKeySha256: actual });
+          return true;
+        }
+        hostKeyMismatch = actual !== options.hostKeySha256.replace(/=+$/, '');
+        return !hostKeyMismatch;
+      },
+      authHandler: (methodsLeft, _partial, next) => {
+        const done = () => next(false as unknown as AuthenticationType);
+        if (options.privateKey) {
+          if (authTried) return done();
+          authTried = true;
+          return next({ type: 'publickey', username: options.username, key: options.privateKey.reveal() } as AnyAuthMethod);
+        }
+        const password = options.password;
+        if (!password) return done();
+        // Password first; keyboard-interactive only when the server does not offer password
+        // logins, so a wrong password costs one failure delay, not two.
+        if (methodsLeft === null) {
+          authTried = true;
+          return next({ type: 'password', username: options.username, password: password.reveal() });
+        }
+        if (!methodsLeft.includes('password') && methodsLeft.includes('keyboard-interactive') && !kbdTried) {
+          kbdTried = true;
+          return next({
+            type: 'keyboard-interactive',
+            username: options.username,
+            prompt: (_name, _instructions, _lang, prompts, finish) => finish(prompts.map(() => password.reveal())),
+          });
+        }
+        return done();
+      },
+    };
+
+    if (options.privateKey) {
+      const parsed = utils.parseKey(options.privateKey.reveal());
+      if (parsed instanceof Error) {
+        return Promise.reject(new InvalidConfigurationError('privateKeySecret', `is not a private key ssh2 can use (${parsed.message.replace(/[\r\n].*/s, '')})`));
+      }
+    }
+
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (e: ResetError) => {
+        if (settled) return;
+        settled = true;
+        client.end();
+        reject(e);
+      };
+      client.once('ready', () => {
+        if (settled) return;
+        settled = true;
+        client.removeAllListeners('error');
+        // Later transport errors end the channels, which report them; keep the process alive.
+        client.on('error', (e: Error) => options.log?.debug('ssh: connection error', { host: where, error: e.message }));
+        resolve(new SshConnection(client));
+      });
+      client.on('error', (e: Error & { level?: string; code?: string }) => {
+        if (hostKeyMismatch) {
+          fail(new InvalidConfigurationError('hostKeySha256', `the host key of ${where} does not match the pinned fingerprint`));
+        } else if (e.level === 'client-authentication') {
+          fail(new AuthenticationError(`${where} refused the SSH login of ${JSON.stringify(options.username)}`, { cause: e }));
+        } else if (e.level === 'client-timeout' || e.code === 'ETIMEDOUT') {
+          fail(new TargetTimeoutError(`${where} did not complete the SSH handshake within ${options.timeoutMs} ms`, { cause: e }));
+        } else {
+          fail(new TargetUnchangedError(`could not connect to ${where} over SSH: ${e.message}`, { cause: e }));
+        }
+      });
+      client.on('close', () => fail(new TargetUnchangedError(`${where} closed the SSH connection during login`)));
+      client.connect(config);
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Runs a command on a new channel; with `pty`, its input and output are a terminal. */
+  exec(command: string, options: { pty?: boolean } = {}): Promise<Stream> {
+    if (this.#closed) return Promise.reject(new TargetUnchangedError('the SSH connection is closed'));
+    return new Promise((resolve, reject) => {
+      this.#client.exec(command, options.pty ? { pty: PTY } : {}, (err, channel) => {
+        if (err) reject(new TargetUnchangedError(`the target refused to run a command: ${err.message}`, { cause: err }));
+        else resolve(new ChannelStream(channel));
+      });
+    });
+  }
+
+  /** An interactive login shell on a terminal. */
+  shell(): Promise<Stream> {
+    if (this.#closed) return Promise.reject(new TargetUnchangedError('the SSH connection is closed'));
+    return new Promise((resolve, reject) => {
+      this.#client.shell(PTY, (err, channel) => {
+        if (err) reject(new TargetUnchangedError(`the target refused a shell: ${err.message}`, { cause: err }));
+        else resolve(new ChannelStream(channel));
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#client.once('close', () => resolve());
+      this.#client.end();
+    });
+  }
+}
+
+/** An SSH channel as a Stream: stdout and stderr merged (as on a terminal), the exit status on close. */
+class ChannelStream implements Stream {
+  readonly #channel: ClientChannel;
+  #handlers: StreamHandlers | undefined;
+  readonly #pending: Buffer[] = [];
+  #exit: { exitCode?: number; signal?: string } = {};
+  #closeInfo: CloseInfo | undefined;
+
+  constructor(channel: ClientChannel) {
+    this.#channel = channel;
+    const onData = (chunk: Buffer) => (this.#handlers ? this.#handlers.data(chunk) : this.#pending.push(chunk));
+    channel.on('data', onData);
+    channel.stderr.on('data', onData);
+    channel.on('exit', (code: number | null, signal?: string) => {
+      this.#exit = { ...(code !== null && code !== undefined ? { exitCode: code } : {}), ...(signal ? { signal } : {}) };
+    });
+    channel.on('close', () => {
+      this.#closeInfo = this.#exit;
+      this.#handlers?.close(this.#closeInfo);
+    });
+  }
+
+  subscribe(handlers: StreamHandlers): void {
+    this.#handlers = handlers;
+    for (const chunk of this.#pending.splice(0)) handlers.data(chunk);
+    if (this.#closeInfo) handlers.close(this.#closeInfo);
+  }
+
+  write(bytes: Buffer): void {
+    this.#channel.write(bytes);
+  }
+
+  end(): void {
+    this.#channel.end();
+  }
+
+  close(): void {
+    this.#channel.close();
+  }
+}

@@ -1,0 +1,141 @@
+/** Telnet commands (RFC 854) and the options this client talks about. */
+export const IAC = 255;
+export const DONT = 254;
+export const DO = 253;
+export const WONT = 252;
+export const WILL = 251;
+export const SB = 250;
+export const SE = 240;
+
+export const OPTION = { BINARY: 0, ECHO: 1, SGA: 3, TTYPE: 24, NAWS: 31, TSPEED: 32, LFLOW: 33, LINEMODE: 34, NEW_ENVIRON: 39 } as const;
+
+export interface TelnetOptionPolicy {
+  /** Options this client agrees to perform when the server sends DO (others get WONT). */
+  readonly local: readonly number[];
+  /** Options this client lets the server perform when it sends WILL (others get DONT). */
+  readonly remote: readonly number[];
+}
+
+/**
+ * What a shell client needs: it suppresses go-ahead and lets the server echo (so the
+ * remote tty, whose echo we switch off, decides). Everything else — terminal type, window
+ * size, environment, line mode — is refused: the remote side falls back to its defaults.
+ */
+export const SHELL_CLIENT_OPTIONS: TelnetOptionPolicy = { local: [OPTION.SGA], remote: [OPTION.SGA, OPTION.ECHO] };
+
+type State = 'data' | 'cr' | 'iac' | 'verb' | 'sb' | 'sb-iac';
+
+/**
+ * The Telnet byte layer, free of I/O so it can be tested split at every byte:
+ * decodes server bytes into data and the negotiation replies to send, and encodes data
+ * for the wire (0xFF doubled, NVT end of line). State persists across chunks.
+ */
+export class TelnetCodec {
+  readonly #policy: TelnetOptionPolicy;
+  readonly #local = new Set<number>();
+  readonly #remote = new Set<number>();
+  #state: State = 'data';
+  #verb = 0;
+
+  constructor(policy: TelnetOptionPolicy = SHELL_CLIENT_OPTIONS) {
+    this.#policy = policy;
+  }
+
+  /** Options currently enabled on each side, for tests and logs. */
+  get enabled(): { local: number[]; remote: number[] } {
+    return { local: [...this.#local].sort((a, b) => a - b), remote: [...this.#remote].sort((a, b) => a - b) };
+  }
+
+  decode(chunk: Uint8Array): { data: Buffer; replies: Buffer } {
+    const data: number[] = [];
+    const replies: number[] = [];
+    for (const byte of chunk) {
+      if (this.#state === 'cr') {
+        this.#state = 'data';
+        // CR NUL is a bare carriage return on the wire: drop the NUL.
+        if (byte === 0) continue;
+      }
+      switch (this.#state) {
+        case 'data':
+          if (byte === IAC) this.#state = 'iac';
+          else {
+            data.push(byte);
+            if (byte === 13) this.#state = 'cr';
+          }
+          break;
+        case 'iac':
+          if (byte === IAC) {
+            data.push(IAC);
+            this.#state = 'data';
+          } else if (byte === DO || byte === DONT || byte === WILL || byte === WONT) {
+            this.#verb = byte;
+            this.#state = 'verb';
+          } else if (byte === SB) this.#state = 'sb';
+          // NOP, GA, DM, AYT and the rest carry nothing a shell client needs.
+          else this.#state = 'data';
+          break;
+        case 'verb':
+          replies.push(...this.#negotiate(this.#verb, byte));
+          this.#state = 'data';
+          break;
+        case 'sb':
+          // Subnegotiation of an option we refused: skip to IAC SE.
+          if (byte === IAC) this.#state = 'sb-iac';
+          break;
+        case 'sb-iac':
+          this.#state = byte === SE ? 'data' : 'sb';
+          break;
+      }
+    }
+    return { data: Buffer.from(data), replies: Buffer.from(replies) };
+  }
+
+  /** Data for the wire: IAC doubled; "\n" and "\r\n" become CR LF, a bare "\r" CR NUL (RFC 854's NVT). */
+  encode(text: Uint8Array): Buffer {
+    const out: number[] = [];
+    for (let i = 0; i < text.length; i++) {
+      const byte = text[i]!;
+      if (byte === IAC) out.push(IAC, IAC);
+      else if (byte === 10) out.push(13, 10);
+      else if (byte === 13) {
+        if (text[i + 1] === 10) i++;
+        else {
+          out.push(13, 0);
+          continue;
+        }
+        out.push(13, 10);
+      } else out.push(byte);
+    }
+    return Buffer.from(out);
+  }
+
+  /** Answers one request, replying only when the state changes (RFC 1143), so no loop can start. */
+  #negotiate(verb: number, option: number): number[] {
+    switch (verb) {
+      case DO:
+        if (this.#local.has(option)) return [];
+        if (this.#policy.local.includes(option)) {
+          this.#local.add(option);
+          return [IAC, WILL, option];
+        }
+        return [IAC, WONT, option];
+      case DONT:
+        if (!this.#local.has(option)) return [];
+        this.#local.delete(option);
+        return [IAC, WONT, option];
+      case WILL:
+        if (this.#remote.has(option)) return [];
+        if (this.#policy.remote.includes(option)) {
+          this.#remote.add(option);
+          return [IAC, DO, option];
+        }
+        return [IAC, DONT, option];
+      case WONT:
+        if (!this.#remote.has(option)) return [];
+        this.#remote.delete(option);
+        return [IAC, DONT, option];
+      default:
+        return [];
+    }
+  }
+}

@@ -1,0 +1,125 @@
+import { connect, type Socket } from 'node:net';
+import { AuthenticationError, TargetTimeoutError, TargetUnchangedError } from '../engine/errors.js';
+import type { Log } from '../engine/log.js';
+import type { Secret } from '../engine/secret.js';
+import type { ExpectSession } from './session.js';
+import type { CloseInfo, Stream, StreamHandlers } from './stream.js';
+import { SHELL_CLIENT_OPTIONS, TelnetCodec, type TelnetOptionPolicy } from './telnet-codec.js';
+
+export interface TelnetConnectOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly timeoutMs: number;
+  readonly options?: TelnetOptionPolicy;
+  readonly log?: Log;
+}
+
+/**
+ * A Telnet connection as a Stream: option negotiation is answered inside, data is
+ * IAC-escaped on the way out and unescaped on the way in. Failures to connect are
+ * TargetTimeoutError (no answer) or TargetUnchangedError (refused): nothing was sent.
+ */
+export function connectTelnet(options: TelnetConnectOptions): Promise<Stream> {
+  const where = `${options.host}:${options.port}`;
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: options.host, port: options.port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new TargetTimeoutError(`${where} did not accept a Telnet connection within ${options.timeoutMs} ms`));
+    }, options.timeoutMs);
+    const onError = (e: Error) => {
+      clearTimeout(timer);
+      reject(new TargetUnchangedError(`could not connect to ${where} over Telnet: ${e.message}`, { cause: e }));
+    };
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      resolve(new TelnetStream(socket, new TelnetCodec(options.options ?? SHELL_CLIENT_OPTIONS)));
+    });
+  });
+}
+
+class TelnetStream implements Stream {
+  readonly #socket: Socket;
+  readonly #codec: TelnetCodec;
+  #handlers: StreamHandlers | undefined;
+  readonly #pending: Buffer[] = [];
+  #error: Error | undefined;
+  #closeInfo: CloseInfo | undefined;
+
+  constructor(socket: Socket, codec: TelnetCodec) {
+    this.#socket = socket;
+    this.#codec = codec;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      const { data, replies } = this.#codec.decode(chunk);
+      if (replies.length && !socket.destroyed) socket.write(replies);
+      if (!data.length) return;
+      if (this.#handlers) this.#handlers.data(data);
+      else this.#pending.push(data);
+    });
+    socket.on('error', (e: Error) => {
+      this.#error = e;
+    });
+    socket.on('close', () => {
+      this.#closeInfo = this.#error ? { error: this.#error } : {};
+      this.#handlers?.close(this.#closeInfo);
+    });
+  }
+
+  subscribe(handlers: StreamHandlers): void {
+    this.#handlers = handlers;
+    for (const chunk of this.#pending.splice(0)) handlers.data(chunk);
+    if (this.#closeInfo) handlers.close(this.#closeInfo);
+  }
+
+  write(bytes: Buffer): void {
+    this.#socket.write(this.#codec.encode(bytes));
+  }
+
+  end(): void {
+    this.#socket.end();
+  }
+
+  close(): void {
+    this.#socket.destroy();
+  }
+}
+
+/** The prompts of a login over Telnet. The defaults fit Unix `login`; device drivers pass their own. */
+export interface LoginPrompts {
+  readonly username: RegExp;
+  readonly password: RegExp;
+  /** Text that says the login was refused. */
+  readonly refused: RegExp;
+  /** Output that says a session is ready (a shell prompt). */
+  readonly ready: RegExp;
+}
+
+export const UNIX_LOGIN_PROMPTS: LoginPrompts = {
+  username: /(login|user ?name)\s*:\s*$/i,
+  password: /password\s*:\s*$/i,
+  refused: /login incorrect|authentication fail|permission denied|access denied/i,
+  ready: /[$#%>]\s*$/,
+};
+
+/**
+ * Logs in over a Telnet session: user name (when asked), password, then either a ready
+ * prompt or a refusal (AuthenticationError, also when the login prompt comes back).
+ */
+export async function telnetLogin(
+  session: ExpectSession,
+  login: { username: string; password: Secret; prompts?: LoginPrompts; timeoutMs?: number },
+): Promise<void> {
+  const p = login.prompts ?? UNIX_LOGIN_PROMPTS;
+  const t = login.timeoutMs === undefined ? {} : { timeoutMs: login.timeoutMs };
+  const first = await session.expect([p.username, p.password], t);
+  if (first.index === 0) {
+    session.send(`${login.username}\n`);
+    await session.expect([p.password], t);
+  }
+  session.sendSecret(login.password, '\n');
+  const result = await session.expect([p.refused, p.username, p.ready], t);
+  if (result.index !== 2) throw new AuthenticationError(`the target refused the Telnet login of ${JSON.stringify(login.username)}`);
+}

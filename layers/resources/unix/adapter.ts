@@ -1,0 +1,331 @@
+import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
+import { AuthenticationError, InvalidConfigurationError, isResetError, OutcomeUnknownError, TargetUnchangedError, type ResetError } from '../../engine/errors.js';
+import { assertPasswordAcceptable } from '../../engine/policy.js';
+import type { Redactor } from '../../engine/redact.js';
+import { Secret } from '../../engine/secret.js';
+import { marker, newToken, shellQuote } from '../../expect/shell.js';
+import type { ResourceType } from '../common.js';
+import { adminCommand, CURRENT_PASSWORD_PROMPT, PASSWORD_PROMPT, PRIVILEGE_REFUSED, SELF_CHANGE_COMMAND, SUDO_NOT_ALLOWED, UNCHANGED_OUTPUT, type AdminCommand } from './commands.js';
+import { openConnection, type RunningCommand, type UnixConnection } from './connection.js';
+import { unixUsername, type UnixResource } from './schema.js';
+
+/**
+ * Unix hosts over SSH or Telnet. One login per resource, opened on the first change and
+ * reused for every account; `verify` always logs in afresh as the account.
+ *
+ * - privilege sudo: `sudo -S` with the login's password and "user:password" on a pipe
+ *   (after `sudo -S true` proves the password, since a refused one makes sudo read the next line);
+ * - privilege su: `su - root -c` on a terminal, the root password at su's prompt, then the input
+ *   once the root shell has printed a marker (su flushes what was typed ahead);
+ * - privilege none: `passwd` as the login account itself.
+ * Passwords go to stdin or a terminal prompt only: never argv, never a shell string.
+ */
+export const createUnixAdapter: AdapterFactory<UnixResource> = (ctx) => new UnixAdapter(ctx);
+
+const SU_PROMPT = /password\s*:\s*$/i;
+
+class UnixAdapter implements TargetAdapter {
+  readonly type: ResourceType;
+  readonly #ctx: AdapterContext<UnixResource>;
+  #loginPassword: Secret | undefined;
+  #connection: UnixConnection | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(ctx: AdapterContext<UnixResource>) {
+    this.#ctx = ctx;
+    this.type = ctx.resource.type;
+    this.#loginPassword = ctx.credentials.login?.password;
+  }
+
+  change(req: ChangeRequest): Promise<ChangeResult> {
+    const redactor = this.#redactor(req.newPassword, req.currentPassword);
+    return this.#serial(async () => {
+      try {
+        const user = checkUsername(req.account.username);
+        assertPasswordAcceptable(this.#ctx.policy, req.newPassword, 'newPassword');
+        const started = Date.now();
+        const result = this.#ctx.resource.privilege.mode === 'none' ? await this.#selfChange(user, req) : await this.#adminReset(user, req.newPassword);
+        this.#ctx.log.debug('unix: password changed', { account: req.account.id, method: result.method, ms: Date.now() - started });
+        return result;
+      } catch (e) {
+        throw redactor.redactError(asResetError(e));
+      }
+    });
+  }
+
+  async verify(req: VerifyRequest): Promise<VerifyResult> {
+    const redactor = this.#redactor(req.password);
+    try {
+      const user = checkUsername(req.account.username);
+      // Over Telnet the password is typed at a terminal: a control character would be read as more input.
+      if (this.#ctx.resource.protocol === 'telnet' && hasControlCharacter(req.password.reveal())) {
+        throw new InvalidConfigurationError('password', 'contains a control character, which cannot be typed at a Telnet login');
+      }
+      const conn = await this.#open({ username: user, password: req.password }, redactor);
+      await conn.close();
+      return { valid: true };
+    } catch (e) {
+      if (e instanceof AuthenticationError) return { valid: false, detail: redactor.redact(e.message) };
+      throw redactor.redactError(asResetError(e));
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#serial(async () => {
+      const conn = this.#connection;
+      this.#connection = undefined;
+      await conn?.close();
+    });
+  }
+
+  // ------------------------------------------------------------------ change methods
+
+  async #selfChange(user: string, req: ChangeRequest): Promise<ChangeResult> {
+    const login = this.#login();
+    if (user !== login.username) {
+      throw new InvalidConfigurationError(
+        'privilege',
+        `is "none", so only the login account (${JSON.stringify(login.username)}) can change its own password; use "su" or "sudo" to reset ${JSON.stringify(user)}`,
+      );
+    }
+    const current = req.currentPassword ?? this.#loginPassword;
+    if (!current) throw new InvalidConfigurationError('currentPassword', 'is needed for a self change with passwd');
+    const running = await (await this.#conn()).run(`LC_ALL=C ${SELF_CHANGE_COMMAND}`);
+    let currentSent = false;
+    let newSent = 0;
+    for (;;) {
+      const m = await running.next([PASSWORD_PROMPT]);
+      if ('ended' in m) break;
+      const prompt = lastLine(m.before + m.match[0]);
+      if (CURRENT_PASSWORD_PROMPT.test(prompt)) {
+        if (currentSent || newSent > 0) {
+          await running.abort();
+          throw new AuthenticationError(`passwd refused the current password of ${JSON.stringify(user)}: ${said(m.before)}`);
+        }
+        running.session.sendSecret(current, '\n');
+        currentSent = true;
+      } else {
+        if (newSent === 2) {
+          await running.abort();
+          throw new TargetUnchangedError(`passwd refused the new password of ${JSON.stringify(user)}: ${said(m.before)}`);
+        }
+        if (newSent === 1) running.session.markChangeSent();
+        running.session.sendSecret(req.newPassword, '\n');
+        newSent++;
+      }
+    }
+    const r = await running.finish();
+    if (r.exitCode !== 0 && currentSent && newSent === 0) {
+      throw new AuthenticationError(`passwd refused the current password of ${JSON.stringify(user)}: ${said(r.output)}`);
+    }
+    if (r.exitCode === 0 && newSent < 2) throw new TargetUnchangedError(`passwd ended without asking for the new password: ${said(r.output)}`);
+    interpret(r, 'passwd');
+    this.#loginPassword = req.newPassword;
+    return { method: 'self change (passwd)' };
+  }
+
+  async #adminReset(user: string, newPassword: Secret): Promise<ChangeResult> {
+    const cmd = adminCommand(this.#ctx.resource, user);
+    const privilege = this.#ctx.resource.privilege;
+    const conn = await this.#conn();
+    if (privilege.mode === 'sudo') {
+      const sudoPassword = this.#loginPassword;
+      if (!sudoPassword) throw new InvalidConfigurationError('login.account', 'has no password, which sudo needs');
+      if (cmd.input === 'chpasswd') {
+        await this.#checkSudo(conn, sudoPassword);
+        const r = await (
+          await conn.runWithInput(`LC_ALL=C sudo -S -k -p '' ${cmd.command}`, [sudoPassword, chpasswdLine(user, newPassword)], { changes: true })
+        ).finish();
+        interpret(r, cmd.command);
+        return { method: `admin reset (sudo ${commandName(cmd)})` };
+      }
+      const token = newToken();
+      const sudoPrompt = new RegExp(`RPR-PW-${token}: $`);
+      const running = await conn.run(`LC_ALL=C sudo -k -p 'RPR''-PW-${token}: ' ${cmd.command}`);
+      const m = await running.next([sudoPrompt, SUDO_NOT_ALLOWED]);
+      if ('ended' in m) throw sudoRefusal((await running.finish()).output);
+      if (m.index === 1) {
+        await running.abort();
+        throw sudoRefusal(m.match[0]);
+      }
+      running.session.sendSecret(sudoPassword, '\n');
+      await typePasswordTwice(running, newPassword, [sudoPrompt, PRIVILEGE_REFUSED, SUDO_NOT_ALLOWED], (text) => sudoRefusal(text));
+      return { method: `admin reset (sudo ${commandName(cmd)})` };
+    }
+
+    const root = this.#ctx.credentials.root?.password;
+    if (!root) throw new InvalidConfigurationError('privilege.rootAccount', 'has no password for su');
+    const running = await this.#su(conn, root, cmd);
+    if (cmd.input === 'chpasswd') {
+      running.session.markChangeSent();
+      running.session.sendSecret(chpasswdLine(user, newPassword), '\n');
+      running.endInput();
+      interpret(await running.finish(), cmd.command);
+    } else {
+      await typePasswordTwice(running, newPassword, [], () => new AuthenticationError('su refused the root password'));
+    }
+    return { method: `admin reset (su ${commandName(cmd)})` };
+  }
+
+  /** `sudo -S -k -p '' true`: a refused password is found here, where sudo reading a second line changes nothing. */
+  async #checkSudo(conn: UnixConnection, password: Secret): Promise<void> {
+    const r = await (await conn.runWithInput(`LC_ALL=C sudo -S -k -p '' true`, [password], { changes: false })).finish();
+    if (r.exitCode !== 0) throw sudoRefusal(r.output);
+  }
+
+  /** Starts `cmd` as root through su on a terminal; returns once the root shell has said it runs it. */
+  async #su(conn: UnixConnection, rootPassword: Secret, cmd: AdminCommand): Promise<RunningCommand> {
+    const ready = marker('ROOT', newToken());
+    const inner = `stty -echo; export LC_ALL=C; ${ready.command}; exec ${cmd.command}`;
+    const running = await conn.run(`LC_ALL=C su - root -c ${shellQuote(inner)}`);
+    let passwordSent = false;
+    for (;;) {
+      const m = await running.next([ready.pattern, SU_PROMPT, PRIVILEGE_REFUSED]);
+      if ('ended' in m) throw new AuthenticationError(`su refused the root password: ${said((await running.finish()).output)}`);
+      if (m.index === 0) return running;
+      if (m.index === 1 && !passwordSent) {
+        running.session.sendSecret(rootPassword, '\n');
+        passwordSent = true;
+        continue;
+      }
+      await running.abort();
+      throw new AuthenticationError(`su refused the root password: ${said(m.before + m.match[0])}`);
+    }
+  }
+
+  // ------------------------------------------------------------------ connection
+
+  async #conn(): Promise<UnixConnection> {
+    if (this.#connection && !this.#connection.closed) return this.#connection;
+    const stale = this.#connection;
+    this.#connection = undefined;
+    await stale?.close().catch(() => undefined);
+    const login = this.#login();
+    const r = this.#ctx.resource;
+    if (r.auth === 'key' && !login.privateKey) throw new InvalidConfigurationError('privateKeySecret', 'holds no private key');
+    if (r.auth === 'password' && !this.#loginPassword) throw new InvalidConfigurationError('login.account', 'has no password');
+    const started = Date.now();
+    this.#connection = await this.#open(
+      { username: login.username, ...(r.auth === 'key' ? { privateKey: login.privateKey } : { password: this.#loginPassword }) },
+      this.#redactor(),
+    );
+    this.#ctx.log.debug('unix: logged in', { host: r.host, port: r.port, protocol: r.protocol, ms: Date.now() - started });
+    return this.#connection;
+  }
+
+  #open(login: { username: string; password?: Secret; privateKey?: Secret }, redactor: Redactor): Promise<UnixConnection> {
+    const r = this.#ctx.resource;
+    return openConnection({
+      protocol: r.protocol,
+      host: r.host,
+      port: r.port,
+      username: login.username,
+      ...(login.password ? { password: login.password } : {}),
+      ...(login.privateKey ? { privateKey: login.privateKey } : {}),
+      ...(r.hostKeySha256 ? { hostKeySha256: r.hostKeySha256 } : {}),
+      timeoutMs: this.#ctx.timeoutMs,
+      redactor,
+      log: this.#ctx.log,
+    });
+  }
+
+  #login(): Credential {
+    const login = this.#ctx.credentials.login;
+    if (!login) throw new InvalidConfigurationError('login.account', 'has no credential');
+    checkUsername(login.username, 'login.account');
+    for (const [field, secret] of [['login.account', this.#loginPassword], ['privilege.rootAccount', this.#ctx.credentials.root?.password]] as const) {
+      // These are typed at prompts or piped line by line: a line break would be read as the next answer.
+      if (secret && /[\n\r\0]/.test(secret.reveal())) throw new InvalidConfigurationError(field, 'has a password with a line break or NUL, which cannot be typed at a prompt');
+    }
+    return login;
+  }
+
+  #redactor(...secrets: (Secret | undefined)[]): Redactor {
+    const c = this.#ctx.credentials;
+    return this.#ctx.redactor.with(...secrets, this.#loginPassword, c.login?.password, c.login?.privateKey, c.root?.password);
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/**
+ * Answers passwd-style prompts with the new password twice. `refusals` are patterns that
+ * mean the privilege step (sudo) refused before any new password was sent.
+ */
+async function typePasswordTwice(running: RunningCommand, newPassword: Secret, refusals: readonly RegExp[], refused: (text: string) => ResetError): Promise<void> {
+  let sent = 0;
+  for (;;) {
+    const m = await running.next([...refusals, PASSWORD_PROMPT]);
+    if ('ended' in m) break;
+    if (m.index < refusals.length) {
+      await running.abort();
+      if (sent === 0) throw refused(m.before + m.match[0]);
+      throw new OutcomeUnknownError(`unexpected output after the new password was sent: ${said(m.before + m.match[0])}`);
+    }
+    if (sent === 2) {
+      await running.abort();
+      throw new TargetUnchangedError(`the target refused the new password: ${said(m.before)}`);
+    }
+    if (sent === 1) running.session.markChangeSent();
+    running.session.sendSecret(newPassword, '\n');
+    sent++;
+  }
+  const r = await running.finish();
+  if (r.exitCode === 0 && sent < 2) throw new TargetUnchangedError(`the command ended without asking for the new password twice: ${said(r.output)}`);
+  interpret(r, 'passwd');
+}
+
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+function checkUsername(name: string, field = 'username'): string {
+  const parsed = unixUsername.safeParse(name);
+  if (!parsed.success) throw new InvalidConfigurationError(field, parsed.error.issues[0]?.message ?? 'is not a valid Unix user name');
+  return parsed.data;
+}
+
+function chpasswdLine(user: string, password: Secret): Secret {
+  return new Secret(`${user}:${password.reveal()}`);
+}
+
+/** Exit status 0 is success; a failure the output explains left the account unchanged; anything else is unknown. */
+function interpret(r: { exitCode: number; output: string }, what: string): void {
+  if (r.exitCode === 0) return;
+  if (UNCHANGED_OUTPUT.test(r.output)) throw new TargetUnchangedError(`${what} refused the change (exit status ${r.exitCode}): ${said(r.output)}`);
+  throw new OutcomeUnknownError(`${what} exited with status ${r.exitCode} without saying why: ${said(r.output)}`);
+}
+
+function sudoRefusal(output: string): ResetError {
+  if (SUDO_NOT_ALLOWED.test(output)) return new InvalidConfigurationError('privilege', `sudo does not let the login account run the change command: ${said(output)}`);
+  return new AuthenticationError(`sudo refused the login account's password: ${said(output)}`);
+}
+
+function commandName(cmd: AdminCommand): string {
+  return cmd.command.split(/\s+/)[0]!.split('/').pop()!;
+}
+
+function lastLine(text: string): string {
+  const lines = text.split(/\r?\n|\r/).filter((l) => l.trim());
+  return lines[lines.length - 1] ?? '';
+}
+
+/** The target's words for a message: trimmed, one line, bounded. Redacted again at the adapter's boundary. */
+function said(text: string): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  return JSON.stringify(t.length > 300 ? `${t.slice(0, 300)}...` : t);
+}
+
+function asResetError(e: unknown): ResetError {
+  if (isResetError(e)) return e;
+  // An error of ours or of a library, at a point we cannot place: the engine must reconcile.
+  return new OutcomeUnknownError(`unexpected failure: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+}
