@@ -50,12 +50,14 @@ function telnetRun(server: { host: string; port: number }, user: string, passwor
       } else if (step === 'password' && /Password: ?$/.test(text)) {
         step = 'shell';
         socket.write(`${password}\r\n`);
-        socket.write(`${command}; exit\r\n`); // the shell reads it after login; the close ends the run
+      } else if (step === 'shell' && /\$ $/.test(text)) {
+        // Only now: login flushes typeahead sent before the shell starts.
+        step = 'done';
+        socket.write(`${command}; exit\r\n`);
       }
     });
     socket.on('close', () => {
       clearTimeout(timer);
-      step = 'done';
       resolve(text);
     });
   });
