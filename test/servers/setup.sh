@@ -112,11 +112,15 @@ cmd_install() {
 
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
+# True when PIDFILE names a live process of the expected program (a machine handed back after a
+# restart keeps stale PID files whose numbers may now belong to anything).
 pid_alive() { # PIDFILE
-  local pid
+  local pid comm
   [[ -s "$1" ]] || return 1
   pid=$(head -n1 "$1" 2>/dev/null | tr -dc 0-9)
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+  comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
+  case "$comm" in sshd | inetutils-inetd | postgres | mariadbd | moto_server | python*) return 0 ;; *) return 1 ;; esac
 }
 
 # moto on MOTO_PORT started by someone else (a developer's own moto_server) serves the tests as well.
@@ -145,8 +149,8 @@ wait_port() { # PORT SECONDS
 stop_pidfile() { # PIDFILE SIGNAL
   local pid i
   [[ -s "$1" ]] || return 1
+  pid_alive "$1" || { rm -f "$1"; return 1; }
   pid=$(head -n1 "$1" | tr -dc 0-9)
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || { rm -f "$1"; return 1; }
   kill "-$2" "$pid" 2>/dev/null || true
   for ((i = 0; i < 150; i++)); do
     kill -0 "$pid" 2>/dev/null || break
@@ -282,7 +286,7 @@ start_postgresql() {
   chown postgres: "$d"
   chmod 700 "$d"
   ensure_traversable postgres "$d"
-  if [[ ! -s "$d/data/PG_VERSION" ]]; then
+  if [[ ! -s "$d/data/PG_VERSION" || ! -s "$d/superuser-password" ]]; then
     rm -rf "$d/data"
     new_secret "$d/superuser-password" postgres
     runuser -u postgres -- "$PG_BIN/initdb" -D "$d/data" -U postgres -A scram-sha-256 \
@@ -350,7 +354,7 @@ innodb_doublewrite = 0
 performance_schema = OFF
 CONF
   local fresh=0
-  if [[ ! -d "$d/data/mysql" ]]; then
+  if [[ ! -d "$d/data/mysql" || ! -s "$d/root-password" ]]; then
     rm -rf "$d/data"
     mariadb-install-db --defaults-file="$d/my.cnf" --auth-root-authentication-method=socket \
       --skip-test-db >"$d/install-db.log" 2>&1 || { echo "mariadb-install-db failed: $(tail -n3 "$d/install-db.log")"; return 1; }
