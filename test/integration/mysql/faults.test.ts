@@ -95,6 +95,18 @@ describeServer('mariadb', 'MySQL adapter on MariaDB when the connection breaks',
     expect(await mariadbPasswordWorks(name, 'Hang-old-1')).toBe(true);
   });
 
+  it('verify throws when the target is unreachable, rather than calling the password wrong', async () => {
+    const name = await user('Verify-old-1');
+    proxy.refuseNew(true);
+    const adapter = adapterThroughProxy();
+
+    await expect(adapter.verify({ account: account(name), password: new Secret('Verify-old-1') })).rejects.toBeInstanceOf(TargetUnchangedError);
+    proxy.refuseNew(false);
+    expect(await adapter.verify({ account: account(name), password: new Secret('Verify-old-1') })).toMatchObject({ valid: true });
+    expect(await adapter.verify({ account: account(name), password: new Secret('Verify-wrong-1') })).toMatchObject({ valid: false });
+    await adapter.close();
+  });
+
   it('one admin connection serves every account', async () => {
     const names = [await user('Reuse-old-1'), await user('Reuse-old-2'), await user('Reuse-old-3')];
     const adapter = adapterThroughProxy();

@@ -121,6 +121,18 @@ describeServer('postgresql', 'PostgreSQL adapter when the connection breaks', (i
     expect(await pgPasswordWorks(name, 'Refused-old-1')).toBe(true);
   });
 
+  it('verify throws when the target is unreachable, rather than calling the password wrong', async () => {
+    const name = await role('Verify-old-1');
+    proxy.refuseNew(true);
+    const adapter = adapterThroughProxy();
+
+    await expect(adapter.verify({ account: account(name), password: new Secret('Verify-old-1') })).rejects.toBeInstanceOf(TargetUnchangedError);
+    proxy.refuseNew(false);
+    expect(await adapter.verify({ account: account(name), password: new Secret('Verify-old-1') })).toMatchObject({ valid: true });
+    expect(await adapter.verify({ account: account(name), password: new Secret('Verify-wrong-1') })).toMatchObject({ valid: false });
+    await adapter.close();
+  });
+
   it('one admin connection serves every account, and the SQL on the wire holds verifiers, never a password', async () => {
     const names = [await role('Reuse-old-1'), await role('Reuse-old-2'), await role('Reuse-old-3')];
     let wire = '';
