@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { policySchema } from '../engine/policy.js';
+import { hasControlCharacter, policyOverridesSchema } from '../engine/policy.js';
 
 /** Every resource type the configuration model knows. Adding one here makes the compiler ask for its registry entry. */
 export const RESOURCE_TYPES = [
@@ -21,7 +21,8 @@ export const idSchema = z
 export const accountIdSchema = z
   .string()
   .max(1200)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\/[^\u0000-\u001f\u007f]+$/, 'must be "<resource id>/<account name>" without control characters');
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\/.+$/s, 'must be "<resource id>/<account name>"')
+  .refine((id) => !hasControlCharacter(id), 'must not hold control characters');
 
 /** A secret's name or ARN in the credential store. */
 export const secretIdSchema = z
@@ -55,7 +56,8 @@ export const resourceBase = {
   site: siteSchema.default('cloud'),
   tags: z.array(tagSchema).max(50).default([]),
   description: z.string().max(1024).optional(),
-  policy: policySchema.partial().strict().optional(),
+  /** Overrides of the type's password policy; a resource may tighten the type's limits, never loosen them. */
+  policy: policyOverridesSchema.optional(),
 };
 
 /** Fields of a resource whose type has an SSH or Telnet command line. */

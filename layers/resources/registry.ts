@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { InvalidConfigurationError } from '../engine/errors.js';
-import { policyOverridesSchema, resolvePolicy, type Policy, type PolicyOverrides } from '../engine/policy.js';
+import { resolvePolicy, type Policy, type PolicyOverrides } from '../engine/policy.js';
 import { awsIamDefinition } from './aws-iam/schema.js';
 import { ciscoDefinition } from './cisco/schema.js';
 import { accountSchema, RESOURCE_TYPES, type Account, type ResourceType } from './common.js';
@@ -101,15 +101,6 @@ export function parseResource(input: unknown, prefix = ''): Resource & { policy?
   const parsed = def.schema.safeParse(input);
   if (!parsed.success) fail(prefix, parsed.error);
   const resource = parsed.data as Resource & { policy?: PolicyOverrides };
-  // The schema's `policy` (a `.partial()` of the full policy) fills absent fields with generic
-  // defaults, which would override the type's own; keep only what the configuration says.
-  const overrides = (input as { policy?: unknown }).policy;
-  if (overrides === undefined) delete resource.policy;
-  else {
-    const written = policyOverridesSchema.safeParse(overrides);
-    if (!written.success) fail(join(prefix, 'policy'), written.error);
-    resource.policy = written.data;
-  }
   policyOf(resource, join(prefix, 'policy'));
   return resource;
 }

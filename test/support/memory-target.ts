@@ -26,9 +26,9 @@ export class MemoryTarget {
   adminPassword?: string;
 
   adapter(type: ResourceType = 'linux'): AdapterFactory<unknown> {
+    const target = this as MemoryTarget;
     return (ctx) => {
       let connected = false;
-      const target = this;
       const adapter: TargetAdapter = {
         type,
         async change(req: ChangeRequest) {
