@@ -62,6 +62,25 @@ function isAuthFailure(e: unknown): boolean {
   return (e as { errno?: unknown } | null)?.errno === ER_ACCESS_DENIED_ERROR;
 }
 
+/**
+ * mysql2 keeps the statement it sent (with the escaped password) on its errors as `sql`, and
+ * the server quotes statement text after "near": in escaped form a redactor may not recognise it.
+ */
+function scrubbed(e: unknown): unknown {
+  if (e !== null && typeof e === 'object') {
+    delete (e as { sql?: unknown }).sql;
+    delete (e as { sqlMessage?: unknown }).sqlMessage;
+  }
+  if (e instanceof Error && / near '/.test(e.message)) e.message = `${e.message.slice(0, e.message.indexOf(" near '"))} near [statement text withheld]`;
+  return e;
+}
+
+function serverMessage(e: unknown): string {
+  const m = (scrubbed(e) as Error | undefined)?.message ?? String(e);
+  const errno = (e as { errno?: unknown } | null)?.errno;
+  return typeof errno === 'number' ? `${m} (error ${errno})` : m;
+}
+
 /** "name" or "name@host", split at the last "@" as the type's schema does; the host defaults to "%". */
 export function splitAccount(username: string): { user: string; host: string } {
   const at = username.lastIndexOf('@');
@@ -265,10 +284,11 @@ class MysqlAdapter implements TargetAdapter {
     } catch (e) {
       const who = JSON.stringify(req.account.username);
       if (!isConnectionLoss(e)) {
-        throw new TargetUnchangedError(`changing the password of ${who}: the server refused it; nothing was changed: ${(e as Error).message}`, { cause: e });
+        throw new TargetUnchangedError(`changing the password of ${who}: the server refused it; nothing was changed: ${serverMessage(e)}`, { cause: scrubbed(e) });
       }
       session.destroy();
       const outcome = await this.#settle(threadId, req, owner).catch(() => 'unknown' as const);
+      scrubbed(e);
       const lost = e instanceof DeadlineExceeded ? e.message : 'the connection was lost before the answer';
       if (outcome === 'not-applied') {
         throw new TargetUnchangedError(`changing the password of ${who}: ${lost}; afterwards the old session was gone and the new password was refused, so nothing was changed`, { cause: e });

@@ -1,5 +1,6 @@
 import mysql from 'mysql2/promise';
 import { readFileSync } from 'node:fs';
+import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthenticationError, InvalidConfigurationError, TargetUnchangedError } from '../../../layers/engine/errors.js';
 import { SYMBOLS } from '../../../layers/engine/policy.js';
@@ -200,6 +201,22 @@ describeServer('mariadb', 'MySQL adapter on a real MariaDB server', (info) => {
     expect((error as Error).message).toMatch(/denied/i);
     expect((error as Error).message).not.toContain(secret);
     expect(await mariadbPasswordWorks(name, 'old-Target-1')).toBe(true);
+  });
+
+  it('a refused change carries neither the password nor the statement, in any form, on the error or its cause', async () => {
+    const weakAdmin = await user('myweak', 'Weak-admin-2');
+    await mariadbAdminQuery('GRANT SELECT ON mysql.* TO ?@?', [weakAdmin, '%']);
+    const name = await user('mytarget', 'old-Target-2');
+    const secret = `Quote'd\\secret-2`;
+    const adapter = createMysqlAdapter(context(resource(info), credential(weakAdmin, 'Weak-admin-2'), [secret]));
+
+    const error = await adapter.change({ account: account(name), newPassword: new Secret(secret) }).catch((e: unknown) => e);
+    await adapter.close();
+
+    expect(error).toBeInstanceOf(TargetUnchangedError);
+    const everything = inspect(error, { depth: 5, showHidden: true });
+    expect(everything).not.toContain('secret-2');
+    expect(everything).not.toContain('IDENTIFIED BY');
   });
 
   it('the admin account resetting itself changes its own password, and later logins use the new one', async () => {

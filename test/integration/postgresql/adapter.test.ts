@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { inspect } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AuthenticationError, InvalidConfigurationError, TargetUnchangedError } from '../../../layers/engine/errors.js';
 import { SYMBOLS } from '../../../layers/engine/policy.js';
@@ -190,6 +191,7 @@ describeServer('postgresql', 'PostgreSQL adapter on a real server', (info) => {
 
     expect(error).toBeInstanceOf(TargetUnchangedError);
     expect((error as Error).message).toMatch(/superuser|permission/i);
+    expect(inspect(error, { depth: 5, showHidden: true })).not.toContain(secret);
     expect(await pgPasswordWorks(target, 'old-Super-1')).toBe(true);
     const log = readFileSync(`${stateDir}postgresql/postgresql.log`, 'utf8');
     expect(log).toContain(`ALTER ROLE "${target}" PASSWORD 'SCRAM-SHA-256$4096:`);
