@@ -9,7 +9,7 @@ export const mysqlSchema = z
     ...tlsOptions,
     type: z.literal('mysql'),
     port: portSchema.default(3306),
-    /** An account with CREATE USER (or UPDATE on mysql.*). Unset: each account changes its own password. */
+    /** An account with CREATE USER (to change others) and SELECT on mysql.user (to check they exist). Unset: each account changes its own password. */
     adminAccount: accountIdSchema.optional(),
   })
   .strict();
