@@ -17,11 +17,13 @@ export interface TelnetOptionPolicy {
 }
 
 /**
- * What a shell client needs: it suppresses go-ahead and lets the server echo (so the
- * remote tty, whose echo we switch off, decides). Everything else — terminal type, window
- * size, environment, line mode — is refused: the remote side falls back to its defaults.
+ * What a shell client needs: it suppresses go-ahead, lets the server echo (so the remote
+ * tty, whose echo we switch off, decides), and sends in binary mode when the server asks,
+ * because NVT is 7-bit: without BINARY, telnetd strips the high bit of UTF-8 passwords.
+ * Everything else — terminal type, window size, environment, line mode — is refused: the
+ * remote side falls back to its defaults.
  */
-export const SHELL_CLIENT_OPTIONS: TelnetOptionPolicy = { local: [OPTION.SGA], remote: [OPTION.SGA, OPTION.ECHO] };
+export const SHELL_CLIENT_OPTIONS: TelnetOptionPolicy = { local: [OPTION.SGA, OPTION.BINARY], remote: [OPTION.SGA, OPTION.ECHO] };
 
 type State = 'data' | 'cr' | 'iac' | 'verb' | 'sb' | 'sb-iac';
 
@@ -90,12 +92,22 @@ export class TelnetCodec {
     return { data: Buffer.from(data), replies: Buffer.from(replies) };
   }
 
-  /** Data for the wire: IAC doubled; "\n" and "\r\n" become CR LF, a bare "\r" CR NUL (RFC 854's NVT). */
+  /** Whether what we send is 8-bit clean (we agreed to BINARY); NVT is 7-bit otherwise. */
+  get binary(): boolean {
+    return this.#local.has(OPTION.BINARY);
+  }
+
+  /**
+   * Data for the wire: IAC doubled. In NVT mode "\n" and "\r\n" become CR LF and a bare "\r"
+   * CR NUL (RFC 854); in binary mode (RFC 856) bytes go as they are, so "\n" ends a line.
+   */
   encode(text: Uint8Array): Buffer {
     const out: number[] = [];
+    const binary = this.binary;
     for (let i = 0; i < text.length; i++) {
       const byte = text[i]!;
       if (byte === IAC) out.push(IAC, IAC);
+      else if (binary) out.push(byte);
       else if (byte === 10) out.push(13, 10);
       else if (byte === 13) {
         if (text[i + 1] === 10) i++;

@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { AuthenticationError, TargetTimeoutError, TargetUnchangedError } from '../engine/errors.js';
+import { AuthenticationError, InvalidConfigurationError, TargetTimeoutError, TargetUnchangedError } from '../engine/errors.js';
 import type { Log } from '../engine/log.js';
 import type { Secret } from '../engine/secret.js';
 import type { ExpectSession } from './session.js';
@@ -19,7 +19,13 @@ export interface TelnetConnectOptions {
  * IAC-escaped on the way out and unescaped on the way in. Failures to connect are
  * TargetTimeoutError (no answer) or TargetUnchangedError (refused): nothing was sent.
  */
-export function connectTelnet(options: TelnetConnectOptions): Promise<Stream> {
+/** A Telnet Stream, which also says whether it can carry 8-bit data. */
+export interface TelnetStreamInfo extends Stream {
+  /** True when the server agreed that we send in binary mode (RFC 856): UTF-8 arrives intact. */
+  readonly binary: boolean;
+}
+
+export function connectTelnet(options: TelnetConnectOptions): Promise<TelnetStreamInfo> {
   const where = `${options.host}:${options.port}`;
   return new Promise((resolve, reject) => {
     const socket = connect({ host: options.host, port: options.port });
@@ -40,7 +46,7 @@ export function connectTelnet(options: TelnetConnectOptions): Promise<Stream> {
   });
 }
 
-class TelnetStream implements Stream {
+class TelnetStream implements TelnetStreamInfo {
   readonly #socket: Socket;
   readonly #codec: TelnetCodec;
   #handlers: StreamHandlers | undefined;
@@ -66,6 +72,10 @@ class TelnetStream implements Stream {
       this.#closeInfo = this.#error ? { error: this.#error } : {};
       this.#handlers?.close(this.#closeInfo);
     });
+  }
+
+  get binary(): boolean {
+    return this.#codec.binary;
   }
 
   subscribe(handlers: StreamHandlers): void {
@@ -110,11 +120,15 @@ export const UNIX_LOGIN_PROMPTS: LoginPrompts = {
  */
 export async function telnetLogin(
   session: ExpectSession,
-  login: { username: string; password: Secret; prompts?: LoginPrompts; timeoutMs?: number },
+  login: { username: string; password: Secret; prompts?: LoginPrompts; timeoutMs?: number; stream?: { readonly binary: boolean } },
 ): Promise<void> {
   const p = login.prompts ?? UNIX_LOGIN_PROMPTS;
   const t = login.timeoutMs === undefined ? {} : { timeoutMs: login.timeoutMs };
   const first = await session.expect([p.username, p.password], t);
+  // Negotiation is over once a prompt shows: a 7-bit link would mangle a non-ASCII password.
+  if (login.stream && !login.stream.binary && !isAscii(login.password.reveal())) {
+    throw new InvalidConfigurationError('password', 'has characters outside ASCII, and the Telnet server did not agree to binary mode, which they need');
+  }
   if (first.index === 0) {
     session.send(`${login.username}\n`);
     await session.expect([p.password], t);
@@ -122,4 +136,9 @@ export async function telnetLogin(
   session.sendSecret(login.password, '\n');
   const result = await session.expect([p.refused, p.username, p.ready], t);
   if (result.index !== 2) throw new AuthenticationError(`the target refused the Telnet login of ${JSON.stringify(login.username)}`);
+}
+
+export function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }

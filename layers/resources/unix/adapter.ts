@@ -4,6 +4,7 @@ import { assertPasswordAcceptable } from '../../engine/policy.js';
 import type { Redactor } from '../../engine/redact.js';
 import { Secret } from '../../engine/secret.js';
 import { marker, newToken, shellQuote } from '../../expect/shell.js';
+import { isAscii } from '../../expect/telnet.js';
 import type { ResourceType } from '../common.js';
 import { adminCommand, CURRENT_PASSWORD_PROMPT, PASSWORD_PROMPT, PRIVILEGE_REFUSED, SELF_CHANGE_COMMAND, SUDO_NOT_ALLOWED, UNCHANGED_OUTPUT, type AdminCommand } from './commands.js';
 import { openConnection, type RunningCommand, type UnixConnection } from './connection.js';
@@ -44,7 +45,18 @@ class UnixAdapter implements TargetAdapter {
         const user = checkUsername(req.account.username);
         assertPasswordAcceptable(this.#ctx.policy, req.newPassword, 'newPassword');
         const started = Date.now();
-        const result = this.#ctx.resource.privilege.mode === 'none' ? await this.#selfChange(user, req) : await this.#adminReset(user, req.newPassword);
+        const attempt = () => (this.#ctx.resource.privilege.mode === 'none' ? this.#selfChange(user, req) : this.#adminReset(user, req.newPassword));
+        const reused = this.#connection !== undefined && !this.#connection.closed;
+        let result: ChangeResult;
+        try {
+          result = await attempt();
+        } catch (e) {
+          // A reused login the target or the network dropped while idle fails before anything
+          // was sent (TargetUnchangedError on a now closed connection): log in again, once.
+          if (!(reused && e instanceof TargetUnchangedError && this.#connection?.closed)) throw e;
+          this.#ctx.log.debug('unix: the reused login was closed; logging in again', { account: req.account.id });
+          result = await attempt();
+        }
         this.#ctx.log.debug('unix: password changed', { account: req.account.id, method: result.method, ms: Date.now() - started });
         return result;
       } catch (e) {
@@ -90,7 +102,9 @@ class UnixAdapter implements TargetAdapter {
     }
     const current = req.currentPassword ?? this.#loginPassword;
     if (!current) throw new InvalidConfigurationError('currentPassword', 'is needed for a self change with passwd');
-    const running = await (await this.#conn()).run(`LC_ALL=C ${SELF_CHANGE_COMMAND}`);
+    const conn = await this.#conn();
+    assertTypeable(conn, { newPassword: req.newPassword, currentPassword: current });
+    const running = await conn.run(`LC_ALL=C ${SELF_CHANGE_COMMAND}`);
     let currentSent = false;
     let newSent = 0;
     for (;;) {
@@ -128,6 +142,7 @@ class UnixAdapter implements TargetAdapter {
     const cmd = adminCommand(this.#ctx.resource, user);
     const privilege = this.#ctx.resource.privilege;
     const conn = await this.#conn();
+    assertTypeable(conn, { newPassword, 'privilege.rootAccount': privilege.mode === 'su' ? this.#ctx.credentials.root?.password : undefined });
     if (privilege.mode === 'sudo') {
       const sudoPassword = this.#loginPassword;
       if (!sudoPassword) throw new InvalidConfigurationError('login.account', 'has no password, which sudo needs');
@@ -277,6 +292,16 @@ async function typePasswordTwice(running: RunningCommand, newPassword: Secret, r
   const r = await running.finish();
   if (r.exitCode === 0 && sent < 2) throw new TargetUnchangedError(`the command ended without asking for the new password twice: ${said(r.output)}`);
   interpret(r, 'passwd');
+}
+
+/** Over a 7-bit Telnet link, a secret typed at the target must be ASCII: refused before it is sent. */
+function assertTypeable(conn: UnixConnection, secrets: Record<string, Secret | undefined>): void {
+  if (conn.eightBitClean) return;
+  for (const [field, secret] of Object.entries(secrets)) {
+    if (secret && !isAscii(secret.reveal())) {
+      throw new InvalidConfigurationError(field, 'has characters outside ASCII, and the Telnet server did not agree to binary mode, which they need');
+    }
+  }
 }
 
 function hasControlCharacter(text: string): boolean {

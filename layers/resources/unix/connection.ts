@@ -5,7 +5,7 @@ import type { Secret } from '../../engine/secret.js';
 import { ExpectSession, expectFailureReason, type ExpectMatch } from '../../expect/session.js';
 import { marker, prepareShell, exitStatusMarker, type ShellPrompt } from '../../expect/shell.js';
 import { SshConnection, type SshLoginOptions } from '../../expect/ssh.js';
-import { connectTelnet, telnetLogin } from '../../expect/telnet.js';
+import { connectTelnet, telnetLogin, type TelnetStreamInfo } from '../../expect/telnet.js';
 
 /** A command running on the target, whatever the transport. */
 export interface RunningCommand {
@@ -24,6 +24,8 @@ export interface RunningCommand {
 export interface UnixConnection {
   readonly protocol: 'ssh' | 'telnet';
   readonly closed: boolean;
+  /** Whether bytes outside ASCII reach the target intact (a Telnet link is 7-bit unless binary mode was agreed). */
+  readonly eightBitClean: boolean;
   /** Runs a command on a terminal. */
   run(command: string): Promise<RunningCommand>;
   /**
@@ -47,6 +49,7 @@ export async function openConnection(options: ConnectionOptions): Promise<UnixCo
 
 class SshUnixConnection implements UnixConnection {
   readonly protocol = 'ssh' as const;
+  readonly eightBitClean = true;
   readonly #ssh: SshConnection;
   readonly #options: ConnectionOptions;
 
@@ -116,11 +119,17 @@ class TelnetUnixConnection implements UnixConnection {
   readonly protocol = 'telnet' as const;
   readonly #session: ExpectSession;
   readonly #prompt: ShellPrompt;
+  readonly #stream: TelnetStreamInfo;
   #broken = false;
 
-  private constructor(session: ExpectSession, prompt: ShellPrompt) {
+  private constructor(session: ExpectSession, prompt: ShellPrompt, stream: TelnetStreamInfo) {
     this.#session = session;
     this.#prompt = prompt;
+    this.#stream = stream;
+  }
+
+  get eightBitClean(): boolean {
+    return this.#stream.binary;
   }
 
   static async open(options: ConnectionOptions): Promise<TelnetUnixConnection> {
@@ -128,8 +137,8 @@ class TelnetUnixConnection implements UnixConnection {
     const stream = await connectTelnet(options);
     const session = new ExpectSession(stream, { redactor: options.redactor, log: options.log, timeoutMs: options.timeoutMs, name: 'Telnet shell' });
     try {
-      await telnetLogin(session, { username: options.username, password: options.password });
-      return new TelnetUnixConnection(session, await prepareShell(session));
+      await telnetLogin(session, { username: options.username, password: options.password, stream });
+      return new TelnetUnixConnection(session, await prepareShell(session), stream);
     } catch (e) {
       session.close();
       throw e;

@@ -39,7 +39,7 @@ function verbs(replies: Buffer): string[] {
 }
 
 describe('Telnet codec: decoding', () => {
-  it("answers telnetd's negotiation: SGA and the server's echo accepted, everything else refused", () => {
+  it("answers telnetd's negotiation: SGA, binary sending and the server's echo accepted, everything else refused", () => {
     const { data, replies } = decodeAll(new TelnetCodec(), TELNETD_GREETING);
     expect(data.toString()).toBe('vm login: ');
     expect(verbs(replies)).toEqual([
@@ -58,7 +58,7 @@ describe('Telnet codec: decoding', () => {
       `WONT ${OPTION.LFLOW}`,
       `DO ${OPTION.ECHO}`,
       'WONT 6', // DO TIMING-MARK
-      `WONT ${OPTION.BINARY}`,
+      `WILL ${OPTION.BINARY}`,
     ]);
   });
 
@@ -105,6 +105,18 @@ describe('Telnet codec: encoding', () => {
     const codec = new TelnetCodec();
     expect([...codec.encode(Buffer.from([0x61, 0xff, 0x62, 0xff, 0xff]))]).toEqual([0x61, 0xff, 0xff, 0x62, 0xff, 0xff, 0xff, 0xff]);
     expect(codec.encode(Buffer.from('one\ntwo\r\nthree\rfour')).toString('latin1')).toBe('one\r\ntwo\r\nthree\r\0four');
+  });
+
+  it('sends bytes as they are once binary mode is agreed (RFC 856), IAC still doubled', () => {
+    const codec = new TelnetCodec();
+    expect(codec.binary).toBe(false);
+    expect(verbs(codec.decode(Buffer.from([IAC, DO, OPTION.BINARY])).replies)).toEqual([`WILL ${OPTION.BINARY}`]);
+    expect(codec.binary).toBe(true);
+    expect([...codec.encode(Buffer.from('ä\n\r', 'utf8'))]).toEqual([0xc3, 0xa4, 10, 13]);
+    expect([...codec.encode(Buffer.from([0xff]))]).toEqual([0xff, 0xff]);
+    codec.decode(Buffer.from([IAC, DONT, OPTION.BINARY]));
+    expect(codec.binary).toBe(false);
+    expect(codec.encode(Buffer.from('\n')).toString('latin1')).toBe('\r\n');
   });
 
   it('round-trips any byte string through encode and a decoder, split anywhere', () => {

@@ -1,0 +1,87 @@
+// Helpers for the Unix adapter's tests on the real sshd and telnetd.
+import { createHash } from 'node:crypto';
+import { chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import ssh2 from 'ssh2';
+import type { AdapterContext, Credential, TargetAdapter } from '../../../layers/engine/adapter.js';
+import { Log } from '../../../layers/engine/log.js';
+import { resolvePolicy } from '../../../layers/engine/policy.js';
+import { Redactor } from '../../../layers/engine/redact.js';
+import { Secret } from '../../../layers/engine/secret.js';
+import type { Account } from '../../../layers/resources/common.js';
+import { createUnixAdapter } from '../../../layers/resources/unix/adapter.js';
+import { unixDefinition, unixSchema, type UnixResource } from '../../../layers/resources/unix/schema.js';
+import { ALL_PRINTABLE_ASCII, createUnixUser, deleteUnixUser, uniqueName } from '../../servers/fixtures.js';
+import { stateDir } from '../../servers/index.js';
+
+export const RESOURCE_ID = 'unix-test';
+
+export function resource(over: Record<string, unknown>): UnixResource {
+  return unixSchema('linux').parse({ id: RESOURCE_ID, type: 'linux', host: '127.0.0.1', ...over });
+}
+
+export function account(username: string): Account {
+  return { id: `${RESOURCE_ID}/${username}`, resourceId: RESOURCE_ID, username, secretId: `secret/${username}`, tags: [] };
+}
+
+export function credential(username: string, password?: string, privateKey?: string): Credential {
+  return {
+    accountId: `${RESOURCE_ID}/${username}`,
+    username,
+    ...(password === undefined ? {} : { password: new Secret(password) }),
+    ...(privateKey === undefined ? {} : { privateKey: new Secret(privateKey) }),
+  };
+}
+
+export function unixAdapter(r: UnixResource, credentials: Record<string, Credential>, timeoutMs = 10_000): TargetAdapter {
+  const ctx: AdapterContext<UnixResource> = {
+    resource: r,
+    policy: resolvePolicy(unixDefinition('linux').policy, undefined),
+    credentials,
+    log: new Log({ level: 'SILENT' }),
+    redactor: new Redactor(),
+    timeoutMs,
+  };
+  return createUnixAdapter(ctx);
+}
+
+/** Users made by one test file, deleted in afterAll. */
+export class Users {
+  readonly #names: string[] = [];
+
+  async create(prefix: string, password: string, opts: { sudo?: boolean } = {}): Promise<string> {
+    const name = uniqueName(prefix);
+    this.#names.push(name);
+    await createUnixUser(name, password, opts);
+    return name;
+  }
+
+  async deleteAll(): Promise<void> {
+    for (const name of this.#names.splice(0)) await deleteUnixUser(name);
+  }
+}
+
+/** An ed25519 key pair in OpenSSH format, the public key installed in the user's authorized_keys. */
+export async function installKey(user: string): Promise<string> {
+  const keys = ssh2.utils.generateKeyPairSync('ed25519');
+  const home = `/home/${user}`;
+  const { uid, gid } = await stat(home);
+  await mkdir(`${home}/.ssh`, { mode: 0o700 });
+  await writeFile(`${home}/.ssh/authorized_keys`, `${keys.public}\n`, { mode: 0o600 });
+  for (const path of [`${home}/.ssh`, `${home}/.ssh/authorized_keys`]) await chown(path, uid, gid);
+  return keys.private;
+}
+
+/** The test sshd's host key fingerprint, as `ssh-keygen -lf` prints it (without "SHA256:"). */
+export async function sshHostKeySha256(): Promise<string> {
+  const pub = await readFile(`${stateDir}ssh/ssh_host_ed25519_key.pub`, 'utf8');
+  const blob = Buffer.from(pub.split(' ')[1]!, 'base64');
+  return createHash('sha256').update(blob).digest('base64').replace(/=+$/, '');
+}
+
+/** A password of exactly `bytes` UTF-8 bytes, mixing ASCII and multi-byte characters. */
+export function passwordOfBytes(bytes: number): string {
+  let s = 'Ä€😀';
+  while (Buffer.byteLength(s, 'utf8') < bytes) s += ALL_PRINTABLE_ASCII[Buffer.byteLength(s, 'utf8') % ALL_PRINTABLE_ASCII.length];
+  if (Buffer.byteLength(s, 'utf8') !== bytes) throw new Error('passwordOfBytes: length mismatch');
+  return s;
+}
