@@ -94,8 +94,9 @@ export async function createStateTable(client: DynamoDBClient, tableName: string
     );
   } catch (e) {
     const name = e instanceof Error ? e.name : '';
-    // dynalite has no TTL; AWS refuses to enable TTL twice ("already enabled").
-    if (name !== 'UnknownOperationException' && name !== 'ValidationException') throw e;
+    // dynalite has no TTL; AWS refuses to enable TTL twice ("TimeToLive is already enabled").
+    const alreadyEnabled = name === 'ValidationException' && e instanceof Error && /already enabled/i.test(e.message);
+    if (name !== 'UnknownOperationException' && !alreadyEnabled) throw e;
   }
 }
 

@@ -1,4 +1,4 @@
-import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,8 +32,11 @@ describeServer('moto', 'DynamoStateStore on moto', ({ endpoint }) => {
       client.destroy();
     });
 
-    it('creating the table again does nothing', async () => {
+    it('creates the table with TTL on the ttl attribute; creating it again does nothing', async () => {
       await expect(createStateTable(client, tableName)).resolves.toBeUndefined();
+
+      const { TimeToLiveDescription } = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+      expect(TimeToLiveDescription).toMatchObject({ TimeToLiveStatus: 'ENABLED', AttributeName: 'ttl' });
     });
 
     it('writes plain items with a numeric ttl on leases, set marks and runs, and nothing secret', async () => {
