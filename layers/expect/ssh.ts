@@ -36,10 +36,12 @@ const PTY = { term: 'dumb', cols: 250, rows: 40 } as const;
  */
 export class SshConnection {
   readonly #client: InstanceType<typeof Client>;
+  readonly #timeoutMs: number;
   #closed = false;
 
-  private constructor(client: InstanceType<typeof Client>) {
+  private constructor(client: InstanceType<typeof Client>, timeoutMs: number) {
     this.#client = client;
+    this.#timeoutMs = timeoutMs;
     client.on('close', () => {
       this.#closed = true;
     });
@@ -115,7 +117,7 @@ export class SshConnection {
         client.removeAllListeners('error');
         // Later transport errors end the channels, which report them; keep the process alive.
         client.on('error', (e: Error) => options.log?.debug('ssh: connection error', { host: where, error: e.message }));
-        resolve(new SshConnection(client));
+        resolve(new SshConnection(client, options.timeoutMs));
       });
       client.on('error', (e: Error & { level?: string; code?: string }) => {
         if (hostKeyMismatch) {
@@ -139,21 +141,37 @@ export class SshConnection {
 
   /** Runs a command on a new channel; with `pty`, its input and output are a terminal. */
   exec(command: string, options: { pty?: boolean } = {}): Promise<Stream> {
-    if (this.#closed) return Promise.reject(new TargetUnchangedError('the SSH connection is closed'));
-    return new Promise((resolve, reject) => {
-      this.#client.exec(command, options.pty ? { pty: PTY } : {}, (err, channel) => {
-        if (err) reject(new TargetUnchangedError(`the target refused to run a command: ${err.message}`, { cause: err }));
-        else resolve(new ChannelStream(channel));
-      });
-    });
+    return this.#channel('run a command', (cb) => this.#client.exec(command, options.pty ? { pty: PTY } : {}, cb));
   }
 
   /** An interactive login shell on a terminal. */
   shell(): Promise<Stream> {
+    return this.#channel('open a shell', (cb) => this.#client.shell(PTY, cb));
+  }
+
+  /**
+   * Opens a channel within the deadline. Nothing has reached the command's input yet, so a
+   * failure is TargetUnchangedError, or TargetTimeoutError when the target stopped answering
+   * (then the connection is dropped: the next command logs in again).
+   */
+  #channel(what: string, open: (cb: (err: Error | undefined, channel: ClientChannel) => void) => void): Promise<Stream> {
     if (this.#closed) return Promise.reject(new TargetUnchangedError('the SSH connection is closed'));
     return new Promise((resolve, reject) => {
-      this.#client.shell(PTY, (err, channel) => {
-        if (err) reject(new TargetUnchangedError(`the target refused a shell: ${err.message}`, { cause: err }));
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        this.#closed = true;
+        this.#client.destroy();
+        reject(new TargetTimeoutError(`the target did not ${what} within ${this.#timeoutMs} ms`));
+      }, this.#timeoutMs);
+      open((err, channel) => {
+        clearTimeout(timer);
+        if (settled) {
+          channel?.close();
+          return;
+        }
+        settled = true;
+        if (err) reject(new TargetUnchangedError(`the target refused to ${what}: ${err.message}`, { cause: err }));
         else resolve(new ChannelStream(channel));
       });
     });
@@ -162,7 +180,12 @@ export class SshConnection {
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     return new Promise((resolve) => {
-      this.#client.once('close', () => resolve());
+      // A polite end needs the target's answer; a hung one gets the socket destroyed.
+      const timer = setTimeout(() => this.#client.destroy(), Math.min(this.#timeoutMs, 2_000));
+      this.#client.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
       this.#client.end();
     });
   }

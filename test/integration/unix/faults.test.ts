@@ -1,0 +1,254 @@
+import { spawnSync } from 'node:child_process';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import type { TargetAdapter } from '../../../layers/engine/adapter.js';
+import { OutcomeUnknownError, TargetTimeoutError, TargetUnchangedError } from '../../../layers/engine/errors.js';
+import { Secret } from '../../../layers/engine/secret.js';
+import { unixPasswordWorks, withRootPassword } from '../../servers/fixtures.js';
+import { describeServer } from '../../servers/index.js';
+import { FaultProxy } from '../../servers/proxy.js';
+import { account, credential, resource, unixAdapter, Users } from './support.js';
+
+/**
+ * After an outcome-unknown failure, the target must hold exactly one of the two passwords.
+ * The target may still be finishing the change the adapter gave up on (passwd ignores the
+ * hangup while it writes /etc/shadow), so first wait for those programs to end.
+ */
+async function exactlyOneWorks(name: string, oldPassword: string, newPassword: string): Promise<void> {
+  await changeProgramsEnded();
+  const [oldWorks, newWorks] = [await unixPasswordWorks(name, oldPassword), await unixPasswordWorks(name, newPassword)];
+  expect(oldWorks !== newWorks, `old works: ${oldWorks}, new works: ${newWorks}`).toBe(true);
+}
+
+async function changeProgramsEnded(): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const running = spawnSync('/usr/bin/pgrep', ['-x', '(ch)?passwd|sudo|su']).status === 0;
+    if (!running) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function unchanged(name: string, oldPassword: string): Promise<void> {
+  expect(await unixPasswordWorks(name, oldPassword)).toBe(true);
+}
+
+/** A new password long enough that the SSH packet carrying it stands out by its size (see below). */
+const LONG = (tag: string) => `${tag}-${'x'.repeat(450)}`;
+const BIG_CHUNK = 450;
+
+// Telnet is plaintext: the proxy cuts when it sees the command or the input line go by.
+describeServer('telnet', 'Unix adapter over Telnet when the connection breaks', (info) => {
+  const users = new Users();
+  const adminPassword = 'Fault-telnet-admin-1';
+  let admin: string;
+  let proxy: FaultProxy;
+  beforeAll(async () => {
+    admin = await users.create('uxf_tadm', adminPassword, { sudo: true });
+  });
+  afterAll(() => users.deleteAll());
+  beforeEach(async () => {
+    proxy = await FaultProxy.start(info);
+  });
+  afterEach(async () => {
+    await proxy.close();
+  });
+  const sudo = (timeoutMs = 10_000) =>
+    unixAdapter(resource({ protocol: 'telnet', host: proxy.host, port: proxy.port, login: { account: 'unix-test/admin' }, privilege: { mode: 'sudo' } }), { login: credential(admin, adminPassword) }, timeoutMs);
+
+  it('cut before the chpasswd command reaches the target: TargetUnchangedError, nothing changed', async () => {
+    const name = await users.create('uxf_t1', 'Old-tf-1');
+    const adapter = sudo();
+    proxy.cutWhenClientSends('chpasswd', 'before');
+    const e = await adapter.change({ account: account(name), newPassword: new Secret('New-tf-1') }).catch((x: unknown) => x);
+    await adapter.close();
+    expect(e).toBeInstanceOf(TargetUnchangedError);
+    await unchanged(name, 'Old-tf-1');
+  });
+
+  it('cut after the "user:password" line was sent, before the result: OutcomeUnknownError, and exactly one password works', async () => {
+    const name = await users.create('uxf_t2', 'Old-tf-2');
+    const adapter = sudo();
+    proxy.cutWhenClientSends(`${name}:`, 'after');
+    const e = await adapter.change({ account: account(name), newPassword: new Secret('New-tf-2') }).catch((x: unknown) => x);
+    await adapter.close();
+    expect(e).toBeInstanceOf(OutcomeUnknownError);
+    expect((e as Error).message).not.toContain('New-tf-2');
+    await exactlyOneWorks(name, 'Old-tf-2', 'New-tf-2');
+  });
+
+  it('a self change cut after the new password was typed the second time: OutcomeUnknownError, exactly one works', async () => {
+    const name = await users.create('uxf_t3', 'Old-tf-3');
+    const adapter = unixAdapter(resource({ protocol: 'telnet', host: proxy.host, port: proxy.port, login: { account: 'unix-test/self' } }), { login: credential(name, 'Old-tf-3') });
+    proxy.cutWhenClientSends(/New-tf-3\n[^]*New-tf-3\n/, 'after');
+    const e = await adapter.change({ account: account(name), newPassword: new Secret('New-tf-3'), currentPassword: new Secret('Old-tf-3') }).catch((x: unknown) => x);
+    await adapter.close();
+    expect(e).toBeInstanceOf(OutcomeUnknownError);
+    await exactlyOneWorks(name, 'Old-tf-3', 'New-tf-3');
+  });
+
+  it('a target that stops answering before the login: TargetTimeoutError, nothing changed', async () => {
+    const name = await users.create('uxf_t4', 'Old-tf-4');
+    proxy.blackhole(true);
+    const adapter = sudo(2_000);
+    const e = await adapter.change({ account: account(name), newPassword: new Secret('New-tf-4') }).catch((x: unknown) => x);
+    await adapter.close();
+    expect(e).toBeInstanceOf(TargetTimeoutError);
+    await unchanged(name, 'Old-tf-4');
+  });
+});
+
+// SSH is encrypted, so the proxy cannot see commands. Two observations stand in for them:
+// - Between changes an established SSH connection is silent (keepalives come every 15 s), so
+//   the first client bytes after a change has finished belong to the next command: cutting
+//   there is a cut before anything of the next change was sent.
+// - The new password is made 450+ bytes while every other secret and command is short, so the
+//   only client chunk of that size after the login carries the "user:password" line (or the
+//   password typed at a prompt). Letting it through and cutting on the next server bytes is a
+//   cut after the change was sent, before its result came back.
+describeServer('ssh', 'Unix adapter over SSH when the connection breaks', (info) => {
+  const users = new Users();
+  const adminPassword = 'Fault-ssh-admin-1';
+  const rootPassword = 'Fault-ssh-root-1';
+  let admin: string;
+  let proxy: FaultProxy;
+  beforeAll(async () => {
+    admin = await users.create('uxf_sadm', adminPassword, { sudo: true });
+  });
+  afterAll(() => users.deleteAll());
+  beforeEach(async () => {
+    proxy = await FaultProxy.start(info);
+  });
+  afterEach(async () => {
+    await proxy.close();
+  });
+  const adapterFor = (privilege: Record<string, unknown>, timeoutMs = 10_000) =>
+    unixAdapter(
+      resource({ protocol: 'ssh', host: proxy.host, port: proxy.port, login: { account: 'unix-test/admin' }, privilege }),
+      { login: credential(admin, adminPassword), root: credential('root', rootPassword) },
+      timeoutMs,
+    );
+
+  /** Changes a throwaway account, so the adapter holds an established, idle login. */
+  async function warmUp(adapter: TargetAdapter): Promise<void> {
+    const name = await users.create('uxf_warm', 'Warm-old-1');
+    await adapter.change({ account: account(name), newPassword: new Secret('Warm-new-1') });
+  }
+
+  function cutAtNextClientBytes(thenRefuse: boolean): void {
+    let armed = true;
+    proxy.onClientData((_chunk, conn) => {
+      if (!armed) return;
+      armed = false;
+      proxy.refuseNew(thenRefuse);
+      conn.cut();
+    });
+  }
+
+  function cutAfterBigClientChunk(nth = 1): void {
+    let seen = 0;
+    let cutNext = false;
+    proxy.onClientData((chunk) => {
+      if (chunk.length >= BIG_CHUNK && ++seen === nth) cutNext = true;
+    });
+    proxy.onServerData((_chunk, conn) => {
+      if (cutNext) {
+        cutNext = false;
+        conn.cut();
+      }
+    });
+  }
+
+  it('cut before the next command is sent, target unreachable after: TargetUnchangedError, nothing changed', async () => {
+    const adapter = adapterFor({ mode: 'sudo' });
+    await warmUp(adapter);
+    const name = await users.create('uxf_s1', 'Old-sf-1');
+    cutAtNextClientBytes(true);
+    const e = await adapter.change({ account: account(name), newPassword: new Secret('New-sf-1') }).catch((x: unknown) => x);
+    await adapter.close();
+    expect(e).toBeInstanceOf(TargetUnchangedError);
+    await unchanged(name, 'Old-sf-1');
+  });
+
+  it('cut before the next command is sent, target reachable: the adapter logs in again and changes once', async () => {
+    const adapter = adapterFor({ mode: 'sudo' });
+    await warmUp(adapter);
+    const name = await users.create('uxf_s2', 'Old-sf-2');
+    cutAtNextClientBytes(false);
+    await adapter.change({ account: account(name), newPassword: new Secret('New-sf-2') });
+    await adapter.close();
+    expect(proxy.connections).toBe(2);
+    expect(await unixPasswordWorks(name, 'New-sf-2')).toBe(true);
+  });
+
+  it('sudo: cut after the "user:password" line was sent, before the result: OutcomeUnknownError, exactly one works', async () => {
+    const adapter = adapterFor({ mode: 'sudo' });
+    await warmUp(adapter);
+    const name = await users.create('uxf_s3', 'Old-sf-3');
+    cutAfterBigClientChunk();
+    const e = await adapter.change({ account: account(name), newPassword: new Secret(LONG('New-sf-3')) }).catch((x: unknown) => x);
+    await adapter.close();
+    expect(e).toBeInstanceOf(OutcomeUnknownError);
+    expect((e as Error).message).not.toContain(LONG('New-sf-3'));
+    await exactlyOneWorks(name, 'Old-sf-3', LONG('New-sf-3'));
+  });
+
+  it('su: cut after the "user:password" line was typed, before the result: OutcomeUnknownError, exactly one works', async () => {
+    const adapter = adapterFor({ mode: 'su', rootAccount: 'unix-test/root' });
+    const name = await users.create('uxf_s4', 'Old-sf-4');
+    await withRootPassword(rootPassword, async () => {
+      await warmUp(adapter);
+      cutAfterBigClientChunk();
+      const e = await adapter.change({ account: account(name), newPassword: new Secret(LONG('New-sf-4')) }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(OutcomeUnknownError);
+    });
+    await adapter.close();
+    await exactlyOneWorks(name, 'Old-sf-4', LONG('New-sf-4'));
+  });
+
+  it('self change: cut after the second new password, before the result: OutcomeUnknownError, exactly one works', async () => {
+    const name = await users.create('uxf_s5', 'Old-sf-5');
+    const adapter = unixAdapter(resource({ protocol: 'ssh', host: proxy.host, port: proxy.port, login: { account: 'unix-test/self' } }), { login: credential(name, 'Old-sf-5') });
+    // A first self change logs in (the client's key exchange is a big chunk too), then the next is observed.
+    await adapter.change({ account: account(name), newPassword: new Secret('Mid-sf-5'), currentPassword: new Secret('Old-sf-5') });
+    // The first big chunk is the new password at "New password:", the second at "Retype".
+    cutAfterBigClientChunk(2);
+    const e = await adapter.change({ account: account(name), newPassword: new Secret(LONG('New-sf-5')), currentPassword: new Secret('Mid-sf-5') }).catch((x: unknown) => x);
+    await adapter.close();
+    expect(e).toBeInstanceOf(OutcomeUnknownError);
+    await exactlyOneWorks(name, 'Mid-sf-5', LONG('New-sf-5'));
+  });
+
+  it('a target that stops answering during the handshake: TargetTimeoutError, nothing changed', async () => {
+    const name = await users.create('uxf_s6', 'Old-sf-6');
+    proxy.blackhole(true);
+    const adapter = adapterFor({ mode: 'sudo' }, 2_000);
+    const e = await adapter.change({ account: account(name), newPassword: new Secret('New-sf-6') }).catch((x: unknown) => x);
+    await adapter.close();
+    expect(e).toBeInstanceOf(TargetTimeoutError);
+    proxy.blackhole(false);
+    await unchanged(name, 'Old-sf-6');
+  });
+
+  it('a logged-in target that stops answering before the command: TargetTimeoutError; after the change was sent: OutcomeUnknownError', async () => {
+    const adapter = adapterFor({ mode: 'sudo' }, 2_000);
+    await warmUp(adapter);
+    const before = await users.create('uxf_s7', 'Old-sf-7');
+    proxy.blackhole(true);
+    const e1 = await adapter.change({ account: account(before), newPassword: new Secret('New-sf-7') }).catch((x: unknown) => x);
+    expect(e1).toBeInstanceOf(TargetTimeoutError);
+    proxy.blackhole(false);
+    await unchanged(before, 'Old-sf-7');
+
+    // The timed-out login was dropped; the next change logs in again; the one after hangs after sending.
+    await warmUp(adapter);
+    expect(proxy.connections).toBe(2);
+    const after = await users.create('uxf_s8', 'Old-sf-8');
+    proxy.onClientData((chunk) => {
+      if (chunk.length >= BIG_CHUNK) proxy.blackhole(true);
+    });
+    const e2 = await adapter.change({ account: account(after), newPassword: new Secret(LONG('New-sf-8')) }).catch((x: unknown) => x);
+    expect(e2).toBeInstanceOf(OutcomeUnknownError);
+    await adapter.close();
+    proxy.blackhole(false);
+    await exactlyOneWorks(after, 'Old-sf-8', LONG('New-sf-8'));
+  });
+});
