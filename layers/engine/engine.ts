@@ -4,7 +4,7 @@ import { errorClassOf, InvalidConfigurationError, ResetError } from './errors.js
 import { Log } from './log.js';
 import { ResetProtocol, type StepContext } from './protocol.js';
 import { openResourceSession, orderForReset, type AdapterRegistry, type ResourceSession } from './session.js';
-import type { AccountOutcome, AccountResult, CredentialStore, RunRecord, StateStore, StoredResource } from './stores/types.js';
+import type { AccountOutcome, AccountResult, CredentialStore, Lease, RunRecord, StateStore, StoredResource } from './stores/types.js';
 
 /** Which accounts a run resets. Fields combine with AND; values within a field with OR. */
 export interface Selector {
@@ -29,6 +29,8 @@ export interface EngineOptions {
   readonly leaseTtlMs?: number;
   /** Deadline for one network operation. Default 30 s. */
   readonly timeoutMs?: number;
+  /** Accounts of one resource in flight at once (their store work overlaps; the target serves one at a time). Default 16. */
+  readonly accountsInFlight?: number;
   readonly now?: () => Date;
 }
 
@@ -66,7 +68,7 @@ export class ResetEngine {
 
   constructor(options: EngineOptions) {
     this.log = options.log ?? new Log();
-    this.#o = { concurrency: 8, leaseTtlMs: 15 * 60_000, timeoutMs: 30_000, now: () => new Date(), ...options };
+    this.#o = { concurrency: 8, leaseTtlMs: 15 * 60_000, timeoutMs: 30_000, accountsInFlight: 16, now: () => new Date(), ...options };
     this.protocol = new ResetProtocol(options.state, options.credentials);
   }
 
@@ -148,9 +150,19 @@ export class ResetEngine {
       for (const account of accounts) results.push(await this.#fail(runId, account, 'plan', e, log));
       return results;
     }
+    // Several accounts in flight: their store work overlaps while the adapter serves one at a time.
+    // The adapter's own logins go last, one by one, once every other account is done.
+    const ordered = orderForReset(session, accounts);
+    const others = ordered.filter((a) => !session.loginAccountIds.has(a.id));
+    const logins = ordered.filter((a) => session.loginAccountIds.has(a.id));
     const results: AccountResult[] = [];
     try {
-      for (const account of orderForReset(session, accounts)) results.push(await this.resetAccount(session, account, { runId }));
+      let next = 0;
+      const worker = async () => {
+        while (next < others.length) results.push(await this.resetAccount(session, others[next++]!, { runId }));
+      };
+      await Promise.all(Array.from({ length: Math.min(this.#o.accountsInFlight, others.length) }, worker));
+      for (const account of logins) results.push(await this.resetAccount(session, account, { runId }));
     } finally {
       await session.close();
     }
@@ -174,9 +186,9 @@ export class ResetEngine {
     return result;
   }
 
-  async #record(result: AccountResult, log: Log): Promise<void> {
-    await this.#o.state.putAccountResult(result);
-    await this.#o.state.appendAudit({
+  /** Writes the result with its audit record, and releases the lease, at once: neither depends on the other. */
+  async #record(result: AccountResult, log: Log, lease?: Lease): Promise<void> {
+    const audit = {
       at: result.endedAt,
       accountId: result.accountId,
       resourceId: result.resourceId,
@@ -184,10 +196,9 @@ export class ResetEngine {
       event: 'password-reset',
       outcome: result.outcome,
       ...(result.versionId ? { versionId: result.versionId } : {}),
-      detail: [result.method, result.workingVersion ? `working version: ${result.workingVersion}` : undefined, result.errorClass, result.message]
-        .filter(Boolean)
-        .join('; '),
-    });
+      detail: [result.method, result.workingVersion ? `working version: ${result.workingVersion}` : undefined, result.errorClass, result.message].filter(Boolean).join('; '),
+    };
+    await Promise.all([this.#o.state.recordAccountResult(result, audit), lease ? this.#release(lease, log) : undefined]);
     const level = result.outcome === 'succeeded' ? 'info' : 'warn';
     log[level]('account reset ended', { accountId: result.accountId, outcome: result.outcome, step: result.step, errorClass: result.errorClass });
   }
@@ -200,17 +211,18 @@ export class ResetEngine {
     const token = options.token ?? randomUUID();
     const redactor = session.redactor.with();
     const log = this.log.child({ runId: options.runId, accountId: account.id, resourceId: account.resourceId, versionId: token }, redactor);
-    const ctx: StepContext = { session, account, token, log, redactor };
+    const ctx: StepContext = { session, account, token, log, redactor, known: { fresh: options.token === undefined } };
     const startedAt = this.#o.now().toISOString();
     let step = 'lease';
     let method: string | undefined;
     const finish = async (outcome: AccountOutcome, extra: Partial<AccountResult> = {}) => {
       const result: AccountResult = { runId: options.runId, accountId: account.id, resourceId: account.resourceId, outcome, versionId: token, step, startedAt, endedAt: this.#o.now().toISOString(), ...(method ? { method } : {}), ...extra };
-      await this.#record(result, log);
+      await this.#record(result, log, lease);
+      lease = undefined;
       return result;
     };
 
-    let lease;
+    let lease: Lease | undefined;
     try {
       lease = await this.#o.state.acquire(account.id, options.runId, this.#o.leaseTtlMs);
     } catch (e) {
@@ -246,7 +258,11 @@ export class ResetEngine {
       if (step === 'finish') return finish('out-of-sync', { workingVersion: 'pending', errorClass: errorClassOf(e), message: `${message}; the pending version works but is not AWSCURRENT` });
       return finish('failed', { errorClass: errorClassOf(e), message });
     } finally {
-      await this.#o.state.release(lease).catch((e: unknown) => log.warn('releasing the lease failed', { errorClass: errorClassOf(e) }));
+      if (lease) await this.#release(lease, log);
     }
+  }
+
+  async #release(lease: Lease, log: Log): Promise<void> {
+    await this.#o.state.release(lease).catch((e: unknown) => log.warn('releasing the lease failed', { errorClass: errorClassOf(e) }));
   }
 }

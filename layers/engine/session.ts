@@ -62,8 +62,10 @@ async function resolveCredentials(deps: SessionDeps, resource: StoredResource): 
 }
 
 /**
- * Wraps an adapter so every error leaving it is redacted and classified: an unexpected
- * error from `change` may have changed the target, so it becomes OutcomeUnknownError.
+ * Wraps an adapter so every error leaving it is redacted and classified (an unexpected error
+ * from `change` may have changed the target, so it becomes OutcomeUnknownError), and so that
+ * one conversation at a time runs on the resource's connection while the engine overlaps the
+ * store work of several accounts.
  */
 function guarded(adapter: TargetAdapter, redactor: Redactor): TargetAdapter {
   const wrap = (e: unknown, op: 'change' | 'verify' | 'close'): never => {
@@ -73,11 +75,17 @@ function guarded(adapter: TargetAdapter, redactor: Redactor): TargetAdapter {
     if (op === 'change') throw new OutcomeUnknownError(`unexpected error while changing the password: ${message}`, { cause: err });
     throw new TargetUnchangedError(`unexpected error during ${op}: ${message}`, { cause: err });
   };
+  let turn: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const mine = turn.then(fn, fn);
+    turn = mine.catch(() => undefined);
+    return mine;
+  };
   return {
     type: adapter.type,
-    change: (req: ChangeRequest) => adapter.change(req).catch((e) => wrap(e, 'change')),
-    verify: (req: VerifyRequest) => adapter.verify(req).catch((e) => wrap(e, 'verify')),
-    close: () => adapter.close().catch((e) => wrap(e, 'close')),
+    change: (req: ChangeRequest) => serial(() => adapter.change(req)).catch((e) => wrap(e, 'change')),
+    verify: (req: VerifyRequest) => serial(() => adapter.verify(req)).catch((e) => wrap(e, 'verify')),
+    close: () => serial(() => adapter.close()).catch((e) => wrap(e, 'close')),
   };
 }
 

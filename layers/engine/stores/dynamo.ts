@@ -1,4 +1,5 @@
 import {
+  BatchWriteCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -277,13 +278,27 @@ export class DynamoStateStore implements StateStore {
 
   /** One result per account and run; a later result for the same account replaces the earlier. */
   async putAccountResult(result: AccountResult): Promise<void> {
-    await this.#put({
+    await this.#put(this.#resultItem(result));
+  }
+
+  /** The result and its audit record in one BatchWriteItem request (unconditional puts, so no transaction is needed). */
+  async recordAccountResult(result: AccountResult, audit: AuditRecord): Promise<void> {
+    let requests: { PutRequest: { Item: Item } }[] = [{ PutRequest: { Item: this.#resultItem(result) } }, { PutRequest: { Item: this.#auditItem(audit) } }];
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * 50 * 2 ** Math.min(attempt, 6)));
+      const { UnprocessedItems } = await this.#client.send(new BatchWriteCommand({ RequestItems: { [this.#table]: requests } }));
+      requests = (UnprocessedItems?.[this.#table] ?? []) as typeof requests;
+    }
+  }
+
+  #resultItem(result: AccountResult): Item {
+    return {
       pk: `RUN#${keyPart(result.runId)}`,
       sk: `${RESULT_PREFIX}${keyPart(result.accountId)}`,
       kind: 'account-result',
       data: plainRecord(result, 'result'),
       ttl: this.#runExpiry(),
-    });
+    };
   }
 
   async listAccountResults(runId: string): Promise<AccountResult[]> {
@@ -304,9 +319,13 @@ export class DynamoStateStore implements StateStore {
 
   /** Appends to the audit trail. The item's key is derived from the record, so appending the same record twice stores it once. */
   async appendAudit(record: AuditRecord): Promise<void> {
+    await this.#put(this.#auditItem(record));
+  }
+
+  #auditItem(record: AuditRecord): Item {
     const data = plainRecord(record, 'audit');
     const order = `${record.at}#${createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 20)}`;
-    await this.#put({
+    return {
       pk: `AUDIT#${keyPart(record.accountId)}`,
       sk: order,
       kind: 'audit',
@@ -315,7 +334,7 @@ export class DynamoStateStore implements StateStore {
       [GSI_RUN_AUDIT.partitionKey]: `AUDIT#${keyPart(record.runId)}`,
       [GSI_RUN_AUDIT.sortKey]: order,
       data,
-    });
+    };
   }
 
   /** Audit records in time order; with `limit`, the most recent `limit` of them. */

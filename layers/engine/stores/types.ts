@@ -117,6 +117,8 @@ export interface RunStore {
   getRun(runId: string): Promise<RunRecord | undefined>;
   listRuns(limit?: number): Promise<RunRecord[]>;
   putAccountResult(result: AccountResult): Promise<void>;
+  /** Stores an account's result and its audit record together (one request where the store allows). */
+  recordAccountResult(result: AccountResult, audit: AuditRecord): Promise<void>;
   listAccountResults(runId: string): Promise<AccountResult[]>;
   appendAudit(record: AuditRecord): Promise<void>;
   listAudit(filter?: { accountId?: string; runId?: string; limit?: number }): Promise<AuditRecord[]>;
