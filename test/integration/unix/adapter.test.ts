@@ -118,6 +118,17 @@ for (const protocol of PROTOCOLS) {
         expect(await unixPasswordWorks(name, 'Old-wrong-1')).toBe(true);
       });
 
+      it('runs a custom command set that prompts for the password twice (passwd USER, as on Solaris, HP-UX, macOS, ESXi)', async () => {
+        const name = await users.create('ux_twice', 'Old-twice-1');
+        const adapter = unixAdapter(through({ privilege: { mode: 'sudo' }, commandSet: { adminChange: '/usr/bin/passwd {user}', input: 'password-twice' } }), {
+          login: credential(admin, adminPassword),
+        });
+        const password = `Twice ${ALL_PRINTABLE_ASCII} ü`;
+        expect((await adapter.change({ account: account(name), newPassword: new Secret(password) })).method).toBe('admin reset (sudo passwd)');
+        await adapter.close();
+        expect(await unixPasswordWorks(name, password)).toBe(true);
+      });
+
       it('verify: a fresh login as the account, valid or not; an unreachable target throws', async () => {
         const name = await users.create('ux_verify', 'Verify-pass-1');
         const adapter = sudoAdapter();
@@ -150,6 +161,18 @@ for (const protocol of PROTOCOLS) {
         expect(result.method).toBe('admin reset (su chpasswd)');
         expect(await unixPasswordWorks(name, `New su ${ALL_PRINTABLE_ASCII}`)).toBe(true);
         expect(await unixPasswordWorks(name, 'Old-su-1')).toBe(false);
+      });
+
+      it('runs a custom password-twice command set through su', async () => {
+        const name = await users.create('ux_su_twice', 'Old-su-twice');
+        const adapter = unixAdapter(
+          through({ privilege: { mode: 'su', rootAccount: 'unix-test/root' }, commandSet: { adminChange: '/usr/bin/passwd {user}', input: 'password-twice' } }),
+          { login: credential(login, loginPassword), root: credential('root', rootPassword) },
+        );
+        const result = await withRootPassword(rootPassword, () => adapter.change({ account: account(name), newPassword: new Secret('New su twice ü') }));
+        await adapter.close();
+        expect(result.method).toBe('admin reset (su passwd)');
+        expect(await unixPasswordWorks(name, 'New su twice ü')).toBe(true);
       });
 
       it('a wrong root password is AuthenticationError, and nothing changes', async () => {
@@ -228,6 +251,21 @@ describeServer('ssh', 'Unix adapter over SSH: keys, host keys, sudoers', (info) 
     expect((e as Error).message).toMatch(/sudo refused/);
     expect((e as Error).message).not.toContain('Wrong-sudo-1');
     expect(await unixPasswordWorks(name, 'Old-keysudo-1')).toBe(true);
+  });
+
+  it('with a password-twice command set, a wrong sudo password (login by key) is AuthenticationError and nothing changes', async () => {
+    const admin = await users.create('ux_twice_k', 'Twice-admin-1', { sudo: true });
+    const key = await installKey(admin);
+    const name = await users.create('ux_twice_w', 'Old-twice-w');
+    const adapter = unixAdapter(
+      ssh({ auth: 'key', privateKeySecret: 'secret/key', privilege: { mode: 'sudo' }, commandSet: { adminChange: '/usr/bin/passwd {user}', input: 'password-twice' } }),
+      { login: credential(admin, 'Wrong-twice-sudo', key) },
+    );
+    const e = await adapter.change({ account: account(name), newPassword: new Secret('New-twice-w') }).catch((x: unknown) => x);
+    await adapter.close();
+    expect(e).toBeInstanceOf(AuthenticationError);
+    expect((e as Error).message).not.toContain('Wrong-twice-sudo');
+    expect(await unixPasswordWorks(name, 'Old-twice-w')).toBe(true);
   });
 
   it('a login account sudo does not allow is InvalidConfigurationError naming privilege', async () => {
