@@ -79,8 +79,8 @@ const CHANGED_BY: Record<UnixType, string> = {
   aix: 'SSH or Telnet; `chpasswd` on stdin as root (su/sudo), or `passwd` as the user',
   'hp-ux': 'SSH or Telnet; `passwd USER` as root (su/sudo), or `passwd` as the user',
   solaris: 'SSH or Telnet; `passwd USER` as root (su/sudo), or `passwd` as the user',
-  macos: 'SSH; `dscl . -passwd` as root (su/sudo), or `passwd` as the user',
-  esxi: 'SSH; `esxcli system account set` with the password on stdin',
+  macos: 'SSH or Telnet; `passwd USER` as root (su/sudo), or `passwd` as the user (`dscl . -passwd` would take it on argv)',
+  esxi: 'SSH or Telnet; `passwd USER` in the busybox shell (`esxcli system account set` takes it on argv)',
 };
 
 export function unixDefinition<T extends UnixType>(type: T) {
