@@ -329,6 +329,19 @@ export function stateStoreContract(name: string, factory: (options: StateStoreFa
         expect(await store.listAccountResults(unique('empty'))).toEqual([]);
       });
 
+      it('records a result together with its audit record; both are listed', async () => {
+        const runId = unique('together');
+        const accountId = `${unique('r')}/carol`;
+        await store.createRun(runRecord(runId));
+        const record = audit(accountId, runId, Date.UTC(2033, 0, 1), 'password-reset');
+        const outcome = result(runId, accountId);
+
+        await store.recordAccountResult(outcome, record);
+
+        expect(await store.listAccountResults(runId)).toEqual([outcome]);
+        expect(await store.listAudit({ accountId })).toEqual([record]);
+      });
+
       it('lists audit records by account, by run and by both, in time order; the limit keeps the most recent', async () => {
         const runA = unique('run-a');
         const runB = unique('run-b');
