@@ -6,7 +6,8 @@
  *   the resource's accounts, and with one connection per account (one resource per account);
  * - the raw floor per account: connect, change, fresh login, close — the adapter alone, no store;
  * - the full protocol's time per account over the raw floor.
- * Sequential (concurrency 1) in every mode, so the figures compare like with like.
+ * One resource at a time in every mode (within a resource, the engine overlaps its accounts' store
+ * work as it always does), so the figures compare like with like.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
