@@ -119,7 +119,10 @@ export class ExpectSession {
     return this.#error(reason, message);
   }
 
-  /** Reads until one of the patterns matches the buffered output. */
+  /**
+   * Reads until one of the patterns matches the buffered output. The first pattern in list
+   * order that matches wins (not the earliest match in the text): anchor prompts with `$`.
+   */
   expect(patterns: readonly RegExp[], options: { timeoutMs?: number } = {}): Promise<ExpectMatch> {
     const compiled = patterns.map((p) => new RegExp(p.source, p.flags.replace(/[gy]/g, '')));
     return this.#wait(compiled, patterns.map(String).join(' | '), options.timeoutMs) as Promise<ExpectMatch>;
