@@ -30,6 +30,8 @@ class UnixAdapter implements TargetAdapter {
   readonly #ctx: AdapterContext<UnixResource>;
   #loginPassword: Secret | undefined;
   #connection: UnixConnection | undefined;
+  /** The connection and login password sudo last accepted. */
+  #sudoProven: { conn: UnixConnection; password: Secret } | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: AdapterContext<UnixResource>) {
@@ -182,10 +184,15 @@ class UnixAdapter implements TargetAdapter {
     return { method: `admin reset (su ${commandName(cmd)})` };
   }
 
-  /** `sudo -S -k -p '' true`: a refused password is found here, where sudo reading a second line changes nothing. */
+  /**
+   * `sudo -S -k -p '' true`: a refused password is found here, where sudo reading a second line
+   * changes nothing. Once per connection and password: sudo's PAM run is most of a change's cost.
+   */
   async #checkSudo(conn: UnixConnection, password: Secret): Promise<void> {
+    if (this.#sudoProven?.conn === conn && this.#sudoProven.password === password) return;
     const r = await (await conn.runWithInput(`LC_ALL=C sudo -S -k -p '' true`, [password], { changes: false })).finish();
     if (r.exitCode !== 0) throw sudoRefusal(r.output);
+    this.#sudoProven = { conn, password };
   }
 
   /** Starts `cmd` as root through su on a terminal; returns once the root shell has said it runs it. */
