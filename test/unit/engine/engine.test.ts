@@ -154,10 +154,8 @@ describe('the reset engine with an in-process target', () => {
   });
 
   it('refuses a type without an adapter with a clear "not supported yet", touching nothing', async () => {
-    await config.putResource({ id: 'sw1', type: 'cisco-ios', host: 'sw1.example', login: { account: 'sw1/admin' } }).catch(() => undefined);
-    const resources = await stores.state.listResources({ type: 'cisco-ios' });
-    if (resources.length === 0) return; // the cisco schema's required fields are covered by its own tests
-    await config.putAccount({ resourceId: 'sw1', username: 'admin', secretId: 's/sw1-admin' }, { password: new Secret('sw-start-pw') });
+    await config.putResource({ id: 'sw1', type: 'cisco-ios', host: 'sw1.example', loginAccount: 'sw1/admin' });
+    await config.putAccount({ resourceId: 'sw1', username: 'admin', secretId: 's/sw1-admin' }, { password: new Secret('sw-start-pw1') });
     const run = await engine.run({ resourceIds: ['sw1'] });
     const [result] = await stores.state.listAccountResults(run.runId);
     expect(result).toMatchObject({ outcome: 'failed', errorClass: 'NotSupportedError' });
