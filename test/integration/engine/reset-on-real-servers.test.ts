@@ -243,6 +243,33 @@ describeServer('moto', 'reset engine on real servers, with DynamoDB and Secrets 
       }
     });
 
+    it('connection cut after ALTER USER is sent: the engine reconciles to the password that works', async () => {
+      const admin = uniqueName('myadm');
+      const u = uniqueName('m');
+      await mariadbCreateUser(admin, 'Adm-start-12');
+      await mariadbAdminQuery('GRANT CREATE USER ON *.* TO ?@?', [admin, '%']);
+      await mariadbAdminQuery('GRANT SELECT ON mysql.user TO ?@?', [admin, '%']);
+      await mariadbCreateUser(u, 'Cut-start-12');
+      cleanups.push(() => mariadbDropUser(admin), () => mariadbDropUser(u));
+      const proxy = await FaultProxy.start({ host: db.host, port: db.port });
+      cleanups.push(() => proxy.close());
+      await h.config.putResource({ id: 'my-cut', type: 'mysql', host: proxy.host, port: proxy.port, adminAccount: `my-cut/${admin}` });
+      await addAccount('my-cut', admin, 'Adm-start-12');
+      const a = await addAccount('my-cut', u, 'Cut-start-12');
+      proxy.cutWhenClientSends('ALTER USER', 'after');
+
+      const { results } = await run({ accountIds: [a.id] });
+
+      // Whatever the server did with the cut statement, the stored state names a password that works.
+      const [result] = results;
+      expect(['succeeded', 'rolled-back', 'failed']).toContain(result!.outcome);
+      const working = await h.current(a.secretId);
+      expect(await mariadbPasswordWorks(u, working)).toBe(true);
+      if (result!.outcome === 'succeeded') expect(working).not.toBe('Cut-start-12');
+      else expect(working).toBe('Cut-start-12');
+      expect((await h.credentials.listVersions(a.secretId)).flatMap((v) => v.stages)).not.toContain('AWSPENDING');
+    });
+
     it('self change without an admin', async () => {
       const u = uniqueName('m');
       await mariadbCreateUser(u, 'Self-start-10');
