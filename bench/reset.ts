@@ -177,7 +177,7 @@ async function main() {
     rows.push(await measure(t));
   }
   const f = (n: number) => n.toFixed(1);
-  process.stdout.write(`\nReset throughput, ${N} accounts per target, sequential, embedded store (${new Date().toISOString().slice(0, 10)}, Node ${process.version})\n\n`);
+  process.stdout.write(`\nReset throughput, ${N} accounts per target, one resource at a time, embedded store (${new Date().toISOString().slice(0, 10)}, Node ${process.version})\n\n`);
   process.stdout.write('| target | accounts/s, connection reused | accounts/s, connection per account | reuse speed-up | full protocol ms/account | raw floor ms/account | protocol / floor |\n|---|---|---|---|---|---|---|\n');
   for (const r of rows) {
     process.stdout.write(`| ${r.target} | ${f(r.reusePerSecond)} | ${f(r.perAccountPerSecond)} | ${(r.reusePerSecond / r.perAccountPerSecond).toFixed(2)}× | ${f(r.protocolMsPerAccount)} | ${f(r.rawMsPerAccount)} | ${(r.protocolMsPerAccount / r.rawMsPerAccount).toFixed(2)}× |\n`);
