@@ -17,8 +17,6 @@ import { join } from 'node:path';
 import { Configurator } from '../layers/engine/configure.js';
 import { ResetEngine } from '../layers/engine/engine.js';
 import { Log } from '../layers/engine/log.js';
-import { policyOf } from '../layers/resources/registry.js';
-import { Redactor } from '../layers/engine/redact.js';
 import { Secret } from '../layers/engine/secret.js';
 import { generatePassword } from '../layers/engine/policy.js';
 import { openEmbeddedStores } from '../layers/engine/stores/embedded.js';
@@ -36,6 +34,7 @@ import {
   uniqueName,
 } from '../test/servers/fixtures.js';
 import { repoRoot, serverInfo } from '../test/servers/index.js';
+import { adapterContext } from '../test/support/adapter-context.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const arg = (name: string, fallback: number) => {
@@ -135,16 +134,16 @@ async function measure(target: Target) {
 
     // Raw floor: the adapter alone — connect, change, fresh login, close — no store, no protocol.
     const resource = parseResource(target.resource('raw', `reuse/${admin}`));
-    const policy = policyOf(resource);
     const adminPassword = (await stores.credentials.getValue(`reuse/${admin}`)).value;
     const factory = ALL_ADAPTERS[resource.type]!;
     const role = resource.type === 'linux' ? 'login' : 'admin';
+    const credentials = { [role]: { accountId: `reuse/${admin}`, username: admin, password: adminPassword } };
     const t3 = performance.now();
     for (const u of users) {
-      const redactor = new Redactor([adminPassword]);
-      const adapter = factory({ resource: resource as never, policy, credentials: { [role]: { accountId: `reuse/${admin}`, username: admin, password: adminPassword } }, log, redactor, timeoutMs: 30_000 });
+      const ctx = adapterContext(resource, credentials, { timeoutMs: 30_000 });
+      const adapter = factory(ctx as never);
       const account: Account = { id: `raw/${u}`, resourceId: 'raw', username: u, secretId: 'unused', tags: [] };
-      const pw = generatePassword(policy);
+      const pw = generatePassword(ctx.policy);
       await adapter.change({ account, newPassword: pw });
       if (!(await adapter.verify({ account, password: pw })).valid) throw new Error('raw floor: the new password did not log in');
       await adapter.close();

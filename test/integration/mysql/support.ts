@@ -1,13 +1,11 @@
 // Helpers for the MySQL/MariaDB adapter's tests on the real MariaDB server.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { adapterContext } from '../../support/adapter-context.js';
 import type { AdapterContext, Credential } from '../../../layers/engine/adapter.js';
-import { Log } from '../../../layers/engine/log.js';
-import { resolvePolicy } from '../../../layers/engine/policy.js';
-import { Redactor } from '../../../layers/engine/redact.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import type { Account } from '../../../layers/resources/common.js';
-import { mysqlDefinition, mysqlSchema, type MysqlResource } from '../../../layers/resources/mysql/schema.js';
+import { mysqlSchema, type MysqlResource } from '../../../layers/resources/mysql/schema.js';
 import { mariadbAdminQuery } from '../../servers/fixtures.js';
 import type { Servers } from '../../servers/index.js';
 
@@ -34,15 +32,7 @@ export function credential(username: string, password: string): Credential {
 }
 
 export function context(r: MysqlResource, admin?: Credential, secrets: string[] = []): AdapterContext<MysqlResource> {
-  const redactor = new Redactor([...secrets, ...(admin?.password ? [admin.password] : [])]);
-  return {
-    resource: r,
-    policy: resolvePolicy(mysqlDefinition.policy, undefined),
-    credentials: admin ? { admin } : {},
-    log: new Log({ level: 'SILENT', redactor }),
-    redactor,
-    timeoutMs: 5_000,
-  };
+  return adapterContext(r, admin ? { admin } : {}, { secrets, timeoutMs: 5_000 });
 }
 
 /** CREATE USER with bound values (the root session runs with the server's default sql_mode). */

@@ -1,13 +1,11 @@
 // Helpers for the PostgreSQL adapter's tests on the real server.
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import { adapterContext } from '../../support/adapter-context.js';
 import type { AdapterContext, Credential } from '../../../layers/engine/adapter.js';
-import { Log } from '../../../layers/engine/log.js';
-import { resolvePolicy } from '../../../layers/engine/policy.js';
-import { Redactor } from '../../../layers/engine/redact.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import type { Account } from '../../../layers/resources/common.js';
-import { postgresqlDefinition, postgresqlSchema, type PostgresqlResource } from '../../../layers/resources/postgresql/schema.js';
+import { postgresqlSchema, type PostgresqlResource } from '../../../layers/resources/postgresql/schema.js';
 import { scramVerifier } from '../../../layers/resources/postgresql/scram.js';
 import { pgAdminQuery } from '../../servers/fixtures.js';
 import type { Servers } from '../../servers/index.js';
@@ -34,17 +32,8 @@ export function credential(username: string, password: string): Credential {
   return { accountId: `pg-test/${username}`, username, password: new Secret(password) };
 }
 
-/** The context the engine would give: the type's policy, a silent log, a redactor knowing `secrets`. */
 export function context(r: PostgresqlResource, admin?: Credential, secrets: string[] = []): AdapterContext<PostgresqlResource> {
-  const redactor = new Redactor([...secrets, ...(admin?.password ? [admin.password] : [])]);
-  return {
-    resource: r,
-    policy: resolvePolicy(postgresqlDefinition.policy, undefined),
-    credentials: admin ? { admin } : {},
-    log: new Log({ level: 'SILENT', redactor }),
-    redactor,
-    timeoutMs: 5_000,
-  };
+  return adapterContext(r, admin ? { admin } : {}, { secrets, timeoutMs: 5_000 });
 }
 
 /** Creates a login role with a password (sent as a verifier, so no plaintext in the SQL). */

@@ -2,16 +2,14 @@
 import { createHash } from 'node:crypto';
 import { chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import ssh2 from 'ssh2';
-import type { AdapterContext, Credential, TargetAdapter } from '../../../layers/engine/adapter.js';
-import { Log } from '../../../layers/engine/log.js';
-import { resolvePolicy } from '../../../layers/engine/policy.js';
-import { Redactor } from '../../../layers/engine/redact.js';
+import type { Credential, TargetAdapter } from '../../../layers/engine/adapter.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import type { Account } from '../../../layers/resources/common.js';
 import { createUnixAdapter } from '../../../layers/resources/unix/adapter.js';
-import { unixDefinition, unixSchema, type UnixResource } from '../../../layers/resources/unix/schema.js';
+import { unixSchema, type UnixResource } from '../../../layers/resources/unix/schema.js';
 import { ALL_PRINTABLE_ASCII, createUnixUser, deleteUnixUser, uniqueName } from '../../servers/fixtures.js';
 import { stateDir } from '../../servers/index.js';
+import { adapterContext } from '../../support/adapter-context.js';
 
 export const RESOURCE_ID = 'unix-test';
 
@@ -33,15 +31,7 @@ export function credential(username: string, password?: string, privateKey?: str
 }
 
 export function unixAdapter(r: UnixResource, credentials: Record<string, Credential>, timeoutMs = 10_000): TargetAdapter {
-  const ctx: AdapterContext<UnixResource> = {
-    resource: r,
-    policy: resolvePolicy(unixDefinition('linux').policy, undefined),
-    credentials,
-    log: new Log({ level: 'SILENT' }),
-    redactor: new Redactor(),
-    timeoutMs,
-  };
-  return createUnixAdapter(ctx);
+  return createUnixAdapter(adapterContext(r, credentials, { timeoutMs }));
 }
 
 /** Users made by one test file, deleted in afterAll. */
