@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { accountIdSchema, idSchema, RESOURCE_TYPES, siteSchema, tagSchema } from '../resources/common.js';
+
+/**
+ * The payloads that travel between the entry points, the state machine and the functions.
+ * Only ids, versions and redacted messages: never a password (invariant 1).
+ */
+
+export const selectorSchema = z
+  .object({
+    accountIds: z.array(accountIdSchema).min(1).max(10_000).optional(),
+    resourceIds: z.array(idSchema).min(1).max(10_000).optional(),
+    types: z.array(z.enum(RESOURCE_TYPES)).min(1).optional(),
+    tags: z.array(tagSchema).min(1).max(50).optional(),
+    sites: z.array(siteSchema).min(1).max(50).optional(),
+  })
+  .strict()
+  .refine((s) => Object.keys(s).length > 0, { message: 'must name accounts, resources, types, tags or sites' });
+
+/** The input of a workflow execution (POST /resets, a schedule, `rpr run start`). */
+export const resetRequestSchema = z
+  .object({
+    selector: selectorSchema,
+    /** The caller's idempotency key; it becomes the execution name, so a repeat starts nothing new. */
+    idempotencyKey: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-"').optional(),
+    /** Who asked, for the audit trail. */
+    requestedBy: z.string().max(256).optional(),
+  })
+  .strict();
+export type ResetRequest = z.output<typeof resetRequestSchema>;
+
+/** One resource's accounts: a task for its type's function or for its agent site. */
+export const groupTaskSchema = z
+  .object({
+    runId: z.string().min(1).max(128),
+    resourceId: idSchema,
+    type: z.enum(RESOURCE_TYPES),
+    /** "cloud", or the agent site that serves this resource. */
+    site: siteSchema,
+    accountIds: z.array(accountIdSchema).min(1),
+  })
+  .strict();
+export type GroupTask = z.output<typeof groupTaskSchema>;
+
+/** What a group task returns: per-account outcomes, no secrets. */
+export const groupResultSchema = z
+  .object({
+    runId: z.string(),
+    resourceId: idSchema,
+    results: z.array(
+      z
+        .object({
+          accountId: accountIdSchema,
+          outcome: z.enum(['succeeded', 'failed', 'out-of-sync', 'rolled-back', 'skipped']),
+          step: z.string(),
+          versionId: z.string().optional(),
+          errorClass: z.string().optional(),
+          message: z.string().max(2048).optional(),
+          workingVersion: z.string().optional(),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+export type GroupResult = z.output<typeof groupResultSchema>;
+
+/** The plan step's output: the run id and the groups the Map runs. */
+export interface Plan {
+  readonly runId: string;
+  readonly groups: GroupTask[];
+  readonly total: number;
+}
+
+/** Secrets Manager's rotation event (both the documented PascalCase and the snake_case forms). */
+export const rotationEventSchema = z.union([
+  z.object({ Step: z.enum(['createSecret', 'setSecret', 'testSecret', 'finishSecret']), SecretId: z.string().min(1), ClientRequestToken: z.string().min(32).max(64) }).passthrough(),
+  z.object({ step: z.enum(['create_secret', 'set_secret', 'test_secret', 'finish_secret']), secret_id: z.string().min(1), client_request_token: z.string().min(32).max(64) }).passthrough(),
+]);
