@@ -1,0 +1,71 @@
+import type { z } from 'zod';
+import type { ResetEngine } from '../engine/engine.js';
+import { InvalidConfigurationError } from '../engine/errors.js';
+import type { Log } from '../engine/log.js';
+import type { AccountResult, ConfigStore } from '../engine/stores/types.js';
+import type { Account } from '../resources/common.js';
+import { groupResultSchema, groupTaskSchema, type GroupResult, type GroupTask } from '../workflow/events.js';
+
+/** What running a group needs: the engine and where the task's resource and accounts are read. */
+export interface GroupTaskDeps {
+  readonly engine: ResetEngine;
+  readonly config: Pick<ConfigStore, 'getResource' | 'getAccount'>;
+  readonly log?: Log;
+}
+
+const MESSAGE_MAX = 2048;
+
+/**
+ * Parses a task's input text. Errors name the field and never echo a value: the input
+ * came from outside and a misplaced password must not travel on in an error.
+ */
+export function parseGroupTask(input: string | undefined): GroupTask {
+  let json: unknown;
+  try {
+    json = JSON.parse(input ?? '');
+  } catch {
+    throw new InvalidConfigurationError('input', 'is not JSON');
+  }
+  const parsed = groupTaskSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new InvalidConfigurationError(fieldOf(issue), issue.message);
+}
+
+function fieldOf(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') return [path, issue.keys.join(',')].filter(Boolean).join('.');
+  return path || 'input';
+}
+
+/**
+ * Runs one resource's accounts with the engine (one connection, the adapter's own logins last)
+ * and returns their outcomes: ids, steps, error classes and redacted messages, never a password.
+ * A task that does not match the stored configuration changes nothing.
+ */
+export async function runGroupTask(task: GroupTask, deps: GroupTaskDeps): Promise<GroupResult> {
+  const resource = await deps.config.getResource(task.resourceId);
+  if (!resource) throw new InvalidConfigurationError('resourceId', `resource "${task.resourceId}" does not exist`);
+  if (resource.type !== task.type) throw new InvalidConfigurationError('type', `the task says "${task.type}" but resource "${resource.id}" is "${resource.type}"`);
+  if (resource.site !== task.site) throw new InvalidConfigurationError('site', `the task says "${task.site}" but resource "${resource.id}" is at site "${resource.site}"`);
+  const accounts: Account[] = [];
+  for (const id of new Set(task.accountIds)) {
+    const account = await deps.config.getAccount(id);
+    if (!account || account.resourceId !== resource.id) throw new InvalidConfigurationError('accountIds', `account "${id}" does not exist on resource "${resource.id}"`);
+    accounts.push(account);
+  }
+  const results = await deps.engine.resetGroup(resource, accounts, task.runId, deps.log?.child({ runId: task.runId, resourceId: resource.id }));
+  return groupResultSchema.parse({ runId: task.runId, resourceId: resource.id, results: results.map(groupResultEntry) });
+}
+
+function groupResultEntry(r: AccountResult): GroupResult['results'][number] {
+  return {
+    accountId: r.accountId,
+    outcome: r.outcome,
+    step: r.step,
+    ...(r.versionId ? { versionId: r.versionId } : {}),
+    ...(r.errorClass ? { errorClass: r.errorClass } : {}),
+    ...(r.message ? { message: r.message.length > MESSAGE_MAX ? `${r.message.slice(0, MESSAGE_MAX - 1)}…` : r.message } : {}),
+    ...(r.workingVersion ? { workingVersion: r.workingVersion } : {}),
+  };
+}
