@@ -1,0 +1,16 @@
+import type { z } from 'zod';
+import { InvalidConfigurationError } from '../engine/errors.js';
+
+/**
+ * Parses a payload with its schema; the first problem becomes an InvalidConfigurationError
+ * naming the field (`selector.types.0`), the 400-style error every entry point returns.
+ */
+export function parsePayload<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  // An unknown key is reported on its parent; name the key itself.
+  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+  const field = path.map(String).join('.') || what;
+  throw new InvalidConfigurationError(field, issue.message, { cause: parsed.error });
+}
