@@ -1,15 +1,15 @@
 import type { z } from 'zod';
 import type { ResetEngine } from '../engine/engine.js';
-import { InvalidConfigurationError } from '../engine/errors.js';
+import { InvalidConfigurationError, NotFoundError } from '../engine/errors.js';
 import type { Log } from '../engine/log.js';
-import type { AccountResult, ConfigStore } from '../engine/stores/types.js';
+import type { AccountResult, StateStore } from '../engine/stores/types.js';
 import type { Account } from '../resources/common.js';
 import { groupResultSchema, groupTaskSchema, type GroupResult, type GroupTask } from '../workflow/events.js';
 
 /** What running a group needs: the engine and where the task's resource and accounts are read. */
 export interface GroupTaskDeps {
   readonly engine: ResetEngine;
-  readonly config: Pick<ConfigStore, 'getResource' | 'getAccount'>;
+  readonly config: Pick<StateStore, 'getResource' | 'getAccount' | 'recordAccountResult'>;
   readonly log?: Log;
 }
 
@@ -41,21 +41,30 @@ function fieldOf(issue: z.core.$ZodIssue): string {
 /**
  * Runs one resource's accounts with the engine (one connection, the adapter's own logins last)
  * and returns their outcomes: ids, steps, error classes and redacted messages, never a password.
- * A task that does not match the stored configuration changes nothing.
+ * A task that does not match the stored configuration changes nothing; accounts removed since
+ * the plan are skipped, as the reset functions do.
  */
 export async function runGroupTask(task: GroupTask, deps: GroupTaskDeps): Promise<GroupResult> {
   const resource = await deps.config.getResource(task.resourceId);
-  if (!resource) throw new InvalidConfigurationError('resourceId', `resource "${task.resourceId}" does not exist`);
+  if (!resource) throw new NotFoundError('resourceId', `resource "${task.resourceId}" does not exist`);
   if (resource.type !== task.type) throw new InvalidConfigurationError('type', `the task says "${task.type}" but resource "${resource.id}" is "${resource.type}"`);
   if (resource.site !== task.site) throw new InvalidConfigurationError('site', `the task says "${task.site}" but resource "${resource.id}" is at site "${resource.site}"`);
-  const accounts: Account[] = [];
-  for (const id of new Set(task.accountIds)) {
-    const account = await deps.config.getAccount(id);
-    if (!account || account.resourceId !== resource.id) throw new InvalidConfigurationError('accountIds', `account "${id}" does not exist on resource "${resource.id}"`);
-    accounts.push(account);
-  }
-  const results = await deps.engine.resetGroup(resource, accounts, task.runId, deps.log?.child({ runId: task.runId, resourceId: resource.id }));
+  const ids = [...new Set(task.accountIds)];
+  const found = await Promise.all(ids.map((id) => deps.config.getAccount(id)));
+  const accounts = found.filter((a): a is Account => a !== undefined && a.resourceId === resource.id);
+  const missing = ids.filter((id) => !accounts.some((a) => a.id === id));
+  const log = deps.log?.child({ runId: task.runId, resourceId: resource.id });
+  const results = accounts.length > 0 ? await deps.engine.resetGroup(resource, accounts, task.runId, log) : [];
+  for (const accountId of missing) results.push(await skip(deps, task, accountId));
   return groupResultSchema.parse({ runId: task.runId, resourceId: resource.id, results: results.map(groupResultEntry) });
+}
+
+async function skip(deps: GroupTaskDeps, task: GroupTask, accountId: string): Promise<AccountResult> {
+  const at = new Date().toISOString();
+  const message = `account "${accountId}" is no longer configured on resource "${task.resourceId}"`;
+  const result: AccountResult = { runId: task.runId, accountId, resourceId: task.resourceId, outcome: 'skipped', step: 'plan', errorClass: 'NotFoundError', message, startedAt: at, endedAt: at };
+  await deps.config.recordAccountResult(result, { at, accountId, resourceId: task.resourceId, runId: task.runId, event: 'password-reset', outcome: 'skipped', detail: message });
+  return result;
 }
 
 function groupResultEntry(r: AccountResult): GroupResult['results'][number] {

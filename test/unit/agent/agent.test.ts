@@ -117,13 +117,12 @@ describe('the agent against a local stand-in for the activity API', () => {
     ['input that is not JSON', '{"runId": "run-1", "password": "Leaked-Pw-123456"', 'input'],
     ['a resource that does not exist', task({ resourceId: 'db404' }), 'resourceId'],
     ['a task routed to the wrong site', task({ site: 'dmz2' }), 'site'],
-    ['an account of another resource', task({ accountIds: ['db2/alice'] }), 'accountIds'],
-  ])('refuses %s: SendTaskFailure with InvalidConfigurationError naming the field; nothing changes', async (_what, input, field) => {
+  ])('refuses %s: SendTaskFailure with the error class and the field; nothing changes', async (_what, input, field) => {
     const { controller, done } = start();
 
     const outcome = await standIn.enqueue(input);
 
-    expect(outcome).toMatchObject({ error: 'InvalidConfigurationError' });
+    expect(outcome).toMatchObject({ error: field === 'resourceId' ? 'NotFoundError' : 'InvalidConfigurationError' });
     const cause = JSON.parse((outcome as { cause: string }).cause) as { field: string; errorMessage: string };
     expect(cause.field).toBe(field);
     expect(cause.errorMessage.startsWith(field)).toBe(true);
@@ -132,6 +131,21 @@ describe('the agent against a local stand-in for the activity API', () => {
     expect(await current('alice')).toBe('alice-Start-pw-1');
     controller.abort();
     expect(await done).toMatchObject({ tasks: 1, failed: 1 });
+  });
+
+  it('skips an account that is no longer configured on the resource (as the reset functions do), and resets the rest', async () => {
+    const { controller, done } = start();
+
+    const outcome = await standIn.enqueue(task({ accountIds: ['db1/alice', 'db2/alice'] }));
+
+    const result = groupResultSchema.parse((outcome as { output: unknown }).output);
+    expect(result.results.map((r) => [r.accountId, r.outcome])).toEqual([
+      ['db1/alice', 'succeeded'],
+      ['db2/alice', 'skipped'],
+    ]);
+    expect((await stores.state.listAccountResults('run-agent-1')).map((r) => r.outcome).sort()).toEqual(['skipped', 'succeeded']);
+    controller.abort();
+    await done;
   });
 
   it('reports per-account failures in a successful task output, with redacted messages', async () => {
