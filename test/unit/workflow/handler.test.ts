@@ -1,0 +1,237 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Configurator } from '../../../layers/engine/configure.js';
+import { AccountBusyError, InvalidConfigurationError, NotFoundError } from '../../../layers/engine/errors.js';
+import { Log } from '../../../layers/engine/log.js';
+import { Secret } from '../../../layers/engine/secret.js';
+import { openMemoryStores, type EmbeddedStores } from '../../../layers/engine/stores/embedded.js';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type CredentialStore } from '../../../layers/engine/stores/types.js';
+import type { WorkflowStores } from '../../../layers/workflow/environment.js';
+import { createResetHandler, type ResetHandler } from '../../../layers/workflow/handler.js';
+import { MemoryTarget } from '../../support/memory-target.js';
+import { findLeaks } from '../../support/leaks.js';
+
+const log = new Log({ level: 'SILENT' });
+const TOKEN = '6f1c2a9e-0b7d-4c11-9a53-2f0e8d4b7a10';
+const TOKEN2 = '0d6e1b2c-3a4f-4e5d-8c9b-7a6f5e4d3c2b';
+const arnOf = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
+
+/**
+ * The reset function's handler on the embedded stores with an in-process target: payload
+ * validation, the group task, and the rotation steps' bookkeeping (leases, marks, labels).
+ * The same behaviours on moto and real servers are in test/integration/workflow/.
+ */
+describe('createResetHandler with an in-process target', () => {
+  let stores: EmbeddedStores;
+  let target: MemoryTarget;
+  let handler: ResetHandler;
+  let credentials: CredentialStore;
+  const outputs: unknown[] = [];
+  const written = new Set<string>();
+
+  beforeEach(async () => {
+    stores = await openMemoryStores();
+    target = new MemoryTarget();
+    credentials = stores.credentials;
+    const workflowStores: WorkflowStores = {
+      state: stores.state,
+      credentials,
+      // The embedded vault names secrets only by name; the event may carry an ARN of it.
+      describeSecret: async (secretId) => {
+        const name = secretId.startsWith('arn:') ? secretId.split(':secret:')[1]!.replace(/-AbCdEf$/, '') : secretId;
+        await credentials.listVersions(name);
+        return { arn: arnOf(name), name };
+      },
+    };
+    handler = createResetHandler({ adapters: { postgresql: target.adapter('postgresql') }, stores: async () => workflowStores, log });
+    const config = new Configurator(stores.state, credentials);
+    await config.putResource({ id: 'db1', type: 'postgresql', host: 'db1.example', adminAccount: 'db1/admin' });
+    for (const u of ['admin', 'alice', 'bob']) {
+      target.passwords.set(u, `${u}-start-pw`);
+      written.add(`${u}-start-pw`);
+      await config.putAccount({ resourceId: 'db1', username: u, secretId: `s/${u}` }, { password: new Secret(`${u}-start-pw`) });
+    }
+    target.adminPassword = 'admin-start-pw';
+  });
+  afterEach(async () => {
+    for (const u of ['admin', 'alice', 'bob']) for (const v of await credentials.listVersions(`s/${u}`)) written.add((await credentials.getValue(`s/${u}`, { versionId: v.versionId })).value.reveal());
+    await stores.close();
+  });
+
+  const invoke = async (event: unknown) => {
+    const out = await handler(event);
+    outputs.push(out);
+    return out;
+  };
+  const rotate = (step: string, token = TOKEN, secretId = arnOf('s/alice')) => invoke({ Step: step, SecretId: secretId, ClientRequestToken: token });
+  const stagesOf = async (u: string) => Object.fromEntries((await credentials.listVersions(`s/${u}`)).map((v) => [v.versionId, [...v.stages].sort()]));
+  const current = async (u: string) => (await credentials.getValue(`s/${u}`, { stage: AWSCURRENT })).value.reveal();
+  const rejection = async (p: Promise<unknown>) => p.then(() => { throw new Error('expected a failure'); }, (e: unknown) => e as Error);
+
+  it('a group task resets its accounts on one connection and returns per-account outcomes, no passwords', async () => {
+    const result = await invoke({ runId: 'run-1', resourceId: 'db1', type: 'postgresql', site: 'cloud', accountIds: ['db1/alice', 'db1/bob'] });
+
+    expect(result).toMatchObject({ runId: 'run-1', resourceId: 'db1' });
+    expect(result!.results.map((r) => [r.accountId, r.outcome]).sort()).toEqual([['db1/alice', 'succeeded'], ['db1/bob', 'succeeded']]);
+    expect(target.passwords.get('alice')).toBe(await current('alice'));
+    expect(target.connections).toBe(1);
+    expect((await stores.state.listAccountResults('run-1')).length).toBe(2);
+  });
+
+  it('a group task skips an account removed since the plan, and records why', async () => {
+    const result = await invoke({ runId: 'run-2', resourceId: 'db1', type: 'postgresql', site: 'cloud', accountIds: ['db1/alice', 'db1/gone'] });
+
+    expect(result!.results.find((r) => r.accountId === 'db1/gone')).toMatchObject({ outcome: 'skipped', errorClass: 'NotFoundError' });
+    expect((await stores.state.listAccountResults('run-2')).map((r) => r.outcome).sort()).toEqual(['skipped', 'succeeded']);
+  });
+
+  it.each([
+    [{ runId: 'r', resourceId: 'db1', type: 'postgresql', site: 'cloud' }, 'accountIds'],
+    [{ runId: 'r', resourceId: 'db1', type: 'nosuch', site: 'cloud', accountIds: ['db1/alice'] }, 'type'],
+    [{ runId: 'r', resourceId: 'db1', type: 'postgresql', site: 'cloud', accountIds: ['db1/alice'], password: 'x' }, 'password'],
+    [{ runId: 'r', resourceId: 'db1', type: 'mysql', site: 'cloud', accountIds: ['db1/alice'] }, 'type'],
+    [{ runId: 'r', resourceId: 'nosuch', type: 'postgresql', site: 'cloud', accountIds: ['nosuch/a'] }, 'resourceId'],
+    [{ Step: 'rotateSecret', SecretId: 's/alice', ClientRequestToken: TOKEN }, 'Step'],
+    [{ Step: 'createSecret', SecretId: 's/alice', ClientRequestToken: 'short' }, 'ClientRequestToken'],
+    [{ step: 'create_secret', secret_id: 's/alice' }, 'client_request_token'],
+  ])('a bad payload is refused with InvalidConfigurationError naming the field (%j → %s), and nothing changes', async (event, field) => {
+    const e = await rejection(handler(event));
+    expect(e).toBeInstanceOf(InvalidConfigurationError);
+    expect(e.name).toMatch(/InvalidConfigurationError|NotFoundError/);
+    expect((e as InvalidConfigurationError).field).toBe(field);
+    expect(target.changes).toBe(0);
+  });
+
+  it('rotation: the four steps in order move AWSCURRENT to the token; the target has the new password; the result and audit are written', async () => {
+    for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await rotate(step);
+
+    expect((await stagesOf('alice'))[TOKEN]).toEqual([AWSCURRENT]);
+    expect((await credentials.getValue('s/alice', { stage: AWSPREVIOUS })).value.reveal()).toBe('alice-start-pw');
+    expect(target.passwords.get('alice')).toBe(await current('alice'));
+    expect(target.changes).toBe(1);
+    expect(await stores.state.listAccountResults(`rotation:${TOKEN}`)).toMatchObject([{ accountId: 'db1/alice', outcome: 'succeeded', step: 'finish', versionId: TOKEN }]);
+    expect((await stores.state.listAudit({ accountId: 'db1/alice' })).at(-1)).toMatchObject({ event: 'password-rotation', outcome: 'succeeded' });
+    // The lease is released after finish.
+    const lease = await stores.state.acquire('db1/alice', 'other', 1000);
+    await stores.state.release(lease);
+  });
+
+  it('rotation: the snake_case event form and a secret named by name work the same', async () => {
+    for (const step of ['create_secret', 'set_secret', 'test_secret', 'finish_secret']) await invoke({ step, secret_id: 's/bob', client_request_token: TOKEN });
+    expect((await stagesOf('bob'))[TOKEN]).toEqual([AWSCURRENT]);
+    expect(target.passwords.get('bob')).toBe(await current('bob'));
+  });
+
+  it('rotation: every step repeated changes nothing twice', async () => {
+    await rotate('createSecret');
+    const pending = (await credentials.getValue('s/alice', { versionId: TOKEN })).value.reveal();
+    await rotate('createSecret');
+    expect((await credentials.getValue('s/alice', { versionId: TOKEN })).value.reveal()).toBe(pending);
+    await rotate('setSecret');
+    await rotate('setSecret');
+    expect(target.changes).toBe(1);
+    await rotate('testSecret');
+    await rotate('testSecret');
+    await rotate('finishSecret');
+    await rotate('finishSecret');
+    expect((await stagesOf('alice'))[TOKEN]).toEqual([AWSCURRENT]);
+    expect(target.passwords.get('alice')).toBe(pending);
+    expect(target.changes).toBe(1);
+  });
+
+  it('rotation: createSecret stores the password under the valueless version RotateSecret labels AWSPENDING first', async () => {
+    const real = credentials;
+    // Secrets Manager lists the new token as AWSPENDING before createSecret; reading its value fails.
+    credentials = new Proxy(real, {
+      get(t, p) {
+        if (p === 'listVersions') return async (id: string) => {
+          const vs = await t.listVersions(id);
+          return id === 's/alice' && !vs.some((v) => v.versionId === TOKEN) ? [...vs, { versionId: TOKEN, stages: [AWSPENDING] }] : vs;
+        };
+        if (p === 'getValue') return async (id: string, sel?: { versionId?: string }) => {
+          if (id === 's/alice' && sel?.versionId === TOKEN && !(await t.listVersions(id)).some((v) => v.versionId === TOKEN)) throw new NotFoundError('secretId', 'no such version');
+          return t.getValue(id, sel);
+        };
+        return (Reflect.get(t, p) as (...a: unknown[]) => unknown).bind(t);
+      },
+    });
+    handler = createResetHandler({ adapters: { postgresql: target.adapter('postgresql') }, log, stores: async () => ({ state: stores.state, credentials, describeSecret: async (id) => ({ arn: arnOf(id), name: id }) }) });
+
+    for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await rotate(step, TOKEN, 's/alice');
+
+    credentials = real;
+    expect((await stagesOf('alice'))[TOKEN]).toEqual([AWSCURRENT]);
+    expect(target.passwords.get('alice')).toBe(await current('alice'));
+  });
+
+  it('rotation: setSecret whose outcome is unknown is reconciled; the change had applied, so the rotation goes on and finishes', async () => {
+    await rotate('createSecret');
+    target.faults.push('drop-after-applied');
+    await rotate('setSecret');
+    expect((await stagesOf('alice'))[TOKEN]).toEqual([AWSCURRENT]);
+    await rotate('testSecret');
+    await rotate('finishSecret');
+    expect(target.passwords.get('alice')).toBe(await current('alice'));
+  });
+
+  it('rotation: setSecret lost on the way is rolled back: the rotation fails, AWSCURRENT still works, the result says so', async () => {
+    await rotate('createSecret');
+    target.faults.push('drop-after-lost');
+    const e = await rejection(rotate('setSecret'));
+    expect(e.name).toBe('TargetUnchangedError');
+    expect(target.passwords.get('alice')).toBe('alice-start-pw');
+    expect(await current('alice')).toBe('alice-start-pw');
+    expect((await stores.state.listAccountResults(`rotation:${TOKEN}`))[0]).toMatchObject({ outcome: 'rolled-back', step: 'reconcile', workingVersion: 'current' });
+  });
+
+  it('rotation: testSecret failing throws, and AWSPENDING stays for reconcile', async () => {
+    await rotate('createSecret');
+    await rotate('setSecret');
+    target.passwords.set('alice', 'changed-behind-our-back');
+    const e = await rejection(rotate('testSecret'));
+    expect(e.name).toBe('OutcomeUnknownError');
+    expect((await stagesOf('alice'))[TOKEN]).toEqual([AWSPENDING]);
+    expect(await current('alice')).toBe('alice-start-pw');
+  });
+
+  it('rotation: a stale AWSPENDING of a crashed rotation whose set had applied is promoted by the next rotation\'s createSecret', async () => {
+    await rotate('createSecret', TOKEN2);
+    await rotate('setSecret', TOKEN2);
+    const stale = target.passwords.get('alice');
+    // The crashed rotation's lease expires; a new rotation starts with its own token.
+    await stores.state.release({ accountId: 'db1/alice', owner: `rotation:${TOKEN2}`, expiresAt: 0 });
+
+    for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await rotate(step);
+
+    expect((await credentials.getValue('s/alice', { stage: AWSPREVIOUS })).value.reveal()).toBe(stale);
+    expect((await stagesOf('alice'))[TOKEN2]).toEqual([AWSPREVIOUS]);
+    expect(target.passwords.get('alice')).toBe(await current('alice'));
+  });
+
+  it('rotation and a workflow reset of the same account: whoever holds the lease holds the other off (AccountBusyError)', async () => {
+    await rotate('createSecret');
+    // The workflow reaches the account between two rotation steps: the rotation holds the lease.
+    const group = await invoke({ runId: 'run-race', resourceId: 'db1', type: 'postgresql', site: 'cloud', accountIds: ['db1/alice'] });
+    expect(group!.results[0]).toMatchObject({ outcome: 'failed', step: 'lease', errorClass: 'AccountBusyError' });
+    for (const step of ['setSecret', 'testSecret', 'finishSecret']) await rotate(step);
+    expect(target.passwords.get('alice')).toBe(await current('alice'));
+
+    // And a workflow holding the lease makes a rotation step fail with AccountBusyError, changing nothing.
+    const lease = await stores.state.acquire('db1/bob', 'run-other', 60_000);
+    const e = await rejection(rotate('createSecret', TOKEN2, arnOf('s/bob')));
+    expect(e).toBeInstanceOf(AccountBusyError);
+    expect(e.name).toBe('AccountBusyError');
+    expect((await stagesOf('bob'))[TOKEN2]).toBeUndefined();
+    await stores.state.release(lease);
+  });
+
+  it('no handler output or error carries a password', async () => {
+    const errors: string[] = [];
+    await rotate('createSecret');
+    target.faults.push('scramble');
+    await rotate('setSecret').catch((e: Error) => errors.push(`${e.name}: ${e.message}`));
+    await invoke({ runId: 'run-leak', resourceId: 'db1', type: 'postgresql', site: 'cloud', accountIds: ['db1/bob', 'db1/admin'] });
+    for (const v of await credentials.listVersions('s/alice')) written.add((await credentials.getValue('s/alice', { versionId: v.versionId })).value.reveal());
+    const results = JSON.stringify(await stores.state.listAccountResults(`rotation:${TOKEN}`));
+    expect(findLeaks(written, { outputs: JSON.stringify(outputs), errors: errors.join('\n'), results })).toEqual([]);
+  });
+});
