@@ -1,12 +1,12 @@
 import type { Account, ResourceType } from '../resources/common.js';
 import { ResetEngine } from '../engine/engine.js';
-import { InvalidConfigurationError, NotFoundError, ResetError, ThrottledError } from '../engine/errors.js';
+import { InvalidConfigurationError, NotFoundError } from '../engine/errors.js';
 import { Log } from '../engine/log.js';
 import type { AdapterRegistry } from '../engine/session.js';
 import type { AccountResult } from '../engine/stores/types.js';
 import { storesFromEnvironment, type WorkflowStores } from './environment.js';
 import { groupResultSchema, groupTaskSchema, type GroupResult, type GroupTask } from './events.js';
-import { parsePayload } from './parse.js';
+import { forCaller, parsePayload } from './parse.js';
 import { looksLikeRotationEvent, parseRotationEvent, RotationRunner } from './rotation.js';
 
 export interface ResetHandlerOptions {
@@ -108,20 +108,4 @@ function toGroupEntry(r: AccountResult): GroupResult['results'][number] {
     ...(r.message !== undefined ? { message: r.message.length > MAX_MESSAGE ? `${r.message.slice(0, MAX_MESSAGE - 1)}…` : r.message } : {}),
     ...(r.workingVersion !== undefined ? { workingVersion: r.workingVersion } : {}),
   };
-}
-
-/**
- * The error as the caller (the state machine, Secrets Manager) sees it: the engine's errors as
- * they are; an AWS service asking us to slow down as ThrottledError, so it is retried with backoff.
- */
-export function forCaller(e: unknown): Error {
-  if (e instanceof ResetError) return e;
-  if (e instanceof Error) {
-    const retryable = (e as { $retryable?: { throttling?: boolean } }).$retryable;
-    if (retryable?.throttling || /Throttl|TooManyRequests|ProvisionedThroughputExceeded|RequestLimitExceeded/.test(e.name)) {
-      return new ThrottledError(`${e.name}: ${e.message}`, { cause: e });
-    }
-    return e;
-  }
-  return new Error(String(e));
 }

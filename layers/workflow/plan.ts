@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { ResetEngine } from '../engine/engine.js';
+import { InvalidConfigurationError } from '../engine/errors.js';
+import { Log } from '../engine/log.js';
+import type { AccountResult, RunRecord } from '../engine/stores/types.js';
+import { storesFromEnvironment, type WorkflowStores } from './environment.js';
+import { familyOf } from './families.js';
+import { resetRequestSchema, type GroupTask, type Plan, type ResetRequest } from './events.js';
+import { forCaller, parsePayload } from './parse.js';
+
+/**
+ * The plan step's input: the execution's input (a ResetRequest) and the execution's name
+ * (`$$.Execution.Name` in the state machine), from which the run id is derived. A bare
+ * ResetRequest is accepted too (the run id then comes from its idempotency key, or is new).
+ */
+export const planInputSchema = z
+  .object({
+    request: resetRequestSchema,
+    executionName: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be 1-80 letters, digits, "_" or "-"').optional(),
+  })
+  .strict();
+
+/**
+ * The run id of an execution: `run-<execution name>`. The API names an execution by the caller's
+ * idempotency key (else a UUID), so a repeated request yields the same run id, and the API can
+ * answer with the run id before the plan step has run.
+ */
+export function runIdFor(request: Pick<ResetRequest, 'idempotencyKey'>, executionName?: string): string {
+  const name = executionName ?? request.idempotencyKey;
+  return name !== undefined ? `run-${name}` : `run-${new Date().toISOString().replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`;
+}
+
+export interface PlanHandlerOptions {
+  readonly stores?: () => Promise<WorkflowStores>;
+  readonly log?: Log;
+  readonly now?: () => Date;
+}
+
+/**
+ * The workflow's plan step: validates the request (InvalidConfigurationError naming the field),
+ * expands its selector into accounts grouped by resource, records the run (status running) and
+ * returns the groups the Map runs. Accounts of a type no function serves yet are recorded as
+ * failed here (NotSupportedError) and left out of the groups, since no task could run them.
+ * A retried or repeated plan of the same run returns the same groups and records nothing twice.
+ */
+export function createPlanHandler(options: PlanHandlerOptions = {}): (event: unknown) => Promise<Plan> {
+  const log = options.log ?? new Log();
+  const now = options.now ?? (() => new Date());
+  return async (event) => {
+    try {
+      const input =
+        typeof event === 'object' && event !== null && 'request' in event
+          ? parsePayload(planInputSchema, event, 'request')
+          : { request: parsePayload(resetRequestSchema, event, 'request') };
+      const { request } = input;
+      const runId = runIdFor(request, input.executionName);
+      const stores = await (options.stores ?? storesFromEnvironment)();
+      const engine = new ResetEngine({ state: stores.state, credentials: stores.credentials, adapters: {}, log });
+      const selector = { ...request.selector };
+      const groups = await engine.plan(selector);
+      const total = groups.reduce((n, g) => n + g.accounts.length, 0);
+
+      const existing = await stores.state.getRun(runId);
+      if (existing && JSON.stringify(existing.selector) !== JSON.stringify(selector)) {
+        throw new InvalidConfigurationError('idempotencyKey', `run ${runId} was started by a different request; use a new key`);
+      }
+      const startedAt = now().toISOString();
+      if (!existing) {
+        const run: RunRecord = { runId, status: 'running', selector, startedAt, counts: { total } };
+        await stores.state.createRun(run);
+      }
+
+      const tasks: GroupTask[] = [];
+      for (const { resource, accounts } of groups) {
+        if (familyOf(resource.type) === undefined) {
+          for (const a of accounts) {
+            if (existing) continue;
+            const message = `resource type "${resource.type}" is not supported yet: it can be configured, but no adapter can reset it`;
+            const result: AccountResult = { runId, accountId: a.id, resourceId: resource.id, outcome: 'failed', step: 'plan', errorClass: 'NotSupportedError', message, startedAt, endedAt: startedAt };
+            await stores.state.recordAccountResult(result, { at: startedAt, accountId: a.id, resourceId: resource.id, runId, event: 'password-reset', outcome: 'failed', detail: `NotSupportedError; ${message}` });
+          }
+          continue;
+        }
+        tasks.push({ runId, resourceId: resource.id, type: resource.type as GroupTask['type'], site: resource.site, accountIds: accounts.map((a) => a.id) });
+      }
+      log.info('run planned', { runId, accounts: total, groups: tasks.length, repeated: existing !== undefined, requestedBy: request.requestedBy });
+      return { runId, groups: tasks, total };
+    } catch (e) {
+      throw forCaller(e);
+    }
+  };
+}

@@ -1,0 +1,129 @@
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { z } from 'zod';
+import { NotFoundError } from '../engine/errors.js';
+import { Log } from '../engine/log.js';
+import type { AccountOutcome, AccountResult, RunRecord } from '../engine/stores/types.js';
+import { storesFromEnvironment, type WorkflowStores } from './environment.js';
+import { forCaller, parsePayload } from './parse.js';
+
+export const summarizeInputSchema = z
+  .object({
+    runId: z.string().min(1).max(128),
+    /** The Map's own result summary (ResultWriter's), kept in the log only: the store's results are the record. */
+    mapResult: z.unknown().optional(),
+  })
+  .strict();
+
+export const EVENT_SOURCE = 'rpr';
+export const METRIC_NAMESPACE = 'rpr';
+export const OUT_OF_SYNC_METRIC = 'OutOfSyncAccounts';
+export const DETAIL_TYPES = {
+  succeeded: 'PasswordReset Succeeded',
+  failed: 'PasswordReset Failed',
+  outOfSync: 'PasswordReset OutOfSync',
+} as const;
+
+/** PutEvents takes at most 10 entries per call. */
+const EVENTS_PER_CALL = 10;
+
+export interface SummarizeHandlerOptions {
+  readonly stores?: () => Promise<WorkflowStores>;
+  /** Default: a client for the function's region (and `RPR_AWS_ENDPOINT`), created once. */
+  readonly events?: EventBridgeClient;
+  readonly metrics?: CloudWatchClient;
+  /** Default `RPR_EVENT_BUS`, else the account's default bus. */
+  readonly eventBusName?: string;
+  readonly log?: Log;
+  readonly now?: () => Date;
+}
+
+export interface RunSummary {
+  readonly runId: string;
+  readonly status: RunRecord['status'];
+  readonly counts: RunRecord['counts'];
+}
+
+function detailTypeOf(outcome: AccountOutcome): string {
+  if (outcome === 'succeeded') return DETAIL_TYPES.succeeded;
+  if (outcome === 'out-of-sync') return DETAIL_TYPES.outOfSync;
+  return DETAIL_TYPES.failed;
+}
+
+/**
+ * The workflow's last step: reads the run's account results, records the run's outcome
+ * (succeeded, partial or failed, with counts; an account with no result counts as failed),
+ * emits one EventBridge event per account (ids only, never a password) and the number of
+ * out-of-sync accounts as a CloudWatch metric.
+ */
+export function createSummarizeHandler(options: SummarizeHandlerOptions = {}): (event: unknown) => Promise<RunSummary> {
+  const log = options.log ?? new Log();
+  const now = options.now ?? (() => new Date());
+  const clientConfig = () => {
+    const region = process.env.AWS_REGION;
+    const endpoint = process.env.RPR_AWS_ENDPOINT || undefined;
+    return { ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}) };
+  };
+  let events = options.events;
+  let metrics = options.metrics;
+  return async (event) => {
+    try {
+      const { runId, mapResult } = parsePayload(summarizeInputSchema, event, 'event');
+      const stores = await (options.stores ?? storesFromEnvironment)();
+      const run = await stores.state.getRun(runId);
+      if (!run) throw new NotFoundError('runId', `run ${runId} does not exist`);
+      const results = await stores.state.listAccountResults(runId);
+
+      const counts: RunRecord['counts'] & Record<string, number> = { total: Math.max(run.counts.total, results.length) };
+      for (const r of results) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
+      const missing = counts.total - results.length;
+      if (missing > 0) counts.failed = (counts.failed ?? 0) + missing;
+      const ok = counts.succeeded ?? 0;
+      const status: RunRecord['status'] = ok === counts.total ? 'succeeded' : ok === 0 ? 'failed' : 'partial';
+      await stores.state.updateRun({ ...run, status, endedAt: now().toISOString(), counts });
+
+      events ??= new EventBridgeClient(clientConfig());
+      metrics ??= new CloudWatchClient(clientConfig());
+      await putEvents(events, results, options.eventBusName ?? process.env.RPR_EVENT_BUS);
+      await metrics.send(
+        new PutMetricDataCommand({
+          Namespace: METRIC_NAMESPACE,
+          MetricData: [{ MetricName: OUT_OF_SYNC_METRIC, Value: counts['out-of-sync'] ?? 0, Unit: 'Count', Timestamp: now() }],
+        }),
+      );
+      log.info('run summarized', { runId, status, counts, missing, mapResult: mapResult === undefined ? undefined : JSON.stringify(mapResult).slice(0, 2000) });
+      return { runId, status, counts };
+    } catch (e) {
+      throw forCaller(e);
+    }
+  };
+}
+
+async function putEvents(client: EventBridgeClient, results: AccountResult[], eventBusName: string | undefined): Promise<void> {
+  const entries: PutEventsRequestEntry[] = results.map((r) => ({
+    Source: EVENT_SOURCE,
+    DetailType: detailTypeOf(r.outcome),
+    Detail: JSON.stringify({
+      runId: r.runId,
+      accountId: r.accountId,
+      resourceId: r.resourceId,
+      outcome: r.outcome,
+      ...(r.versionId !== undefined ? { versionId: r.versionId } : {}),
+      ...(r.errorClass !== undefined ? { errorClass: r.errorClass } : {}),
+      ...(r.workingVersion !== undefined ? { workingVersion: r.workingVersion } : {}),
+    }),
+    ...(eventBusName ? { EventBusName: eventBusName } : {}),
+  }));
+  for (let i = 0; i < entries.length; i += EVENTS_PER_CALL) {
+    let batch = entries.slice(i, i + EVENTS_PER_CALL);
+    for (let attempt = 0; batch.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * 100 * 2 ** attempt));
+      const out = await client.send(new PutEventsCommand({ Entries: batch }));
+      if (!out.FailedEntryCount) break;
+      // Entries come back in order; only the failed ones are sent again.
+      const failed = batch.filter((_, j) => out.Entries?.[j]?.ErrorCode);
+      if (attempt >= 4) throw new Error(`EventBridge refused ${failed.length} event(s): ${out.Entries?.find((e) => e.ErrorCode)?.ErrorCode ?? 'unknown error'}`);
+      batch = failed;
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Configurator } from '../../../layers/engine/configure.js';
+import { InvalidConfigurationError } from '../../../layers/engine/errors.js';
+import { Log } from '../../../layers/engine/log.js';
+import { Secret } from '../../../layers/engine/secret.js';
+import { openMemoryStores, type EmbeddedStores } from '../../../layers/engine/stores/embedded.js';
+import { createPlanHandler } from '../../../layers/workflow/plan.js';
+import { findLeaks } from '../../support/leaks.js';
+
+const log = new Log({ level: 'SILENT' });
+
+describe('the plan step', () => {
+  let stores: EmbeddedStores;
+  let plan: ReturnType<typeof createPlanHandler>;
+  const passwords = new Set<string>();
+  const outputs: unknown[] = [];
+
+  beforeEach(async () => {
+    // Prepare: two PostgreSQL resources (one in agent site dmz1), a Linux one, and a Cisco one (no adapter yet).
+    stores = await openMemoryStores();
+    const s = { state: stores.state, credentials: stores.credentials, describeSecret: async (id: string) => ({ arn: id, name: id }) };
+    plan = createPlanHandler({ stores: async () => s, log });
+    const config = new Configurator(stores.state, stores.credentials);
+    await config.putResource({ id: 'db1', type: 'postgresql', host: 'db1.example', tags: ['prod'] });
+    await config.putResource({ id: 'db2', type: 'postgresql', host: 'db2.example', site: 'dmz1' });
+    await config.putResource({ id: 'web1', type: 'linux', host: 'web1.example', login: { account: 'web1/ops' }, privilege: { mode: 'sudo' }, tags: ['prod'] });
+    await config.putResource({ id: 'sw1', type: 'cisco-ios', host: 'sw1.example', loginAccount: 'sw1/admin' });
+    for (const [r, u] of [['db1', 'alice'], ['db1', 'bob'], ['db2', 'carol'], ['web1', 'ops'], ['web1', 'app'], ['sw1', 'admin']] as const) {
+      const pw = `${r}-${u}-Start-pw1`;
+      passwords.add(pw);
+      await config.putAccount({ resourceId: r, username: u, secretId: `s/${r}/${u}` }, { password: new Secret(pw) });
+    }
+  });
+  afterEach(async () => stores.close());
+
+  const run = async (event: unknown) => {
+    const out = await plan(event);
+    outputs.push(out);
+    return out;
+  };
+
+  it('expands the selector into groups by resource with type and site, records the run as running', async () => {
+    const p = await run({ selector: { tags: ['prod'] } });
+
+    expect(p.total).toBe(4);
+    expect(p.groups.map((g) => [g.resourceId, g.type, g.site, [...g.accountIds].sort()]).sort()).toEqual([
+      ['db1', 'postgresql', 'cloud', ['db1/alice', 'db1/bob']],
+      ['web1', 'linux', 'cloud', ['web1/app', 'web1/ops']],
+    ]);
+    expect(p.groups.every((g) => g.runId === p.runId)).toBe(true);
+    expect(await stores.state.getRun(p.runId)).toMatchObject({ status: 'running', counts: { total: 4 }, selector: { tags: ['prod'] } });
+  });
+
+  it('gives an agent-site resource its site', async () => {
+    const p = await run({ selector: { sites: ['dmz1'] } });
+    expect(p.groups).toEqual([{ runId: p.runId, resourceId: 'db2', type: 'postgresql', site: 'dmz1', accountIds: ['db2/carol'] }]);
+  });
+
+  it('derives the run id from the execution name, else the idempotency key; a repeat yields the same run and records nothing twice', async () => {
+    const a = await run({ request: { selector: { resourceIds: ['db1'] }, idempotencyKey: 'k-1' }, executionName: 'k-1' });
+    const b = await run({ selector: { resourceIds: ['db1'] }, idempotencyKey: 'k-1' });
+    expect(a.runId).toBe('run-k-1');
+    expect(b).toEqual(a);
+    expect((await stores.state.listRuns()).filter((r) => r.runId === 'run-k-1')).toHaveLength(1);
+    const c = await run({ selector: { resourceIds: ['db1'] } });
+    const d = await run({ selector: { resourceIds: ['db1'] } });
+    expect(c.runId).not.toBe(d.runId);
+  });
+
+  it('refuses an idempotency key reused for a different request, naming the field', async () => {
+    await run({ selector: { resourceIds: ['db1'] }, idempotencyKey: 'k-2' });
+    await expect(plan({ selector: { resourceIds: ['db2'] }, idempotencyKey: 'k-2' })).rejects.toMatchObject({ name: 'InvalidConfigurationError', field: 'idempotencyKey' });
+  });
+
+  it('records accounts of a type without an adapter as failed (NotSupportedError) and leaves them out of the groups', async () => {
+    const p = await run({ selector: { resourceIds: ['sw1', 'db1'] } });
+    expect(p.total).toBe(3);
+    expect(p.groups.map((g) => g.resourceId)).toEqual(['db1']);
+    expect(await stores.state.listAccountResults(p.runId)).toMatchObject([{ accountId: 'sw1/admin', outcome: 'failed', errorClass: 'NotSupportedError', step: 'plan' }]);
+  });
+
+  it.each([
+    [{}, 'selector'],
+    [{ selector: {} }, 'selector'],
+    [{ selector: { types: ['nosuch'] } }, 'selector.types.0'],
+    [{ selector: { resourceIds: ['db1'] }, idempotencyKey: 'has space' }, 'idempotencyKey'],
+    [{ selector: { resourceIds: ['db1'] }, password: 'x' }, 'password'],
+    [{ selector: { resourceIds: ['nosuch'] } }, 'resourceIds'],
+    [{ selector: { accountIds: ['db1/nobody'] } }, 'accountIds'],
+    [{ request: { selector: { resourceIds: ['db1'] } }, executionName: 'a b' }, 'executionName'],
+    [{ request: { selector: { tags: [''] } } }, 'request.selector.tags.0'],
+  ])('refuses a bad request %j with InvalidConfigurationError naming %s, and records no run', async (event, field) => {
+    const before = (await stores.state.listRuns()).length;
+    const e = await plan(event).then(() => undefined, (err: unknown) => err);
+    expect(e).toBeInstanceOf(InvalidConfigurationError);
+    expect((e as InvalidConfigurationError).field).toBe(field);
+    expect((await stores.state.listRuns()).length).toBe(before);
+  });
+
+  it('no plan output carries a password', () => {
+    expect(outputs.length).toBeGreaterThan(0);
+    expect(findLeaks(passwords, { outputs: JSON.stringify(outputs) })).toEqual([]);
+  });
+});
