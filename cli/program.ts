@@ -7,6 +7,10 @@ import { Secret } from '../layers/engine/secret.js';
 import { ALL_ADAPTERS } from '../layers/resources/adapters.js';
 import { RESOURCE_TYPES } from '../layers/resources/common.js';
 import { RESOURCE_TYPE_DEFINITIONS } from '../layers/resources/registry.js';
+import { registerAgentCommand } from './agent.js';
+import { defaultAwsClients, type AwsClients } from './aws.js';
+import type { CommandContext } from './context.js';
+import { registerDeploymentCommands } from './deployment.js';
 import { progress, table } from './format.js';
 import { parseAssignment, readImportFile, readJsonFile } from './import.js';
 import { openStores, type StoreOptions, type Stores } from './stores.js';
@@ -37,8 +41,8 @@ interface GlobalOptions extends StoreOptions {
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-/** Runs the CLI and returns its exit code; never calls process.exit itself. */
-export async function runCli(argv: string[], io: Io = defaultIo): Promise<number> {
+/** Runs the CLI and returns its exit code; never calls process.exit itself. `aws` makes the AWS clients (tests pass fakes). */
+export async function runCli(argv: string[], io: Io = defaultIo, aws: AwsClients = defaultAwsClients): Promise<number> {
   let code: number = EXIT.ok;
   let stores: Stores | undefined;
   const program = new Command('rpr')
@@ -54,7 +58,7 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
 
   const g = () => program.opts<GlobalOptions>();
-  const open = async () => (stores ??= await openStores(g()));
+  const open = async (overrides: Partial<StoreOptions> = {}) => (stores ??= await openStores({ ...g(), ...overrides }));
   const out = (human: string, json: unknown) => io.stdout((g().json ? JSON.stringify(json, null, 2) : human) + '\n');
   const configurator = async () => {
     const s = await open();
@@ -251,6 +255,20 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
       const rows = Object.values(RESOURCE_TYPE_DEFINITIONS).map((d) => ({ type: d.type, title: d.title, port: d.defaultPort, supported: d.type in ALL_ADAPTERS ? 'yes' : 'not yet' }));
       out(table(rows), rows);
     });
+
+  // ---- the AWS deployment: agent, schedules, workflow runs, rotation, deploy-check
+  const ctx: CommandContext = {
+    io,
+    aws,
+    exit: EXIT,
+    globals: g,
+    logLevelGiven: () => program.getOptionValueSource('logLevel') !== 'default',
+    out,
+    setExit: (c) => void (code = c),
+    openStores: open,
+  };
+  registerAgentCommand(program, ctx);
+  registerDeploymentCommands(program, ctx);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

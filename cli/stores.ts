@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { openAwsStores } from '../layers/engine/stores/aws.js';
+import { openAwsStores, type AwsStoresOptions } from '../layers/engine/stores/aws.js';
 import { loadVaultKey } from '../layers/engine/stores/local-vault.js';
 import { openEmbeddedStores } from '../layers/engine/stores/embedded.js';
 import type { CredentialStore, StateStore } from '../layers/engine/stores/types.js';
@@ -12,6 +12,8 @@ export interface StoreOptions {
   table?: string;
   region?: string;
   endpoint?: string;
+  /** For --store aws; default: the SDK's credential chain. */
+  credentials?: AwsStoresOptions['credentials'];
 }
 
 export interface Stores {
@@ -31,6 +33,7 @@ export async function openStores(o: StoreOptions): Promise<Stores> {
       tableName: o.table ?? process.env.RPR_TABLE ?? 'rpr-state',
       ...(o.region ? { region: o.region } : {}),
       ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+      ...(o.credentials ? { credentials: o.credentials } : {}),
     });
   }
   const dir = o.dataDir ?? defaultDataDir();

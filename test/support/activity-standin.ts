@@ -27,6 +27,8 @@ export class ActivityStandIn {
   /** Operation names in the order they arrived. */
   readonly calls: string[] = [];
   heartbeats = 0;
+  /** The access key id each request was signed with (from its SigV4 Authorization header). */
+  readonly accessKeyIds: string[] = [];
   readonly #queue: Task[] = [];
   readonly #tasks = new Map<string, Task>();
   readonly #waiting: { res: ServerResponse; timer: NodeJS.Timeout }[] = [];
@@ -94,6 +96,8 @@ export class ActivityStandIn {
     for await (const c of req) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
     this.received.push(text);
+    const credential = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''));
+    if (credential) this.accessKeyIds.push(credential[1]!);
     const target = String(req.headers['x-amz-target'] ?? '');
     const operation = target.startsWith('AWSStepFunctions.') ? target.slice('AWSStepFunctions.'.length) : target;
     this.calls.push(operation);

@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoStateStore } from './dynamo.js';
@@ -11,8 +11,8 @@ export interface AwsStoresOptions {
   readonly region?: string;
   /** A different endpoint for both services, e.g. moto's in tests. */
   readonly endpoint?: string;
-  /** Default: the SDK's credential chain. */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+  /** Keys, or a provider that renews them (an assumed role); default: the SDK's credential chain. */
+  readonly credentials?: DynamoDBClientConfig['credentials'];
 }
 
 export interface AwsStores {
