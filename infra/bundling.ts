@@ -1,0 +1,65 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration } from 'aws-cdk-lib';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Construct } from 'constructs';
+import { encryptedLogGroup } from './encryption-key.js';
+
+/** The repository root: FUNCTION_FAMILIES' entries are relative to it. */
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * How every function is built: esbuild on this machine (no Docker), minified ESM for Node.js 22
+ * on ARM. `@aws-sdk/*` comes from the Lambda runtime: bundling the DynamoDB, Secrets Manager and
+ * Step Functions clients adds about 0.6 MB to every function, and MySQL's driver alone is
+ * 1.5 MB. ssh2's optional native pieces (`cpu-features`, `sshcrypto.node`) are left out: ssh2
+ * falls back to its JavaScript crypto. `pg-native` is an optional peer of pg that is never used.
+ *
+ * The engine is bundled into each function rather than shipped as a shared Lambda layer: a
+ * layer would need a separate build of `layers/` whose imports every function bundle marks
+ * external and resolves from /opt at run time; until then each bundle holds the engine plus
+ * its own adapter only.
+ */
+export const BUNDLING: NonNullable<NodejsFunctionProps['bundling']> = {
+  forceDockerBundling: false,
+  minify: true,
+  sourceMap: false,
+  target: 'node22',
+  format: OutputFormat.ESM,
+  mainFields: ['module', 'main'],
+  // CommonJS drivers (ssh2, pg, mysql2) call require() for Node built-ins.
+  banner: "import { createRequire as __rprCreateRequire } from 'node:module'; const require = __rprCreateRequire(import.meta.url);",
+  externalModules: ['@aws-sdk/*', 'cpu-features', '*.node', 'pg-native'],
+};
+
+export interface FunctionDefaults {
+  readonly entry: string;
+  readonly description: string;
+  readonly key: IKey;
+  readonly environment: Record<string, string>;
+  readonly timeout?: Duration;
+  readonly memorySize?: number;
+}
+
+/** The settings every rpr function shares: runtime, architecture, bundling, tracing, a JSON log group under the key. */
+export function functionProps(scope: Construct, d: FunctionDefaults): NodejsFunctionProps {
+  return {
+    entry: join(REPO_ROOT, d.entry),
+    handler: 'handler',
+    projectRoot: REPO_ROOT,
+    depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+    runtime: Runtime.NODEJS_22_X,
+    architecture: Architecture.ARM_64,
+    description: d.description,
+    timeout: d.timeout ?? Duration.seconds(30),
+    memorySize: d.memorySize ?? 512,
+    tracing: Tracing.ACTIVE,
+    loggingFormat: LoggingFormat.JSON,
+    logGroup: encryptedLogGroup(scope, 'Logs', d.key),
+    environment: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...d.environment },
+    environmentEncryption: d.key,
+    bundling: BUNDLING,
+  };
+}

@@ -1,0 +1,150 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Peer, Port, SecurityGroup } from 'aws-cdk-lib/aws-ec2';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { CfnRotationSchedule, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { ALL_ADAPTERS } from '../layers/resources/adapters.js';
+import type { ResourceType } from '../layers/resources/common.js';
+import { RESOURCE_TYPE_DEFINITIONS } from '../layers/resources/registry.js';
+import { FUNCTION_FAMILIES } from '../layers/workflow/families.js';
+import { functionProps } from './bundling.js';
+import type { Network } from './network.js';
+import { targetPorts } from './ports.js';
+import { grantManagedSecrets } from './secret-access.js';
+
+/** Private address ranges: where on-premises targets are reached through VPN or Direct Connect. */
+export const RFC1918 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] as const;
+
+export interface ResetFunctionsProps {
+  readonly key: IKey;
+  readonly table: ITable;
+  /** Where the on-premises types' functions run. Required when any implemented type is on-premises. */
+  readonly network?: Network;
+  /** Target address ranges the on-premises functions may connect to. Default: RFC 1918 (`10/8`, `172.16/12`, `192.168/16`). */
+  readonly targetCidrs?: readonly string[];
+  /** More outbound ports per type, for resources on non-default ports. Default: none (see ports.ts for each type's ports). */
+  readonly extraPorts?: Partial<Record<ResourceType, readonly number[]>>;
+  /**
+   * Per-type concurrency caps, as Lambda reserved concurrency: a type's groups beyond its cap are
+   * throttled and retried by the workflow with backoff and jitter. Default: no cap (the Map's
+   * MaxConcurrency bounds the run; an account with the default 10-execution quota cannot reserve).
+   */
+  readonly typeConcurrency?: Partial<Record<ResourceType, number>>;
+  /** One group's time limit. Default: 15 minutes (Lambda's maximum; the engine bounds each target conversation itself). */
+  readonly timeout?: Duration;
+  /** Default: 1024 MB (ssh2's JavaScript crypto is CPU-bound). */
+  readonly memorySize?: number;
+}
+
+export interface RotationOptions {
+  /** A `rate()` or `cron()` expression. Default: `rate(30 days)`. */
+  readonly scheduleExpression?: string;
+  /** The window after each scheduled start within which rotation runs, e.g. `3h`. Default: Secrets Manager's (to the end of the day). */
+  readonly window?: string;
+}
+
+/** The type's function entry, from the family that serves it. */
+export function entryOf(type: ResourceType): string {
+  for (const family of Object.values(FUNCTION_FAMILIES)) {
+    if ((family.types as readonly string[]).includes(type)) return family.entry;
+  }
+  throw new Error(`${type}: no function family serves this type (layers/workflow/families.ts)`);
+}
+
+/** The types that have an adapter, so get a function; the others are configured but not reset yet. */
+export function implementedTypes(): ResourceType[] {
+  return (Object.keys(ALL_ADAPTERS) as ResourceType[]).sort();
+}
+
+/**
+ * One reset function per implemented resource type, generated from the registry: the workflow's
+ * task for the type's groups, and the Secrets Manager rotation function for its accounts'
+ * secrets. On-premises types run in the VPC with a security group that opens only their ports;
+ * cloud types run outside it. Each may touch only secrets tagged `rpr:managed`, the state table
+ * and the key.
+ */
+export class ResetFunctions extends Construct {
+  readonly functions: ReadonlyMap<ResourceType, NodejsFunction>;
+  /** The on-premises types' security groups. */
+  readonly securityGroups: ReadonlyMap<ResourceType, SecurityGroup>;
+
+  constructor(scope: Construct, id: string, props: ResetFunctionsProps) {
+    super(scope, id);
+    const functions = new Map<ResourceType, NodejsFunction>();
+    const securityGroups = new Map<ResourceType, SecurityGroup>();
+    const stack = Stack.of(this);
+
+    for (const type of implementedTypes()) {
+      const scope = new Construct(this, type);
+      const definition = RESOURCE_TYPE_DEFINITIONS[type];
+      let network = {};
+      if (definition.onPremises) {
+        if (!props.network) throw new Error(`${type}: an on-premises type needs the network (ResetFunctionsProps.network)`);
+        const sg = new SecurityGroup(scope, 'SecurityGroup', {
+          vpc: props.network.vpc,
+          description: `rpr reset-${type}: ${definition.title} ports out, nothing in`,
+          allowAllOutbound: false,
+        });
+        for (const cidr of props.targetCidrs ?? RFC1918) {
+          for (const port of targetPorts(type, props.extraPorts?.[type])) {
+            sg.addEgressRule(Peer.ipv4(cidr), Port.tcp(port), `${definition.title} targets`);
+          }
+        }
+        props.network.allowEndpoints(sg);
+        securityGroups.set(type, sg);
+        network = { vpc: props.network.vpc, vpcSubnets: props.network.subnets, securityGroups: [sg] };
+      }
+      const fn = new NodejsFunction(scope, 'Function', {
+        ...functionProps(scope, {
+          entry: entryOf(type),
+          description: `rpr: resets ${definition.title} accounts (workflow groups and Secrets Manager rotation)`,
+          key: props.key,
+          environment: { RPR_TABLE: props.table.tableName },
+          timeout: props.timeout ?? Duration.minutes(15),
+          memorySize: props.memorySize ?? 1024,
+        }),
+        ...network,
+        ...(props.typeConcurrency?.[type] !== undefined ? { reservedConcurrentExecutions: props.typeConcurrency[type] } : {}),
+      });
+      props.table.grantReadWriteData(fn);
+      props.key.grantEncryptDecrypt(fn);
+      grantManagedSecrets(fn);
+      // The rotation hook: Secrets Manager may invoke it, for this account's secrets only.
+      fn.addPermission('SecretsManagerRotation', {
+        principal: new ServicePrincipal('secretsmanager.amazonaws.com'),
+        action: 'lambda:InvokeFunction',
+        sourceAccount: stack.account,
+      });
+      functions.set(type, fn);
+    }
+    this.functions = functions;
+    this.securityGroups = securityGroups;
+  }
+
+  /** The function of a type; throws for a type without an adapter. */
+  functionOf(type: ResourceType): NodejsFunction {
+    const fn = this.functions.get(type);
+    if (!fn) throw new Error(`${type}: not implemented yet, so it has no reset function (implemented: ${[...this.functions.keys()].join(', ')})`);
+    return fn;
+  }
+
+  /**
+   * Turns on Secrets Manager rotation for a secret `rpr` manages (tagged `rpr:managed`), with
+   * the account's type's function as its rotation function.
+   */
+  enableRotation(secret: ISecret, type: ResourceType, options: RotationOptions = {}): CfnRotationSchedule {
+    const id = `Rotation${this.node.children.filter((c) => c instanceof CfnRotationSchedule).length}`;
+    return new CfnRotationSchedule(this, id, {
+      secretId: secret.secretArn,
+      rotationLambdaArn: this.functionOf(type).functionArn,
+      rotationRules: {
+        scheduleExpression: options.scheduleExpression ?? 'rate(30 days)',
+        ...(options.window !== undefined ? { duration: options.window } : {}),
+      },
+      rotateImmediatelyOnUpdate: false,
+    });
+  }
+}
