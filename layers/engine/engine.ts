@@ -141,12 +141,19 @@ export class ResetEngine {
 
   /** One resource's accounts on one connection; the adapter's own logins are changed last. */
   async resetGroup(resource: StoredResource, accounts: Account[], runId: string, log = this.log): Promise<AccountResult[]> {
+    // A group run again for the same run (a retried task, a repeated execution) resets no account
+    // twice: an account with a recorded result in this run keeps it.
+    const recorded = new Map((await this.#o.state.listAccountResults(runId)).map((r) => [r.accountId, r]));
+    const done = accounts.flatMap((a) => recorded.get(a.id) ?? []);
+    accounts = accounts.filter((a) => !recorded.has(a.id));
+    if (done.length) log.info('accounts already reset in this run are left as recorded', { resourceId: resource.id, accounts: done.length });
+    if (accounts.length === 0) return done;
     let session: ResourceSession;
     try {
       session = await openResourceSession({ ...this.#o, log }, resource.id);
     } catch (e) {
       // The whole group fails the same way, before anything was touched.
-      const results: AccountResult[] = [];
+      const results: AccountResult[] = [...done];
       for (const account of accounts) results.push(await this.#fail(runId, account, 'plan', e, log));
       return results;
     }
@@ -155,7 +162,7 @@ export class ResetEngine {
     const ordered = orderForReset(session, accounts);
     const others = ordered.filter((a) => !session.loginAccountIds.has(a.id));
     const logins = ordered.filter((a) => session.loginAccountIds.has(a.id));
-    const results: AccountResult[] = [];
+    const results: AccountResult[] = [...done];
     try {
       let next = 0;
       const worker = async () => {

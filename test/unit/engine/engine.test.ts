@@ -163,6 +163,20 @@ describe('the reset engine with an in-process target', () => {
     expect((await stores.credentials.listVersions('s/sw1-admin')).length).toBe(1);
   });
 
+  it('a group run again for the same run resets no account twice: recorded results stand', async () => {
+    const run = await engine.run({ resourceIds: ['db1'] });
+    const changes = target.changes;
+    const afterFirst = await current('alice');
+    const resource = (await stores.state.getResource('db1'))!;
+    const accounts = await stores.state.listAccounts({ resourceId: 'db1' });
+
+    const again = await engine.resetGroup(resource, accounts, run.runId);
+
+    expect(target.changes).toBe(changes);
+    expect(await current('alice')).toBe(afterFirst);
+    expect(again.map((r) => r.outcome)).toEqual(accounts.map(() => 'succeeded'));
+  });
+
   it('names the field when a selector names something that does not exist', async () => {
     await expect(engine.run({ resourceIds: ['nope'] })).rejects.toMatchObject({ name: 'InvalidConfigurationError', field: 'resourceIds' });
     await expect(engine.run({ accountIds: ['db1/nobody'] })).rejects.toMatchObject({ field: 'accountIds' });
