@@ -1,0 +1,206 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { STEPFUNCTIONS_USE_DISTRIBUTED_MAP_RESULT_WRITER_V2 } from 'aws-cdk-lib/cx-api';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus } from 'aws-cdk-lib/aws-events';
+import { Grant } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import {
+  Choice,
+  Condition,
+  CustomerManagedEncryptionConfiguration,
+  DefinitionBody,
+  DistributedMap,
+  Fail,
+  JitterType,
+  JsonPath,
+  LogLevel,
+  ResultWriterV2,
+  StateMachine,
+  StateMachineType,
+  TaskInput,
+  Timeout,
+  type Activity,
+  type IChainable,
+  type RetryProps,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke, StepFunctionsInvokeActivity } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { functionProps } from './bundling.js';
+import { encryptedLogGroup } from './encryption-key.js';
+import type { ResetFunctions } from './reset-functions.js';
+
+/** Lambda's own transient failures: the function did not run, or was throttled (a per-type cap). */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+] as const;
+/**
+ * The engine's errors after which a group may run again: the target was not changed. Never
+ * OutcomeUnknownError (a change may have happened; the engine reconciles it) nor States.ALL.
+ */
+export const RETRYABLE_ENGINE_ERRORS = ['TargetTimeoutError', 'ThrottledError'] as const;
+
+export interface ResetWorkflowProps {
+  readonly key: IKey;
+  readonly table: ITable;
+  readonly resultsBucket: IBucket;
+  readonly functions: ResetFunctions;
+  /** Agent site → its activity. Default: none. */
+  readonly activities?: ReadonlyMap<string, Activity>;
+  /** Groups run at once. Default: 10. */
+  readonly maxConcurrency?: number;
+  /** Share of groups that may fail before the run stops starting new ones. Default: 10 (percent). */
+  readonly toleratedFailurePercentage?: number;
+  /** An agent must heartbeat within this. Default: 5 minutes. */
+  readonly heartbeatTimeout?: Duration;
+  /** One agent group's time limit. Default: 1 hour. */
+  readonly agentTaskTimeout?: Duration;
+  /** One run's time limit. Default: 24 hours. */
+  readonly timeout?: Duration;
+  /** Attempts after the first for retryable errors. Default: 3. */
+  readonly maxRetries?: number;
+  /** The bus summarize emits `PasswordReset …` events on. Default: the account's default bus. */
+  readonly eventBusName?: string;
+}
+
+/**
+ * The bulk reset: plan (validate, expand the selector, group accounts by resource) → a
+ * Distributed Map over the groups, each run by its type's function (site "cloud") or by its
+ * site's agent through an activity → summarize (record the run, emit events and the
+ * out-of-sync metric). Only ids travel in the state; results go to the encrypted bucket.
+ *
+ * Per-type concurrency: the Map's MaxConcurrency bounds a run; a type's reserved concurrency
+ * (`ResetFunctionsProps.typeConcurrency`) caps its function across runs and rotations, and
+ * the throttles it causes (Lambda.TooManyRequestsException) are retried with full jitter.
+ */
+export class ResetWorkflow extends Construct {
+  readonly stateMachine: StateMachine;
+  readonly plan: NodejsFunction;
+  readonly summarize: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: ResetWorkflowProps) {
+    super(scope, id);
+    // ResultWriterV2 (`Arguments`, writer configuration) renders only under this flag; set here so the construct works in any app.
+    this.node.setContext(STEPFUNCTIONS_USE_DISTRIBUTED_MAP_RESULT_WRITER_V2, true);
+    const stack = Stack.of(this);
+    const retry = (errors: readonly string[]): RetryProps => ({
+      errors: [...errors],
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxDelay: Duration.minutes(1),
+      maxAttempts: props.maxRetries ?? 3,
+      jitterStrategy: JitterType.FULL,
+    });
+
+    const planScope = new Construct(this, 'Plan');
+    this.plan = new NodejsFunction(planScope, 'Function', {
+      ...functionProps(planScope, {
+        entry: 'functions/plan.ts',
+        description: 'rpr: validates a reset request, expands its selector and groups the accounts by resource',
+        key: props.key,
+        environment: { RPR_TABLE: props.table.tableName },
+        timeout: Duration.minutes(5),
+      }),
+    });
+    props.table.grantReadWriteData(this.plan);
+
+    const eventBus = EventBus.fromEventBusName(this, 'EventBus', props.eventBusName ?? 'default');
+    const summarizeScope = new Construct(this, 'Summarize');
+    this.summarize = new NodejsFunction(summarizeScope, 'Function', {
+      ...functionProps(summarizeScope, {
+        entry: 'functions/summarize.ts',
+        description: 'rpr: records a run, emits its PasswordReset events and the out-of-sync metric',
+        key: props.key,
+        environment: {
+          RPR_TABLE: props.table.tableName,
+          RPR_EVENT_BUS: eventBus.eventBusName,
+        },
+        timeout: Duration.minutes(5),
+      }),
+    });
+    props.table.grantReadWriteData(this.summarize);
+    eventBus.grantPutEventsTo(this.summarize);
+    // PutMetricData has no resource; the condition keeps it to the rpr namespace.
+    Grant.addToPrincipal({
+      grantee: this.summarize,
+      actions: ['cloudwatch:PutMetricData'],
+      resourceArns: ['*'],
+      conditions: { StringEquals: { 'cloudwatch:namespace': 'rpr' } },
+    });
+
+    const planTask = new LambdaInvoke(this, 'PlanTask', {
+      stateName: 'Plan',
+      lambdaFunction: this.plan,
+      payload: TaskInput.fromObject({ request: JsonPath.entirePayload, executionName: JsonPath.executionName }),
+      outputPath: '$.Payload',
+      retryOnServiceExceptions: false,
+    }).addRetry(retry(LAMBDA_SERVICE_ERRORS));
+
+    const summarizeTask = new LambdaInvoke(this, 'SummarizeTask', {
+      stateName: 'Summarize',
+      lambdaFunction: this.summarize,
+      payload: TaskInput.fromObject({
+        runId: JsonPath.stringAt('$.runId'),
+        // The Map's ResultWriterDetails, or its Error and Cause when it failed (logged only: the store holds the results).
+        mapResult: JsonPath.objectAt('$.map'),
+      }),
+      outputPath: '$.Payload',
+      retryOnServiceExceptions: false,
+    }).addRetry(retry(LAMBDA_SERVICE_ERRORS));
+
+    // One group: its type's function in the cloud, or its site's agent.
+    const byType = new Choice(this, 'ByType', { stateName: 'Cloud: which type' });
+    for (const [type, fn] of props.functions.functions) {
+      const task = new LambdaInvoke(this, `Reset-${type}`, {
+        stateName: `Reset ${type}`,
+        lambdaFunction: fn,
+        outputPath: '$.Payload',
+        retryOnServiceExceptions: false,
+      }).addRetry(retry([...LAMBDA_SERVICE_ERRORS, ...RETRYABLE_ENGINE_ERRORS]));
+      byType.when(Condition.stringEquals('$.type', type), task);
+    }
+    byType.otherwise(new Fail(this, 'TypeNotImplemented', { stateName: 'Type not implemented', error: 'NotSupportedError', cause: 'this type has no reset function yet' }));
+
+    const bySite = new Choice(this, 'BySite', { stateName: 'Which site' }).when(Condition.stringEquals('$.site', 'cloud'), byType);
+    for (const [site, activity] of props.activities ?? new Map<string, Activity>()) {
+      const task = new StepFunctionsInvokeActivity(this, `Agent-${site}`, {
+        stateName: `Agent ${site}`,
+        activity,
+        heartbeatTimeout: Timeout.duration(props.heartbeatTimeout ?? Duration.minutes(5)),
+        taskTimeout: Timeout.duration(props.agentTaskTimeout ?? Duration.hours(1)),
+      }).addRetry(retry(RETRYABLE_ENGINE_ERRORS));
+      bySite.when(Condition.stringEquals('$.site', site), task);
+    }
+    bySite.otherwise(new Fail(this, 'UnknownSite', { stateName: 'Unknown site', error: 'InvalidConfigurationError', cause: 'site: no agent site of this name is deployed' }));
+
+    const groups = new DistributedMap(this, 'Groups', {
+      stateName: 'Reset groups',
+      itemsPath: '$.groups',
+      mapExecutionType: StateMachineType.STANDARD,
+      maxConcurrency: props.maxConcurrency ?? 10,
+      toleratedFailurePercentage: props.toleratedFailurePercentage ?? 10,
+      resultWriterV2: new ResultWriterV2({ bucket: props.resultsBucket, prefix: 'runs' }),
+      resultPath: '$.map',
+    });
+    groups.itemProcessor(bySite);
+    // A run that exceeds its failure threshold is still summarized, with the Map's error.
+    groups.addCatch(summarizeTask, { errors: ['States.ALL'], resultPath: '$.map' });
+
+    const definition: IChainable = planTask.next(groups).next(summarizeTask);
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      definitionBody: DefinitionBody.fromChainable(definition),
+      stateMachineType: StateMachineType.STANDARD,
+      timeout: props.timeout ?? Duration.hours(24),
+      tracingEnabled: true,
+      encryptionConfiguration: new CustomerManagedEncryptionConfiguration(props.key),
+      logs: { destination: encryptedLogGroup(this, 'Logs', props.key), level: LogLevel.ALL, includeExecutionData: false },
+      comment: `rpr bulk reset (${stack.stackName}): plan, reset groups, summarize; only ids in the state`,
+    });
+    // The Map writes results under the key.
+    props.key.grantEncryptDecrypt(this.stateMachine);
+  }
+}
