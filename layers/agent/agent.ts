@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { errorClassOf, InvalidConfigurationError } from '../engine/errors.js';
 import { Log } from '../engine/log.js';
-import { runGroupTask, parseGroupTask, type GroupTaskDeps } from './group-task.js';
+import { runGroupTask, parseGroupTask, type GroupTaskDeps } from '../workflow/group.js';
 
 /**
  * The agent: an outbound-only process at a site the cloud cannot reach. It long-polls its

@@ -4,7 +4,7 @@ import { InvalidConfigurationError, NotFoundError } from '../engine/errors.js';
 import type { Log } from '../engine/log.js';
 import type { AccountResult, StateStore } from '../engine/stores/types.js';
 import type { Account } from '../resources/common.js';
-import { groupResultSchema, groupTaskSchema, type GroupResult, type GroupTask } from '../workflow/events.js';
+import { groupResultSchema, groupTaskSchema, type GroupResult, type GroupTask } from './events.js';
 
 /** What running a group needs: the engine and where the task's resource and accounts are read. */
 export interface GroupTaskDeps {
@@ -42,7 +42,7 @@ function fieldOf(issue: z.core.$ZodIssue): string {
  * Runs one resource's accounts with the engine (one connection, the adapter's own logins last)
  * and returns their outcomes: ids, steps, error classes and redacted messages, never a password.
  * A task that does not match the stored configuration changes nothing; accounts removed since
- * the plan are skipped, as the reset functions do.
+ * the plan are skipped. The reset functions and the agents both run groups through it.
  */
 export async function runGroupTask(task: GroupTask, deps: GroupTaskDeps): Promise<GroupResult> {
   const resource = await deps.config.getResource(task.resourceId);
