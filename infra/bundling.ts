@@ -25,6 +25,8 @@ export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLING: NonNullable<NodejsFunctionProps['bundling']> = {
   forceDockerBundling: false,
   minify: true,
+  // Error class names are the state machine's Retry/Catch contract (TargetTimeoutError, …): minifying must not rename them.
+  keepNames: true,
   sourceMap: false,
   target: 'node22',
   format: OutputFormat.ESM,

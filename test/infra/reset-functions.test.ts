@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EncryptionKey } from '../../infra/encryption-key.js';
@@ -41,6 +44,15 @@ describe('the reset functions', () => {
       const fn = template.toJSON().Resources[logicalId(type)] as Resource;
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler', TracingConfig: { Mode: 'Active' } });
     }
+  });
+
+  it('are minified bundles that keep class names, so errors reach the state machine by their class name', () => {
+    const outdir = (built.stack.node.root as App).outdir;
+    const code = built.functions.functionOf('linux').node.findChild('Code') as Asset;
+    const bundle = readFileSync(join(outdir, code.assetPath, 'index.mjs'), 'utf8');
+    expect(bundle).toContain('"TargetTimeoutError"');
+    expect(bundle).toContain('"OutcomeUnknownError"');
+    expect(bundle.length).toBeLessThan(1.5 * 1024 * 1024);
   });
 
   it('attach to the VPC exactly for the on-premises types, each with its own security group', () => {
