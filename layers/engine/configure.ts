@@ -58,7 +58,8 @@ export class Configurator {
     if (options.password) {
       await this.credentials.createSecret(account.secretId, options.password, {
         description: `rpr: ${account.id}`,
-        tags: { 'rpr:managed': 'true', 'rpr:account': account.id },
+        // The deployment's IAM reads these: functions take secrets tagged managed, a site's agent role those of its site.
+        tags: { 'rpr:managed': 'true', 'rpr:account': account.id, 'rpr:site': resource.site },
       });
     } else {
       await this.credentials.getValue(account.secretId).catch((e: unknown) => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EXIT, runCli } from '../../../cli/program.js';
 import { createStateTable } from '../../../layers/engine/stores/dynamo-schema.js';
@@ -43,5 +44,10 @@ describeServer('moto', 'rpr --store aws (DynamoDB and Secrets Manager on moto)',
     expect(JSON.parse(shown.stdout)).toMatchObject({ id: 'db9/app', secretId: `${table}/db9/app`, versions: [{ stages: ['AWSCURRENT'] }] });
     expect(shown.stdout + added.stdout).not.toContain('Aws-start-pw-1');
     expect(JSON.parse((await rpr(['--json', 'resource', 'list'])).stdout)).toMatchObject([{ id: 'db9', type: 'postgresql', port: 5432 }]);
+    // The tags the deployment's IAM conditions read: managed by rpr, the account, and the site whose agent may use it.
+    const sm = new SecretsManagerClient({ endpoint: moto.endpoint, region: 'us-east-1' });
+    const { Tags } = await sm.send(new DescribeSecretCommand({ SecretId: `${table}/db9/app` }));
+    sm.destroy();
+    expect(Object.fromEntries((Tags ?? []).map((t) => [t.Key, t.Value]))).toEqual({ 'rpr:managed': 'true', 'rpr:account': 'db9/app', 'rpr:site': 'cloud' });
   });
 });
