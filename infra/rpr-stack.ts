@@ -105,9 +105,13 @@ export class RprStack extends Stack {
     new CfnOutput(this, 'ResultsBucketName', { value: this.results.bucket.bucketName });
     new CfnOutput(this, 'ScheduleGroupName', { value: this.schedules.group.scheduleGroupName });
     new CfnOutput(this, 'SchedulerRoleArn', { value: this.schedules.role.roleArn });
+    // One per type: `rpr rotation enable --function-arn` and `rpr deploy-check` read these.
+    for (const [type, fn] of this.resetFunctions.functions) {
+      new CfnOutput(this, `ResetFunction${pascal(type)}Arn`, { value: fn.functionArn, description: `the ${type} reset and rotation function` });
+    }
     for (const [site, activity] of this.sites.activities) {
       const role = this.sites.roles.get(site)!;
-      const name = site.replace(/(^|-)([a-z0-9])/g, (_, _d: string, c: string) => c.toUpperCase());
+      const name = pascal(site);
       new CfnOutput(this, `Site${name}ActivityArn`, { value: activity.activityArn, description: `rpr agent --site ${site}: its activity` });
       new CfnOutput(this, `Site${name}AgentRoleArn`, { value: role.roleArn, description: `rpr agent --site ${site}: the role it assumes` });
     }
@@ -118,4 +122,9 @@ export class RprStack extends Stack {
   enableRotation(secret: ISecret, type: ResourceType, options: RotationOptions = {}) {
     return this.resetFunctions.enableRotation(secret, type, options);
   }
+}
+
+/** "hp-ux" -> "HpUx": output ids allow letters and digits only. */
+function pascal(name: string): string {
+  return name.replace(/(^|-)([a-z0-9])/g, (_, _d: string, c: string) => c.toUpperCase());
 }

@@ -183,9 +183,9 @@ describe('the deployment', () => {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'rpr', MetricName: 'OutOfSyncAccounts', Threshold: 1 });
     });
 
-    it('outputs the API URL, state machine, table, and each site\'s activity and agent role', () => {
+    it('outputs the API URL, state machine, table, each reset function, and each site\'s activity and agent role', () => {
       const outputs = Object.keys(template.toJSON().Outputs as object);
-      for (const name of ['ApiUrl', 'StateMachineArn', 'StateTableName', 'SiteDmz1ActivityArn', 'SiteDmz1AgentRoleArn', 'SitePlantBActivityArn', 'SitePlantBAgentRoleArn']) {
+      for (const name of ['ApiUrl', 'StateMachineArn', 'StateTableName', 'ResetFunctionLinuxArn', 'ResetFunctionHpUxArn', 'ResetFunctionPostgresqlArn', 'ResetFunctionMysqlArn', 'SiteDmz1ActivityArn', 'SiteDmz1AgentRoleArn', 'SitePlantBActivityArn', 'SitePlantBAgentRoleArn']) {
         expect(outputs.some((o) => o.startsWith(name)), name).toBe(true);
       }
     });
