@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.test-servers/', '.rpr/'] },
+  { ignores: ['node_modules/', 'cdk.out/', '.test-servers/', '.rpr/', '.bundles/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
