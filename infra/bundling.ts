@@ -31,8 +31,10 @@ export const BUNDLING: NonNullable<NodejsFunctionProps['bundling']> = {
   target: 'node22',
   format: OutputFormat.ESM,
   mainFields: ['module', 'main'],
-  // CommonJS drivers (ssh2, pg, mysql2) call require() for Node built-ins.
-  banner: "import { createRequire as __rprCreateRequire } from 'node:module'; const require = __rprCreateRequire(import.meta.url);",
+  // CommonJS drivers (ssh2, pg, mysql2) call require() for Node built-ins, and ssh2 reads __dirname.
+  banner:
+    "import { createRequire as __rprCreateRequire } from 'node:module'; import { fileURLToPath as __rprFileURLToPath } from 'node:url'; import { dirname as __rprDirname } from 'node:path'; " +
+    'const require = __rprCreateRequire(import.meta.url); const __filename = __rprFileURLToPath(import.meta.url); const __dirname = __rprDirname(__filename);',
   externalModules: ['@aws-sdk/*', 'cpu-features', '*.node', 'pg-native'],
 };
 

@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Configurator } from '../../../layers/engine/configure.js';
 import { ResetEngine } from '../../../layers/engine/engine.js';
 import { Log } from '../../../layers/engine/log.js';
 import { Secret } from '../../../layers/engine/secret.js';
