@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { AdapterContext, ChangeRequest } from '../engine/adapter.js';
+import type { AdapterContext, ChangeRequest, Credential } from '../engine/adapter.js';
 import {
   AuthenticationError,
   InvalidConfigurationError,
@@ -10,7 +10,7 @@ import {
 import { assertPasswordAcceptable } from '../engine/policy.js';
 import type { Secret } from '../engine/secret.js';
 
-/** What the SQL adapters share: TLS settings, input checks, deadlines and error classification. */
+/** What the SQL adapters share: TLS settings, input checks, deadlines, error classification and the admin connection. */
 
 export interface SqlTlsConfig {
   readonly ssl: boolean;
@@ -126,4 +126,51 @@ export function readOnlyFailure(e: unknown, what: string): ResetError {
 /** Every error leaving an SQL adapter: redacted with the invocation's secrets and this request's. */
 export function redacted(ctx: AdapterContext<unknown>, e: unknown, ...secrets: (Secret | undefined)[]): Error {
   return ctx.redactor.with(...secrets).redactError(e instanceof Error ? e : new TargetUnchangedError(String(e)));
+}
+
+/**
+ * The admin connection a SQL adapter keeps for its resource: opened on first use, reused for
+ * every account, reopened when it broke, and logging in with the admin's new password once the
+ * admin account itself has been reset.
+ */
+export class AdminConnection<S extends { readonly broken: boolean; close(): Promise<void> }> {
+  #session: S | undefined;
+  #password: Secret | undefined;
+
+  constructor(
+    readonly credential: Credential,
+    private readonly open: (password: Secret) => Promise<S>,
+  ) {
+    this.#password = credential.password;
+  }
+
+  /** The password the admin logs in with now. */
+  get password(): Secret {
+    if (!this.#password) throw new InvalidConfigurationError('adminAccount', 'the admin credential has no password');
+    return this.#password;
+  }
+
+  /** The admin account's own password was changed: later logins use the new one. */
+  changed(password: Secret): void {
+    this.#password = password;
+  }
+
+  async session(): Promise<S> {
+    if (this.#session && !this.#session.broken) return this.#session;
+    await this.close();
+    this.#session = await this.open(this.password);
+    return this.#session;
+  }
+
+  async close(): Promise<void> {
+    const s = this.#session;
+    this.#session = undefined;
+    await s?.close();
+  }
+}
+
+/** Without an admin, an account can only change its own password, which needs its current one. */
+export function currentPasswordForSelfChange(req: ChangeRequest): Secret {
+  if (!req.currentPassword) throw new InvalidConfigurationError('adminAccount', 'is not set and no current password was given for a self change');
+  return req.currentPassword;
 }

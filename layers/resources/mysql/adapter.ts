@@ -1,10 +1,12 @@
 import mysql from 'mysql2/promise';
 import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
-import { InvalidConfigurationError, OutcomeUnknownError, ResetError, TargetUnchangedError } from '../../engine/errors.js';
+import { OutcomeUnknownError, ResetError, TargetUnchangedError } from '../../engine/errors.js';
 import type { Secret } from '../../engine/secret.js';
 import {
+  AdminConnection,
   DeadlineExceeded,
   assertChangeInput,
+  currentPasswordForSelfChange,
   connectFailure,
   isConnectionLoss,
   readOnlyFailure,
@@ -135,26 +137,27 @@ class Session {
 
 class MysqlAdapter implements TargetAdapter {
   readonly type = 'mysql' as const;
-  #admin: Session | undefined;
-  #adminPassword: Secret | undefined;
+  readonly #admin: AdminConnection<Session> | undefined;
 
   constructor(private readonly ctx: AdapterContext<MysqlResource>) {
-    this.#adminPassword = ctx.credentials.admin?.password;
+    const admin = ctx.credentials.admin;
+    const user = admin && splitAccount(admin.username).user;
+    this.#admin = admin && new AdminConnection(admin, (password) => this.#open(user!, password, `logging in as the admin ${user}`));
   }
 
   async change(req: ChangeRequest): Promise<ChangeResult> {
     try {
       assertChangeInput(this.ctx, mysqlDefinition.username, req);
       const target = splitAccount(req.account.username);
-      const admin = this.ctx.credentials.admin;
-      if (admin) {
-        const session = await this.#adminSession(admin);
-        if (this.#isAdmin(req, admin)) {
-          const current = this.#adminPassword!;
+      if (this.#admin) {
+        const admin = this.#admin;
+        const adminUser = splitAccount(admin.credential.username).user;
+        const session = await admin.session();
+        if (this.#isAdmin(req, admin.credential)) {
+          const current = admin.password;
           const stmt = DIALECTS[session.dialect].selfChange(req.newPassword.reveal(), current.reveal());
-          const adminUser = splitAccount(admin.username).user;
           await this.#alter(session, stmt, req, { user: adminUser, passwords: [current, req.newPassword] });
-          this.#adminPassword = req.newPassword;
+          admin.changed(req.newPassword);
           return { method: 'self change (admin account)' };
         }
         let found: Rows;
@@ -167,16 +170,14 @@ class MysqlAdapter implements TargetAdapter {
           throw new TargetUnchangedError(`account ${JSON.stringify(`${target.user}@${target.host}`)} does not exist; nothing was changed`);
         }
         const stmt = { sql: SQL.adminReset, values: [target.user, target.host, req.newPassword.reveal()] };
-        await this.#alter(session, stmt, req, { user: splitAccount(admin.username).user, passwords: [this.#adminPassword!] });
+        await this.#alter(session, stmt, req, { user: adminUser, passwords: [admin.password] });
         return { method: 'admin reset' };
       }
-      if (!req.currentPassword) {
-        throw new InvalidConfigurationError('adminAccount', 'is not set and no current password was given for a self change');
-      }
-      const session = await this.#open(target.user, req.currentPassword, `logging in as ${target.user}`);
+      const current = currentPasswordForSelfChange(req);
+      const session = await this.#open(target.user, current, `logging in as ${target.user}`);
       try {
-        const stmt = DIALECTS[session.dialect].selfChange(req.newPassword.reveal(), req.currentPassword.reveal());
-        await this.#alter(session, stmt, req, { user: target.user, passwords: [req.currentPassword, req.newPassword] });
+        const stmt = DIALECTS[session.dialect].selfChange(req.newPassword.reveal(), current.reveal());
+        await this.#alter(session, stmt, req, { user: target.user, passwords: [current, req.newPassword] });
       } finally {
         await session.close();
       }
@@ -197,9 +198,7 @@ class MysqlAdapter implements TargetAdapter {
   }
 
   async close(): Promise<void> {
-    const s = this.#admin;
-    this.#admin = undefined;
-    await s?.close();
+    await this.#admin?.close();
   }
 
   #isAdmin(req: ChangeRequest, admin: Credential): boolean {
@@ -207,16 +206,6 @@ class MysqlAdapter implements TargetAdapter {
     const a = splitAccount(admin.username);
     const t = splitAccount(req.account.username);
     return a.user === t.user && a.host === t.host;
-  }
-
-  async #adminSession(admin: Credential): Promise<Session> {
-    if (this.#admin && !this.#admin.broken) return this.#admin;
-    await this.#admin?.close();
-    this.#admin = undefined;
-    if (!this.#adminPassword) throw new InvalidConfigurationError('adminAccount', 'the admin credential has no password');
-    const { user } = splitAccount(admin.username);
-    this.#admin = await this.#open(user, this.#adminPassword, `logging in as the admin ${user}`);
-    return this.#admin;
   }
 
   /** A fresh login: true if accepted, false if the password is refused; throws when unreachable. */

@@ -1,10 +1,12 @@
 import pg from 'pg';
 import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
-import { InvalidConfigurationError, OutcomeUnknownError, ResetError, TargetTimeoutError, TargetUnchangedError } from '../../engine/errors.js';
+import { OutcomeUnknownError, ResetError, TargetTimeoutError, TargetUnchangedError } from '../../engine/errors.js';
 import type { Secret } from '../../engine/secret.js';
 import {
+  AdminConnection,
   DeadlineExceeded,
   assertChangeInput,
+  currentPasswordForSelfChange,
   connectFailure,
   isConnectionLoss,
   readOnlyFailure,
@@ -74,33 +76,28 @@ class Session {
 
 class PostgresqlAdapter implements TargetAdapter {
   readonly type = 'postgresql' as const;
-  #admin: Session | undefined;
-  /** The admin's password, replaced when the admin account itself is reset. */
-  #adminPassword: Secret | undefined;
+  readonly #admin: AdminConnection<Session> | undefined;
 
   constructor(private readonly ctx: AdapterContext<PostgresqlResource>) {
-    this.#adminPassword = ctx.credentials.admin?.password;
+    const admin = ctx.credentials.admin;
+    this.#admin = admin && new AdminConnection(admin, (password) => this.#open(admin.username, password, `logging in as the admin ${admin.username}`));
   }
 
   async change(req: ChangeRequest): Promise<ChangeResult> {
     try {
       assertChangeInput(this.ctx, postgresqlDefinition.username, req);
       const verifier = await scramVerifier(req.newPassword);
-      const admin = this.ctx.credentials.admin;
-      if (admin) {
-        const session = await this.#adminSession(admin);
-        if (this.#isAdmin(req, admin)) {
+      if (this.#admin) {
+        const session = await this.#admin.session();
+        if (this.#isAdmin(req, this.#admin.credential)) {
           await this.#apply(session, SQL.alterSelf(verifier), undefined);
-          this.#adminPassword = req.newPassword;
+          this.#admin.changed(req.newPassword);
           return { method: 'self change (admin account)' };
         }
         await this.#apply(session, SQL.alterRole(req.account.username, verifier), req.account.username);
         return { method: 'admin reset' };
       }
-      if (!req.currentPassword) {
-        throw new InvalidConfigurationError('adminAccount', 'is not set and no current password was given for a self change');
-      }
-      const session = await this.#open(req.account.username, req.currentPassword, `logging in as ${req.account.username}`);
+      const session = await this.#open(req.account.username, currentPasswordForSelfChange(req), `logging in as ${req.account.username}`);
       try {
         await this.#apply(session, SQL.alterSelf(verifier), undefined);
       } finally {
@@ -125,22 +122,11 @@ class PostgresqlAdapter implements TargetAdapter {
   }
 
   async close(): Promise<void> {
-    const s = this.#admin;
-    this.#admin = undefined;
-    await s?.close();
+    await this.#admin?.close();
   }
 
   #isAdmin(req: ChangeRequest, admin: Credential): boolean {
     return req.account.id === admin.accountId || req.account.username === admin.username;
-  }
-
-  async #adminSession(admin: Credential): Promise<Session> {
-    if (this.#admin && !this.#admin.broken) return this.#admin;
-    await this.#admin?.close();
-    this.#admin = undefined;
-    if (!this.#adminPassword) throw new InvalidConfigurationError('adminAccount', 'the admin credential has no password');
-    this.#admin = await this.#open(admin.username, this.#adminPassword, `logging in as the admin ${admin.username}`);
-    return this.#admin;
   }
 
   async #open(username: string, password: Secret, what: string): Promise<Session> {
