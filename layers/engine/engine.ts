@@ -143,7 +143,7 @@ export class ResetEngine {
   async resetGroup(resource: StoredResource, accounts: Account[], runId: string, log = this.log): Promise<AccountResult[]> {
     // A group run again for the same run (a retried task, a repeated execution) resets no account
     // twice: an account with a recorded result in this run keeps it.
-    const recorded = new Map((await this.#o.state.listAccountResults(runId)).map((r) => [r.accountId, r]));
+    const recorded = new Map((await this.#o.state.getAccountResults(runId, accounts.map((a) => a.id))).map((r) => [r.accountId, r]));
     const done = accounts.flatMap((a) => recorded.get(a.id) ?? []);
     accounts = accounts.filter((a) => !recorded.has(a.id));
     if (done.length) log.info('accounts already reset in this run are left as recorded', { resourceId: resource.id, accounts: done.length });

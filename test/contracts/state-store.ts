@@ -326,6 +326,10 @@ export function stateStoreContract(name: string, factory: (options: StateStoreFa
         expect(listed).toHaveLength(MANY);
         expect(new Set(listed.map((r) => r.accountId))).toEqual(new Set(accountIds));
         expect(listed.find((r) => r.accountId === accountIds[0])).toMatchObject({ outcome: 'out-of-sync', workingVersion: 'previous' });
+        // Just some accounts' results, over more than one batch of keys; an account without a result gives none.
+        const some = [...accountIds.slice(0, 150), 'res0/nobody'];
+        const got = await store.getAccountResults(runId, some);
+        expect(new Set(got.map((r) => r.accountId))).toEqual(new Set(accountIds.slice(0, 150)));
         expect(await store.listAccountResults(unique('empty'))).toEqual([]);
       });
 

@@ -1,4 +1,5 @@
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
   GetCommand,
@@ -305,6 +306,25 @@ export class DynamoStateStore implements StateStore {
     const results: AccountResult[] = [];
     for await (const result of this.iterateAccountResults(runId)) results.push(result);
     return results;
+  }
+
+  /** The recorded results of these accounts in a run (at most one each); consistent reads, 100 keys a request. */
+  async getAccountResults(runId: string, accountIds: readonly string[]): Promise<AccountResult[]> {
+    const pk = `RUN#${keyPart(runId)}`;
+    const keys = [...new Set(accountIds)].map((id) => ({ pk, sk: `${RESULT_PREFIX}${keyPart(id)}` }));
+    const out: AccountResult[] = [];
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending: Record<string, unknown>[] = keys.slice(i, i + 100);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * 50 * 2 ** Math.min(attempt, 6)));
+        const { Responses, UnprocessedKeys } = await this.#client.send(
+          new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: pending, ConsistentRead: true } } }),
+        );
+        for (const item of Responses?.[this.#table] ?? []) out.push(item.data as AccountResult);
+        pending = (UnprocessedKeys?.[this.#table]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return out;
   }
 
   /** A run's account results one query page at a time. */

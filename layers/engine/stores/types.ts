@@ -120,6 +120,8 @@ export interface RunStore {
   /** Stores an account's result and its audit record together (one request where the store allows). */
   recordAccountResult(result: AccountResult, audit: AuditRecord): Promise<void>;
   listAccountResults(runId: string): Promise<AccountResult[]>;
+  /** The recorded results of just these accounts in a run. */
+  getAccountResults(runId: string, accountIds: readonly string[]): Promise<AccountResult[]>;
   appendAudit(record: AuditRecord): Promise<void>;
   listAudit(filter?: { accountId?: string; runId?: string; limit?: number }): Promise<AuditRecord[]>;
 }
