@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'vitest';
 
-export type ServerName = 'ssh' | 'telnet' | 'postgresql' | 'mariadb' | 'moto';
+export type ServerName = 'ssh' | 'telnet' | 'postgresql' | 'mariadb' | 'moto' | 'ldap' | 'samba';
 
 export interface Servers {
   ssh: { host: string; port: number };
@@ -12,9 +12,43 @@ export interface Servers {
   postgresql: { host: string; port: number; superuser: string; superuserPassword: string; caFile: string };
   mariadb: { host: string; port: number; rootUser: string; rootPassword: string; caFile: string };
   moto: { endpoint: string };
+  /** OpenLDAP slapd. `port` serves plain LDAP and StartTLS, `ldapsPort` implicit TLS; both verify against caFile. */
+  ldap: {
+    host: string;
+    port: number;
+    ldapsPort: number;
+    caFile: string;
+    /** ppolicy with olcPPolicyHashCleartext: a plain userPassword replace is stored hashed. */
+    baseDn: 'dc=rpr,dc=test';
+    /** No ppolicy: a plain userPassword replace is stored as given. */
+    clearBaseDn: 'dc=clear,dc=test';
+    /** uid=pwadmin,ou=people,dc=rpr,dc=test, a member of cn=password-admins,ou=groups,dc=rpr,dc=test:
+     * writes and reads userPassword and adds/deletes entries under ou=people of both databases. */
+    adminDn: string;
+    adminPassword: string;
+    /** Root DNs, for test setup only (they bypass ACLs and ppolicy). */
+    rootDn: string;
+    rootPassword: string;
+    clearRootDn: string;
+    clearRootPassword: string;
+  };
+  /** Samba as an Active Directory domain controller (fixed ports; plain binds on `port` need StartTLS). */
+  samba: {
+    host: string;
+    port: number;
+    ldapsPort: number;
+    caFile: string;
+    realm: 'RPR.TEST';
+    domain: 'RPR';
+    baseDn: 'DC=rpr,DC=test';
+    adminUser: 'Administrator';
+    adminPassword: string;
+    /** Failed logons before an account locks (for 1 minute; the counter resets after 1 minute). */
+    lockoutThreshold: number;
+  };
 }
 
-export const SERVER_NAMES: readonly ServerName[] = ['ssh', 'telnet', 'postgresql', 'mariadb', 'moto'];
+export const SERVER_NAMES: readonly ServerName[] = ['ssh', 'telnet', 'postgresql', 'mariadb', 'moto', 'ldap', 'samba'];
 
 /** The repository's root, found from this file's location (test/servers/). */
 export const repoRoot: string = fileURLToPath(new URL('../../', import.meta.url));

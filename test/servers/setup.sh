@@ -3,12 +3,14 @@
 #
 #   bash test/servers/setup.sh install            # as root; fast when everything is present
 #   bash test/servers/setup.sh installed          # exit 0 when nothing needs installing
-#   bash test/servers/setup.sh start [NAME...]    # NAME: ssh telnet postgresql mariadb moto (default: all)
+#   bash test/servers/setup.sh start [NAME...]    # NAME: ssh telnet postgresql mariadb moto ldap samba (default: all)
 #   bash test/servers/setup.sh stop  [NAME...]
 #   bash test/servers/setup.sh status
 #
-# Ports: 2222 ssh, 2323 telnet, 5433 postgresql, 3307 mariadb, 5055 moto; each can be moved with
-# RPR_TEST_PORT_SSH, _TELNET, _POSTGRESQL, _MARIADB, _MOTO (use the same values for start and stop).
+# Ports: 2222 ssh, 2323 telnet, 5433 postgresql, 3307 mariadb, 5055 moto, 3389/3636 ldap (slapd,
+# plain+StartTLS / LDAPS); each can be moved with RPR_TEST_PORT_SSH, _TELNET, _POSTGRESQL, _MARIADB,
+# _MOTO, _LDAP, _LDAPS (use the same values for start and stop). samba (an Active Directory domain
+# controller) takes the fixed ports 53 88 135 389 445 464 636 3268 3269: its clients assume them.
 #
 # All state lives in <repo>/.test-servers/. Every server listens on 127.0.0.1 only and is
 # stopped through its PID file. Secrets go through files and stdin, never argv.
@@ -17,9 +19,10 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 STATE="$ROOT/.test-servers"
-ALL_SERVERS=(ssh telnet postgresql mariadb moto)
+ALL_SERVERS=(ssh telnet postgresql mariadb moto ldap samba)
 
-PACKAGES=(openssh-server sudo inetutils-telnetd inetutils-inetd postgresql mariadb-server openssl passwd procps util-linux)
+PACKAGES=(openssh-server sudo inetutils-telnetd inetutils-inetd postgresql mariadb-server openssl passwd procps util-linux
+  slapd ldap-utils samba-ad-dc samba-ad-provision)
 MOTO_VERSION=5.2.5
 MOTO_VENV=/opt/rpr-test-moto
 PG_BIN=/usr/lib/postgresql/15/bin
@@ -31,6 +34,10 @@ TELNET_PORT=${RPR_TEST_PORT_TELNET:-2323}
 PG_PORT=${RPR_TEST_PORT_POSTGRESQL:-5433}
 MARIADB_PORT=${RPR_TEST_PORT_MARIADB:-3307}
 MOTO_PORT=${RPR_TEST_PORT_MOTO:-5055}
+LDAP_PORT=${RPR_TEST_PORT_LDAP:-3389}
+LDAPS_PORT=${RPR_TEST_PORT_LDAPS:-3636}
+SAMBA_PORTS=(53 88 135 389 445 464 636 3268 3269)
+SAMBA_LOCKOUT_THRESHOLD=5
 
 SUDO_GROUP=rprsudo
 SUDOERS_FILE=/etc/sudoers.d/rpr-test-servers
@@ -80,6 +87,8 @@ cmd_install() {
       chmod 755 /usr/sbin/policy-rc.d
       created_policy=1
     fi
+    # slapd: no Debian database on install; start_ldap builds its own cn=config.
+    echo 'slapd slapd/no_configuration boolean true' | debconf-set-selections
     log "install: apt-get update"
     DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq
     # shellcheck disable=SC2086
@@ -120,7 +129,7 @@ pid_alive() { # PIDFILE
   pid=$(head -n1 "$1" 2>/dev/null | tr -dc 0-9)
   [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
   comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
-  case "$comm" in sshd | inetutils-inetd | postgres | mariadbd | moto_server | python*) return 0 ;; *) return 1 ;; esac
+  case "$comm" in sshd | inetutils-inetd | postgres | mariadbd | moto_server | python* | slapd | samba) return 0 ;; *) return 1 ;; esac
 }
 
 # moto on MOTO_PORT started by someone else (a developer's own moto_server) serves the tests as well.
@@ -168,14 +177,30 @@ pidfile_of() {
     postgresql) echo "$STATE/postgresql/data/postmaster.pid" ;;
     mariadb) echo "$STATE/mariadb/mariadbd.pid" ;;
     moto) echo "$STATE/moto/moto.pid" ;;
+    ldap) echo "$STATE/ldap/slapd.pid" ;;
+    samba) echo "$STATE/samba/run/samba.pid" ;;
   esac
 }
 
 port_of() {
   case "$1" in
     ssh) echo $SSH_PORT ;; telnet) echo $TELNET_PORT ;; postgresql) echo $PG_PORT ;;
-    mariadb) echo $MARIADB_PORT ;; moto) echo $MOTO_PORT ;;
+    mariadb) echo $MARIADB_PORT ;; moto) echo $MOTO_PORT ;; ldap) echo $LDAP_PORT ;; samba) echo 389 ;;
   esac
+}
+
+ports_of() { # every port the server listens on
+  case "$1" in
+    ldap) echo "$LDAP_PORT $LDAPS_PORT" ;; samba) echo "${SAMBA_PORTS[*]}" ;; *) port_of "$1" ;;
+  esac
+}
+
+taken_port() { # NAME: prints the first of its ports already open, fails when all are free
+  local p
+  for p in $(ports_of "$1"); do
+    if port_open "$p"; then echo "$p"; return 0; fi
+  done
+  return 1
 }
 
 # Daemons that run as their own user must be able to reach their folder under the repo.
@@ -392,6 +417,288 @@ start_moto() {
   wait_port $MOTO_PORT 30 || { echo "port $MOTO_PORT not open after 30 s: $(tail -n3 "$d/moto.log")"; return 1; }
 }
 
+# OpenLDAP: cn=config built offline with slapadd -n0, two mdb databases:
+#   dc=rpr,dc=test    ppolicy with olcPPolicyHashCleartext (a plain userPassword replace is hashed),
+#                     a permissive default policy, uid=pwadmin in cn=password-admins,ou=groups
+#   dc=clear,dc=test  no ppolicy: a plain userPassword replace is stored as given (the adapters'
+#                     clear-text guard is tested against it)
+# userPassword: written by self and password-admins, read by password-admins, auth for anonymous.
+LDAP_BASE=dc=rpr,dc=test
+LDAP_CLEAR_BASE=dc=clear,dc=test
+LDAP_ADMINS_DN="cn=password-admins,ou=groups,$LDAP_BASE"
+LDAP_PWADMIN_DN="uid=pwadmin,ou=people,$LDAP_BASE"
+
+ssha_of() { # FILE: an {SSHA} hash of the password in FILE (read by slappasswd itself, not argv)
+  local pw
+  pw=$(<"$1")
+  umask 077
+  printf '%s' "$pw" > "$1.raw" # slappasswd -T takes the file's bytes as they are, newline included
+  slappasswd -h '{SSHA}' -T "$1.raw"
+  rm -f "$1.raw"
+}
+
+ldap_acl() { # SUFFIX: olcAccess lines for one database
+  cat <<LDIF
+olcAccess: {0}to attrs=userPassword
+  by self write
+  by group.exact="$LDAP_ADMINS_DN" write
+  by anonymous auth
+  by * none
+olcAccess: {1}to dn.subtree="ou=people,$1"
+  by group.exact="$LDAP_ADMINS_DN" write
+  by users read
+  by anonymous auth
+olcAccess: {2}to *
+  by users read
+  by anonymous auth
+LDIF
+}
+
+write_ldap_config() { # DIR
+  local d="$1"
+  cat <<LDIF
+dn: cn=config
+objectClass: olcGlobal
+cn: config
+olcPidFile: $d/slapd.pid
+olcArgsFile: $d/slapd.args
+olcLogLevel: none
+olcTLSCACertificateFile: $d/ca.pem
+olcTLSCertificateFile: $d/server.pem
+olcTLSCertificateKeyFile: $d/server-key.pem
+
+dn: cn=module{0},cn=config
+objectClass: olcModuleList
+cn: module{0}
+olcModulePath: /usr/lib/ldap
+olcModuleLoad: {0}back_mdb
+olcModuleLoad: {1}ppolicy
+
+dn: cn=schema,cn=config
+objectClass: olcSchemaConfig
+cn: schema
+
+include: file:///etc/ldap/schema/core.ldif
+include: file:///etc/ldap/schema/cosine.ldif
+include: file:///etc/ldap/schema/nis.ldif
+include: file:///etc/ldap/schema/inetorgperson.ldif
+
+dn: olcDatabase={-1}frontend,cn=config
+objectClass: olcDatabaseConfig
+objectClass: olcFrontendConfig
+olcDatabase: {-1}frontend
+olcPasswordHash: {SSHA}
+
+dn: olcDatabase={0}config,cn=config
+objectClass: olcDatabaseConfig
+olcDatabase: {0}config
+olcAccess: {0}to * by * none
+
+dn: olcDatabase={1}mdb,cn=config
+objectClass: olcDatabaseConfig
+objectClass: olcMdbConfig
+olcDatabase: {1}mdb
+olcSuffix: $LDAP_BASE
+olcRootDN: cn=root,$LDAP_BASE
+olcRootPW: $(ssha_of "$d/root-password")
+olcDbDirectory: $d/data-rpr
+olcDbMaxSize: 104857600
+olcDbIndex: objectClass eq
+olcDbIndex: uid eq
+olcDbIndex: member eq
+$(ldap_acl "$LDAP_BASE")
+
+dn: olcOverlay={0}ppolicy,olcDatabase={1}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcPPolicyConfig
+olcOverlay: {0}ppolicy
+olcPPolicyDefault: cn=default,ou=policies,$LDAP_BASE
+olcPPolicyHashCleartext: TRUE
+olcPPolicyUseLockout: FALSE
+
+dn: olcDatabase={2}mdb,cn=config
+objectClass: olcDatabaseConfig
+objectClass: olcMdbConfig
+olcDatabase: {2}mdb
+olcSuffix: $LDAP_CLEAR_BASE
+olcRootDN: cn=root,$LDAP_CLEAR_BASE
+olcRootPW: $(ssha_of "$d/clear-root-password")
+olcDbDirectory: $d/data-clear
+olcDbMaxSize: 104857600
+olcDbIndex: objectClass eq
+olcDbIndex: uid eq
+$(ldap_acl "$LDAP_CLEAR_BASE")
+LDIF
+}
+
+write_ldap_data() { # DIR
+  cat <<LDIF
+dn: $LDAP_BASE
+objectClass: dcObject
+objectClass: organization
+dc: rpr
+o: rpr test
+
+dn: ou=people,$LDAP_BASE
+objectClass: organizationalUnit
+ou: people
+
+dn: ou=groups,$LDAP_BASE
+objectClass: organizationalUnit
+ou: groups
+
+dn: ou=policies,$LDAP_BASE
+objectClass: organizationalUnit
+ou: policies
+
+dn: cn=default,ou=policies,$LDAP_BASE
+objectClass: applicationProcess
+objectClass: pwdPolicy
+cn: default
+pwdAttribute: userPassword
+pwdMinLength: 0
+pwdCheckQuality: 0
+pwdInHistory: 0
+pwdMaxAge: 0
+pwdMinAge: 0
+pwdLockout: FALSE
+pwdMaxFailure: 0
+pwdMustChange: FALSE
+pwdAllowUserChange: TRUE
+pwdSafeModify: FALSE
+
+dn: $LDAP_PWADMIN_DN
+objectClass: inetOrgPerson
+uid: pwadmin
+cn: pwadmin
+sn: pwadmin
+userPassword: $(ssha_of "$1/pwadmin-password")
+
+dn: $LDAP_ADMINS_DN
+objectClass: groupOfNames
+cn: password-admins
+member: $LDAP_PWADMIN_DN
+LDIF
+}
+
+write_ldap_clear_data() {
+  cat <<LDIF
+dn: $LDAP_CLEAR_BASE
+objectClass: dcObject
+objectClass: organization
+dc: clear
+o: rpr clear-text test
+
+dn: ou=people,$LDAP_CLEAR_BASE
+objectClass: organizationalUnit
+ou: people
+LDIF
+}
+
+start_ldap() {
+  local d="$STATE/ldap"
+  mkdir -p "$d"
+  chown openldap: "$d"
+  chmod 700 "$d"
+  ensure_traversable openldap "$d"
+  if [[ ! -s "$d/slapd.d/cn=config.ldif" || ! -s "$d/root-password" || ! -s "$d/clear-root-password" ||
+    ! -s "$d/pwadmin-password" || ! -s "$d/data-rpr/data.mdb" || ! -s "$d/data-clear/data.mdb" ]]; then
+    rm -rf "$d/slapd.d" "$d/data-rpr" "$d/data-clear"
+    new_secret "$d/root-password" root
+    new_secret "$d/clear-root-password" root
+    new_secret "$d/pwadmin-password" root
+    install_tls_for openldap "$d"
+    mkdir -p "$d/slapd.d" "$d/data-rpr" "$d/data-clear"
+    umask 077
+    write_ldap_config "$d" > "$d/config.ldif"
+    write_ldap_data "$d" > "$d/data-rpr.ldif"
+    write_ldap_clear_data > "$d/data-clear.ldif"
+    umask 022
+    {
+      slapadd -n0 -F "$d/slapd.d" -l "$d/config.ldif" &&
+        slapadd -F "$d/slapd.d" -b "$LDAP_BASE" -l "$d/data-rpr.ldif" &&
+        slapadd -F "$d/slapd.d" -b "$LDAP_CLEAR_BASE" -l "$d/data-clear.ldif"
+    } >"$d/slapadd.log" 2>&1 || { echo "slapadd failed: $(tail -n5 "$d/slapadd.log")"; return 1; }
+    rm -f "$d/config.ldif" "$d/data-rpr.ldif" "$d/data-clear.ldif"
+    chown -R openldap: "$d/slapd.d" "$d/data-rpr" "$d/data-clear"
+  fi
+  rm -f "$d/slapd.pid"
+  slapd -u openldap -g openldap -F "$d/slapd.d" -h "ldap://$HOST:$LDAP_PORT/ ldaps://$HOST:$LDAPS_PORT/" \
+    >"$d/slapd.log" 2>&1 || { echo "slapd exited $?: $(tail -n5 "$d/slapd.log")"; return 1; }
+  wait_port $LDAP_PORT 10 && wait_port $LDAPS_PORT 10 || { echo "ports $LDAP_PORT/$LDAPS_PORT not open after 10 s"; return 1; }
+  local i
+  for ((i = 0; i < 50; i++)); do [[ -s "$d/slapd.pid" ]] && break; sleep 0.1; done
+}
+
+# Samba as an Active Directory domain controller, provisioned once under $STATE/samba (kept across
+# restarts). Complexity, minimum length and history keep Samba's defaults (the adapters must honour
+# the real policy); minimum age 0 and a short lockout make tests possible.
+SAMBA_REALM=RPR.TEST
+SAMBA_DOMAIN=RPR
+
+# samba-tool run inside this Python process, so the administrator password read from FILE is passed
+# to the provision without ever appearing in a command line (samba-tool takes it only as an option).
+samba_tool_with_secret() { # FILE OPTION_NAME ARGS...: samba-tool ARGS... OPTION_NAME=<contents of FILE>
+  # Debian's interpreter (samba-tool's own): the Python modules of samba are installed for it only.
+  /usr/bin/python3 - "$@" <<'PY'
+import sys
+from samba.netcmd.main import cmd_sambatool
+secret_file, option, *args = sys.argv[1:]
+with open(secret_file, encoding="utf-8") as f:
+    secret = f.read().strip()
+try:
+    code = cmd_sambatool()._run("samba-tool", *args, f"{option}={secret}")
+except SystemExit as e:
+    code = e.code
+sys.exit(code or 0)
+PY
+}
+
+samba_secret() { # FILE: a random password meeting AD complexity (upper, lower, digit, symbol)
+  umask 077
+  printf 'Rpr-%s\n' "$(openssl rand -hex 16)" > "$1"
+  umask 022
+}
+
+start_samba() {
+  local d="$STATE/samba"
+  mkdir -p "$d"
+  chmod 700 "$d"
+  if [[ ! -s "$d/etc/smb.conf" || ! -s "$d/private/sam.ldb" || ! -s "$d/admin-password" ]]; then
+    rm -rf "$d/etc" "$d/private" "$d/state" "$d/cache" "$d/lock" "$d/run" "$d/bind-dns" "$d/tls"
+    samba_secret "$d/admin-password"
+    mkdir -p "$d/tls"
+    install_tls_for root "$d/tls"
+    : > "$d/empty.conf" # without it, the provision merges Debian's /etc/samba/smb.conf
+    local started=$SECONDS
+    samba_tool_with_secret "$d/admin-password" --adminpass domain provision \
+      --configfile="$d/empty.conf" --targetdir="$d" \
+      --realm=$SAMBA_REALM --domain=$SAMBA_DOMAIN --server-role=dc --dns-backend=SAMBA_INTERNAL \
+      --host-ip=$HOST --host-name=rprdc --option="netbios name=RPRDC" \
+      --option="interfaces=$HOST" --option="bind interfaces only=yes" --option="disable netbios=yes" \
+      --option="smb ports=445" --option="pid directory=$d/run" \
+      --option="tls enabled=yes" --option="tls keyfile=$d/tls/server-key.pem" \
+      --option="tls certfile=$d/tls/server.pem" --option="tls cafile=$d/tls/ca.pem" \
+      --option="old password allowed period=0" \
+      --option="server services=-dnsupdate" \
+      >"$d/provision.log" 2>&1 || { rm -f "$d/etc/smb.conf"; echo "provision failed: $(tail -n5 "$d/provision.log")"; return 1; }
+    samba-tool domain passwordsettings set --configfile="$d/etc/smb.conf" -H "$d/private/sam.ldb" \
+      --min-pwd-age=0 --account-lockout-threshold=$SAMBA_LOCKOUT_THRESHOLD \
+      --account-lockout-duration=1 --reset-account-lockout-after=1 >>"$d/provision.log" 2>&1 ||
+      { rm -f "$d/etc/smb.conf"; echo "passwordsettings failed: $(tail -n5 "$d/provision.log")"; return 1; }
+    echo "provisioned in $((SECONDS - started)) s" >>"$d/provision.log"
+  fi
+  mkdir -p "$d/run"
+  rm -f "$d/run/samba.pid"
+  samba -s "$d/etc/smb.conf" -D >"$d/samba.out" 2>&1 || { echo "samba exited $?: $(tail -n5 "$d/samba.out")"; return 1; }
+  local p
+  for p in 636 389; do
+    wait_port $p 30 || { echo "port $p not open after 30 s (see $d/samba.out, $d/private/../var)"; return 1; }
+  done
+  local i
+  for ((i = 0; i < 50; i++)); do [[ -s "$d/run/samba.pid" ]] && break; sleep 0.1; done
+}
+
 # ---------------------------------------------------------------- env.json
 
 write_env() {
@@ -415,6 +722,18 @@ write_env() {
           printf '"host": "%s", "port": %s, "rootUser": "root", "rootPassword": "%s", "caFile": "%s"' \
             "$HOST" $MARIADB_PORT "$mdbpw" "$STATE/tls/ca.pem" ;;
         moto) printf '"endpoint": "http://%s:%s"' "$HOST" $MOTO_PORT ;;
+        ldap)
+          printf '"host": "%s", "port": %s, "ldapsPort": %s, "caFile": "%s", "baseDn": "%s", "clearBaseDn": "%s", ' \
+            "$HOST" $LDAP_PORT $LDAPS_PORT "$STATE/tls/ca.pem" "$LDAP_BASE" "$LDAP_CLEAR_BASE"
+          printf '"adminDn": "%s", "adminPassword": "%s", "rootDn": "%s", "rootPassword": "%s", ' \
+            "$LDAP_PWADMIN_DN" "$(<"$STATE/ldap/pwadmin-password")" "cn=root,$LDAP_BASE" "$(<"$STATE/ldap/root-password")"
+          printf '"clearRootDn": "%s", "clearRootPassword": "%s"' \
+            "cn=root,$LDAP_CLEAR_BASE" "$(<"$STATE/ldap/clear-root-password")" ;;
+        samba)
+          printf '"host": "%s", "port": 389, "ldapsPort": 636, "caFile": "%s", "realm": "%s", "domain": "%s", ' \
+            "$HOST" "$STATE/tls/ca.pem" $SAMBA_REALM $SAMBA_DOMAIN
+          printf '"baseDn": "DC=rpr,DC=test", "adminUser": "Administrator", "adminPassword": "%s", "lockoutThreshold": %s' \
+            "$(<"$STATE/samba/admin-password")" $SAMBA_LOCKOUT_THRESHOLD ;;
       esac
       if pid_alive "$(pidfile_of "$name")"; then printf ', "pidFile": "%s"' "$(pidfile_of "$name")"; fi
       printf '}'
@@ -460,8 +779,8 @@ cmd_start() {
       elif [[ "$name" == moto ]] && port_open $MOTO_PORT && moto_answers; then
         mkdir -p "$STATE/moto" && touch "$STATE/moto/external"
         echo "already running (a moto_server not started by this script; left alone)" > "$results/$name"
-      elif port_open "$(port_of "$name")"; then
-        echo "FAILED: port $(port_of "$name") is taken by a process this script did not start" > "$results/$name"
+      elif taken=$(taken_port "$name"); then
+        echo "FAILED: port $taken is taken by a process this script did not start" > "$results/$name"
       else
         [[ "$name" != moto ]] || rm -f "$STATE/moto/external"
         reason=$("start_$name" 2>&1 9>&-)
