@@ -665,7 +665,8 @@ start_samba() {
   mkdir -p "$d"
   chmod 700 "$d"
   if [[ ! -s "$d/etc/smb.conf" || ! -s "$d/private/sam.ldb" || ! -s "$d/admin-password" ]]; then
-    rm -rf "$d/etc" "$d/private" "$d/state" "$d/cache" "$d/lock" "$d/run" "$d/bind-dns" "$d/tls"
+    # Anything left from a half-done provision (Samba keeps its lock-directory databases in $d itself).
+    find "$d" -mindepth 1 -delete
     samba_secret "$d/admin-password"
     mkdir -p "$d/tls"
     install_tls_for root "$d/tls"
