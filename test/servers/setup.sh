@@ -607,7 +607,6 @@ start_ldap() {
     new_secret "$d/root-password" root
     new_secret "$d/clear-root-password" root
     new_secret "$d/pwadmin-password" root
-    install_tls_for openldap "$d"
     mkdir -p "$d/slapd.d" "$d/data-rpr" "$d/data-clear"
     umask 077
     write_ldap_config "$d" > "$d/config.ldif"
@@ -622,6 +621,7 @@ start_ldap() {
     rm -f "$d/config.ldif" "$d/data-rpr.ldif" "$d/data-clear.ldif"
     chown -R openldap: "$d/slapd.d" "$d/data-rpr" "$d/data-clear"
   fi
+  install_tls_for openldap "$d" # each start: a regenerated test CA reaches the kept configuration
   rm -f "$d/slapd.pid"
   slapd -u openldap -g openldap -F "$d/slapd.d" -h "ldap://$HOST:$LDAP_PORT/ ldaps://$HOST:$LDAPS_PORT/" \
     >"$d/slapd.log" 2>&1 || { echo "slapd exited $?: $(tail -n5 "$d/slapd.log")"; return 1; }
@@ -669,7 +669,6 @@ start_samba() {
     find "$d" -mindepth 1 -delete
     samba_secret "$d/admin-password"
     mkdir -p "$d/tls"
-    install_tls_for root "$d/tls"
     : > "$d/empty.conf" # without it, the provision merges Debian's /etc/samba/smb.conf
     local started=$SECONDS
     samba_tool_with_secret "$d/admin-password" --adminpass domain provision \
@@ -689,7 +688,8 @@ start_samba() {
       { rm -f "$d/etc/smb.conf"; echo "passwordsettings failed: $(tail -n5 "$d/provision.log")"; return 1; }
     echo "provisioned in $((SECONDS - started)) s" >>"$d/provision.log"
   fi
-  mkdir -p "$d/run"
+  mkdir -p "$d/run" "$d/tls"
+  install_tls_for root "$d/tls" # each start: a regenerated test CA reaches the kept provision
   rm -f "$d/run/samba.pid"
   samba -s "$d/etc/smb.conf" -D >"$d/samba.out" 2>&1 || { echo "samba exited $?: $(tail -n5 "$d/samba.out")"; return 1; }
   local p
