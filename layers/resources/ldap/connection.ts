@@ -39,6 +39,9 @@ export interface LdapOptions {
   readonly timeoutMs: number;
 }
 
+/** Errors raised before a request could be written (the connection was already gone). */
+const NOT_SENT = new WeakSet<Error>();
+
 /** The raw socket under each client we opened, to tell a dead connection from a live one. */
 const rawSockets = new WeakMap<Client, net.Socket>();
 
@@ -96,6 +99,7 @@ export async function openLdap(endpoint: LdapEndpoint, options: LdapOptions): Pr
       if (handedOver) {
         const e = new Error('the LDAP connection was closed; not reconnecting without a new bind') as NodeJS.ErrnoException;
         e.code = 'ERR_SOCKET_CLOSED';
+        NOT_SENT.add(e);
         throw e;
       }
       handedOver = true;
@@ -211,7 +215,7 @@ export function classifyLdapError(error: unknown, context: { readonly operation:
   if (isTlsTrustFailure(error)) {
     return new InvalidConfigurationError('caCertificate', `${what}: the server's TLS certificate is not trusted (${describe(error)})`, { cause: error });
   }
-  if (context.sent) {
+  if (context.sent && !(error instanceof Error && NOT_SENT.has(error))) {
     return new OutcomeUnknownError(
       `${what}: no answer from the server after the request was sent (${describe(error)}); the change may or may not have been applied`,
       { cause: error },

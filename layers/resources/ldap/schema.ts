@@ -5,6 +5,12 @@ import { dnSchema } from './dn.js';
 
 export const LDAP_SERVER_TYPES = ['openldap', 'oracle-internet-directory', 'novell-edirectory', 'entra-id'] as const;
 
+/**
+ * How a password is changed. `auto`: the Password Modify extended operation (RFC 3062) when the server's
+ * root DSE lists it, else a modify of `userPassword` (`unicodePwd` on Entra ID, always).
+ */
+export const LDAP_PASSWORD_CHANGES = ['auto', 'extended-operation', 'replace'] as const;
+
 export const ldapSchema = z
   .object({
     ...resourceBase,
@@ -20,11 +26,16 @@ export const ldapSchema = z
     baseDn: dnSchema.optional(),
     /** The admin bind: an account of this resource, so its user name is a DN. Unset: each account changes its own password. */
     adminAccount: accountIdSchema.optional(),
+    /** Force the method (see LDAP_PASSWORD_CHANGES); `replace` on OpenLDAP writes a salted hash ({SSHA}), never the clear text. */
+    passwordChange: z.enum(LDAP_PASSWORD_CHANGES).default('auto'),
   })
   .strict()
   .superRefine((r, ctx) => {
     if (r.ssl && r.starttls) ctx.addIssue({ code: 'custom', path: ['starttls'], message: 'cannot be combined with ssl: choose LDAPS (ssl) or StartTLS' });
     if (r.serverType === 'entra-id' && !r.ssl) ctx.addIssue({ code: 'custom', path: ['ssl'], message: 'must be true for Entra ID, which serves LDAP over SSL (LDAPS) only' });
+    if (r.serverType === 'entra-id' && r.passwordChange === 'extended-operation') {
+      ctx.addIssue({ code: 'custom', path: ['passwordChange'], message: 'Entra ID has no Password Modify extended operation: passwords are changed through unicodePwd' });
+    }
     if (r.caCertificate && !r.ssl && !r.starttls) ctx.addIssue({ code: 'custom', path: ['caCertificate'], message: 'is only used with ssl or starttls' });
   })
   .transform((r) => ({ ...r, port: r.port ?? (r.ssl ? 636 : 389) }));
