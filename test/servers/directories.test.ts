@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Attribute, Change, Client, InvalidCredentialsError, StrongAuthRequiredError } from 'ldapts';
+import { Attribute, Change, Client, InsufficientAccessError, InvalidCredentialsError, StrongAuthRequiredError } from 'ldapts';
 import { describeServer, type Servers } from './index.js';
 import { uniqueName } from './fixtures.js';
 
@@ -19,11 +19,12 @@ function berElement(tag: number, content: Buffer): Buffer {
 }
 
 /** RFC 3062 PasswdModifyRequestValue ::= SEQUENCE { userIdentity [0] OPTIONAL, oldPasswd [1] OPTIONAL, newPasswd [2] OPTIONAL }. */
-function passwordModifyValue(userDn: string, newPassword: string): Buffer {
-  return berElement(
-    0x30,
-    Buffer.concat([berElement(0x80, Buffer.from(userDn, 'utf8')), berElement(0x82, Buffer.from(newPassword, 'utf8'))]),
-  );
+function passwordModifyValue(fields: { userDn?: string; oldPassword?: string; newPassword: string }): Buffer {
+  const parts: Buffer[] = [];
+  if (fields.userDn !== undefined) parts.push(berElement(0x80, Buffer.from(fields.userDn, 'utf8')));
+  if (fields.oldPassword !== undefined) parts.push(berElement(0x81, Buffer.from(fields.oldPassword, 'utf8')));
+  parts.push(berElement(0x82, Buffer.from(fields.newPassword, 'utf8')));
+  return berElement(0x30, Buffer.concat(parts));
 }
 
 function replace(type: string, values: string[] | Buffer[]): Change {
@@ -96,9 +97,41 @@ describeServer('ldap', 'the test slapd', (ldap: Servers['ldap']) => {
   it('lets password-admins add a user and set its password with the Password Modify operation', async () => {
     const dn = await addPerson(ldap.baseDn);
     const password = `ünï "cödé" \\ ${randomBytes(6).toString('hex')}`;
-    await admin.exop(PASSWORD_MODIFY_OID, passwordModifyValue(dn, password));
+    await admin.exop(PASSWORD_MODIFY_OID, passwordModifyValue({ userDn: dn, newPassword: password }));
     expect(await binds(ldap, ca, dn, password)).toBe(true);
     expect(await binds(ldap, ca, dn, `${password}x`)).toBe(false);
+  });
+
+  it('takes any password from 1 to 128 characters (the default policy is permissive) and lets users change their own', async () => {
+    const dn = await addPerson(ldap.baseDn);
+    await admin.exop(PASSWORD_MODIFY_OID, passwordModifyValue({ userDn: dn, newPassword: 'x' }));
+    expect(await binds(ldap, ca, dn, 'x')).toBe(true);
+    const long = `${'€ü'.repeat(50)}${randomBytes(14).toString('hex')}`;
+    expect([...long]).toHaveLength(128);
+    const user = await connectTls(ldap, ca, 'starttls', dn, 'x');
+    try {
+      await user.exop(PASSWORD_MODIFY_OID, passwordModifyValue({ oldPassword: 'x', newPassword: long }));
+    } finally {
+      await user.unbind();
+    }
+    expect(await binds(ldap, ca, dn, long)).toBe(true);
+    expect(await binds(ldap, ca, dn, 'x')).toBe(false);
+  });
+
+  it("does not let an ordinary user set another user's password", async () => {
+    const [victim, other] = [await addPerson(ldap.baseDn), await addPerson(ldap.baseDn)];
+    const password = `o-${randomBytes(6).toString('hex')}`;
+    await admin.exop(PASSWORD_MODIFY_OID, passwordModifyValue({ userDn: other, newPassword: password }));
+    const user = await connectTls(ldap, ca, 'ldaps', other, password);
+    try {
+      await expect(user.exop(PASSWORD_MODIFY_OID, passwordModifyValue({ userDn: victim, newPassword: 'stolen' }))).rejects.toBeInstanceOf(
+        InsufficientAccessError,
+      );
+      await expect(user.modify(victim, replace('userPassword', ['stolen']))).rejects.toBeInstanceOf(InsufficientAccessError);
+    } finally {
+      await user.unbind();
+    }
+    expect(await binds(ldap, ca, victim, 'stolen')).toBe(false);
   });
 
   it('hashes a plain userPassword replace under baseDn but stores it as given under clearBaseDn', async () => {
@@ -164,5 +197,22 @@ describeServer('samba', 'the test Samba AD DC', (samba: Servers['samba']) => {
     await admin.modify(dn, replace('userAccountControl', ['512']));
     expect(await binds(samba, ca, dn, password)).toBe(true);
     expect(await binds(samba, ca, dn, `${password}x`)).toBe(false);
+  });
+
+  it('locks an account after lockoutThreshold failed binds, even for the right password', async () => {
+    const name = uniqueName('rprlock');
+    const dn = `CN=${name},CN=Users,${samba.baseDn}`;
+    const password = `Lock-${randomBytes(6).toString('hex')}-Aa1`;
+    await admin.add(dn, [
+      new Attribute({ type: 'objectClass', values: ['top', 'person', 'organizationalPerson', 'user'] }),
+      new Attribute({ type: 'sAMAccountName', values: [name] }),
+      new Attribute({ type: 'unicodePwd', values: [Buffer.from(`"${password}"`, 'utf16le')] }),
+      new Attribute({ type: 'userAccountControl', values: ['512'] }),
+    ]);
+    created.push(dn);
+    for (let i = 0; i < samba.lockoutThreshold; i++) expect(await binds(samba, ca, dn, `wrong-${i}`)).toBe(false);
+    const locked = connectTls(samba, ca, 'ldaps', dn, password);
+    await expect(locked).rejects.toBeInstanceOf(InvalidCredentialsError);
+    await expect(locked).rejects.toThrow(/data 775/); // ERROR_ACCOUNT_LOCKED_OUT
   });
 });
