@@ -1,0 +1,176 @@
+import { afterAll, afterEach, beforeEach, expect, it } from 'vitest';
+import type { TargetAdapter } from '../../../layers/engine/adapter.js';
+import { OutcomeUnknownError, TargetTimeoutError, TargetUnchangedError } from '../../../layers/engine/errors.js';
+import { Secret } from '../../../layers/engine/secret.js';
+import { createLdapAdapter } from '../../../layers/resources/ldap/adapter.js';
+import { PASSWORD_MODIFY_OID } from '../../../layers/resources/ldap/password-modify.js';
+import { uniqueName } from '../../servers/fixtures.js';
+import { describeServer } from '../../servers/index.js';
+import { FaultProxy } from '../../servers/proxy.js';
+import { findLeaks } from '../../support/leaks.js';
+import { People, account, adminCredential, binds, context, resource } from './support.js';
+
+// Faults are injected by a TCP proxy, so these connections are plain LDAP (the proxy must see the operations).
+describeServer('ldap', 'LDAP adapter when the connection breaks', (info) => {
+  const people = new People(info);
+  const passwords = new Set<string>([info.adminPassword]);
+  const seen: string[] = [];
+  let proxy: FaultProxy;
+  const adapters: TargetAdapter[] = [];
+
+  function pw(label: string): string {
+    const p = `${label}-${uniqueName('p')}`;
+    passwords.add(p);
+    return p;
+  }
+  function adapterThroughProxy(timeoutMs = 5_000, over: Partial<Record<string, unknown>> = {}): TargetAdapter {
+    const r = resource(info, { host: proxy.host, port: proxy.port, ssl: false, caCertificate: undefined, ...over });
+    const a = createLdapAdapter(context(r, adminCredential(info), [], timeoutMs));
+    adapters.push(a);
+    return a;
+  }
+  async function failure(p: Promise<unknown>): Promise<Error> {
+    const e = await p.then(
+      () => new Error('expected a failure'),
+      (err: unknown) => err as Error,
+    );
+    seen.push(`${e.name}: ${e.message}\n${e.stack ?? ''}`);
+    return e;
+  }
+
+  beforeEach(async () => {
+    proxy = await FaultProxy.start({ host: info.host, port: info.port });
+  });
+  afterEach(async () => {
+    for (const a of adapters.splice(0)) await a.close();
+    await proxy.close();
+  });
+  afterAll(async () => {
+    await people.cleanup();
+  });
+
+  it('connection cut after the Password Modify operation is sent: OutcomeUnknownError, and exactly one of the two passwords works', async () => {
+    const old = pw('Cut-old-1');
+    const next = pw('Cut-new-1');
+    const dn = await people.add(old);
+    const adapter = adapterThroughProxy();
+    proxy.cutWhenClientSends(PASSWORD_MODIFY_OID, 'after');
+
+    const e = await failure(adapter.change({ account: account(dn), newPassword: new Secret(next) }));
+
+    expect(e).toBeInstanceOf(OutcomeUnknownError);
+    expect((e as OutcomeUnknownError).targetMayHaveChanged).toBe(true);
+    // What the engine's reconcile finds: the operation usually arrives, but the cut may beat the server to it.
+    const newWorks = await binds(info, dn, next);
+    expect(await binds(info, dn, old)).toBe(!newWorks);
+    // Reconciling through the adapter gives the same answer, on fresh connections.
+    expect((await adapter.verify({ account: account(dn), password: new Secret(next) })).valid).toBe(newWorks);
+  });
+
+  it('connection cut as the operation is sent, before it reaches the server: still OutcomeUnknownError (the client cannot tell), and nothing changed', async () => {
+    const old = pw('Cut-old-2');
+    const dn = await people.add(old);
+    const adapter = adapterThroughProxy();
+    proxy.cutWhenClientSends(PASSWORD_MODIFY_OID, 'before');
+
+    const e = await failure(adapter.change({ account: account(dn), newPassword: new Secret(pw('Cut-new-2')) }));
+
+    expect(e).toBeInstanceOf(OutcomeUnknownError);
+    expect(await binds(info, dn, old)).toBe(true);
+  });
+
+  it('connection cut during the admin bind, before any change: TargetUnchangedError, safe to retry, and the retry on the same adapter succeeds', async () => {
+    const old = pw('Cut-old-3');
+    const next = pw('Cut-new-3');
+    const dn = await people.add(old);
+    const adapter = adapterThroughProxy();
+    proxy.cutWhenClientSends(info.adminDn, 'before');
+
+    const e = await failure(adapter.change({ account: account(dn), newPassword: new Secret(next) }));
+    expect(e).toBeInstanceOf(TargetUnchangedError);
+    expect((e as TargetUnchangedError).retryable).toBe(true);
+    expect(await binds(info, dn, old)).toBe(true);
+
+    await adapter.change({ account: account(dn), newPassword: new Secret(next) });
+    expect(await binds(info, dn, next)).toBe(true);
+  });
+
+  it('the admin connection dropped between accounts: the next change opens a new one instead of running unbound', async () => {
+    const [a, b] = [pw('Drop-a'), pw('Drop-b')];
+    const [na, nb] = [pw('Drop-na'), pw('Drop-nb')];
+    const dnA = await people.add(a);
+    const dnB = await people.add(b);
+    const adapter = adapterThroughProxy();
+
+    await adapter.change({ account: account(dnA), newPassword: new Secret(na) });
+    proxy.cutAll();
+    await new Promise((r) => setTimeout(r, 50));
+    await adapter.change({ account: account(dnB), newPassword: new Secret(nb) });
+
+    expect(proxy.connections).toBe(2);
+    expect(await binds(info, dnA, na)).toBe(true);
+    expect(await binds(info, dnB, nb)).toBe(true);
+  });
+
+  it('a target that stops answering: before the change is sent, TargetTimeoutError; after, OutcomeUnknownError; nothing changed', async () => {
+    const old = pw('Hang-old-1');
+    const dn = await people.add(old);
+    proxy.blackhole(true);
+    const cold = adapterThroughProxy(1_000);
+    const before = await failure(cold.change({ account: account(dn), newPassword: new Secret(pw('Hang-new-1')) }));
+    expect(before).toBeInstanceOf(TargetTimeoutError);
+    proxy.blackhole(false);
+
+    const warmDn = await people.add(pw('Hang-warm'));
+    const warm = adapterThroughProxy(1_000);
+    await warm.change({ account: account(warmDn), newPassword: new Secret(pw('Hang-warm-2')) });
+    proxy.blackhole(true);
+    const after = await failure(warm.change({ account: account(dn), newPassword: new Secret(pw('Hang-new-2')) }));
+    expect(after).toBeInstanceOf(OutcomeUnknownError);
+    proxy.blackhole(false);
+
+    expect(await binds(info, dn, old)).toBe(true);
+  });
+
+  it('a refused connection is a retryable error; verify throws rather than calling the password wrong', async () => {
+    const old = pw('Refused-old');
+    const dn = await people.add(old);
+    proxy.refuseNew(true);
+    const adapter = adapterThroughProxy();
+
+    const e = await failure(adapter.change({ account: account(dn), newPassword: new Secret(pw('Refused-new')) }));
+    expect(e).toBeInstanceOf(TargetUnchangedError);
+    expect((e as TargetUnchangedError).retryable).toBe(true);
+    const v = await failure(adapter.verify({ account: account(dn), password: new Secret(old) }));
+    expect(v).toBeInstanceOf(TargetUnchangedError);
+
+    proxy.refuseNew(false);
+    expect(await adapter.verify({ account: account(dn), password: new Secret(old) })).toEqual({ valid: true });
+    expect(await adapter.verify({ account: account(dn), password: new Secret(pw('Refused-wrong')) })).toMatchObject({ valid: false });
+    expect(await binds(info, dn, old)).toBe(true);
+  });
+
+  it('one admin connection and one bind serve every account of the group; the root DSE is read once', async () => {
+    const olds = [pw('Reuse-1'), pw('Reuse-2'), pw('Reuse-3')];
+    const dns = [];
+    for (const o of olds) dns.push(await people.add(o));
+    let wire = '';
+    proxy.onClientData((chunk) => {
+      wire += chunk.toString('latin1');
+    });
+    const adapter = adapterThroughProxy();
+    const news = dns.map(() => pw('Reuse-new'));
+    for (const [i, dn] of dns.entries()) await adapter.change({ account: account(dn), newPassword: new Secret(news[i]!) });
+
+    expect(proxy.connections).toBe(1);
+    expect(wire.split(info.adminDn).length - 1).toBe(1);
+    expect(wire.split('supportedExtension').length - 1).toBe(1);
+    expect(wire.split(PASSWORD_MODIFY_OID).length - 1).toBe(3);
+    for (const [i, dn] of dns.entries()) expect(await binds(info, dn, news[i]!)).toBe(true);
+  });
+
+  it('(last) no password appears in any error of this suite', () => {
+    expect(seen.length).toBeGreaterThan(5);
+    expect(findLeaks(passwords, { errors: seen.join('\n') })).toEqual([]);
+  });
+});
