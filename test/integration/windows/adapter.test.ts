@@ -350,3 +350,26 @@ describe('windows adapter: the connection breaks around the change (simulated ho
     expect(sim.logins.filter((l) => l.login === 'Administrator')).toHaveLength(2);
   });
 });
+
+describe('windows adapter: a host whose OpenSSH DefaultShell is PowerShell (simulated)', () => {
+  it('the same command lines mean the same there: Set-LocalUser, then net user where Set-LocalUser is missing', async () => {
+    const names = ['ad^min', 'John Smith', 'a{b}#~', 'ad\u2019min'];
+    const passwords = [ALL_PRINTABLE_ASCII, 'pässwörd-日本語-😀', passwordOfLength(127)];
+    for (const powershell of ['available', 'no-set-localuser'] as const) {
+      const sim = await host({ defaultShell: 'powershell', powershell });
+      for (const n of names) sim.sam.add(n, `Old-${n}`);
+      sim.sam.add('admin', 'Victim-unchanged-1');
+      const adapter = windowsAdapter(resource(sim), admin());
+      for (const n of names) {
+        for (const password of passwords) {
+          const r = await adapter.change({ account: account(n), newPassword: new Secret(password) });
+          expect(r.method).toBe(powershell === 'available' ? 'admin reset (PowerShell Set-LocalUser)' : 'admin reset (net user)');
+          expect(await loginWorks(sim, n, password), `${powershell} ${n}`).toBe(true);
+        }
+      }
+      await adapter.close();
+      expect(sim.passwordOf('admin')).toBe('Victim-unchanged-1');
+      clean(sim, [...passwords, ADMIN_PASSWORD]);
+    }
+  });
+});

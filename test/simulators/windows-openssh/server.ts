@@ -58,6 +58,11 @@ export interface SimulatorOptions {
   readonly policy?: Partial<PasswordPolicy>;
   /** Makes the host domain-joined. */
   readonly domain?: { readonly netbios: string; readonly dns: string };
+  /**
+   * The shell OpenSSH runs an exec request with: `cmd` (the default) or `powershell` (the
+   * DefaultShell registry value set to powershell.exe, which then runs `powershell.exe -c <command>`).
+   */
+  readonly defaultShell?: 'cmd' | 'powershell';
 }
 
 export interface Faults {
@@ -317,11 +322,13 @@ export class WindowsOpenSshSimulator {
   async #cmd(command: string, io: Io, caller: Caller, pty: boolean): Promise<number> {
     const record: { login: string; command: string; pty: boolean; script?: string } = { login: caller.login, command, pty };
     this.execs.push(record);
-    const words = cmdWords(command);
-    if (words.meta) this.unexpected.push(`cmd.exe would read ${JSON.stringify(words.meta)} outside quotes as a command separator or redirection: ${command}`);
+    const ps = this.#options.defaultShell === 'powershell';
+    const words = ps ? psWords(command) : cmdWords(command);
+    if (words.meta) this.unexpected.push(`${ps ? 'PowerShell' : 'cmd.exe'} would read ${JSON.stringify(words.meta)} outside quotes as code, a separator or a redirection: ${command}`);
+    const notRecognized = (word: string) => (ps ? notRecognizedPs(io, word) : notRecognizedCmd(io, word));
     const program = (words.list[0] ?? '').toLowerCase();
     if (program === 'powershell.exe' || program === 'powershell') {
-      if ((this.#options.powershell ?? 'available') === 'absent') return notRecognizedCmd(io, words.list[0]!);
+      if ((this.#options.powershell ?? 'available') === 'absent') return notRecognized(words.list[0]!);
       const m = /^\s*powershell(?:\.exe)?\s+-NoProfile\s+-NonInteractive\s+-EncodedCommand\s+([A-Za-z0-9+/=]+)\s*$/i.exec(command);
       let script: string;
       if (m) {
@@ -339,8 +346,8 @@ export class WindowsOpenSshSimulator {
       io.out('The syntax of this command is:\n\nNET\n    [ ACCOUNTS | COMPUTER | CONFIG | CONTINUE | FILE | GROUP | HELP |\n      HELPMSG | LOCALGROUP | PAUSE | SESSION | SHARE | START |\n      STATISTICS | STOP | TIME | USE | USER | VIEW ]\n\n');
       return 1;
     }
-    this.unexpected.push(`cmd.exe was asked to run ${JSON.stringify(words.list[0] ?? '')}`);
-    return notRecognizedCmd(io, words.list[0] ?? '');
+    this.unexpected.push(`the shell was asked to run ${JSON.stringify(words.list[0] ?? '')}`);
+    return notRecognized(words.list[0] ?? '');
   }
 
   // ------------------------------------------------------------------ net user
@@ -418,6 +425,53 @@ export class WindowsOpenSshSimulator {
 function notRecognizedCmd(io: Io, word: string): number {
   io.err(`'${word}' is not recognized as an internal or external command,\noperable program or batch file.\n`);
   return 9009;
+}
+
+function notRecognizedPs(io: Io, word: string): number {
+  io.err(`${word} : ${NOT_RECOGNIZED_PS(word)}\n    + CategoryInfo          : ObjectNotFound: (${word}:String) [], CommandNotFoundException\n    + FullyQualifiedErrorId : CommandNotFoundException\n \n`);
+  return 1;
+}
+
+/**
+ * Splits a command line as PowerShell passes a native command's arguments: spaces separate words
+ * outside quotes; '...' is literal (its typographic forms too), "..." expands `$` and backtick
+ * (typographic double quotes too). `meta` is the first character outside quotes, or inside
+ * double quotes, that PowerShell would read as code: `; | & $ \` ( ) { } @ < >` and quotes it would expand in.
+ */
+export function psWords(line: string): { list: string[]; meta?: string } {
+  const list: string[] = [];
+  let word: string | undefined;
+  let meta: string | undefined;
+  const DQ = '"\u201c\u201d\u201e';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (isSingleQuote(c)) {
+      const lit = readPsSingleQuoted(line, i);
+      if (!lit) {
+        meta ??= c;
+        break;
+      }
+      word = (word ?? '') + lit.value;
+      i = lit.end - 1;
+    } else if (DQ.includes(c)) {
+      let j = i + 1;
+      let value = '';
+      for (; j < line.length && !DQ.includes(line[j]!); j++) {
+        if ('$`'.includes(line[j]!)) meta ??= line[j]!;
+        value += line[j]!;
+      }
+      word = (word ?? '') + value;
+      i = j;
+    } else if (c === ' ' || c === '\t') {
+      if (word !== undefined) list.push(word);
+      word = undefined;
+    } else {
+      if (';|&$`(){}@<>'.includes(c)) meta ??= c;
+      word = (word ?? '') + c;
+    }
+  }
+  if (word !== undefined) list.push(word);
+  return meta ? { list, meta } : { list };
 }
 
 /**
