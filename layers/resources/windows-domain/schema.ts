@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { accountIdSchema, portSchema, resourceBase, caCertificateSchema } from '../common.js';
 import { defineType } from '../definition.js';
-import { dnSchema } from '../ldap/dn.js';
+import { dnProblem, dnSchema } from '../ldap/dn.js';
 import { dnsNameSchema, domainUsername } from '../windows/username.js';
 
 export const windowsDomainSchema = z
@@ -42,6 +42,22 @@ export const windowsDomainSchema = z
 
 export type WindowsDomainResource = z.output<typeof windowsDomainSchema>;
 
+/** Every Active Directory object's DN ends in the domain's "DC=" components. */
+function isDomainDn(u: string): boolean {
+  return dnProblem(u) === undefined && /(^|,)DC=[^,]+$/i.test(u);
+}
+
+/**
+ * A domain account: its sAMAccountName ("jdoe"), its user principal name ("jdoe@corp.example.com")
+ * or its distinguished name ("CN=John Doe,OU=Staff,DC=corp,DC=example,DC=com"). The adapter finds
+ * the DN; a DN is matched as a value, never spliced into a filter.
+ */
+export const domainAccountName = z.string().refine(
+  (u) => (u.includes('=') ? isDomainDn(u) : domainUsername.safeParse(u).success),
+  'must be a sAMAccountName ("jdoe": at most 20 characters, none of " / \\ [ ] : ; | = , + * ? < > @ ( ) $ \' ` % & ! except a trailing $), ' +
+    'a user principal name ("jdoe@corp.example.com") or a distinguished name in RFC 4514 form ending in the domain\'s DC= components ("CN=John Doe,OU=Staff,DC=corp,DC=example,DC=com")',
+);
+
 export const windowsDomainDefinition = defineType({
   type: 'windows-domain',
   title: 'Microsoft Active Directory',
@@ -49,7 +65,7 @@ export const windowsDomainDefinition = defineType({
   defaultPort: 636,
   // unicodePwd holds at most 256 characters (UTF-16); every character is taken.
   policy: { length: 24, maxLength: 256 },
-  username: domainUsername,
+  username: domainAccountName,
   references: (r) => (r.adminAccount ? [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: ['windows-domain'] }] : []),
   onPremises: true,
   changedBy: 'LDAP modify of `unicodePwd` over TLS: a replace as the admin (reset), or delete-old/add-new as the account (change)',

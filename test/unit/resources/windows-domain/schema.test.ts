@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { definitionOf, parseResource, policyOf } from '../../../../layers/resources/registry.js';
+import { definitionOf, parseAccount, parseResource, policyOf } from '../../../../layers/resources/registry.js';
 import type { WindowsDomainResource } from '../../../../layers/resources/windows-domain/schema.js';
 import { configurationError, PEM, refusedField, takesUsername } from '../helpers.js';
 
@@ -43,14 +43,47 @@ describe('windows-domain resources', () => {
     expect(policyOf({ type: 'windows-domain' })).toMatchObject({ maxLength: 256, allowUnicode: true });
   });
 
-  it.each(['jdoe', 'John Smith', 'SQLSVC$', 'jdoe@corp.example.com', 'john.doe@example.com'])('take the account name %j', (name) => {
+  it.each([
+    'jdoe',
+    'John Smith',
+    'SQLSVC$',
+    '#jdoe',
+    'jdoe@corp.example.com',
+    'john.doe@example.com',
+    'CN=jdoe,DC=corp',
+    'CN=Doe\\, John,OU=Staff,DC=corp,DC=example,DC=com',
+    'CN=a\\+b\\"c\\\\d\\<e\\>f\\;g\\=h,CN=Users,DC=corp',
+    'CN=\\#lead,CN=Users,DC=corp',
+    'CN=x*()y,CN=Users,DC=corp',
+  ])('take the account name %j', (name) => {
     expect(takesUsername('windows-domain', name)).toBe(true);
   });
 
-  it.each(['x'.repeat(21), 'a,b', 'a=b', 'CN=jdoe,DC=corp', '*', 'a)(cn=*', 'jdoe@', '@corp.example.com', 'a;b@corp.example.com', 'jdoe@corp..com'])(
+  it.each([
+    'x'.repeat(21),
+    'a,b',
+    'a=b',
+    'CN=jdoe,OU=Staff',
+    'CN=a,b,DC=corp',
+    'CN=a;b,DC=corp',
+    'CN=a\\00b,DC=corp',
+    'CN=a\u0000b,DC=corp',
+    'CN=#lead,DC=corp',
+    '*',
+    'a)(cn=*',
+    'jdoe\u0000',
+    'jdoe@',
+    '@corp.example.com',
+    'a;b@corp.example.com',
+    'jdoe@corp..com',
+  ])(
     'refuse the account name %j',
     (name) => {
       expect(takesUsername('windows-domain', name)).toBe(false);
     },
   );
+
+  it('name all three forms when refusing an account name', () => {
+    expect(() => parseAccount({ resourceId: 'r1', username: 'a,b', secretId: 'rpr/r1/x' }, 'windows-domain')).toThrow(/sAMAccountName.*user principal name.*distinguished name/);
+  });
 });

@@ -1,0 +1,281 @@
+import { Attribute, Change, type Client } from 'ldapts';
+import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
+import { AuthenticationError, InvalidConfigurationError, ResetError, TargetUnchangedError, ThrottledError } from '../../engine/errors.js';
+import type { Secret } from '../../engine/secret.js';
+import type { Account } from '../common.js';
+import { closeLdap, isLdapAlive, LDAP_RESULT, ldapResultCode, openLdap, type LdapEndpoint } from '../ldap/connection.js';
+import { unicodePwdValue } from '../ldap/unicode-pwd.js';
+import { assertChangeInput, currentPasswordForSelfChange, redacted } from '../sql-common.js';
+import { accountName, bindName, defaultNamingContext, findAccount, readDomainPolicy, type AccountEntry } from './directory.js';
+import { bindFailure, classifyAdError } from './errors.js';
+import { LockoutBudget } from './lockout.js';
+import { assertDomainPolicy, type DomainPolicy } from './policy.js';
+import { windowsDomainDefinition, type WindowsDomainResource } from './schema.js';
+
+/** unicodePwd holds at most 256 UTF-16 code units ([MS-ADTS] 3.1.1.3.1.5.1; Windows' password limit). */
+const MAX_UTF16_UNITS = 256;
+
+/** What the adapter reads from the domain once per resource group. */
+interface DomainInfo {
+  /** The domain head (rootDSE defaultNamingContext), where the policy lives. */
+  readonly domainDn: string;
+  /** Where accounts are searched: the resource's baseDn, else the domain head. */
+  readonly searchBase: string;
+  readonly policy: DomainPolicy;
+}
+
+/**
+ * Active Directory over LDAP (LDAPS or StartTLS) on one domain controller.
+ *
+ * - Admin reset (adminAccount set, of this or another windows-domain resource): one bound connection
+ *   per group; each account is found by sAMAccountName, UPN or DN, checked against the domain's
+ *   password policy, and its unicodePwd replaced.
+ * - Self change (no adminAccount): per account, a connection bound as the account with its current
+ *   password; one modify deletes the old unicodePwd value and adds the new one.
+ * - Verify: a simple bind as the account on a fresh connection, within the lockout budget (lockout.ts).
+ * - passwordLastSet: pwdLastSet read with the admin connection, for drift detection without a login.
+ */
+class ActiveDirectoryAdapter implements TargetAdapter {
+  readonly type = 'windows-domain' as const;
+  readonly #endpoint: LdapEndpoint;
+  readonly #budget = new LockoutBudget();
+  readonly #admin: Credential | undefined;
+  #adminPassword: Secret | undefined;
+  #adminClient: Client | undefined;
+  #domain: DomainInfo | undefined;
+
+  constructor(
+    private readonly ctx: AdapterContext<WindowsDomainResource>,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    const r = ctx.resource;
+    this.#endpoint = { host: r.host, port: r.port, security: r.mode, caCertificate: r.caCertificate };
+    this.#admin = ctx.credentials.admin;
+    this.#adminPassword = this.#admin?.password;
+  }
+
+  get #options() {
+    return { timeoutMs: this.ctx.timeoutMs };
+  }
+
+  async change(req: ChangeRequest): Promise<ChangeResult> {
+    try {
+      this.#assertInput(req.account, req.newPassword);
+      if (this.#admin) return await this.#adminReset(req);
+      return await this.#selfChange(req);
+    } catch (e) {
+      throw redacted(this.ctx, e, req.newPassword, req.currentPassword);
+    }
+  }
+
+  async verify(req: VerifyRequest): Promise<VerifyResult> {
+    try {
+      if (req.password.length === 0) throw new InvalidConfigurationError('password', 'is empty: a simple bind with an empty password is anonymous and proves nothing');
+      this.#assertName(req.account);
+      let key: string;
+      let policy: DomainPolicy | undefined;
+      let state: AccountEntry | undefined;
+      if (this.#admin) {
+        const client = await this.#adminSession();
+        const domain = await this.#domainInfo(client);
+        state = await findAccount(client, domain.searchBase, req.account.username, this.ctx.resource.domain);
+        key = state.dn;
+        policy = domain.policy;
+      } else {
+        key = bindName(accountName(req.account.username), this.ctx.resource.domain);
+        policy = this.#domain?.policy;
+      }
+      const what = `checking the password of ${req.account.username}`;
+      if (policy) this.#budget.check(key, what, policy, state ?? {}, this.now());
+      return await this.#probe(key, req.password, what);
+    } catch (e) {
+      throw redacted(this.ctx, e, req.password);
+    }
+  }
+
+  /**
+   * When the account's password was last set, read with the admin login (no login as the account):
+   * undefined without an admin, or when the domain says it must be changed at next logon.
+   */
+  async passwordLastSet(account: Account): Promise<Date | undefined> {
+    if (!this.#admin) return undefined;
+    try {
+      this.#assertName(account);
+      const client = await this.#adminSession();
+      const domain = await this.#domainInfo(client);
+      return (await findAccount(client, domain.searchBase, account.username, this.ctx.resource.domain)).pwdLastSet;
+    } catch (e) {
+      throw redacted(this.ctx, e);
+    }
+  }
+
+  async close(): Promise<void> {
+    const client = this.#adminClient;
+    this.#adminClient = undefined;
+    if (client) await closeLdap(client, this.#options);
+  }
+
+  #assertName(account: Account): void {
+    const name = windowsDomainDefinition.username.safeParse(account.username);
+    if (!name.success) throw new InvalidConfigurationError('account.username', name.error.issues[0]?.message ?? 'is not a domain account name');
+  }
+
+  #assertInput(account: Account, password: Secret): void {
+    assertChangeInput(this.ctx, windowsDomainDefinition.username, { account, newPassword: password });
+    if (password.reveal().length > MAX_UTF16_UNITS) {
+      throw new InvalidConfigurationError('newPassword', `is longer than the ${MAX_UTF16_UNITS} UTF-16 code units unicodePwd holds (characters outside the Basic Multilingual Plane count twice)`);
+    }
+  }
+
+  #isAdmin(account: Account): boolean {
+    const admin = this.#admin;
+    return admin !== undefined && (account.id === admin.accountId || account.username.toLowerCase() === admin.username.toLowerCase());
+  }
+
+  async #adminReset(req: ChangeRequest): Promise<ChangeResult> {
+    const client = await this.#adminSession();
+    const domain = await this.#domainInfo(client);
+    const entry = await findAccount(client, domain.searchBase, req.account.username, this.ctx.resource.domain);
+    assertDomainPolicy(req.newPassword, domain.policy, entry, { selfChange: false, now: this.now() });
+    const value = unicodePwdValue(req.newPassword);
+    await this.#modify(client, entry.dn, [new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [value] }) })], value, `resetting the password of ${req.account.username}`);
+    if (this.#isAdmin(req.account)) {
+      // Later logins of this group (a reconnect) use the admin's new password.
+      this.#adminPassword = req.newPassword;
+      return { method: 'admin reset (the admin account itself)' };
+    }
+    return { method: 'admin reset' };
+  }
+
+  async #selfChange(req: ChangeRequest): Promise<ChangeResult> {
+    const current = currentPasswordForSelfChange(req);
+    const name = accountName(req.account.username);
+    const who = bindName(name, this.ctx.resource.domain);
+    const what = `logging in as ${req.account.username} to change its password`;
+    // The policy is known once any account of the group has logged in (AD answers no anonymous reads).
+    if (this.#domain) this.#budget.check(who, what, this.#domain.policy, {}, this.now());
+    const client = await openLdap(this.#endpoint, this.#options);
+    try {
+      await this.#bind(client, who, current, what);
+      const domain = await this.#domainInfo(client);
+      const entry = await findAccount(client, domain.searchBase, req.account.username, this.ctx.resource.domain);
+      assertDomainPolicy(req.newPassword, domain.policy, entry, { selfChange: true, now: this.now() });
+      const oldValue = unicodePwdValue(current);
+      const newValue = unicodePwdValue(req.newPassword);
+      try {
+        await this.#modify(
+          client,
+          entry.dn,
+          [
+            new Change({ operation: 'delete', modification: new Attribute({ type: 'unicodePwd', values: [oldValue] }) }),
+            new Change({ operation: 'add', modification: new Attribute({ type: 'unicodePwd', values: [newValue] }) }),
+          ],
+          newValue,
+          `changing the password of ${req.account.username}`,
+        );
+      } finally {
+        oldValue.fill(0);
+      }
+      return { method: 'self change' };
+    } finally {
+      await closeLdap(client, this.#options);
+    }
+  }
+
+  /** A bind that counts against the lockout budget: a refusal is recorded as a failed logon. */
+  async #bind(client: Client, who: string, password: Secret, what: string): Promise<void> {
+    try {
+      await client.bind(who, password.reveal());
+      this.#budget.succeeded(who);
+    } catch (e) {
+      if (ldapResultCode(e) === LDAP_RESULT.invalidCredentials && bindFailure(e instanceof Error ? e.message : '').kind === 'wrong-password') this.#budget.failed(who);
+      throw classifyAdError(e, { operation: what, sent: false });
+    }
+  }
+
+  /** A login as the account on a fresh connection: the answer to "does this password work?". */
+  async #probe(who: string, password: Secret, what: string): Promise<VerifyResult> {
+    const client = await openLdap(this.#endpoint, this.#options);
+    try {
+      await client.bind(who, password.reveal());
+      this.#budget.succeeded(who);
+      return { valid: true };
+    } catch (e) {
+      if (ldapResultCode(e) !== LDAP_RESULT.invalidCredentials) throw classifyAdError(e, { operation: what, sent: false });
+      const failure = bindFailure(e instanceof Error ? e.message : '');
+      switch (failure.kind) {
+        case 'wrong-password':
+          this.#budget.failed(who);
+          return { valid: false, detail: failure.meaning };
+        case 'right-but-must-change':
+          return { valid: true, detail: failure.meaning };
+        case 'untestable':
+          if (failure.locked) throw new ThrottledError(`${what}: ${failure.meaning}; whether the password works is unknown until the lockout ends`, { cause: e });
+          throw new AuthenticationError(`${what}: ${failure.meaning}; whether the password works cannot be tested`, { cause: e });
+      }
+    } finally {
+      await closeLdap(client, this.#options);
+    }
+  }
+
+  /**
+   * Sends one modify. The connection is checked first: ldapts would otherwise reconnect on its own,
+   * unbound (connection.ts makes that fail instead), and a failure before sending changed nothing.
+   * `secret` (the encoded password) is zeroed afterwards.
+   */
+  async #modify(client: Client, dn: string, changes: Change[], secret: Buffer, what: string): Promise<void> {
+    try {
+      if (!isLdapAlive(client)) throw new TargetUnchangedError(`${what}: the connection was lost before the change was sent; nothing was changed`);
+      await client.modify(dn, changes);
+    } catch (e) {
+      if (e instanceof ResetError) throw e;
+      throw classifyAdError(e, { operation: what, sent: !isReconnectRefusal(e) });
+    } finally {
+      secret.fill(0);
+    }
+  }
+
+  async #adminSession(): Promise<Client> {
+    if (this.#adminClient && isLdapAlive(this.#adminClient)) return this.#adminClient;
+    await this.close();
+    const admin = this.#admin!;
+    if (!this.#adminPassword) throw new InvalidConfigurationError('adminAccount', 'the admin account has no password');
+    const client = await openLdap(this.#endpoint, this.#options);
+    try {
+      await client.bind(bindName(accountName(admin.username), this.ctx.resource.domain), this.#adminPassword.reveal());
+    } catch (e) {
+      await closeLdap(client, this.#options);
+      const error = classifyAdError(e, { operation: `logging in as the admin ${admin.username}`, sent: false });
+      if (error instanceof AuthenticationError) throw new AuthenticationError(`${error.message} (adminAccount ${admin.accountId})`, { cause: e });
+      throw error;
+    }
+    this.#adminClient = client;
+    return client;
+  }
+
+  /** The domain head and its policy, read once per group. */
+  async #domainInfo(client: Client): Promise<DomainInfo> {
+    if (this.#domain) return this.#domain;
+    const domainDn = await defaultNamingContext(client);
+    const policy = await readDomainPolicy(client, domainDn);
+    this.#domain = { domainDn, searchBase: this.ctx.resource.baseDn ?? domainDn, policy };
+    this.ctx.log.debug('read the domain password policy', { domainDn, ...policy });
+    return this.#domain;
+  }
+}
+
+/** connection.ts refuses ldapts's silent reconnect: that failure happens before anything is sent. */
+function isReconnectRefusal(e: unknown): boolean {
+  return e instanceof Error && /not reconnecting/.test(e.message);
+}
+
+/** The adapter with its optional drift reader present. */
+export type WindowsDomainAdapter = TargetAdapter & Required<Pick<TargetAdapter, 'passwordLastSet'>>;
+
+/** Active Directory domain accounts: admin reset or self change of unicodePwd over LDAPS or StartTLS. */
+export const createWindowsDomainAdapter: AdapterFactory<WindowsDomainResource> = (ctx) => new ActiveDirectoryAdapter(ctx);
+
+/** For tests: the same adapter with a clock of their own (minimum password age, lockout windows). */
+export function createWindowsDomainAdapterWithClock(ctx: AdapterContext<WindowsDomainResource>, now: () => Date): WindowsDomainAdapter {
+  return new ActiveDirectoryAdapter(ctx, now);
+}
