@@ -688,8 +688,11 @@ start_samba() {
       { rm -f "$d/etc/smb.conf"; echo "passwordsettings failed: $(tail -n5 "$d/provision.log")"; return 1; }
     echo "provisioned in $((SECONDS - started)) s" >>"$d/provision.log"
   fi
-  mkdir -p "$d/run" "$d/tls"
+  mkdir -p "$d/run" "$d/tls" "$d/log"
   install_tls_for root "$d/tls" # each start: a regenerated test CA reaches the kept provision
+  # Logs beside the rest of the state, not in /var/log/samba (also for a provision made before this line).
+  grep -q '^[[:space:]]*log file' "$d/etc/smb.conf" ||
+    sed -i "/^\[global\]/a log file = $d/log/samba.log" "$d/etc/smb.conf"
   rm -f "$d/run/samba.pid"
   samba -s "$d/etc/smb.conf" -D >"$d/samba.out" 2>&1 || { echo "samba exited $?: $(tail -n5 "$d/samba.out")"; return 1; }
   local p
