@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Attribute, Client, InvalidCredentialsError } from 'ldapts';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import type { TargetAdapter } from '../../../layers/engine/adapter.js';
+import type { Credential, TargetAdapter } from '../../../layers/engine/adapter.js';
 import { AuthenticationError, TargetUnchangedError } from '../../../layers/engine/errors.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { adapterContext } from '../../support/adapter-context.js';
@@ -59,7 +59,7 @@ describeServer('samba', 'LDAP adapter, Entra ID method (unicodePwd over LDAPS), 
     return ldapSchema.parse({ id: 'entra', type: 'ldap', serverType: 'entra-id', host: samba.host, port: samba.ldapsPort, ssl: true, caCertificate: ca, baseDn: samba.baseDn, ...over });
   }
   function adapterFor(admin: boolean): TargetAdapter {
-    const credentials = admin ? { admin: { accountId: `entra/${adminDn}`, username: adminDn, password: new Secret(samba.adminPassword) } } : {};
+    const credentials: Record<string, Credential> = admin ? { admin: { accountId: `entra/${adminDn}`, username: adminDn, password: new Secret(samba.adminPassword) } } : {};
     const a = createLdapAdapter(adapterContext(resource(), credentials, { timeoutMs: 10_000 }));
     adapters.push(a);
     return a;
