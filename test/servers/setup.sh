@@ -693,7 +693,7 @@ start_samba() {
   # Logs beside the rest of the state, not in /var/log/samba (also for a provision made before this line).
   grep -q '^[[:space:]]*log file' "$d/etc/smb.conf" ||
     sed -i "/^\[global\]/a log file = $d/log/samba.log" "$d/etc/smb.conf"
-  rm -f "$d/run/samba.pid"
+  rm -f "$d/run/"*.pid # samba, smbd, winbindd: none of ours is running (checked by the caller)
   samba -s "$d/etc/smb.conf" -D >"$d/samba.out" 2>&1 || { echo "samba exited $?: $(tail -n5 "$d/samba.out")"; return 1; }
   local p
   for p in 636 389; do
@@ -813,11 +813,18 @@ cmd_stop() {
   select_servers "$@"
   [[ -d "$STATE" ]] || { log "nothing to stop"; return 0; }
   lock_state
-  local name pf sig
+  local name pf sig session
   for name in "${SELECTED[@]}"; do
     pf=$(pidfile_of "$name")
     case "$name" in postgresql) sig=INT ;; *) sig=TERM ;; esac # INT: PostgreSQL's fast shutdown
+    session=""
+    if [[ "$name" == samba ]] && pid_alive "$pf"; then session=$(head -n1 "$pf" | tr -dc 0-9); fi
     if stop_pidfile "$pf" "$sig"; then
+      # samba -D leads its own session: no task (smbd, winbindd, ldap, kdc...) may outlive it on our ports.
+      if [[ -n "$session" ]] && pgrep -s "$session" >/dev/null; then
+        sleep 1
+        pkill -KILL -s "$session" 2>/dev/null || true
+      fi
       printf '%-10s stopped\n' "$name:"
     elif [[ "$name" == moto && -e "$STATE/moto/external" ]]; then
       rm -f "$STATE/moto/external"
