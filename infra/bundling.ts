@@ -1,44 +1,65 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Duration } from 'aws-cdk-lib';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { AssetHashType, DockerImage, Duration, Stack, type ILocalBundling } from 'aws-cdk-lib';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
-import type { Construct } from 'constructs';
+import { Architecture, Code, LayerVersion, LoggingFormat, Runtime, Tracing, type FunctionProps, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { LAYER_MOUNT, REPO_ROOT } from './build.js';
 import { encryptedLogGroup } from './encryption-key.js';
 
-/** The repository root: FUNCTION_FAMILIES' entries are relative to it. */
-export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export { REPO_ROOT };
 
 /**
- * How every function is built: esbuild on this machine (no Docker), minified ESM for Node.js 22
- * on ARM. The few AWS SDK clients a function uses are bundled too, not taken from the runtime:
- * a single minified file loads in 100-150 ms cold on Node 22 where the runtime's SDK packages,
- * resolved file by file, took 95-135 ms on their own (`npm run bench:bundles`), and the bundle
- * no longer depends on the runtime's SDK version. ssh2's optional native pieces (`cpu-features`,
- * `sshcrypto.node`) are left out: ssh2
- * falls back to its JavaScript crypto. `pg-native` is an optional peer of pg that is never used.
- *
- * The engine is bundled into each function rather than shipped as a shared Lambda layer: a
- * layer would need a separate build of `layers/` whose imports every function bundle marks
- * external and resolves from /opt at run time; until then each bundle holds the engine plus
- * its own adapter only.
+ * Runs infra/build.ts in a child process: CDK's local bundling is synchronous, the build
+ * (esbuild with a plugin) is not. Never Docker: the build needs nothing but this checkout.
  */
-export const BUNDLING: NonNullable<NodejsFunctionProps['bundling']> = {
-  forceDockerBundling: false,
-  minify: true,
-  // Error class names are the state machine's Retry/Catch contract (TargetTimeoutError, …): minifying must not rename them.
-  keepNames: true,
-  sourceMap: false,
-  target: 'node22',
-  format: OutputFormat.ESM,
-  mainFields: ['module', 'main'],
-  // CommonJS drivers (ssh2, pg, mysql2) call require() for Node built-ins, and ssh2 reads __dirname.
-  banner:
-    "import { createRequire as __rprCreateRequire } from 'node:module'; import { fileURLToPath as __rprFileURLToPath } from 'node:url'; import { dirname as __rprDirname } from 'node:path'; " +
-    'const require = __rprCreateRequire(import.meta.url); const __filename = __rprFileURLToPath(import.meta.url); const __dirname = __rprDirname(__filename);',
-  externalModules: ['cpu-features', '*.node', 'pg-native'],
-};
+class LocalBuild implements ILocalBundling {
+  constructor(private readonly args: readonly string[]) {}
+
+  tryBundle(outputDir: string): boolean {
+    try {
+      execFileSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'infra/build.ts'), ...this.args, outputDir], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      throw new Error(`building ${this.args.join(' ')} failed:\n${String((e as { stderr?: Buffer }).stderr ?? e)}`, { cause: e });
+    }
+    return true;
+  }
+}
+
+function builtAsset(args: readonly string[]): Code {
+  return Code.fromAsset(REPO_ROOT, {
+    assetHashType: AssetHashType.OUTPUT,
+    // Required by the type but never used: LocalBuild always builds or throws.
+    bundling: { image: DockerImage.fromRegistry('rpr-builds-locally'), local: new LocalBuild(args) },
+  });
+}
+
+/**
+ * The layer every function shares, once per stack: the engine, the workflow handlers, the
+ * resource schemas and the packages they use (AWS SDK clients, zod, Powertools), extracted by
+ * Lambda to /opt/rpr, which each function's bundle imports by absolute path (infra/build.ts).
+ */
+export class RuntimeLayer extends Construct {
+  static readonly ID = 'RprRuntime';
+
+  /** The stack's runtime layer, created with the first function that needs it. */
+  static of(scope: Construct): RuntimeLayer {
+    const stack = Stack.of(scope);
+    return (stack.node.tryFindChild(RuntimeLayer.ID) as RuntimeLayer | undefined) ?? new RuntimeLayer(stack, RuntimeLayer.ID);
+  }
+
+  readonly layer: LayerVersion;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.layer = new LayerVersion(this, 'Layer', {
+      code: builtAsset(['layer']),
+      compatibleRuntimes: [Runtime.NODEJS_22_X],
+      compatibleArchitectures: [Architecture.ARM_64],
+      description: `rpr runtime at ${LAYER_MOUNT}: the engine, the workflow handlers and the SDK clients they use`,
+    });
+  }
+}
 
 export interface FunctionDefaults {
   readonly entry: string;
@@ -49,13 +70,15 @@ export interface FunctionDefaults {
   readonly memorySize?: number;
 }
 
-/** The settings every rpr function shares: runtime, architecture, bundling, tracing, a JSON log group under the key. */
-export function functionProps(scope: Construct, d: FunctionDefaults): NodejsFunctionProps {
+/**
+ * The settings every rpr function shares: Node.js 22 on ARM, its own bundle (entry, adapter,
+ * driver) over the stack's runtime layer, tracing, a JSON log group under the key.
+ */
+export function functionProps(scope: Construct, d: FunctionDefaults): FunctionProps & { readonly layers: ILayerVersion[] } {
   return {
-    entry: join(REPO_ROOT, d.entry),
-    handler: 'handler',
-    projectRoot: REPO_ROOT,
-    depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+    code: builtAsset(['function', d.entry]),
+    handler: 'index.handler',
+    layers: [RuntimeLayer.of(scope).layer],
     runtime: Runtime.NODEJS_22_X,
     architecture: Architecture.ARM_64,
     description: d.description,
@@ -66,6 +89,5 @@ export function functionProps(scope: Construct, d: FunctionDefaults): NodejsFunc
     logGroup: encryptedLogGroup(scope, 'Logs', d.key),
     environment: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...d.environment },
     environmentEncryption: d.key,
-    bundling: BUNDLING,
   };
 }

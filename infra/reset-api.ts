@@ -12,7 +12,7 @@ import {
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { resetRequestSchema } from '../layers/workflow/events.js';
@@ -43,12 +43,12 @@ export interface ResetApiProps {
  */
 export class ResetApi extends Construct {
   readonly api: RestApi;
-  readonly handler: NodejsFunction;
+  readonly handler: LambdaFunction;
 
   constructor(scope: Construct, id: string, props: ResetApiProps) {
     super(scope, id);
     const handlerScope = new Construct(this, 'Handler');
-    this.handler = new NodejsFunction(handlerScope, 'Function', {
+    this.handler = new LambdaFunction(handlerScope, 'Function', {
       ...functionProps(handlerScope, {
         entry: 'functions/api.ts',
         description: 'rpr: POST /resets starts a run, GET /resets/{id} reports it',

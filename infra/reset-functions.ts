@@ -3,7 +3,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Peer, Port, SecurityGroup } from 'aws-cdk-lib/aws-ec2';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnRotationSchedule, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ALL_ADAPTERS } from '../layers/resources/adapters.js';
@@ -67,13 +67,13 @@ export function implementedTypes(): ResourceType[] {
  * and the key.
  */
 export class ResetFunctions extends Construct {
-  readonly functions: ReadonlyMap<ResourceType, NodejsFunction>;
+  readonly functions: ReadonlyMap<ResourceType, LambdaFunction>;
   /** The on-premises types' security groups. */
   readonly securityGroups: ReadonlyMap<ResourceType, SecurityGroup>;
 
   constructor(scope: Construct, id: string, props: ResetFunctionsProps) {
     super(scope, id);
-    const functions = new Map<ResourceType, NodejsFunction>();
+    const functions = new Map<ResourceType, LambdaFunction>();
     const securityGroups = new Map<ResourceType, SecurityGroup>();
     const stack = Stack.of(this);
 
@@ -97,7 +97,7 @@ export class ResetFunctions extends Construct {
         securityGroups.set(type, sg);
         network = { vpc: props.network.vpc, vpcSubnets: props.network.subnets, securityGroups: [sg] };
       }
-      const fn = new NodejsFunction(scope, 'Function', {
+      const fn = new LambdaFunction(scope, 'Function', {
         ...functionProps(scope, {
           entry: entryOf(type),
           description: `rpr: resets ${definition.title} accounts (workflow groups and Secrets Manager rotation)`,
@@ -125,7 +125,7 @@ export class ResetFunctions extends Construct {
   }
 
   /** The function of a type; throws for a type without an adapter. */
-  functionOf(type: ResourceType): NodejsFunction {
+  functionOf(type: ResourceType): LambdaFunction {
     const fn = this.functions.get(type);
     if (!fn) throw new Error(`${type}: not implemented yet, so it has no reset function (implemented: ${[...this.functions.keys()].join(', ')})`);
     return fn;

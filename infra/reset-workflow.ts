@@ -4,7 +4,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import {
   Choice,
@@ -79,8 +79,8 @@ export interface ResetWorkflowProps {
  */
 export class ResetWorkflow extends Construct {
   readonly stateMachine: StateMachine;
-  readonly plan: NodejsFunction;
-  readonly summarize: NodejsFunction;
+  readonly plan: LambdaFunction;
+  readonly summarize: LambdaFunction;
 
   constructor(scope: Construct, id: string, props: ResetWorkflowProps) {
     super(scope, id);
@@ -97,7 +97,7 @@ export class ResetWorkflow extends Construct {
     });
 
     const planScope = new Construct(this, 'Plan');
-    this.plan = new NodejsFunction(planScope, 'Function', {
+    this.plan = new LambdaFunction(planScope, 'Function', {
       ...functionProps(planScope, {
         entry: 'functions/plan.ts',
         description: 'rpr: validates a reset request, expands its selector and groups the accounts by resource',
@@ -110,7 +110,7 @@ export class ResetWorkflow extends Construct {
 
     const eventBus = EventBus.fromEventBusName(this, 'EventBus', props.eventBusName ?? 'default');
     const summarizeScope = new Construct(this, 'Summarize');
-    this.summarize = new NodejsFunction(summarizeScope, 'Function', {
+    this.summarize = new LambdaFunction(summarizeScope, 'Function', {
       ...functionProps(summarizeScope, {
         entry: 'functions/summarize.ts',
         description: 'rpr: records a run, emits its PasswordReset events and the out-of-sync metric',

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../infra/bundling.js';
 import { FUNCTION_FAMILIES } from '../../layers/workflow/families.js';
-import { functionBundles, node22, type FunctionBundle } from '../support/bundles.js';
+import { functionBundles, node22, type Bundles, type FunctionBundle } from '../support/bundles.js';
 
 /** Node 22 is Lambda's runtime; outside CI a machine that cannot fetch it skips, saying why. */
 let node: string | undefined;
@@ -68,13 +68,13 @@ interface SmokeCase {
   readonly event: unknown;
 }
 
-async function smoke(c: SmokeCase): Promise<{ outcome?: Outcome; output: string }> {
-  const child = await promisify(execFile)(node!, ['--input-type=module', '-e', CHILD], {
+async function smoke(c: SmokeCase, built: Bundles): Promise<{ outcome?: Outcome; output: string }> {
+  const child = await promisify(execFile)(node!, [...built.nodeArgs, '--input-type=module', '-e', CHILD], {
     cwd: REPO_ROOT,
     timeout: 30_000,
     maxBuffer: 64 * 1024 * 1024, // an uncaught error prints a line of the minified bundle
     // Nothing of this process's environment (no credentials): the smoke events touch no AWS API.
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, AWS_REGION: 'us-east-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', RPR_SMOKE_CASE: JSON.stringify(c) },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, AWS_REGION: 'us-east-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...built.env, RPR_SMOKE_CASE: JSON.stringify(c) },
   }).catch((e: { stdout?: string; stderr?: string; code?: unknown }) => ({ stdout: e.stdout ?? '', stderr: `${e.stderr ?? ''}\n(exit ${String(e.code)})` }));
   const line = child.stdout.split('\n').find((l) => l.startsWith(MARK));
   return { ...(line ? { outcome: JSON.parse(line.slice(MARK.length)) as Outcome } : {}), output: child.stdout + child.stderr };
@@ -94,13 +94,14 @@ describe.skipIf(!node)(`every built function bundle under Node 22${unavailable ?
       .slice(-3000);
 
   beforeAll(async () => {
-    bundles = await functionBundles();
+    const built = await functionBundles();
+    bundles = built.functions;
     const cases = [
       ...bundles.map((b) => ({ name: b.name, file: b.file, event: smokeEvent(b) })),
       // A POST whose body smuggles a password: 400 naming the field, the value nowhere.
       { name: 'api-post', file: bundles.find((b) => b.name === 'api')!.file, event: apiEvent('POST', '/resets', JSON.stringify({ selector: { tags: ['smoke'] }, password: SECRET })) },
     ];
-    for (const [c, run] of await Promise.all(cases.map(async (c) => [c, await smoke(c)] as const))) {
+    for (const [c, run] of await Promise.all(cases.map(async (c) => [c, await smoke(c, built)] as const))) {
       output += run.output;
       outputs.set(c.name, run.output);
       if (run.outcome) outcomes.set(c.name, run.outcome);

@@ -1,11 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { RuntimeLayer } from '../../infra/bundling.js';
 import { EncryptionKey } from '../../infra/encryption-key.js';
 import { Network, type NetworkProps } from '../../infra/network.js';
 import { targetPorts } from '../../infra/ports.js';
@@ -46,13 +48,19 @@ describe('the reset functions', () => {
     }
   });
 
-  it('are minified bundles that keep class names, so errors reach the state machine by their class name', () => {
+  it('are small bundles over the runtime layer, which keeps class names, so errors reach the state machine by their class name', () => {
     const outdir = (built.stack.node.root as App).outdir;
-    const code = built.functions.functionOf('linux').node.findChild('Code') as Asset;
-    const bundle = readFileSync(join(outdir, code.assetPath, 'index.mjs'), 'utf8');
-    expect(bundle).toContain('"TargetTimeoutError"');
-    expect(bundle).toContain('"OutcomeUnknownError"');
+    const assetDir = (c: Construct) => join(outdir, (c.node.findChild('Code') as Asset).assetPath);
+    const bundle = readFileSync(join(assetDir(built.functions.functionOf('linux')), 'index.mjs'), 'utf8');
+    // The engine's errors are imported from the layer, not copied (a copy would break instanceof).
+    expect(bundle.includes('from"/opt/rpr/engine/errors.mjs"')).toBe(true);
+    expect(bundle.includes('"TargetTimeoutError"')).toBe(false);
     expect(bundle.length).toBeLessThan(1.5 * 1024 * 1024);
+    const layer = assetDir(RuntimeLayer.of(built.stack).layer);
+    const errors = readdirSync(join(layer, 'rpr', 'chunks')).map((f) => readFileSync(join(layer, 'rpr', 'chunks', f), 'utf8')).find((c) => c.includes('"TargetTimeoutError"'));
+    expect(errors?.includes('"OutcomeUnknownError"')).toBe(true);
+    const fn = template.toJSON().Resources[logicalId('linux')] as Resource;
+    expect(fn.Properties.Layers).toHaveLength(1);
   });
 
   it('attach to the VPC exactly for the on-premises types, each with its own security group', () => {

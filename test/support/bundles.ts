@@ -1,50 +1,65 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
-import { REPO_ROOT } from '../../infra/bundling.js';
+import type { Construct } from 'constructs';
+import { REPO_ROOT, RuntimeLayer } from '../../infra/bundling.js';
 import { entryOf } from '../../infra/reset-functions.js';
 import { RprStack } from '../../infra/rpr-stack.js';
 
-/**
- * Where built bundles are put to be loaded outside Lambda: inside the repository (gitignored),
- * so that `@aws-sdk/*`, external in every bundle because the Lambda runtime provides it,
- * resolves from the repository's node_modules.
- */
-export const BUNDLES_DIR = join(REPO_ROOT, '.bundles');
+/** test/support/opt-mount.mjs: preloaded into a Node 22 process, it resolves /opt/... under RPR_OPT_ROOT. */
+export const OPT_MOUNT = fileURLToPath(new URL('./opt-mount.mjs', import.meta.url));
 
 export interface FunctionBundle {
   /** The function, named by its entry: `reset-unix`, `reset-postgresql`, `reset-mysql`, `plan`, `summarize`, `api`. */
   readonly name: string;
   /** The entry file, relative to the repository root. */
   readonly entry: string;
-  /** `.bundles/<name>/index.mjs`: the bundle exactly as deployed, loadable with its `handler` export. */
+  /** `<dir>/<name>/index.mjs`: the function's bundle exactly as deployed, loadable with its `handler` export. */
   readonly file: string;
   readonly bytes: number;
 }
 
-let built: Promise<FunctionBundle[]> | undefined;
+export interface Bundles {
+  readonly functions: FunctionBundle[];
+  /** The directory standing for /opt: the runtime layer's files are under `<optRoot>/rpr/`. */
+  readonly optRoot: string;
+  /** The whole runtime layer's size. */
+  readonly layerBytes: number;
+  /** The node arguments and environment that load a bundle as Lambda would, with the layer at /opt. */
+  readonly nodeArgs: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+let built: Promise<Bundles> | undefined;
 
 /**
- * The real function bundles, built the way the deployment builds them: the stack synthesized
- * with bundling on (each NodejsFunction's esbuild run with BUNDLING), each function's code asset
- * read from the cloud assembly and copied to `.bundles/<name>/index.mjs`. The types of one
- * family share an entry and so a bundle (`reset-unix` serves every Unix type). Built once per process.
+ * The real function bundles and runtime layer, built the way the deployment builds them: the
+ * stack synthesized with bundling on, each function's and the layer's code asset read from the
+ * cloud assembly and copied to a temporary directory outside the repository (so nothing
+ * resolves from its node_modules). The types of one family share an entry and so a bundle
+ * (`reset-unix` serves every Unix type). Built once per process.
  */
-export function functionBundles(): Promise<FunctionBundle[]> {
+export function functionBundles(): Promise<Bundles> {
   built ??= Promise.resolve().then(build);
   return built;
 }
 
-function build(): FunctionBundle[] {
-  const outdir = mkdtempSync(join(tmpdir(), 'rpr-bundles-'));
+const sizeOf = (dir: string): number =>
+  readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? sizeOf(join(dir, e.name)) : statSync(join(dir, e.name)).size), 0);
+
+function build(): Bundles {
+  const outdir = mkdtempSync(join(tmpdir(), 'rpr-synth-'));
+  const root = mkdtempSync(join(tmpdir(), 'rpr-bundles-'));
+  process.once('exit', () => rmSync(root, { recursive: true, force: true }));
   try {
     const app = new App({ outdir });
     const stack = new RprStack(app, 'bundles');
-    const functions = new Map<string, NodejsFunction>();
+    const functions = new Map<string, LambdaFunction>();
     for (const [type, fn] of stack.resetFunctions.functions) {
       const entry = entryOf(type);
       if (!functions.has(entry)) functions.set(entry, fn);
@@ -54,15 +69,18 @@ function build(): FunctionBundle[] {
     functions.set('functions/api.ts', stack.api.handler);
     app.synth();
 
-    return [...functions].map(([entry, fn]) => {
+    const assetDir = (construct: Construct) => join(outdir, (construct.node.findChild('Code') as Asset).assetPath);
+    const optRoot = join(root, 'opt');
+    cpSync(assetDir(RuntimeLayer.of(stack).layer), optRoot, { recursive: true });
+    const bundles = [...functions].map(([entry, fn]) => {
       const name = basename(entry, '.ts');
-      const asset = fn.node.findChild('Code') as Asset;
-      const dir = join(BUNDLES_DIR, name);
+      const dir = join(root, 'task', name);
       mkdirSync(dir, { recursive: true });
       const file = join(dir, 'index.mjs');
-      copyFileSync(join(outdir, asset.assetPath, 'index.mjs'), file);
+      copyFileSync(join(assetDir(fn), 'index.mjs'), file);
       return { name, entry, file, bytes: statSync(file).size };
     });
+    return { functions: bundles, optRoot, layerBytes: sizeOf(optRoot), nodeArgs: ['--import', OPT_MOUNT], env: { RPR_OPT_ROOT: optRoot } };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
