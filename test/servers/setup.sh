@@ -432,7 +432,7 @@ ssha_of() { # FILE: an {SSHA} hash of the password in FILE (read by slappasswd i
   local pw
   pw=$(<"$1")
   umask 077
-  printf '%s' "$pw" > "$1.raw" # slappasswd -T takes the file's bytes as they are, newline included
+  printf '%s' "$pw" > "$1.raw" # the secret without new_secret's trailing newline, as env.json gives it
   slappasswd -h '{SSHA}' -T "$1.raw"
   rm -f "$1.raw"
 }
@@ -697,7 +697,7 @@ start_samba() {
   samba -s "$d/etc/smb.conf" -D >"$d/samba.out" 2>&1 || { echo "samba exited $?: $(tail -n5 "$d/samba.out")"; return 1; }
   local p
   for p in 636 389; do
-    wait_port $p 30 || { echo "port $p not open after 30 s (see $d/samba.out, $d/private/../var)"; return 1; }
+    wait_port $p 30 || { echo "port $p not open after 30 s (see $d/samba.out and $d/log/samba.log)"; return 1; }
   done
   local i
   for ((i = 0; i < 50; i++)); do [[ -s "$d/run/samba.pid" ]] && break; sleep 0.1; done
