@@ -15,6 +15,21 @@ import { windowsDomainDefinition, type WindowsDomainResource } from './schema.js
 /** unicodePwd holds at most 256 UTF-16 code units ([MS-ADTS] 3.1.1.3.1.5.1; Windows' password limit). */
 const MAX_UTF16_UNITS = 256;
 
+/**
+ * Until the domain's policy could be read (no admin, and no account of the group has logged in yet:
+ * AD answers no anonymous reads), the lockout budget assumes a threshold of 3, lower than any
+ * common baseline (Microsoft's 10, CIS's 5): one failed login per account, then none.
+ */
+const UNKNOWN_DOMAIN_POLICY: DomainPolicy = {
+  minPwdLength: 0,
+  complex: false,
+  historyLength: 0,
+  minPwdAgeMs: 0,
+  lockoutThreshold: 3,
+  lockoutDurationMs: 0,
+  lockoutObservationWindowMs: 0,
+};
+
 /** What the adapter reads from the domain once per resource group. */
 interface DomainInfo {
   /** The domain head (rootDSE defaultNamingContext), where the policy lives. */
@@ -73,7 +88,7 @@ class ActiveDirectoryAdapter implements TargetAdapter {
       if (req.password.length === 0) throw new InvalidConfigurationError('password', 'is empty: a simple bind with an empty password is anonymous and proves nothing');
       this.#assertName(req.account);
       let key: string;
-      let policy: DomainPolicy | undefined;
+      let policy: DomainPolicy;
       let state: AccountEntry | undefined;
       if (this.#admin) {
         const client = await this.#adminSession();
@@ -83,10 +98,11 @@ class ActiveDirectoryAdapter implements TargetAdapter {
         policy = domain.policy;
       } else {
         key = bindName(accountName(req.account.username), this.ctx.resource.domain);
-        policy = this.#domain?.policy;
+        // Without an admin, the policy is known once an account of the group has logged in.
+        policy = this.#domain?.policy ?? UNKNOWN_DOMAIN_POLICY;
       }
       const what = `checking the password of ${req.account.username}`;
-      if (policy) this.#budget.check(key, what, policy, state ?? {}, this.now());
+      this.#budget.check(key, what, policy, state ?? {}, this.now());
       return await this.#probe(key, req.password, what);
     } catch (e) {
       throw redacted(this.ctx, e, req.password);
@@ -153,7 +169,7 @@ class ActiveDirectoryAdapter implements TargetAdapter {
     const who = bindName(name, this.ctx.resource.domain);
     const what = `logging in as ${req.account.username} to change its password`;
     // The policy is known once any account of the group has logged in (AD answers no anonymous reads).
-    if (this.#domain) this.#budget.check(who, what, this.#domain.policy, {}, this.now());
+    this.#budget.check(who, what, this.#domain?.policy ?? UNKNOWN_DOMAIN_POLICY, {}, this.now());
     const client = await openLdap(this.#endpoint, this.#options);
     try {
       await this.#bind(client, who, current, what);
@@ -199,6 +215,8 @@ class ActiveDirectoryAdapter implements TargetAdapter {
     try {
       await client.bind(who, password.reveal());
       this.#budget.succeeded(who);
+      // A group without an admin learns the domain's policy from its first good login.
+      if (!this.#domain) await this.#domainInfo(client).catch(() => undefined);
       return { valid: true };
     } catch (e) {
       if (ldapResultCode(e) !== LDAP_RESULT.invalidCredentials) throw classifyAdError(e, { operation: what, sent: false });
