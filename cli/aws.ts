@@ -1,3 +1,4 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
@@ -5,7 +6,6 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient, type SFNClientConfig } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { activityClientConfig } from '../layers/agent/agent.js';
-import { InvalidConfigurationError } from '../layers/engine/errors.js';
 
 /** Static keys or a provider the SDK calls again before they expire. */
 export type AwsCredentials = SFNClientConfig['credentials'];
@@ -39,15 +39,6 @@ const config = (t: AwsTarget) => ({
   ...(t.credentials ? { credentials: t.credentials } : {}),
 });
 
-interface CloudFormationModule {
-  CloudFormationClient: new (c: object) => { send(c: unknown): Promise<{ Stacks?: { Outputs?: { OutputKey?: string; OutputValue?: string }[] }[] }>; destroy(): void };
-  DescribeStacksCommand: new (i: { StackName: string }) => unknown;
-}
-
-// Not a dependency of this package: reading a stack by name works where it is installed;
-// elsewhere, `cdk deploy --outputs-file` gives the same outputs (see --outputs-file).
-const CLOUDFORMATION_MODULE = '@aws-sdk/client-cloudformation';
-
 export const defaultAwsClients: AwsClients = {
   sfn: (t) => new SFNClient(config(t)),
   activitySfn: (t) => new SFNClient(activityClientConfig(config(t))),
@@ -57,11 +48,9 @@ export const defaultAwsClients: AwsClients = {
   lambda: (t) => new LambdaClient(config(t)),
   dynamodb: (t) => new DynamoDBClient(config(t)),
   async stackOutputs(stack, t) {
-    const mod = (await import(CLOUDFORMATION_MODULE).catch(() => undefined)) as CloudFormationModule | undefined;
-    if (!mod) throw new InvalidConfigurationError('--stack', `reading a stack needs ${CLOUDFORMATION_MODULE}; pass --outputs-file (written by "cdk deploy --outputs-file") instead`);
-    const client = new mod.CloudFormationClient(config(t));
+    const client = new CloudFormationClient(config(t));
     try {
-      const { Stacks } = await client.send(new mod.DescribeStacksCommand({ StackName: stack }));
+      const { Stacks } = await client.send(new DescribeStacksCommand({ StackName: stack }));
       return Object.fromEntries((Stacks?.[0]?.Outputs ?? []).flatMap((o) => (o.OutputKey && o.OutputValue ? [[o.OutputKey, o.OutputValue]] : [])));
     } finally {
       client.destroy();
