@@ -4,6 +4,7 @@ import { ResetEngine, type Selector } from '../layers/engine/engine.js';
 import { InvalidConfigurationError, ResetError } from '../layers/engine/errors.js';
 import { Log, type LogLevel } from '../layers/engine/log.js';
 import { Secret } from '../layers/engine/secret.js';
+import type { AdapterRegistry } from '../layers/engine/session.js';
 import { ALL_ADAPTERS } from '../layers/resources/adapters.js';
 import { RESOURCE_TYPES } from '../layers/resources/common.js';
 import { RESOURCE_TYPE_DEFINITIONS } from '../layers/resources/registry.js';
@@ -11,6 +12,7 @@ import { registerAgentCommand } from './agent.js';
 import { defaultAwsClients, type AwsClients } from './aws.js';
 import type { CommandContext } from './context.js';
 import { registerDeploymentCommands } from './deployment.js';
+import { detectDrift } from './drift.js';
 import { progress, table } from './format.js';
 import { parseAssignment, readImportFile, readJsonFile } from './import.js';
 import { openStores, type StoreOptions, type Stores } from './stores.js';
@@ -41,8 +43,11 @@ interface GlobalOptions extends StoreOptions {
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-/** Runs the CLI and returns its exit code; never calls process.exit itself. `aws` makes the AWS clients (tests pass fakes). */
-export async function runCli(argv: string[], io: Io = defaultIo, aws: AwsClients = defaultAwsClients): Promise<number> {
+/**
+ * Runs the CLI and returns its exit code; never calls process.exit itself. `aws` makes the AWS clients
+ * (tests pass fakes); `adapters` are the ones `reset` and `status` use (tests may pass their own).
+ */
+export async function runCli(argv: string[], io: Io = defaultIo, aws: AwsClients = defaultAwsClients, adapters: AdapterRegistry = ALL_ADAPTERS): Promise<number> {
   let code: number = EXIT.ok;
   let stores: Stores | undefined;
   const program = new Command('rpr')
@@ -212,7 +217,7 @@ export async function runCli(argv: string[], io: Io = defaultIo, aws: AwsClients
       if (!o.all && Object.keys(selector).length === 0) throw new InvalidConfigurationError('selector', 'name accounts to reset (--account, --resource, --type, --tag, --site) or --all');
       if (!Number.isInteger(o.concurrency) || o.concurrency < 1) throw new InvalidConfigurationError('--concurrency', 'must be a positive integer');
       const s = await open();
-      const engine = new ResetEngine({ state: s.state, credentials: s.credentials, adapters: ALL_ADAPTERS, log: new Log({ level: g().logLevel }), concurrency: o.concurrency });
+      const engine = new ResetEngine({ state: s.state, credentials: s.credentials, adapters, log: new Log({ level: g().logLevel }), concurrency: o.concurrency });
       const bar = progress();
       const run = await engine.run(selector, { onAccountDone: (r, done, total) => bar.update(done, total, `${r.accountId}: ${r.outcome}`) });
       bar.end();
@@ -230,13 +235,20 @@ export async function runCli(argv: string[], io: Io = defaultIo, aws: AwsClients
     });
   program
     .command('status <runId>')
-    .description("a run's status and per-account results")
-    .action(async (runId: string) => {
+    .description(
+      "a run's status and per-account results; for types that can tell without logging in as the account (windows-domain: pwdLastSet), " +
+        'a DRIFT column says whether the password was changed outside rpr since its last successful reset',
+    )
+    .option('--no-drift', 'do not ask the targets whether passwords were changed outside rpr')
+    .action(async (runId: string, o: { drift: boolean }) => {
       const s = await open();
       const run = await s.state.getRun(runId);
       if (!run) throw new InvalidConfigurationError('runId', `run "${runId}" does not exist`);
-      const results = await s.state.listAccountResults(runId);
-      out(`run ${run.runId}: ${run.status} (${summary(run.counts)})\n\n${table(results.map(resultRow))}`, { ...run, results });
+      const plain = await s.state.listAccountResults(runId);
+      const drift = o.drift ? await detectDrift({ state: s.state, credentials: s.credentials, adapters, log: new Log({ level: g().logLevel }) }, plain) : new Map();
+      const results = plain.map((r) => (drift.has(r.accountId) ? { ...r, drift: drift.get(r.accountId) } : r));
+      const rows = results.map((r) => ({ ...resultRow(r), ...(drift.size ? { drift: driftCell(drift.get(r.accountId)) } : {}) }));
+      out(`run ${run.runId}: ${run.status} (${summary(run.counts)})\n\n${table(rows)}`, { ...run, results });
     });
   program
     .command('audit')
@@ -306,6 +318,8 @@ const resultRow = (r: { accountId: string; outcome: string; step: string; method
   step: r.step,
   detail: [r.method, r.workingVersion ? `works: ${r.workingVersion}` : undefined, r.message].filter(Boolean).join('; '),
 });
+
+const driftCell = (d: { state: string; reason?: string } | undefined) => (d === undefined ? '' : d.state === 'unknown' && d.reason ? `unknown (${d.reason})` : d.state);
 
 const auditRow = (a: { at: string; accountId: string; runId: string; event: string; outcome?: string; versionId?: string; detail?: string }) => ({
   at: a.at,

@@ -58,6 +58,12 @@ export interface TargetAdapter {
   readonly type: ResourceType;
   change(req: ChangeRequest): Promise<ChangeResult>;
   verify(req: VerifyRequest): Promise<VerifyResult>;
+  /**
+   * Optional, for drift detection: when the target says the account's password was last set,
+   * read without logging in as the account (e.g. AD's pwdLastSet, read by the admin login).
+   * undefined when the target cannot tell. `rpr status` compares it with the last reset recorded.
+   */
+  passwordLastSet?(account: Account): Promise<Date | undefined>;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,90 @@
+import type { TargetAdapter } from '../layers/engine/adapter.js';
+import { errorClassOf, ResetError } from '../layers/engine/errors.js';
+import type { Log } from '../layers/engine/log.js';
+import { openResourceSession, type AdapterRegistry } from '../layers/engine/session.js';
+import type { AccountResult, CredentialStore, StateStore } from '../layers/engine/stores/types.js';
+import type { ResourceType } from '../layers/resources/common.js';
+
+/**
+ * Drift: whether an account's password was changed outside rpr since its last successful reset,
+ * told by the target without logging in as the account (adapters that offer passwordLastSet,
+ * e.g. Active Directory's pwdLastSet). The target's clock and ours may differ a little, and the
+ * change itself happens before the reset is recorded, so a change within DRIFT_TOLERANCE_MS after
+ * the recorded reset is not called drift.
+ */
+export const DRIFT_TOLERANCE_MS = 5_000;
+
+export type DriftState = 'changed outside rpr' | 'none' | 'unknown';
+
+export interface Drift {
+  readonly state: DriftState;
+  /** When the target says the password was last set (ISO 8601). */
+  readonly passwordLastSet?: string;
+  /** The account's last successful reset recorded in the state store (ISO 8601). */
+  readonly lastReset?: string;
+  readonly reason?: string;
+}
+
+/** Compares the target's pwdLastSet-like time with the last recorded successful reset. */
+export function driftOf(passwordLastSet: Date | undefined, lastReset: Date | undefined, toleranceMs = DRIFT_TOLERANCE_MS): Drift {
+  const times = { ...(passwordLastSet ? { passwordLastSet: passwordLastSet.toISOString() } : {}), ...(lastReset ? { lastReset: lastReset.toISOString() } : {}) };
+  if (!passwordLastSet) return { state: 'unknown', ...times, reason: 'the target does not say when the password was last set' };
+  if (!lastReset) return { state: 'unknown', ...times, reason: 'no successful reset by rpr is recorded' };
+  if (passwordLastSet.getTime() > lastReset.getTime() + toleranceMs) return { state: 'changed outside rpr', ...times };
+  return { state: 'none', ...times };
+}
+
+async function lastSuccessfulReset(state: StateStore, accountId: string): Promise<Date | undefined> {
+  const audit = await state.listAudit({ accountId, limit: 100 });
+  const at = audit.filter((a) => a.outcome === 'succeeded').map((a) => Date.parse(a.at)).filter((t) => !Number.isNaN(t));
+  return at.length ? new Date(Math.max(...at)) : undefined;
+}
+
+/**
+ * The drift of each account of the results whose adapter offers passwordLastSet; accounts of other
+ * types get no entry. One connection per resource, opened with the resource's configured logins.
+ */
+export async function detectDrift(
+  deps: { readonly state: StateStore; readonly credentials: CredentialStore; readonly adapters: AdapterRegistry; readonly log: Log; readonly timeoutMs?: number },
+  results: readonly Pick<AccountResult, 'accountId' | 'resourceId'>[],
+): Promise<Map<string, Drift>> {
+  const out = new Map<string, Drift>();
+  const byResource = new Map<string, string[]>();
+  for (const r of results) byResource.set(r.resourceId, [...(byResource.get(r.resourceId) ?? []), r.accountId]);
+  for (const [resourceId, accountIds] of byResource) {
+    const resource = await deps.state.getResource(resourceId);
+    const factory = resource && deps.adapters[resource.type as ResourceType];
+    if (!resource || !factory) continue;
+    // The session wraps the adapter for the reset protocol only; keep the adapter itself to reach its optional reader.
+    let adapter: TargetAdapter | undefined;
+    const capture: AdapterRegistry = { [resource.type]: (ctx: never) => (adapter = (factory as (c: never) => TargetAdapter)(ctx)) };
+    let session: Awaited<ReturnType<typeof openResourceSession>>;
+    try {
+      session = await openResourceSession({ state: deps.state, credentials: deps.credentials, adapters: capture, log: deps.log, timeoutMs: deps.timeoutMs ?? 15_000 }, resourceId);
+    } catch (e) {
+      const reason = e instanceof ResetError ? e.message : errorClassOf(e);
+      if (adapter?.passwordLastSet) for (const id of accountIds) out.set(id, { state: 'unknown', reason });
+      continue;
+    }
+    try {
+      const reader = adapter?.passwordLastSet?.bind(adapter);
+      if (!reader) continue;
+      for (const id of accountIds) {
+        const account = await deps.state.getAccount(id);
+        if (!account) {
+          out.set(id, { state: 'unknown', reason: 'the account no longer exists' });
+          continue;
+        }
+        try {
+          out.set(id, driftOf(await reader(account), await lastSuccessfulReset(deps.state, id)));
+        } catch (e) {
+          const error = session.redactor.redactError(e);
+          out.set(id, { state: 'unknown', reason: error instanceof ResetError ? error.message : errorClassOf(error) });
+        }
+      }
+    } finally {
+      await session.close();
+    }
+  }
+  return out;
+}
