@@ -54,7 +54,9 @@ function detailTypeOf(outcome: AccountOutcome): string {
  * The workflow's last step: reads the run's account results, records the run's outcome
  * (succeeded, partial or failed, with counts; an account with no result counts as failed),
  * emits one EventBridge event per account (ids only, never a password) and the number of
- * out-of-sync accounts as a CloudWatch metric.
+ * out-of-sync accounts as a CloudWatch metric. The events and the metric are sent once per run:
+ * the run records when they were sent, and a retried step skips them. Only a crash between the
+ * last PutEvents and that record sends some twice, so consumers key on (runId, accountId).
  */
 export function createSummarizeHandler(options: SummarizeHandlerOptions = {}): (event: unknown) => Promise<RunSummary> {
   const log = options.log ?? new Log();
@@ -80,17 +82,24 @@ export function createSummarizeHandler(options: SummarizeHandlerOptions = {}): (
       if (missing > 0) counts.failed = (counts.failed ?? 0) + missing;
       const ok = counts.succeeded ?? 0;
       const status: RunRecord['status'] = ok === counts.total ? 'succeeded' : ok === 0 ? 'failed' : 'partial';
-      await stores.state.updateRun({ ...run, status, endedAt: now().toISOString(), counts });
+      const summarized: RunRecord = { ...run, status, endedAt: now().toISOString(), counts };
+      await stores.state.updateRun(summarized);
 
-      events ??= new EventBridgeClient(clientConfig());
-      metrics ??= new CloudWatchClient(clientConfig());
-      await putEvents(events, results, options.eventBusName ?? process.env.RPR_EVENT_BUS);
-      await metrics.send(
-        new PutMetricDataCommand({
-          Namespace: METRIC_NAMESPACE,
-          MetricData: [{ MetricName: OUT_OF_SYNC_METRIC, Value: counts['out-of-sync'] ?? 0, Unit: 'Count', Timestamp: now() }],
-        }),
-      );
+      if (run.eventsSentAt) {
+        // A retry of this step (its first attempt sent them, then failed or timed out before answering).
+        log.info('events and metric already sent for this run; not sent again', { runId, eventsSentAt: run.eventsSentAt });
+      } else {
+        events ??= new EventBridgeClient(clientConfig());
+        metrics ??= new CloudWatchClient(clientConfig());
+        await putEvents(events, results, options.eventBusName ?? process.env.RPR_EVENT_BUS);
+        await metrics.send(
+          new PutMetricDataCommand({
+            Namespace: METRIC_NAMESPACE,
+            MetricData: [{ MetricName: OUT_OF_SYNC_METRIC, Value: counts['out-of-sync'] ?? 0, Unit: 'Count', Timestamp: now() }],
+          }),
+        );
+        await stores.state.updateRun({ ...summarized, eventsSentAt: now().toISOString() });
+      }
       log.info('run summarized', { runId, status, counts, missing, mapResult: mapResult === undefined ? undefined : JSON.stringify(mapResult).slice(0, 2000) });
       return { runId, status, counts };
     } catch (e) {

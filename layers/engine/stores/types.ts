@@ -69,6 +69,8 @@ export interface RunRecord {
   readonly startedAt: string;
   readonly endedAt?: string;
   readonly counts: Partial<Record<AccountOutcome, number>> & { total: number };
+  /** When the run's events and metric were sent: a retried summary step does not send them again. */
+  readonly eventsSentAt?: string;
 }
 
 export interface AuditRecord {

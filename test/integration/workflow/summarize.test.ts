@@ -78,6 +78,21 @@ describeServer('moto', 'the summarize step on moto', (moto) => {
     expect(Math.max(...(stats.Datapoints ?? []).map((d) => d.Maximum ?? 0))).toBeGreaterThanOrEqual(2);
   });
 
+  it('sends the events and the metric once: a retried summary step records the run again but sends nothing twice', async () => {
+    const runId = `run-sum-retry-${Date.now()}`;
+    await runWith(runId, 3, ['succeeded', 'failed', 'out-of-sync']);
+    sent.length = 0;
+    const first = await summarize()({ runId });
+    expect(sent.flat()).toHaveLength(3);
+    const recorded = await h.stores.state.getRun(runId);
+    expect(recorded?.eventsSentAt).toEqual(expect.any(String));
+
+    const again = await summarize()({ runId });
+    expect(again).toEqual(first);
+    expect(sent.flat()).toHaveLength(3);
+    expect((await h.stores.state.getRun(runId))?.eventsSentAt).toBe(recorded?.eventsSentAt);
+  });
+
   it('a run whose every account succeeded is succeeded; an account with no result counts as failed', async () => {
     const ok = `run-sum-ok-${Date.now()}`;
     await runWith(ok, 2, ['succeeded', 'succeeded']);
