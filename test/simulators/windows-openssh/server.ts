@@ -94,6 +94,7 @@ function decodeOem(bytes: Buffer): string {
 class Input {
   #buf = Buffer.alloc(0);
   #eof = false;
+  #afterCr = false;
   #wake: (() => void) | undefined;
 
   push(chunk: Buffer): void {
@@ -109,21 +110,17 @@ class Input {
   /** Bytes up to a CR, LF or CRLF (as .NET's ReadLine and a console's Enter end a line); null at EOF. */
   async readLine(): Promise<Buffer | null> {
     for (;;) {
+      // The LF of a CRLF whose CR ended the previous line.
+      if (this.#afterCr && this.#buf.length > 0) {
+        if (this.#buf[0] === 0x0a) this.#buf = this.#buf.subarray(1);
+        this.#afterCr = false;
+      }
       const i = this.#buf.findIndex((b) => b === 0x0a || b === 0x0d);
       if (i >= 0) {
-        // A CR at the end of the buffer may be followed by an LF not yet here: wait for it, unless input ended.
-        if (this.#buf[i] === 0x0d && i === this.#buf.length - 1 && !this.#eof) {
-          await this.#wait(50);
-          if (this.#buf.length === i + 1 && !this.#eof) {
-            const line = this.#buf.subarray(0, i);
-            this.#buf = this.#buf.subarray(i + 1);
-            return line;
-          }
-          continue;
-        }
         const line = this.#buf.subarray(0, i);
-        const skip = this.#buf[i] === 0x0d && this.#buf[i + 1] === 0x0a ? 2 : 1;
-        this.#buf = this.#buf.subarray(i + skip);
+        const crlf = this.#buf[i] === 0x0d && this.#buf[i + 1] === 0x0a;
+        this.#afterCr = this.#buf[i] === 0x0d && i + 1 === this.#buf.length;
+        this.#buf = this.#buf.subarray(i + (crlf ? 2 : 1));
         return line;
       }
       if (this.#eof) {
@@ -136,16 +133,12 @@ class Input {
     }
   }
 
-  #wait(ms?: number): Promise<void> {
+  #wait(): Promise<void> {
     return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const done = () => {
-        if (timer) clearTimeout(timer);
+      this.#wake = () => {
         this.#wake = undefined;
         resolve();
       };
-      if (ms !== undefined) timer = setTimeout(done, ms);
-      this.#wake = done;
     });
   }
 }
@@ -259,6 +252,8 @@ export class WindowsOpenSshSimulator {
 
   #onClient(client: Connection): void {
     this.#clients.add(client);
+    // OpenSSH sets TCP_NODELAY on its sessions; without it, small writes wait for delayed ACKs.
+    (client as unknown as { setNoDelay(on: boolean): void }).setNoDelay(true);
     client.on('close', () => this.#clients.delete(client));
     client.on('error', () => undefined);
     let caller: Caller | undefined;
