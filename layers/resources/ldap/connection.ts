@@ -114,6 +114,11 @@ export async function openLdap(endpoint: LdapEndpoint, options: LdapOptions): Pr
       await withDeadline(`StartTLS with ${where}`, options.timeoutMs, client.startTLS(tlsOptionsFor(endpoint)), () => raw.destroy());
     } catch (e) {
       raw.destroy();
+      const code = ldapResultCode(e);
+      if (code !== undefined) {
+        // The server answered the StartTLS request with a refusal: it does not offer TLS on this port.
+        throw new InvalidConfigurationError('starttls', `the LDAP server ${where} refused StartTLS: ${describe(e)} (LDAP result ${code}); refusing to continue in plain text`, { cause: e });
+      }
       throw classifyLdapError(e, { operation: `StartTLS with the LDAP server ${where}`, sent: false });
     }
   } else {
@@ -170,6 +175,11 @@ export function ldapResultCode(error: unknown): number | undefined {
   return undefined;
 }
 
+function codeOf(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
 function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -216,6 +226,9 @@ export function classifyLdapError(error: unknown, context: { readonly operation:
   }
   if (isTlsTrustFailure(error)) {
     return new InvalidConfigurationError('caCertificate', `${what}: the server's TLS certificate is not trusted (${describe(error)})`, { cause: error });
+  }
+  if (/^ERR_SSL_/.test(codeOf(error) ?? '')) {
+    return new InvalidConfigurationError('ssl', `${what}: the TLS handshake failed (${describe(error)}); is this port serving LDAPS?`, { cause: error });
   }
   if (context.sent && !(error instanceof Error && NOT_SENT.has(error))) {
     return new OutcomeUnknownError(
