@@ -1,15 +1,15 @@
 import { Attribute, Change, type Client } from 'ldapts';
 import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
-import { AuthenticationError, InvalidConfigurationError, ResetError, TargetUnchangedError, ThrottledError } from '../../engine/errors.js';
+import { AuthenticationError, errorClassOf, InvalidConfigurationError, ResetError, TargetUnchangedError, ThrottledError } from '../../engine/errors.js';
 import type { Secret } from '../../engine/secret.js';
 import type { Account } from '../common.js';
 import { closeLdap, isLdapAlive, LDAP_RESULT, ldapResultCode, openLdap, type LdapEndpoint } from '../ldap/connection.js';
 import { unicodePwdValue } from '../ldap/unicode-pwd.js';
 import { assertChangeInput, currentPasswordForSelfChange, redacted } from '../sql-common.js';
-import { accountName, bindName, defaultNamingContext, findAccount, readDomainPolicy, type AccountEntry } from './directory.js';
+import { accountName, bindName, defaultNamingContext, findAccount, readDomainPolicy, readPsoPolicy, type AccountEntry } from './directory.js';
 import { bindFailure, classifyAdError } from './errors.js';
 import { LockoutBudget } from './lockout.js';
-import { assertDomainPolicy, type DomainPolicy } from './policy.js';
+import { assertDomainPolicy, cautiousPolicy, type DomainPolicy } from './policy.js';
 import { windowsDomainDefinition, type WindowsDomainResource } from './schema.js';
 
 /** unicodePwd holds at most 256 UTF-16 code units ([MS-ADTS] 3.1.1.3.1.5.1; Windows' password limit). */
@@ -58,6 +58,10 @@ class ActiveDirectoryAdapter implements TargetAdapter {
   #adminPassword: Secret | undefined;
   #adminClient: Client | undefined;
   #domain: DomainInfo | undefined;
+  /** Password Settings Object DN (lower case) → its policy, or undefined when it cannot be read. */
+  readonly #psoPolicies = new Map<string, DomainPolicy | undefined>();
+  /** Without an admin: each account's policy (by bind name, lower case), learned while logged in as it. */
+  readonly #selfPolicies = new Map<string, DomainPolicy>();
 
   constructor(
     private readonly ctx: AdapterContext<WindowsDomainResource>,
@@ -95,15 +99,16 @@ class ActiveDirectoryAdapter implements TargetAdapter {
         const domain = await this.#domainInfo(client);
         state = await findAccount(client, domain.searchBase, req.account.username, this.ctx.resource.domain);
         key = state.dn;
-        policy = domain.policy;
+        policy = await this.#policyFor(client, domain, state);
       } else {
         key = bindName(accountName(req.account.username), this.ctx.resource.domain);
-        // Without an admin, the policy is known once an account of the group has logged in.
-        policy = this.#domain?.policy ?? UNKNOWN_DOMAIN_POLICY;
+        // Without an admin, the account's own policy is known once it has logged in in this group;
+        // until then the domain's, capped cautiously (a stricter PSO may apply), or a guess before any login.
+        policy = this.#selfPolicies.get(key.toLowerCase()) ?? cautiousPolicy(this.#domain?.policy ?? UNKNOWN_DOMAIN_POLICY);
       }
       const what = `checking the password of ${req.account.username}`;
       this.#budget.check(key, what, policy, state ?? {}, this.now());
-      return await this.#probe(key, req.password, what);
+      return await this.#probe(key, req.password, what, !this.#admin);
     } catch (e) {
       throw redacted(this.ctx, e, req.password);
     }
@@ -152,7 +157,7 @@ class ActiveDirectoryAdapter implements TargetAdapter {
     const client = await this.#adminSession();
     const domain = await this.#domainInfo(client);
     const entry = await findAccount(client, domain.searchBase, req.account.username, this.ctx.resource.domain);
-    assertDomainPolicy(req.newPassword, domain.policy, entry, { selfChange: false, now: this.now() });
+    assertDomainPolicy(req.newPassword, await this.#policyFor(client, domain, entry), entry, { selfChange: false, now: this.now() });
     const value = unicodePwdValue(req.newPassword);
     await this.#modify(client, entry.dn, [new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [value] }) })], value, `resetting the password of ${req.account.username}`);
     if (this.#isAdmin(req.account)) {
@@ -169,13 +174,15 @@ class ActiveDirectoryAdapter implements TargetAdapter {
     const who = bindName(name, this.ctx.resource.domain);
     const what = `logging in as ${req.account.username} to change its password`;
     // The policy is known once any account of the group has logged in (AD answers no anonymous reads).
-    this.#budget.check(who, what, this.#domain?.policy ?? UNKNOWN_DOMAIN_POLICY, {}, this.now());
+    this.#budget.check(who, what, this.#selfPolicies.get(who.toLowerCase()) ?? cautiousPolicy(this.#domain?.policy ?? UNKNOWN_DOMAIN_POLICY), {}, this.now());
     const client = await openLdap(this.#endpoint, this.#options);
     try {
       await this.#bind(client, who, current, what);
       const domain = await this.#domainInfo(client);
       const entry = await findAccount(client, domain.searchBase, req.account.username, this.ctx.resource.domain);
-      assertDomainPolicy(req.newPassword, domain.policy, entry, { selfChange: true, now: this.now() });
+      const policy = await this.#policyFor(client, domain, entry);
+      this.#selfPolicies.set(who.toLowerCase(), policy);
+      assertDomainPolicy(req.newPassword, policy, entry, { selfChange: true, now: this.now() });
       const oldValue = unicodePwdValue(current);
       const newValue = unicodePwdValue(req.newPassword);
       try {
@@ -210,13 +217,13 @@ class ActiveDirectoryAdapter implements TargetAdapter {
   }
 
   /** A login as the account on a fresh connection: the answer to "does this password work?". */
-  async #probe(who: string, password: Secret, what: string): Promise<VerifyResult> {
+  async #probe(who: string, password: Secret, what: string, learnPolicy: boolean): Promise<VerifyResult> {
     const client = await openLdap(this.#endpoint, this.#options);
     try {
       await client.bind(who, password.reveal());
       this.#budget.succeeded(who);
-      // A group without an admin learns the domain's policy from its first good login.
-      if (!this.#domain) await this.#domainInfo(client).catch(() => undefined);
+      // Without an admin, a good login is the chance to learn the account's policy, as the account.
+      if (learnPolicy) await this.#learnOwnPolicy(client, who).catch(() => undefined);
       return { valid: true };
     } catch (e) {
       if (ldapResultCode(e) !== LDAP_RESULT.invalidCredentials) throw classifyAdError(e, { operation: what, sent: false });
@@ -269,6 +276,31 @@ class ActiveDirectoryAdapter implements TargetAdapter {
     }
     this.#adminClient = client;
     return client;
+  }
+
+  /**
+   * The policy that governs the account: its Password Settings Object's when one applies (read once
+   * per PSO), else the domain's. A PSO that cannot be read (by default only Domain Admins may) makes
+   * the lockout budget cautious; its password rules are then enforced by the domain alone.
+   */
+  async #policyFor(client: Client, domain: DomainInfo, entry: AccountEntry): Promise<DomainPolicy> {
+    const pso = entry.resultantPso;
+    if (!pso) return domain.policy;
+    const key = pso.toLowerCase();
+    if (!this.#psoPolicies.has(key)) {
+      const policy = await readPsoPolicy(client, pso).catch((e: unknown) => {
+        this.ctx.log.warn('a password settings object applies but cannot be read; the lockout budget assumes a threshold of 3', { pso, errorClass: errorClassOf(e) });
+        return undefined;
+      });
+      this.#psoPolicies.set(key, policy);
+    }
+    return this.#psoPolicies.get(key) ?? cautiousPolicy(domain.policy);
+  }
+
+  async #learnOwnPolicy(client: Client, who: string): Promise<void> {
+    const domain = await this.#domainInfo(client);
+    const entry = await findAccount(client, domain.searchBase, who, this.ctx.resource.domain);
+    this.#selfPolicies.set(who.toLowerCase(), await this.#policyFor(client, domain, entry));
   }
 
   /** The domain head and its policy, read once per group. */

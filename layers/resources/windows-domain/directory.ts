@@ -1,7 +1,7 @@
 import { AndFilter, EqualityFilter, OrFilter, type Client, type Entry, type Filter } from 'ldapts';
 import { InvalidConfigurationError, TargetUnchangedError } from '../../engine/errors.js';
 import { classifyAdError } from './errors.js';
-import { DOMAIN_POLICY_ATTRIBUTES, fileTimeToDate, parseDomainPolicy, type DomainPolicy } from './policy.js';
+import { DOMAIN_POLICY_ATTRIBUTES, fileTimeToDate, parseDomainPolicy, parsePsoPolicy, PSO_ATTRIBUTES, type DomainPolicy } from './policy.js';
 
 /**
  * The domain's directory as the adapter reads it: the rootDSE, the domain head's policy and the
@@ -37,6 +37,8 @@ export const ACCOUNT_ATTRIBUTES = [
   'badPasswordTime',
   'lockoutTime',
   'userAccountControl',
+  // Constructed: the fine-grained Password Settings Object that applies to the account, if any.
+  'msDS-ResultantPSO',
 ] as const;
 
 export interface AccountEntry {
@@ -50,6 +52,8 @@ export interface AccountEntry {
   readonly badPwdCount?: number | undefined;
   readonly badPasswordTime?: Date | undefined;
   readonly lockoutTime?: Date | undefined;
+  /** The DN of the Password Settings Object that applies, when one does and the reader may see it. */
+  readonly resultantPso?: string | undefined;
 }
 
 function attr(entry: Entry, name: string): unknown {
@@ -97,6 +101,21 @@ export async function readDomainPolicy(client: Client, domainDn: string): Promis
   return parseDomainPolicy(values);
 }
 
+/** A Password Settings Object's policy; by default only Domain Admins may read these. */
+export async function readPsoPolicy(client: Client, psoDn: string): Promise<DomainPolicy> {
+  let entries: Entry[];
+  try {
+    ({ searchEntries: entries } = await client.search(psoDn, { scope: 'base', filter: '(objectClass=msDS-PasswordSettings)', attributes: [...PSO_ATTRIBUTES] }));
+  } catch (e) {
+    throw classifyAdError(e, { operation: `reading the password settings object ${psoDn}`, sent: false });
+  }
+  const entry = entries[0];
+  if (!entry || str(entry, 'msDS-LockoutThreshold') === undefined) throw new TargetUnchangedError(`reading the password settings object ${psoDn}: not readable`);
+  const values: Record<string, unknown> = {};
+  for (const a of PSO_ATTRIBUTES) values[a] = attr(entry, a);
+  return parsePsoPolicy(values);
+}
+
 function eq(attribute: string, value: string): EqualityFilter {
   return new EqualityFilter({ attribute, value });
 }
@@ -131,6 +150,7 @@ function toAccountEntry(entry: Entry): AccountEntry {
     badPwdCount: num(entry, 'badPwdCount'),
     badPasswordTime: fileTimeToDate(str(entry, 'badPasswordTime')),
     lockoutTime: fileTimeToDate(str(entry, 'lockoutTime')),
+    resultantPso: str(entry, 'msDS-ResultantPSO'),
   };
 }
 

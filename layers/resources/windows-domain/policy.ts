@@ -75,6 +75,40 @@ export function dateToFileTime(d: Date): string {
   return ((BigInt(d.getTime()) + FILETIME_EPOCH_OFFSET_MS) * 10_000n).toString();
 }
 
+/** A fine-grained Password Settings Object's attributes (msDS-PasswordSettings), which replace the domain's for the accounts it applies to. */
+export const PSO_ATTRIBUTES = [
+  'msDS-MinimumPasswordLength',
+  'msDS-PasswordComplexityEnabled',
+  'msDS-PasswordHistoryLength',
+  'msDS-MinimumPasswordAge',
+  'msDS-LockoutThreshold',
+  'msDS-LockoutDuration',
+  'msDS-LockoutObservationWindow',
+] as const;
+
+/** Parses a Password Settings Object (all its attributes are mandatory in the schema). */
+export function parsePsoPolicy(entry: Readonly<Record<string, unknown>>): DomainPolicy {
+  return {
+    minPwdLength: int(entry['msDS-MinimumPasswordLength'], 7),
+    complex: text(entry['msDS-PasswordComplexityEnabled'])?.toUpperCase() !== 'FALSE',
+    historyLength: int(entry['msDS-PasswordHistoryLength'], 24),
+    minPwdAgeMs: intervalToMs(entry['msDS-MinimumPasswordAge']),
+    lockoutThreshold: int(entry['msDS-LockoutThreshold'], 0),
+    lockoutDurationMs: intervalToMs(entry['msDS-LockoutDuration']),
+    lockoutObservationWindowMs: intervalToMs(entry['msDS-LockoutObservationWindow']),
+  };
+}
+
+/**
+ * A policy whose lockout threshold may be lower than we know (a Password Settings Object applies
+ * but could not be read, or we could not tell whether one applies): a threshold of at most 3,
+ * so the budget allows one failed login. Password rules stay the domain's; a stricter PSO's
+ * refusal still comes back from the domain as 0000052D.
+ */
+export function cautiousPolicy(p: DomainPolicy): DomainPolicy {
+  return { ...p, lockoutThreshold: p.lockoutThreshold === 0 ? 3 : Math.min(p.lockoutThreshold, 3) };
+}
+
 /** Parses the domain head's attributes. Absent attributes take AD's defaults for a new forest. */
 export function parseDomainPolicy(entry: Readonly<Record<string, unknown>>): DomainPolicy {
   return {

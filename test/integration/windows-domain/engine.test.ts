@@ -1,15 +1,33 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Attribute } from 'ldapts';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Selector } from '../../../layers/engine/engine.js';
+import { Log } from '../../../layers/engine/log.js';
 import { Secret } from '../../../layers/engine/secret.js';
-import { AWSCURRENT, AWSPENDING } from '../../../layers/engine/stores/types.js';
+import { openResourceSession } from '../../../layers/engine/session.js';
+import { createWindowsDomainAdapter } from '../../../layers/resources/windows-domain/adapter.js';
+import { AWSPENDING } from '../../../layers/engine/stores/types.js';
 import { describeServer } from '../../servers/index.js';
 import { FaultProxy } from '../../servers/proxy.js';
 import { captureOutput, filesText, findLeaks } from '../../support/leaks.js';
-import { asAdministrator, bindWorks, createUser, deleteUser, engineHarness, freshPassword, makeDomainAdmin, readUser, type SambaInfo, type TestUser } from './support.js';
+import {
+  account as accountOf,
+  bindWorks,
+  context,
+  createPso,
+  createUser,
+  deletePso,
+  deleteUser,
+  engineHarness,
+  freshPassword,
+  makeDomainAdmin,
+  readUser,
+  resource,
+  type SambaInfo,
+  type TestUser,
+} from './support.js';
 
 /**
  * The whole product path on the real Samba DC: configuration validated and stored (embedded
@@ -110,40 +128,53 @@ describeServer('samba', 'windows-domain resets through the engine on a real Samb
     expect(await bindWorks(info, a.u.upn, a.password)).toBe(false);
   });
 
-  it('a password the domain still refuses (a fine-grained policy the adapter does not read) fails with the meaning of 0000052D; nothing is stored as current', async () => {
+  it('a password the domain still refuses (one from its history, on a retried set) fails with the meaning of 0000052D; nothing is stored as current', async () => {
+    // The history cannot be checked before sending (the domain keeps only hashes). A retried set
+    // whose pending version is an old password of the account is the one way the engine sends one.
+    const first = await user();
+    const second = freshPassword();
+    startingPasswords.push(second);
+    const selfAdapter = createWindowsDomainAdapter(context(resource(info)));
+    await selfAdapter.change({ account: accountOf(first.u.sam), newPassword: new Secret(second), currentPassword: new Secret(first.password) });
+    await selfAdapter.close();
+    const acct = await addAccount('ad-self', first.u.sam, second);
+    const token = randomUUID();
+    await h.credentials.putPending(acct.secretId, token, new Secret(first.password));
+    const session = await openResourceSession({ state: h.stores.state, credentials: h.credentials, adapters: { 'windows-domain': createWindowsDomainAdapter as never }, log: new Log({ level: 'SILENT' }), timeoutMs: 10_000 }, 'ad-self');
+    let result;
+    const out = captureOutput();
+    try {
+      result = await h.engine.resetAccount(session, acct, { runId: `history-${token}`, token });
+    } finally {
+      out.restore();
+      logs.push(out.text());
+      await session.close();
+    }
+
+    expect(result).toMatchObject({ outcome: 'failed', step: 'set', errorClass: 'TargetUnchangedError' });
+    expect(result.message).toMatch(/password policy \(0000052D: too short, not complex enough, one of the last passwords in its history/);
+    expect(result.message).toMatch(/history/);
+    const versions = await h.stages(acct.secretId);
+    expect(versions.filter((v) => v.stages.includes(AWSPENDING))).toEqual([]);
+    expect(await h.current(acct.secretId)).toBe(second);
+    expect(await bindWorks(info, first.u.upn, second)).toBe(true);
+  });
+
+  it("a fine-grained password policy (PSO) is read for its account: a password shorter than the PSO's minimum is not sent, nothing is stored as current", async () => {
     const a = await user();
-    // A Password Settings Object that asks 40 characters of this user only; the domain head says 7.
-    const pso = `CN=rpr-pso-${a.u.sam},CN=Password Settings Container,CN=System,${info.baseDn}`;
-    await asAdministrator(info, (c) =>
-      c.add(pso, [
-        new Attribute({ type: 'objectClass', values: ['msDS-PasswordSettings'] }),
-        new Attribute({ type: 'msDS-PasswordSettingsPrecedence', values: ['1'] }),
-        new Attribute({ type: 'msDS-PasswordReversibleEncryptionEnabled', values: ['FALSE'] }),
-        new Attribute({ type: 'msDS-PasswordHistoryLength', values: ['24'] }),
-        new Attribute({ type: 'msDS-PasswordComplexityEnabled', values: ['TRUE'] }),
-        new Attribute({ type: 'msDS-MinimumPasswordLength', values: ['40'] }),
-        new Attribute({ type: 'msDS-MinimumPasswordAge', values: ['0'] }),
-        new Attribute({ type: 'msDS-MaximumPasswordAge', values: ['-37108517437440'] }),
-        new Attribute({ type: 'msDS-LockoutThreshold', values: ['0'] }),
-        new Attribute({ type: 'msDS-LockoutObservationWindow', values: ['-600000000'] }),
-        new Attribute({ type: 'msDS-LockoutDuration', values: ['-600000000'] }),
-        new Attribute({ type: 'msDS-PSOAppliesTo', values: [a.u.dn] }),
-      ]),
-    );
-    cleanups.push(() => asAdministrator(info, (c) => c.del(pso)));
+    const pso = await createPso(info, a.u, { minLength: 40 });
+    cleanups.push(() => deletePso(info, pso));
     const acct = await addAccount('ad-admin', a.u.sam, a.password);
-    const before = (await h.stages(acct.secretId)).find((v) => v.stages.includes(AWSCURRENT))!.versionId;
+    const pwdLastSet = (await readUser(info, a.u.sam, ['pwdLastSet'])).pwdLastSet;
 
     const { record, results } = await run({ accountIds: [acct.id] });
 
     expect(record.status).toBe('failed');
     expect(results[0]).toMatchObject({ outcome: 'failed', step: 'set', errorClass: 'TargetUnchangedError' });
-    expect(results[0]!.message).toMatch(/password policy \(0000052D: too short, not complex enough.*40 characters/);
-    const versions = await h.stages(acct.secretId);
-    expect(versions.find((v) => v.stages.includes(AWSCURRENT))!.versionId).toBe(before);
-    expect(versions.filter((v) => v.stages.includes(AWSPENDING))).toEqual([]);
+    expect(results[0]!.message).toMatch(/minimum password length is 40; raise the resource's policy.length to at least 40/);
     expect(await h.current(acct.secretId)).toBe(a.password);
-    expect(await bindWorks(info, a.u.upn, a.password)).toBe(true);
+    expect((await h.stages(acct.secretId)).filter((v) => v.stages.includes(AWSPENDING))).toEqual([]);
+    expect((await readUser(info, a.u.sam, ['pwdLastSet'])).pwdLastSet).toBe(pwdLastSet);
   });
 
   it('a password the adapter knows the domain would refuse is not sent: the rule is named and nothing changes', async () => {

@@ -10,7 +10,7 @@ import { openResourceSession } from '../../../layers/engine/session.js';
 import { AWSPENDING } from '../../../layers/engine/stores/types.js';
 import { createWindowsDomainAdapter } from '../../../layers/resources/windows-domain/adapter.js';
 import { describeServer } from '../../servers/index.js';
-import { account, bindWorks, context, createUser, credential, deleteUser, engineHarness, freshPassword, makeDomainAdmin, readUser, resource, type TestUser } from './support.js';
+import { account, bindWorks, context, createPso, createUser, credential, deletePso, deleteUser, engineHarness, freshPassword, makeDomainAdmin, readUser, resource, type TestUser } from './support.js';
 
 /**
  * The lockout budget on the test domain (threshold 5, lockout 1 minute): a run of failing probes
@@ -70,6 +70,24 @@ describeServer('samba', 'windows-domain lockout budget on a real Samba AD DC', (
     }
     expect(await lockoutState(u)).toEqual({ badPwdCount: 3, lockoutTime: '0' });
     expect(await bindWorks(info, u.upn, password)).toBe(true);
+  });
+
+  it("with an admin: a fine-grained policy's lower threshold (3) governs its account: one wrong password is tried, then none", async () => {
+    const password = freshPassword();
+    const u = await user(password);
+    const pso = await createPso(info, u, { lockoutThreshold: 3 });
+    const adapter = createWindowsDomainAdapter(context(resource(info), credential(admin.sam, adminPassword)));
+    let outcomes: (boolean | Error)[];
+    try {
+      outcomes = await probeUntilRefused(adapter, u.upn, 4);
+    } finally {
+      await adapter.close();
+      await deletePso(info, pso);
+    }
+
+    expect(outcomes[0]).toBe(false);
+    for (const refused of outcomes.slice(1)) expect((refused as Error).message).toMatch(/badPwdCount 1 of the domain's threshold of 3/);
+    expect(await lockoutState(u)).toEqual({ badPwdCount: 1, lockoutTime: '0' });
   });
 
   it("with an admin: failed logons by others count too (the account's badPwdCount, not only ours)", async () => {

@@ -210,3 +210,33 @@ export async function engineHarness(dir: string, adapters: AdapterRegistry = { '
 
 /** The embedded vault's key for test data folders (RPR_VAULT_KEY for the CLI on the same folder). */
 export const VAULT_KEY = Buffer.alloc(32, 41);
+
+/**
+ * A fine-grained Password Settings Object applying to one account (precedence 1), with the domain's
+ * other settings; returns its DN. Delete it with deletePso.
+ */
+export async function createPso(info: SambaInfo, appliesTo: TestUser, settings: { minLength?: number; lockoutThreshold?: number } = {}): Promise<string> {
+  const dn = `CN=rpr-pso-${appliesTo.sam},CN=Password Settings Container,CN=System,${info.baseDn}`;
+  const value = (type: string, v: string) => new Attribute({ type, values: [v] });
+  await asAdministrator(info, (c) =>
+    c.add(dn, [
+      value('objectClass', 'msDS-PasswordSettings'),
+      value('msDS-PasswordSettingsPrecedence', '1'),
+      value('msDS-PasswordReversibleEncryptionEnabled', 'FALSE'),
+      value('msDS-PasswordHistoryLength', '24'),
+      value('msDS-PasswordComplexityEnabled', 'TRUE'),
+      value('msDS-MinimumPasswordLength', String(settings.minLength ?? 7)),
+      value('msDS-MinimumPasswordAge', '0'),
+      value('msDS-MaximumPasswordAge', '-37108517437440'),
+      value('msDS-LockoutThreshold', String(settings.lockoutThreshold ?? info.lockoutThreshold)),
+      value('msDS-LockoutObservationWindow', '-600000000'),
+      value('msDS-LockoutDuration', '-600000000'),
+      value('msDS-PSOAppliesTo', appliesTo.dn),
+    ]),
+  );
+  return dn;
+}
+
+export async function deletePso(info: SambaInfo, dn: string): Promise<void> {
+  await asAdministrator(info, (c) => c.del(dn)).catch(() => undefined);
+}

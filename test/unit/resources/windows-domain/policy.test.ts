@@ -3,6 +3,7 @@ import { TargetUnchangedError } from '../../../../layers/engine/errors.js';
 import { Secret } from '../../../../layers/engine/secret.js';
 import {
   assertDomainPolicy,
+  cautiousPolicy,
   complexityCategory,
   dateToFileTime,
   displayNameTokens,
@@ -10,6 +11,7 @@ import {
   fileTimeToDate,
   intervalToMs,
   parseDomainPolicy,
+  parsePsoPolicy,
   type DomainPolicy,
 } from '../../../../layers/resources/windows-domain/policy.js';
 
@@ -45,6 +47,22 @@ describe('the domain password policy, read from the domain head', () => {
       minPwdAgeMs: 0,
       lockoutDurationMs: Number.POSITIVE_INFINITY,
     });
+  });
+
+  it('parses a Password Settings Object, and caps an unknown one cautiously at a lockout threshold of 3', () => {
+    const pso = parsePsoPolicy({
+      'msDS-MinimumPasswordLength': '40',
+      'msDS-PasswordComplexityEnabled': 'FALSE',
+      'msDS-PasswordHistoryLength': '5',
+      'msDS-MinimumPasswordAge': '0',
+      'msDS-LockoutThreshold': '3',
+      'msDS-LockoutDuration': '-600000000',
+      'msDS-LockoutObservationWindow': '-300000000',
+    });
+    expect(pso).toEqual({ minPwdLength: 40, complex: false, historyLength: 5, minPwdAgeMs: 0, lockoutThreshold: 3, lockoutDurationMs: 60_000, lockoutObservationWindowMs: 30_000 });
+    expect(cautiousPolicy(policy).lockoutThreshold).toBe(3);
+    expect(cautiousPolicy({ ...policy, lockoutThreshold: 0 }).lockoutThreshold).toBe(3);
+    expect(cautiousPolicy({ ...policy, lockoutThreshold: 2 }).lockoutThreshold).toBe(2);
   });
 
   it('converts FILETIMEs both ways; 0 and "never" are no date', () => {
