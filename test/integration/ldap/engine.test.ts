@@ -10,13 +10,12 @@ import { createStateTable } from '../../../layers/engine/stores/dynamo-schema.js
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../../../layers/engine/stores/types.js';
 import { ALL_ADAPTERS } from '../../../layers/resources/adapters.js';
 import { createLdapAdapter } from '../../../layers/resources/ldap/adapter.js';
-import { PASSWORD_MODIFY_OID } from '../../../layers/resources/ldap/password-modify.js';
 import { uniqueName } from '../../servers/fixtures.js';
 import { describeServer } from '../../servers/index.js';
 import { FaultProxy } from '../../servers/proxy.js';
 import { captureOutput, findLeaks, recordingStore, scanTable } from '../../support/leaks.js';
 import { Attribute, Change } from 'ldapts';
-import { People, asRoot, binds, caOf } from './support.js';
+import { EXTENDED_RESPONSE, People, asRoot, binds, caOf, cutWhenServerAnswers } from './support.js';
 
 const AWS = { region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
 
@@ -131,7 +130,7 @@ describeServer('moto', 'reset engine with the LDAP adapter (DynamoDB and Secrets
       expect(await stage(a.secretId, AWSPREVIOUS)).toBe(start);
     });
 
-    it('connection cut after the Password Modify operation is sent: the engine reconciles, and AWSCURRENT is the password that binds', async () => {
+    it('connection cut after the server applied the Password Modify operation, before its answer: the engine reconciles, and AWSCURRENT is the new password that binds', async () => {
       const adminStart = `Adm-${uniqueName('a')}`;
       const adminDn = await ownAdmin(adminStart);
       const start = `Cut-${uniqueName('a')}`;
@@ -141,7 +140,7 @@ describeServer('moto', 'reset engine with the LDAP adapter (DynamoDB and Secrets
       await h.config.putResource({ id: 'ldap-cut', type: 'ldap', serverType: 'openldap', host: proxy.host, port: proxy.port, adminAccount: `ldap-cut/${adminDn}` });
       await addAccount('ldap-cut', adminDn, adminStart);
       const a = await addAccount('ldap-cut', dn, start);
-      proxy.cutWhenClientSends(PASSWORD_MODIFY_OID, 'after');
+      cutWhenServerAnswers(proxy, EXTENDED_RESPONSE);
 
       const { results } = await run({ accountIds: [a.id] });
 

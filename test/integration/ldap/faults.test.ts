@@ -8,7 +8,7 @@ import { uniqueName } from '../../servers/fixtures.js';
 import { describeServer } from '../../servers/index.js';
 import { FaultProxy } from '../../servers/proxy.js';
 import { findLeaks } from '../../support/leaks.js';
-import { People, account, adminCredential, binds, context, resource } from './support.js';
+import { EXTENDED_RESPONSE, MODIFY_RESPONSE, People, account, adminCredential, binds, context, cutWhenServerAnswers, resource } from './support.js';
 
 // Faults are injected by a TCP proxy, so these connections are plain LDAP (the proxy must see the operations).
 describeServer('ldap', 'LDAP adapter when the connection breaks', (info) => {
@@ -65,6 +65,35 @@ describeServer('ldap', 'LDAP adapter when the connection breaks', (info) => {
     expect(await binds(info, dn, old)).toBe(!newWorks);
     // Reconciling through the adapter gives the same answer, on fresh connections.
     expect((await adapter.verify({ account: account(dn), password: new Secret(next) })).valid).toBe(newWorks);
+  });
+
+  it('the server applied the operation but its answer is lost: OutcomeUnknownError, and the new password works', async () => {
+    const old = pw('Lost-old-1');
+    const next = pw('Lost-new-1');
+    const dn = await people.add(old);
+    const adapter = adapterThroughProxy();
+    cutWhenServerAnswers(proxy, EXTENDED_RESPONSE);
+
+    const e = await failure(adapter.change({ account: account(dn), newPassword: new Secret(next) }));
+
+    expect(e).toBeInstanceOf(OutcomeUnknownError);
+    expect(await binds(info, dn, next)).toBe(true);
+    expect(await binds(info, dn, old)).toBe(false);
+    expect(await adapter.verify({ account: account(dn), password: new Secret(next) })).toEqual({ valid: true });
+  });
+
+  it('the same with a userPassword replace: the ModifyResponse is lost, OutcomeUnknownError, the new password works', async () => {
+    const old = pw('Lost-old-2');
+    const next = pw('Lost-new-2');
+    const dn = await people.add(old);
+    const adapter = adapterThroughProxy(5_000, { passwordChange: 'replace' });
+    cutWhenServerAnswers(proxy, MODIFY_RESPONSE);
+
+    const e = await failure(adapter.change({ account: account(dn), newPassword: new Secret(next) }));
+
+    expect(e).toBeInstanceOf(OutcomeUnknownError);
+    expect(await binds(info, dn, next)).toBe(true);
+    expect(await binds(info, dn, old)).toBe(false);
   });
 
   it('connection cut as the operation is sent, before it reaches the server: still OutcomeUnknownError (the client cannot tell), and nothing changed', async () => {

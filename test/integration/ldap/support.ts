@@ -9,6 +9,7 @@ import { ldapSchema, type LdapResource } from '../../../layers/resources/ldap/sc
 import { sshaUserPassword } from '../../../layers/resources/ldap/ssha.js';
 import { uniqueName } from '../../servers/fixtures.js';
 import type { Servers } from '../../servers/index.js';
+import type { FaultProxy } from '../../servers/proxy.js';
 import { adapterContext } from '../../support/adapter-context.js';
 
 export type LdapInfo = Servers['ldap'];
@@ -144,3 +145,29 @@ export async function setUserPasswordAsGiven(info: LdapInfo, suffix: Suffix, dn:
 
 /** Every printable ASCII character (space to tilde), 95 of them. */
 export const PRINTABLE_ASCII = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)).join('');
+
+/** The protocolOp tag of an LDAPMessage at the start of a chunk (0x78: ExtendedResponse, 0x67: ModifyResponse). */
+export function ldapOpTag(chunk: Buffer): number | undefined {
+  if (chunk[0] !== 0x30 || chunk.length < 6) return undefined;
+  const len = chunk[1]!;
+  const i = 1 + (len & 0x80 ? 1 + (len & 0x7f) : 1);
+  if (chunk[i] !== 0x02) return undefined;
+  return chunk[i + 2 + chunk[i + 1]!];
+}
+
+export const EXTENDED_RESPONSE = 0x78;
+export const MODIFY_RESPONSE = 0x67;
+
+/**
+ * One-shot: cuts the proxied connection that carries the server's answer of the given kind, before
+ * the answer reaches the client. The server has applied the operation; the client cannot know.
+ */
+export function cutWhenServerAnswers(proxy: FaultProxy, tag: number): void {
+  let armed = true;
+  proxy.onServerData((chunk, conn) => {
+    if (armed && ldapOpTag(chunk) === tag) {
+      armed = false;
+      conn.cut();
+    }
+  });
+}
