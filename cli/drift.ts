@@ -28,7 +28,7 @@ export interface Drift {
 /** Compares the target's pwdLastSet-like time with the last recorded successful reset. */
 export function driftOf(passwordLastSet: Date | undefined, lastReset: Date | undefined, toleranceMs = DRIFT_TOLERANCE_MS): Drift {
   const times = { ...(passwordLastSet ? { passwordLastSet: passwordLastSet.toISOString() } : {}), ...(lastReset ? { lastReset: lastReset.toISOString() } : {}) };
-  if (!passwordLastSet) return { state: 'unknown', ...times, reason: 'the target does not say when the password was last set' };
+  if (!passwordLastSet) return { state: 'unknown', ...times, reason: 'the target does not say when the password was last set (it may need an admin login, e.g. a windows-domain adminAccount)' };
   if (!lastReset) return { state: 'unknown', ...times, reason: 'no successful reset by rpr is recorded' };
   if (passwordLastSet.getTime() > lastReset.getTime() + toleranceMs) return { state: 'changed outside rpr', ...times };
   return { state: 'none', ...times };

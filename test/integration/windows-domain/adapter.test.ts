@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AuthenticationError, InvalidConfigurationError, TargetUnchangedError } from '../../../layers/engine/errors.js';
 import { Secret } from '../../../layers/engine/secret.js';
@@ -115,12 +116,16 @@ describeServer('samba', 'windows-domain adapter on a real Samba AD DC', (info) =
   it('a wrong admin password is an AuthenticationError naming the admin account, and the account is unchanged', async () => {
     const old = freshPassword();
     const u = await user(old);
-    const adapter = createWindowsDomainAdapter(context(resource(info), credential(admin.sam, freshPassword())));
+    const wrongAdmin = freshPassword();
+    const next = freshPassword();
+    const adapter = createWindowsDomainAdapter(context(resource(info), credential(admin.sam, wrongAdmin)));
 
-    const error = await adapter.change({ account: account(u.sam), newPassword: new Secret(freshPassword()) }).catch((e: unknown) => e);
+    const error = await adapter.change({ account: account(u.sam), newPassword: new Secret(next) }).catch((e: unknown) => e);
     await adapter.close();
 
     expect(error).toBeInstanceOf(AuthenticationError);
+    const text = inspect(error, { depth: 8, showHidden: true });
+    for (const pw of [wrongAdmin, next, old]) expect(text).not.toContain(pw);
     expect((error as Error).message).toContain(`adminAccount ad-test/${admin.sam}`);
     expect(await bindWorks(info, u.upn, old)).toBe(true);
   });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ThrottledError } from '../../../layers/engine/errors.js';
 import { Log } from '../../../layers/engine/log.js';
@@ -47,7 +48,10 @@ describeServer('samba', 'windows-domain lockout budget on a real Samba AD DC', (
   async function probeUntilRefused(adapter: ReturnType<typeof createWindowsDomainAdapter>, name: string, tries: number): Promise<(boolean | Error)[]> {
     const outcomes: (boolean | Error)[] = [];
     for (let i = 0; i < tries; i++) {
-      outcomes.push(await adapter.verify({ account: account(name), password: new Secret(freshPassword()) }).then((r) => r.valid, (e: Error) => e));
+      const password = freshPassword();
+      const outcome = await adapter.verify({ account: account(name), password: new Secret(password) }).then((r) => r.valid, (e: Error) => e);
+      if (outcome instanceof Error) expect(inspect(outcome, { depth: 8, showHidden: true })).not.toContain(password);
+      outcomes.push(outcome);
     }
     return outcomes;
   }
