@@ -1,5 +1,6 @@
 import { Attribute, Change, type Client } from 'ldapts';
 import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
+import type { Account } from '../common.js';
 import { InvalidConfigurationError, TargetUnchangedError } from '../../engine/errors.js';
 import type { Secret } from '../../engine/secret.js';
 import { AdminConnection, assertChangeInput, currentPasswordForSelfChange, redacted } from '../sql-common.js';
@@ -131,6 +132,33 @@ class LdapAdapter implements TargetAdapter {
     }
   }
 
+  /**
+   * When the directory says the password was last set, read by the admin login (undefined without an
+   * admin, or when the entry holds no such time): `pwdLastSet` on Entra ID, else `pwdChangedTime`
+   * (OpenLDAP's ppolicy, Oracle Internet Directory and eDirectory keep it where a password policy applies).
+   */
+  async passwordLastSet(acct: Account): Promise<Date | undefined> {
+    if (!this.#admin) return undefined;
+    try {
+      this.#checkAccount(acct.username);
+      const session = await this.#admin.session();
+      const attribute = this.ctx.resource.serverType === 'entra-id' ? 'pwdLastSet' : 'pwdChangedTime';
+      let raw: unknown;
+      try {
+        const { searchEntries } = await session.client.search(acct.username, { scope: 'base', filter: '(objectClass=*)', attributes: [attribute] });
+        raw = searchEntries[0]?.[attribute];
+      } catch (e) {
+        throw classifyLdapError(e, { operation: `reading ${attribute} of ${JSON.stringify(acct.username)}`, sent: false });
+      }
+      const value = Array.isArray(raw) ? raw[0] : raw;
+      if (value === undefined || value === '') return undefined;
+      const text = Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+      return attribute === 'pwdLastSet' ? fromFileTime(text) : fromGeneralizedTime(text);
+    } catch (e) {
+      throw redacted(this.ctx, e);
+    }
+  }
+
   async close(): Promise<void> {
     await this.#admin?.close();
   }
@@ -245,6 +273,30 @@ class LdapAdapter implements TargetAdapter {
       );
     }
   }
+}
+
+/** An LDAP GeneralizedTime (RFC 4517 3.3.13), e.g. "20261128195812Z" or "20261128195812.5+0100"; undefined if malformed. */
+export function fromGeneralizedTime(text: string): Date | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})?(\d{2})?(?:[.,](\d+))?(Z|[+-]\d{2}(?:\d{2})?)$/.exec(text.trim());
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi = '00', sec = '00', frac, zone] = m;
+  const ms = frac ? Math.round(Number(`0.${frac}`) * 1000) : 0;
+  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec), ms);
+  let offsetMin = 0;
+  if (zone !== 'Z') {
+    const sign = zone!.startsWith('-') ? -1 : 1;
+    offsetMin = sign * (Number(zone!.slice(1, 3)) * 60 + Number(zone!.slice(3, 5) || '0'));
+  }
+  const date = new Date(utc - offsetMin * 60_000);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/** An Active Directory FILETIME (100 ns intervals since 1601-01-01 UTC); 0 ("must change at next logon") is undefined. */
+export function fromFileTime(text: string): Date | undefined {
+  if (!/^\d+$/.test(text.trim())) return undefined;
+  const ticks = BigInt(text.trim());
+  if (ticks === 0n) return undefined;
+  return new Date(Number(ticks / 10_000n - 11_644_473_600_000n));
 }
 
 /** LDAP directories: admin reset with an admin DN, or each account's self change. */

@@ -217,6 +217,28 @@ describeServer('ldap', 'LDAP adapter on OpenLDAP (slapd with ppolicy)', (info) =
     expect((await storedUserPasswords(info, oi))[0]).toMatch(/^\{SSHA\}/);
   });
 
+  it('passwordLastSet: the admin reads pwdChangedTime, which a reset moves to now; undefined where no policy keeps it, or without an admin', async () => {
+    const old = pw('Old-time');
+    const next = pw('New-time');
+    track(old, next);
+    const dn = await people.add(old);
+    const clearDn = await people.add(old, { suffix: 'clear' });
+    const adapter = adapterWith();
+    await new Promise((r) => setTimeout(r, 1_100)); // pwdChangedTime has whole seconds
+    const before = Date.now();
+    // The entry was added by a root DN, which ppolicy does not stamp: no time yet, or an older one.
+    const added = await adapter.passwordLastSet!(account(dn));
+    expect(added === undefined || added.getTime() < before).toBe(true);
+
+    await adapter.change({ account: account(dn), newPassword: new Secret(next) });
+
+    const changed = await adapter.passwordLastSet!(account(dn));
+    expect(changed!.getTime()).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    expect(changed!.getTime()).toBeLessThanOrEqual(Date.now());
+    expect(await adapter.passwordLastSet!(account(clearDn))).toBeUndefined();
+    expect(await adapterWith({}, false).passwordLastSet!(account(dn))).toBeUndefined();
+  });
+
   const GAUNTLET: Record<string, string> = {
     'every printable ASCII character': PRINTABLE_ASCII,
     'spaces at both ends': `  lead and trail ${uniqueName('s')}  `,

@@ -111,9 +111,14 @@ describeServer('samba', 'LDAP adapter, Entra ID method (unicodePwd over LDAPS), 
     const before = await pwdLastSet(dn);
     expect(await binds(dn, next)).toBe(false);
 
-    const result = await adapterFor(true).change({ account: account(dn), newPassword: new Secret(next) });
+    const adapter = adapterFor(true);
+    const startedAt = Date.now();
+    const result = await adapter.change({ account: account(dn), newPassword: new Secret(next) });
 
     expect(result.method).toBe('admin reset: unicodePwd modify');
+    // Drift detection reads pwdLastSet (FILETIME) with the admin login: the reset just now.
+    const lastSet = await adapter.passwordLastSet!(account(dn));
+    expect(Math.abs(lastSet!.getTime() - startedAt)).toBeLessThan(5_000);
     expect(await binds(dn, next)).toBe(true);
     expect(await pwdLastSet(dn)).toBeGreaterThan(before);
     await expectOldRefused(dn, old);

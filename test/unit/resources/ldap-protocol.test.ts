@@ -12,6 +12,7 @@ import { Secret } from '../../../layers/engine/secret.js';
 import { classifyLdapError, ldapResultCode, tryBind } from '../../../layers/resources/ldap/connection.js';
 import { isDnUnder, parseDn, sameDn } from '../../../layers/resources/ldap/dn-compare.js';
 import { PASSWORD_MODIFY_OID, passwordModifyValue } from '../../../layers/resources/ldap/password-modify.js';
+import { fromFileTime, fromGeneralizedTime } from '../../../layers/resources/ldap/adapter.js';
 import { ldapSchema } from '../../../layers/resources/ldap/schema.js';
 import { hasStorageScheme, sshaUserPassword } from '../../../layers/resources/ldap/ssha.js';
 import { unicodePwdValue } from '../../../layers/resources/ldap/unicode-pwd.js';
@@ -150,5 +151,21 @@ describe('ldap schema: passwordChange', () => {
     const r = ldapSchema.safeParse({ ...base, serverType: 'entra-id', ssl: true, passwordChange: 'extended-operation' });
     expect(r.success).toBe(false);
     expect(r.error?.issues[0]?.path).toEqual(['passwordChange']);
+  });
+});
+
+describe('password times', () => {
+  it('reads LDAP GeneralizedTime with seconds, fractions and offsets', () => {
+    expect(fromGeneralizedTime('20261128195812Z')?.toISOString()).toBe('2026-11-28T19:58:12.000Z');
+    expect(fromGeneralizedTime('20261128195812.25Z')?.toISOString()).toBe('2026-11-28T19:58:12.250Z');
+    expect(fromGeneralizedTime('20261128205812+0100')?.toISOString()).toBe('2026-11-28T19:58:12.000Z');
+    expect(fromGeneralizedTime('202611281958Z')?.toISOString()).toBe('2026-11-28T19:58:00.000Z');
+    expect(fromGeneralizedTime('yesterday')).toBeUndefined();
+    expect(fromGeneralizedTime('20261128195812')).toBeUndefined();
+  });
+  it('reads Active Directory FILETIME; 0 means no time', () => {
+    expect(fromFileTime('134116992000000000')?.toISOString()).toBe('2026-01-01T00:00:00.000Z');
+    expect(fromFileTime('0')).toBeUndefined();
+    expect(fromFileTime('-1')).toBeUndefined();
   });
 });
