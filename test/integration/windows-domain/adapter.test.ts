@@ -1,15 +1,19 @@
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { AuthenticationError, InvalidConfigurationError, TargetUnchangedError } from '../../../layers/engine/errors.js';
+import { AuthenticationError, InvalidConfigurationError, TargetTimeoutError, TargetUnchangedError } from '../../../layers/engine/errors.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { createWindowsDomainAdapter } from '../../../layers/resources/windows-domain/adapter.js';
 import { describeServer } from '../../servers/index.js';
+import { FaultProxy } from '../../servers/proxy.js';
+import { unrelatedCa } from '../postgresql/support.js';
 import {
   account,
   bindWorks,
   context,
+  createPso,
   createUser,
   credential,
+  deletePso,
   deleteUser,
   freshPassword,
   makeDomainAdmin,
@@ -176,5 +180,50 @@ describeServer('samba', 'windows-domain adapter on a real Samba AD DC', (info) =
     } finally {
       await adapter.close();
     }
+  });
+
+  it("a self change within a minimum password age the account cannot read (its PSO's: one day) is refused by the domain; the error says what 0000052D means and nothing changes", async () => {
+    const first = freshPassword();
+    const u = await user(first);
+    const pso = await createPso(info, u, { minAgeDays: 1 });
+    const adapter = createWindowsDomainAdapter(context(resource(info)));
+    try {
+      // pwdLastSet is the creation time: the age counts from any setting, an admin's included.
+      const error = await adapter.change({ account: account(u.sam), newPassword: new Secret(freshPassword()), currentPassword: new Secret(first) }).catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(TargetUnchangedError);
+      expect((error as Error).message).toMatch(/password policy \(0000052D: .*changed again before the minimum password age\); nothing was changed/);
+      expect((error as Error).message).toMatch(/too young/);
+      expect(await bindWorks(info, u.upn, first)).toBe(true);
+    } finally {
+      await adapter.close();
+      await deletePso(info, pso);
+    }
+  });
+
+  it("a CA that did not sign the domain controller's certificate is refused before any login, naming caCertificate", async () => {
+    const old = freshPassword();
+    const u = await user(old);
+    const adapter = createWindowsDomainAdapter(context(resource(info, { caCertificate: unrelatedCa() }), credential(admin.sam, adminPassword)));
+    const error = await adapter.change({ account: account(u.sam), newPassword: new Secret(freshPassword()) }).catch((e: unknown) => e);
+    await adapter.close();
+
+    expect(error).toMatchObject({ field: 'caCertificate' });
+    expect(await bindWorks(info, u.upn, old)).toBe(true);
+  });
+
+  it('a domain controller that stops answering is a TargetTimeoutError before the change is sent; nothing changes', async () => {
+    const old = freshPassword();
+    const u = await user(old);
+    const proxy = await FaultProxy.start({ host: info.host, port: info.ldapsPort });
+    const adapter = createWindowsDomainAdapter({ ...context(resource(info, { host: proxy.host, port: proxy.port }), credential(admin.sam, adminPassword)), timeoutMs: 1_000 });
+    try {
+      proxy.blackhole(true);
+      await expect(adapter.change({ account: account(u.sam), newPassword: new Secret(freshPassword()) })).rejects.toBeInstanceOf(TargetTimeoutError);
+    } finally {
+      await adapter.close();
+      await proxy.close();
+    }
+    expect(await bindWorks(info, u.upn, old)).toBe(true);
   });
 });

@@ -215,7 +215,7 @@ export const VAULT_KEY = Buffer.alloc(32, 41);
  * A fine-grained Password Settings Object applying to one account (precedence 1), with the domain's
  * other settings; returns its DN. Delete it with deletePso.
  */
-export async function createPso(info: SambaInfo, appliesTo: TestUser, settings: { minLength?: number; lockoutThreshold?: number } = {}): Promise<string> {
+export async function createPso(info: SambaInfo, appliesTo: TestUser, settings: { minLength?: number; lockoutThreshold?: number; minAgeDays?: number } = {}): Promise<string> {
   const dn = `CN=rpr-pso-${appliesTo.sam},CN=Password Settings Container,CN=System,${info.baseDn}`;
   const value = (type: string, v: string) => new Attribute({ type, values: [v] });
   await asAdministrator(info, (c) =>
@@ -226,7 +226,7 @@ export async function createPso(info: SambaInfo, appliesTo: TestUser, settings: 
       value('msDS-PasswordHistoryLength', '24'),
       value('msDS-PasswordComplexityEnabled', 'TRUE'),
       value('msDS-MinimumPasswordLength', String(settings.minLength ?? 7)),
-      value('msDS-MinimumPasswordAge', '0'),
+      value('msDS-MinimumPasswordAge', String(-BigInt(settings.minAgeDays ?? 0) * 864_000_000_000n)),
       value('msDS-MaximumPasswordAge', '-37108517437440'),
       value('msDS-LockoutThreshold', String(settings.lockoutThreshold ?? info.lockoutThreshold)),
       value('msDS-LockoutObservationWindow', '-600000000'),
