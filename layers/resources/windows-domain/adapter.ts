@@ -58,15 +58,13 @@ class ActiveDirectoryAdapter implements TargetAdapter {
   #adminPassword: Secret | undefined;
   #adminClient: Client | undefined;
   #domain: DomainInfo | undefined;
+  #adminEntryDn: string | null | undefined;
   /** Password Settings Object DN (lower case) → its policy, or undefined when it cannot be read. */
   readonly #psoPolicies = new Map<string, DomainPolicy | undefined>();
   /** Without an admin: each account's policy (by bind name, lower case), learned while logged in as it. */
   readonly #selfPolicies = new Map<string, DomainPolicy>();
 
-  constructor(
-    private readonly ctx: AdapterContext<WindowsDomainResource>,
-    private readonly now: () => Date = () => new Date(),
-  ) {
+  constructor(private readonly ctx: AdapterContext<WindowsDomainResource>) {
     const r = ctx.resource;
     this.#endpoint = { host: r.host, port: r.port, security: r.mode, caCertificate: r.caCertificate };
     this.#admin = ctx.credentials.admin;
@@ -107,7 +105,7 @@ class ActiveDirectoryAdapter implements TargetAdapter {
         policy = this.#selfPolicies.get(key.toLowerCase()) ?? cautiousPolicy(this.#domain?.policy ?? UNKNOWN_DOMAIN_POLICY);
       }
       const what = `checking the password of ${req.account.username}`;
-      this.#budget.check(key, what, policy, state ?? {}, this.now());
+      this.#budget.check(key, what, policy, state ?? {}, new Date());
       return await this.#probe(key, req.password, what, !this.#admin);
     } catch (e) {
       throw redacted(this.ctx, e, req.password);
@@ -148,6 +146,17 @@ class ActiveDirectoryAdapter implements TargetAdapter {
     }
   }
 
+  /** The admin's own DN (lower case), when it lies under the search base; found once. */
+  async #adminDn(client: Client, domain: DomainInfo): Promise<string | undefined> {
+    if (this.#adminEntryDn === undefined) {
+      this.#adminEntryDn = await findAccount(client, domain.searchBase, this.#admin!.username, this.ctx.resource.domain).then(
+        (e) => e.dn.toLowerCase(),
+        () => null,
+      );
+    }
+    return this.#adminEntryDn ?? undefined;
+  }
+
   #isAdmin(account: Account): boolean {
     const admin = this.#admin;
     return admin !== undefined && (account.id === admin.accountId || account.username.toLowerCase() === admin.username.toLowerCase());
@@ -157,10 +166,10 @@ class ActiveDirectoryAdapter implements TargetAdapter {
     const client = await this.#adminSession();
     const domain = await this.#domainInfo(client);
     const entry = await findAccount(client, domain.searchBase, req.account.username, this.ctx.resource.domain);
-    assertDomainPolicy(req.newPassword, await this.#policyFor(client, domain, entry), entry, { selfChange: false, now: this.now() });
+    assertDomainPolicy(req.newPassword, await this.#policyFor(client, domain, entry), entry, { selfChange: false, now: new Date() });
     const value = unicodePwdValue(req.newPassword);
     await this.#modify(client, entry.dn, [new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [value] }) })], value, `resetting the password of ${req.account.username}`);
-    if (this.#isAdmin(req.account)) {
+    if (this.#isAdmin(req.account) || entry.dn.toLowerCase() === (await this.#adminDn(client, domain))) {
       // Later logins of this group (a reconnect) use the admin's new password.
       this.#adminPassword = req.newPassword;
       return { method: 'admin reset (the admin account itself)' };
@@ -174,7 +183,7 @@ class ActiveDirectoryAdapter implements TargetAdapter {
     const who = bindName(name, this.ctx.resource.domain);
     const what = `logging in as ${req.account.username} to change its password`;
     // The policy is known once any account of the group has logged in (AD answers no anonymous reads).
-    this.#budget.check(who, what, this.#selfPolicies.get(who.toLowerCase()) ?? cautiousPolicy(this.#domain?.policy ?? UNKNOWN_DOMAIN_POLICY), {}, this.now());
+    this.#budget.check(who, what, this.#selfPolicies.get(who.toLowerCase()) ?? cautiousPolicy(this.#domain?.policy ?? UNKNOWN_DOMAIN_POLICY), {}, new Date());
     const client = await openLdap(this.#endpoint, this.#options);
     try {
       await this.#bind(client, who, current, what);
@@ -182,7 +191,7 @@ class ActiveDirectoryAdapter implements TargetAdapter {
       const entry = await findAccount(client, domain.searchBase, req.account.username, this.ctx.resource.domain);
       const policy = await this.#policyFor(client, domain, entry);
       this.#selfPolicies.set(who.toLowerCase(), policy);
-      assertDomainPolicy(req.newPassword, policy, entry, { selfChange: true, now: this.now() });
+      assertDomainPolicy(req.newPassword, policy, entry, { selfChange: true, now: new Date() });
       const oldValue = unicodePwdValue(current);
       const newValue = unicodePwdValue(req.newPassword);
       try {
@@ -324,8 +333,3 @@ export type WindowsDomainAdapter = TargetAdapter & Required<Pick<TargetAdapter, 
 
 /** Active Directory domain accounts: admin reset or self change of unicodePwd over LDAPS or StartTLS. */
 export const createWindowsDomainAdapter: AdapterFactory<WindowsDomainResource> = (ctx) => new ActiveDirectoryAdapter(ctx);
-
-/** For tests: the same adapter with a clock of their own (minimum password age, lockout windows). */
-export function createWindowsDomainAdapterWithClock(ctx: AdapterContext<WindowsDomainResource>, now: () => Date): WindowsDomainAdapter {
-  return new ActiveDirectoryAdapter(ctx, now);
-}

@@ -100,15 +100,17 @@ describeServer('samba', 'windows-domain adapter on a real Samba AD DC', (info) =
     expect(await bindWorks(info, u.upn, old)).toBe(true);
   });
 
-  it('the admin account named by its DN resets itself; the group keeps working with its new password', async () => {
+  it('the admin account (configured by sAMAccountName, the account given by DN) resets itself; the group keeps working with its new password', async () => {
     const selfAdminPassword = freshPassword();
     const selfAdmin = await user(selfAdminPassword);
     await makeDomainAdmin(info, selfAdmin);
     const other = await user(freshPassword());
-    const adapter = createWindowsDomainAdapter(context(resource(info), credential(selfAdmin.dn, selfAdminPassword)));
+    const adapter = createWindowsDomainAdapter(context(resource(info), credential(selfAdmin.sam, selfAdminPassword)));
     const next = freshPassword();
     try {
-      expect(await adapter.change({ account: account(selfAdmin.dn), newPassword: new Secret(next) })).toEqual({ method: 'admin reset (the admin account itself)' });
+      expect(await adapter.change({ account: { ...account(selfAdmin.dn), id: 'ad-test/admin-by-dn' }, newPassword: new Secret(next) })).toEqual({
+        method: 'admin reset (the admin account itself)',
+      });
       await adapter.close(); // the next operation logs in again, with the new password
       expect((await adapter.change({ account: account(other.sam), newPassword: new Secret(freshPassword()) })).method).toBe('admin reset');
     } finally {
