@@ -27,6 +27,12 @@ describe('Active Directory error codes', () => {
     expect(e.message).toContain('already used (in history)');
   });
 
+  it("Windows Server's form of a policy refusal (unwillingToPerform, 0000052D ... WILL_NOT_PERFORM) is read the same way", () => {
+    const e = classifyAdError(new UnwillingToPerformError('0000052D: SvcErr: DSID-031A12D2, problem 5003 (WILL_NOT_PERFORM), data 0'), op);
+    expect(e).toBeInstanceOf(TargetUnchangedError);
+    expect(e.message).toMatch(/password policy \(0000052D/);
+  });
+
   it('00000056 is a wrong old password: an AuthenticationError', () => {
     const e = classifyAdError(new ConstraintViolationError(WINDOWS_OLD_WRONG), op);
     expect(e).toBeInstanceOf(AuthenticationError);
