@@ -20,9 +20,9 @@ import { Secret } from '../layers/engine/secret.js';
 import { openEmbeddedStores } from '../layers/engine/stores/embedded.js';
 import type { WorkflowStores } from '../layers/workflow/environment.js';
 import { createResetHandler } from '../layers/workflow/handler.js';
-import { createPlanHandler } from '../layers/workflow/plan.js';
+import { createPlanStepHandler, type ItemsStore } from '../layers/workflow/plan.js';
 import { createSummarizeHandler, type RunSummary } from '../layers/workflow/summarize.js';
-import { statesOf, synthesizedDefinition } from '../test/support/local-state-machine.js';
+import { locallyRunnable, readingItems, statesOf, synthesizedDefinition } from '../test/support/local-state-machine.js';
 import { MemoryTarget } from '../test/support/memory-target.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -79,7 +79,15 @@ try {
 
   // The workflow: the synthesized definition with the handlers the deployed tasks invoke.
   const definition = synthesizedDefinition();
-  const plan = createPlanHandler({ stores: storesFactory, log });
+  // The plan step writes each run's groups where the Map's item reader reads them: here, memory.
+  const written = new Map<string, unknown[]>();
+  const items: ItemsStore = {
+    put: async (runId, groups) => {
+      written.set(runId, [...groups]);
+      return { bucket: 'memory', key: runId };
+    },
+  };
+  const plan = readingItems(createPlanStepHandler({ stores: storesFactory, log, items }), async (at) => written.get(at.key)!);
   const reset = createResetHandler({ adapters, stores: storesFactory, log });
   const summarize = createSummarizeHandler({ stores: storesFactory, log, events: accepted as unknown as EventBridgeClient, metrics: accepted as unknown as CloudWatchClient });
   const lambda = (fn: (e: unknown) => Promise<unknown>) => async (input: { Payload: unknown }) => ({ Payload: await fn(input.Payload) });
@@ -92,30 +100,12 @@ try {
     else throw new Error(`no local handler for task state "${name}"`);
   }
 
-  /**
-   * As in the workflow test: the interpreter cannot run the Distributed Map's S3 ResultWriter
-   * nor count a ToleratedFailurePercentage, so those are removed; MaxConcurrency is set.
-   */
-  const runnable = (maxConcurrency: number) => {
-    const copy = structuredClone(definition);
-    let maps = 0;
-    for (const [, state] of statesOf(copy)) {
-      if (state.Type !== 'Map') continue;
-      delete state.ResultWriter;
-      delete state.ToleratedFailurePercentage;
-      state.MaxConcurrency = maxConcurrency;
-      maps++;
-    }
-    if (maps !== 1) throw new Error(`expected one Map state, found ${maps}`);
-    return copy;
-  };
-
   const rows: { concurrency: number; engineMs: number; ms: number }[] = [];
   for (const concurrency of CONCURRENCIES) {
     const engineMs = await engineAlone(concurrency);
     const name = `wfbench-${concurrency}-${randomBytes(3).toString('hex')}`;
     const request = { selector: { tags: ['wfbench'] }, idempotencyKey: name };
-    const machine = new StateMachine(runnable(concurrency) as never, { validationOptions: { checkPaths: false, checkArn: false } });
+    const machine = new StateMachine(locallyRunnable(definition, concurrency) as never, { validationOptions: { checkPaths: false, checkArn: false } });
     const t1 = performance.now();
     const execution = machine.run(request as never, {
       overrides: { taskResourceLocalHandlers: handlers as never },

@@ -1,4 +1,4 @@
-import { createPlanHandler } from '../layers/workflow/plan.js';
+import { createPlanStepHandler } from '../layers/workflow/plan.js';
 
-/** The workflow's plan step: validate the request, expand its selector, record the run, return the groups. */
-export const handler = createPlanHandler();
+/** The workflow's plan step: validate the request, expand its selector, record the run, write the groups for the Map to read. */
+export const handler = createPlanStepHandler();

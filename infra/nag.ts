@@ -44,7 +44,18 @@ const MANAGED_SECRETS: NagPackSuppression = {
 const SUPPRESSIONS: Record<string, NagPackSuppression[]> = {
   // The reset functions (all in the VPC today) and the workflow's own functions.
   '/Reset/': [FUNCTION_LOGS, VPC_ACCESS, NODE_22, XRAY, KEY_ACTIONS, TABLE_INDEXES, MANAGED_SECRETS],
-  '/Workflow/Plan/': [FUNCTION_LOGS, NODE_22, XRAY, KEY_ACTIONS, TABLE_INDEXES],
+  '/Workflow/Plan/': [
+    FUNCTION_LOGS,
+    NODE_22,
+    XRAY,
+    KEY_ACTIONS,
+    TABLE_INDEXES,
+    {
+      id: 'AwsSolutions-IAM5',
+      reason: 'The plan step writes each run\'s groups to plans/<run id>.json in the results bucket (s3:PutObject only); run ids are made at run time.',
+      appliesTo: [{ regex: '/^Resource::<Results[A-Za-z0-9]+\\.Arn>\\/plans\\/\\*$/' }],
+    },
+  ],
   '/Workflow/Summarize/': [
     FUNCTION_LOGS,
     NODE_22,
@@ -70,7 +81,7 @@ const SUPPRESSIONS: Record<string, NagPackSuppression[]> = {
     },
     {
       id: 'AwsSolutions-IAM5',
-      reason: 'The Distributed Map writes each run\'s result files, named at run time, into the results bucket only ("<bucket>/*").',
+      reason: 'The Distributed Map reads each run\'s groups and writes its result files, named at run time, in the results bucket only ("<bucket>/*").',
       appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:s3:::<Results[A-Za-z0-9]+>\\/\\*$/' }],
     },
     {

@@ -17,6 +17,7 @@ import {
   JsonPath,
   LogLevel,
   ResultWriterV2,
+  S3JsonItemReader,
   StateMachine,
   StateMachineType,
   TaskInput,
@@ -102,11 +103,14 @@ export class ResetWorkflow extends Construct {
         entry: 'functions/plan.ts',
         description: 'rpr: validates a reset request, expands its selector and groups the accounts by resource',
         key: props.key,
-        environment: { RPR_TABLE: props.table.tableName },
+        environment: { RPR_TABLE: props.table.tableName, RPR_RESULTS_BUCKET: props.resultsBucket.bucketName },
         timeout: Duration.minutes(5),
       }),
     });
     props.table.grantReadWriteData(this.plan);
+    // The run's groups go to plans/<runId>.json, read by the Map's item reader: a state's payload (256 KB) does not bound a run.
+    Grant.addToPrincipal({ grantee: this.plan, actions: ['s3:PutObject'], resourceArns: [props.resultsBucket.arnForObjects('plans/*')] });
+    props.key.grantEncrypt(this.plan);
 
     const eventBus = EventBus.fromEventBusName(this, 'EventBus', props.eventBusName ?? 'default');
     const summarizeScope = new Construct(this, 'Summarize');
@@ -179,7 +183,7 @@ export class ResetWorkflow extends Construct {
 
     const groups = new DistributedMap(this, 'Groups', {
       stateName: 'Reset groups',
-      itemsPath: '$.groups',
+      itemReader: new S3JsonItemReader({ bucket: props.resultsBucket, key: JsonPath.stringAt('$.items.key') }),
       mapExecutionType: StateMachineType.STANDARD,
       maxConcurrency: props.maxConcurrency ?? 10,
       toleratedFailurePercentage: props.toleratedFailurePercentage ?? 10,

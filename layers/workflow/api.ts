@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { InvalidConfigurationError } from '../engine/errors.js';
 import { Log } from '../engine/log.js';
 import { idSchema } from '../resources/common.js';
-import { storesFromEnvironment, type WorkflowStores } from './environment.js';
+import { clientConfig, storesFromEnvironment, type WorkflowStores } from './environment.js';
 import { groupResultSchema, resetRequestSchema } from './events.js';
 import { parsePayload } from './parse.js';
 import { runIdFor } from './plan.js';
@@ -75,11 +75,7 @@ export function executionArnFor(stateMachineArn: string, name: string): string {
 export function createApiHandler(options: ApiHandlerOptions = {}): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
   const log = options.log ?? new Log();
   let sfn = options.sfn;
-  const client = () => {
-    const region = process.env.AWS_REGION;
-    const endpoint = process.env.RPR_AWS_ENDPOINT || undefined;
-    return (sfn ??= new SFNClient({ ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}) }));
-  };
+  const client = () => (sfn ??= new SFNClient(clientConfig()));
   const stateMachineArn = () => {
     const arn = options.stateMachineArn ?? process.env.RPR_STATE_MACHINE_ARN;
     if (!arn) throw new Error('the function has no state machine configured (RPR_STATE_MACHINE_ARN)');

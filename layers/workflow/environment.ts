@@ -36,6 +36,17 @@ export function describeSecretWith(client: SecretsManagerClient): WorkflowStores
 let fromEnvironment: Promise<WorkflowStores> | undefined;
 
 /**
+ * An AWS client's settings from the function's environment: the region Lambda sets
+ * (`AWS_REGION`) and `RPR_AWS_ENDPOINT` (another endpoint, e.g. moto's, for tests; S3 is then
+ * addressed by path, as moto needs).
+ */
+export function clientConfig(env: NodeJS.ProcessEnv = process.env): { region?: string; endpoint?: string; forcePathStyle?: boolean } {
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const endpoint = env.RPR_AWS_ENDPOINT || undefined;
+  return { ...(region ? { region } : {}), ...(endpoint ? { endpoint, forcePathStyle: true } : {}) };
+}
+
+/**
  * The AWS stores named by the function's environment, opened once per container:
  * `RPR_TABLE` (the state table), `RPR_AWS_ENDPOINT` (another endpoint, e.g. moto's, for tests),
  * and the region Lambda sets (`AWS_REGION`). Only functions read the environment; adapters never do.
@@ -44,8 +55,7 @@ export function storesFromEnvironment(env: NodeJS.ProcessEnv = process.env): Pro
   fromEnvironment ??= (async () => {
     const tableName = env.RPR_TABLE;
     if (!tableName) throw new InvalidConfigurationError('RPR_TABLE', 'the function has no state table configured');
-    const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-    const endpoint = env.RPR_AWS_ENDPOINT || undefined;
+    const { region, endpoint } = clientConfig(env);
     const stores = await openAwsStores({ tableName, ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}) });
     const secrets = new SecretsManagerClient({ ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}) });
     return { state: stores.state, credentials: stores.credentials, describeSecret: describeSecretWith(secrets) };

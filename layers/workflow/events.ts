@@ -71,6 +71,23 @@ export interface Plan {
   readonly total: number;
 }
 
+/** Where a run's groups were written: the Distributed Map's item reader reads them from there. */
+export interface ItemsLocation {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+/**
+ * The plan step's output in the state machine: counts and where the groups are, not the groups
+ * themselves, so a run's size is not bounded by the 256 KB of a state's payload.
+ */
+export interface PlannedRun {
+  readonly runId: string;
+  readonly total: number;
+  readonly groupCount: number;
+  readonly items: ItemsLocation;
+}
+
 /** Secrets Manager's rotation event (both the documented PascalCase and the snake_case forms). */
 export const rotationEventSchema = z.union([
   z.object({ Step: z.enum(['createSecret', 'setSecret', 'testSecret', 'finishSecret']), SecretId: z.string().min(1), ClientRequestToken: z.string().min(32).max(64) }).passthrough(),

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { ResetEngine } from '../engine/engine.js';
 import { InvalidConfigurationError } from '../engine/errors.js';
 import { Log } from '../engine/log.js';
 import type { AccountResult, RunRecord } from '../engine/stores/types.js';
-import { storesFromEnvironment, type WorkflowStores } from './environment.js';
+import { clientConfig, storesFromEnvironment, type WorkflowStores } from './environment.js';
 import { familyOf } from './families.js';
-import { resetRequestSchema, type GroupTask, type Plan, type ResetRequest } from './events.js';
+import { resetRequestSchema, type GroupTask, type ItemsLocation, type Plan, type PlannedRun, type ResetRequest } from './events.js';
 import { forCaller, parsePayload } from './parse.js';
 
 /**
@@ -86,6 +87,45 @@ export function createPlanHandler(options: PlanHandlerOptions = {}): (event: unk
       }
       log.info('run planned', { runId, accounts: total, groups: tasks.length, repeated: existing !== undefined, requestedBy: request.requestedBy });
       return { runId, groups: tasks, total };
+    } catch (e) {
+      throw forCaller(e);
+    }
+  };
+}
+
+/** Where the plan step keeps a run's groups for the Map to read. */
+export interface ItemsStore {
+  put(runId: string, groups: readonly GroupTask[]): Promise<ItemsLocation>;
+}
+
+/** The groups as one JSON array per run under `plans/` in the results bucket (encrypted with the bucket's key). */
+export function s3ItemsStore(bucket: string, client: S3Client = new S3Client(clientConfig())): ItemsStore {
+  return {
+    async put(runId, groups) {
+      const key = `plans/${runId}.json`;
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(groups), ContentType: 'application/json' }));
+      return { bucket, key };
+    },
+  };
+}
+
+/**
+ * The plan step as deployed: plans the run, writes its groups to the items store (by default the
+ * bucket named by RPR_RESULTS_BUCKET) and returns where they are. A repeated plan of the same
+ * run writes the same groups again.
+ */
+export function createPlanStepHandler(options: PlanHandlerOptions & { readonly items?: ItemsStore } = {}): (event: unknown) => Promise<PlannedRun> {
+  const plan = createPlanHandler(options);
+  let items = options.items;
+  return async (event) => {
+    const { runId, groups, total } = await plan(event);
+    try {
+      if (!items) {
+        const bucket = process.env.RPR_RESULTS_BUCKET;
+        if (!bucket) throw new InvalidConfigurationError('RPR_RESULTS_BUCKET', 'must name the bucket the plan step writes groups to');
+        items = s3ItemsStore(bucket);
+      }
+      return { runId, total, groupCount: groups.length, items: await items.put(runId, groups) };
     } catch (e) {
       throw forCaller(e);
     }

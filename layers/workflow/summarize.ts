@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { NotFoundError } from '../engine/errors.js';
 import { Log } from '../engine/log.js';
 import type { AccountOutcome, AccountResult, RunRecord } from '../engine/stores/types.js';
-import { storesFromEnvironment, type WorkflowStores } from './environment.js';
+import { clientConfig, storesFromEnvironment, type WorkflowStores } from './environment.js';
 import { forCaller, parsePayload } from './parse.js';
 
 export const summarizeInputSchema = z
@@ -61,11 +61,6 @@ function detailTypeOf(outcome: AccountOutcome): string {
 export function createSummarizeHandler(options: SummarizeHandlerOptions = {}): (event: unknown) => Promise<RunSummary> {
   const log = options.log ?? new Log();
   const now = options.now ?? (() => new Date());
-  const clientConfig = () => {
-    const region = process.env.AWS_REGION;
-    const endpoint = process.env.RPR_AWS_ENDPOINT || undefined;
-    return { ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}) };
-  };
   let events = options.events;
   let metrics = options.metrics;
   return async (event) => {

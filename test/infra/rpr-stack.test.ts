@@ -66,11 +66,17 @@ describe('the deployment', () => {
       expect(result.isValid).toBe(true);
     });
 
-    it('plans, runs the groups in a Distributed Map writing to the results bucket, and summarizes', () => {
+    it('plans, runs the groups in a Distributed Map reading them from and writing results to the results bucket, and summarizes', () => {
       expect(definition.StartAt).toBe('Plan');
       const map = allStates(definition).find((s) => s.state.Type === 'Map')!.state;
+      // The groups are not in the state (256 KB would bound a run): the plan step writes them to S3 and the Map reads them.
+      expect(map.ItemsPath).toBeUndefined();
+      const reader = map.ItemReader as { Parameters: { Bucket: unknown } };
+      expect(reader).toMatchObject({ Resource: 'arn:aws:states:::s3:getObject', ReaderConfig: { InputType: 'JSON' }, Parameters: { 'Key.$': '$.items.key' } });
+      expect(reader.Parameters.Bucket).toEqual((map.ResultWriter as { Parameters: { Bucket: unknown } }).Parameters.Bucket);
+      const planEnv = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => (f.Properties as { Environment?: { Variables?: Record<string, unknown> } }).Environment?.Variables ?? {}).find((v) => 'RPR_RESULTS_BUCKET' in v);
+      expect(planEnv?.RPR_RESULTS_BUCKET).toEqual({ Ref: stack.getLogicalId(stack.results.bucket.node.defaultChild as never) });
       expect(map).toMatchObject({
-        ItemsPath: '$.groups',
         MaxConcurrency: 10,
         ToleratedFailurePercentage: 10,
         ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED' } },

@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { RprStack, type RprStackProps } from '../../infra/rpr-stack.js';
+import type { ItemsLocation, PlannedRun } from '../../layers/workflow/events.js';
 import { allStates, resolveDefinition, type Resources } from '../infra/template-tools.js';
 
 // aws-local-stepfunctions 3 uses Promise.withResolvers, which Node 20 lacks (Node 22 has it).
@@ -30,4 +31,39 @@ export function synthesizedDefinition(props: RprStackProps = {}): Record<string,
 /** Every state of a definition, nested ones included, as [name, state]. */
 export function statesOf(definition: Record<string, unknown>): [string, Record<string, unknown>][] {
   return allStates(definition).map((s) => [s.name, s.state]);
+}
+
+/**
+ * The definition as aws-local-stepfunctions can run it. The interpreter has no Distributed Map
+ * ItemReader or ResultWriter and does not count a ToleratedFailurePercentage, so only those
+ * fields of the Map are rewritten: ResultWriter and ToleratedFailurePercentage are removed (the
+ * results are read from the state table, where the product reads them too), and the ItemReader
+ * becomes `ItemsPath: $.items.groups`, which `readingItems` fills with what the reader would read.
+ */
+export function locallyRunnable(definition: Record<string, unknown>, maxConcurrency?: number): Record<string, unknown> {
+  const copy = structuredClone(definition);
+  for (const [, state] of statesOf(copy)) {
+    if (state.Type !== 'Map') continue;
+    const reader = state.ItemReader as { Resource?: string; Parameters?: Record<string, unknown> } | undefined;
+    if (reader?.Resource !== 'arn:aws:states:::s3:getObject' || reader.Parameters?.['Key.$'] !== '$.items.key') {
+      throw new Error(`the Map's ItemReader is not the one this rewrite emulates: ${JSON.stringify(reader)}`);
+    }
+    delete state.ItemReader;
+    state.ItemsPath = '$.items.groups';
+    delete state.ResultWriter;
+    delete state.ToleratedFailurePercentage;
+    if (maxConcurrency !== undefined) state.MaxConcurrency = maxConcurrency;
+  }
+  return copy;
+}
+
+/**
+ * The Plan task's local binding for `locallyRunnable`: the real plan step, then the items object it
+ * wrote, read back as the Map's ItemReader reads it (the JSON array at items.bucket/items.key).
+ */
+export function readingItems(plan: (event: unknown) => Promise<PlannedRun>, read: (at: ItemsLocation) => Promise<unknown[]>): (event: unknown) => Promise<unknown> {
+  return async (event) => {
+    const planned = await plan(event);
+    return { ...planned, items: { ...planned.items, groups: await read(planned.items) } };
+  };
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { AWSCURRENT } from '../../../layers/engine/stores/types.js';
 import { activityClientConfig, runAgent } from '../../../layers/agent/agent.js';
 import { ALL_ADAPTERS } from '../../../layers/resources/adapters.js';
 import { resetStoresFromEnvironment } from '../../../layers/workflow/environment.js';
+import type { ItemsLocation } from '../../../layers/workflow/events.js';
 import {
   createUnixUser,
   deleteUnixUser,
@@ -26,7 +28,7 @@ import {
 import { describeServer, serverInfo } from '../../servers/index.js';
 import { ActivityStandIn } from '../../support/activity-standin.js';
 import { captureOutput, findLeaks } from '../../support/leaks.js';
-import { statesOf, synthesizedDefinition } from '../../support/local-state-machine.js';
+import { locallyRunnable, readingItems, statesOf, synthesizedDefinition } from '../../support/local-state-machine.js';
 import { engineOnMoto, type EngineHarness } from '../engine/support.js';
 
 /**
@@ -50,6 +52,9 @@ describeServer('moto', 'the synthesized workflow, run locally', (moto) => {
   let definition: ReturnType<typeof synthesizedDefinition>;
   const stateIo: string[] = [];
   const functionLogs: string[] = [];
+  let s3: S3Client;
+  /** What the Map's ItemReader reads: the JSON array the plan step wrote. */
+  const readItems = async (at: ItemsLocation) => JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: at.bucket, Key: at.key }))).Body!.transformToString()) as unknown[];
 
   beforeAll(async () => {
     if (!ssh || !pg || !db) throw new Error('the workflow test needs sshd, PostgreSQL and MariaDB');
@@ -57,6 +62,11 @@ describeServer('moto', 'the synthesized workflow, run locally', (moto) => {
     // The functions read their stores from the environment, as on Lambda.
     Object.assign(process.env, { RPR_TABLE: h.tableName, RPR_AWS_ENDPOINT: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
     resetStoresFromEnvironment();
+    // The results bucket, where the plan step writes each run's groups for the Map's item reader.
+    s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const bucket = uniqueName('wfresults').toLowerCase().replace(/[^a-z0-9-]/g, '-');
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    process.env.RPR_RESULTS_BUCKET = bucket;
     const config = h.config;
     const add = async (resourceId: string, username: string, password: string, tags: string[] = []) => {
       const a = await config.putAccount({ resourceId, username, secretId: h.secretName(`${resourceId}/${username}`), tags }, { password: new Secret(password) });
@@ -153,7 +163,7 @@ describeServer('moto', 'the synthesized workflow, run locally', (moto) => {
     const handlers: Record<string, (input: never) => Promise<unknown>> = {};
     for (const [name, state] of statesOf(definition)) {
       if (state.Type !== 'Task') continue;
-      if (name === 'Plan') handlers[name] = lambda(plan);
+      if (name === 'Plan') handlers[name] = lambda(readingItems(plan, readItems));
       else if (name === 'Summarize') handlers[name] = lambda(summarize);
       else if (name.startsWith('Reset ')) handlers[name] = lambda(reset[familyOf(name.slice('Reset '.length))!]!);
       else if (name.startsWith('Agent ')) {
@@ -168,24 +178,8 @@ describeServer('moto', 'the synthesized workflow, run locally', (moto) => {
     return handlers;
   }
 
-  /**
-   * The interpreter cannot run a Distributed Map's S3 ResultWriter, nor does it count a
-   * ToleratedFailurePercentage: only those two fields of the Map are rewritten (removed); the
-   * results are read from the state table, which is where the product reads them too.
-   */
-  function runnable(): Record<string, unknown> {
-    const copy = structuredClone(definition);
-    for (const [, state] of statesOf(copy)) {
-      if (state.Type === 'Map') {
-        delete state.ResultWriter;
-        delete state.ToleratedFailurePercentage;
-      }
-    }
-    return copy;
-  }
-
   async function execute(name: string, request: unknown) {
-    const machine = new StateMachine(runnable() as never, { validationOptions: { checkPaths: false, checkArn: false } });
+    const machine = new StateMachine(locallyRunnable(definition) as never, { validationOptions: { checkPaths: false, checkArn: false } });
     const execution = machine.run(request as never, {
       overrides: { taskResourceLocalHandlers: (await localHandlers()) as never },
       context: { Execution: { Name: name, Input: request, StartTime: new Date().toISOString() } } as never,

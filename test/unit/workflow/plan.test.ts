@@ -4,7 +4,7 @@ import { InvalidConfigurationError } from '../../../layers/engine/errors.js';
 import { Log } from '../../../layers/engine/log.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { openMemoryStores, type EmbeddedStores } from '../../../layers/engine/stores/embedded.js';
-import { createPlanHandler } from '../../../layers/workflow/plan.js';
+import { createPlanHandler, createPlanStepHandler } from '../../../layers/workflow/plan.js';
 import { findLeaks } from '../../support/leaks.js';
 
 const log = new Log({ level: 'SILENT' });
@@ -95,6 +95,31 @@ describe('the plan step', () => {
     expect(e).toBeInstanceOf(InvalidConfigurationError);
     expect((e as InvalidConfigurationError).field).toBe(field);
     expect((await stores.state.listRuns()).length).toBe(before);
+  });
+
+  it('as deployed, writes the groups to the items store and returns only where they are, with counts', async () => {
+    const written = new Map<string, unknown>();
+    const step = createPlanStepHandler({
+      stores: async () => ({ state: stores.state, credentials: stores.credentials, describeSecret: async (id: string) => ({ arn: id, name: id }) }),
+      log,
+      items: { put: async (runId, groups) => (written.set(runId, groups), { bucket: 'results', key: `plans/${runId}.json` }) },
+    });
+    const planned = await step({ request: { selector: { tags: ['prod'] } }, executionName: 'step1' });
+    outputs.push(planned);
+    expect(planned).toEqual({ runId: 'run-step1', total: 4, groupCount: 2, items: { bucket: 'results', key: 'plans/run-step1.json' } });
+    expect((written.get('run-step1') as { resourceId: string }[]).map((g) => g.resourceId).sort()).toEqual(['db1', 'web1']);
+    expect(findLeaks(passwords, { items: JSON.stringify([...written.values()]) })).toEqual([]);
+  });
+
+  it('as deployed, without RPR_RESULTS_BUCKET it names the setting', async () => {
+    const saved = process.env.RPR_RESULTS_BUCKET;
+    delete process.env.RPR_RESULTS_BUCKET;
+    try {
+      const step = createPlanStepHandler({ stores: async () => ({ state: stores.state, credentials: stores.credentials, describeSecret: async (id: string) => ({ arn: id, name: id }) }), log });
+      await expect(step({ selector: { tags: ['prod'] } })).rejects.toMatchObject({ name: 'InvalidConfigurationError', field: 'RPR_RESULTS_BUCKET' });
+    } finally {
+      if (saved !== undefined) process.env.RPR_RESULTS_BUCKET = saved;
+    }
   });
 
   it('no plan output carries a password', () => {
