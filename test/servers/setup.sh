@@ -693,6 +693,9 @@ start_samba() {
   # Logs beside the rest of the state, not in /var/log/samba (also for a provision made before this line).
   grep -q '^[[:space:]]*log file' "$d/etc/smb.conf" ||
     sed -i "/^\[global\]/a log file = $d/log/samba.log" "$d/etc/smb.conf"
+  # The provision does not write this option to smb.conf; without it an old password keeps working for 60 minutes.
+  grep -q '^[[:space:]]*old password allowed period' "$d/etc/smb.conf" ||
+    sed -i "/^\[global\]/a old password allowed period = 0" "$d/etc/smb.conf"
   rm -f "$d/run/"*.pid # samba, smbd, winbindd: none of ours is running (checked by the caller)
   samba -s "$d/etc/smb.conf" -D >"$d/samba.out" 2>&1 || { echo "samba exited $?: $(tail -n5 "$d/samba.out")"; return 1; }
   local p
