@@ -18,6 +18,9 @@ export const TESTED_AGAINST: Partial<Record<ResourceType, string>> = {
   esxi: `${DEBIAN_SSH}, running the ESXi command set (\`passwd USER\` at its prompts); no ESXi host`,
   postgresql: 'real server: PostgreSQL 15 (Debian 12) with SSL',
   mysql: 'real server: MariaDB 10.11 (Debian 12) with TLS; MySQL 8 statements untested',
+  ldap: 'real server: OpenLDAP 2.5 (Debian 12) with ppolicy, LDAPS and StartTLS; the Entra ID method (`unicodePwd`) against Samba 4.17 AD DC; Oracle Internet Directory, eDirectory and Entra ID themselves untested',
+  windows:
+    "simulator: Windows OpenSSH shell (cmd.exe or PowerShell as default shell; PowerShell `Set-LocalUser` with the password on stdin, `net user NAME *` fallback) written from Microsoft's documentation; no Windows host",
 };
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');

@@ -24,6 +24,7 @@ const ALTERNATE_PORTS: Partial<Record<ResourceType, readonly number[]>> = {
   'cisco-pix': [23],
   'juniper-netscreen': [23],
   ldap: [636],
+  'windows-domain': [389],
   'sybase-ase': [2748],
 };
 

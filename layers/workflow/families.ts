@@ -18,6 +18,8 @@ export const FUNCTION_FAMILIES = {
   unix: { entry: 'functions/reset-unix.ts', types: UNIX_TYPES, onPremises: true },
   postgresql: { entry: 'functions/reset-postgresql.ts', types: ['postgresql'], onPremises: true },
   mysql: { entry: 'functions/reset-mysql.ts', types: ['mysql'], onPremises: true },
+  ldap: { entry: 'functions/reset-ldap.ts', types: ['ldap'], onPremises: true },
+  windows: { entry: 'functions/reset-windows.ts', types: ['windows'], onPremises: true },
 } as const satisfies Record<string, FunctionFamily>;
 
 export type FunctionFamilyName = keyof typeof FUNCTION_FAMILIES;

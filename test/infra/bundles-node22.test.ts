@@ -113,7 +113,7 @@ describe.skipIf(!node)(`every built function bundle under Node 22${unavailable ?
     expect(bundles.map((b) => b.name).sort()).toEqual(expected.sort());
   });
 
-  it.each(['reset-unix', 'reset-postgresql', 'reset-mysql', 'plan', 'summarize'])('%s loads and rejects a malformed payload with InvalidConfigurationError naming the field', (name) => {
+  it.each([...Object.values(FUNCTION_FAMILIES).map((f) => basename(f.entry, '.ts')), 'plan', 'summarize'])('%s loads and rejects a malformed payload with InvalidConfigurationError naming the field', (name) => {
     const o = outcomes.get(name);
     expect(o?.loaded, `${name} loaded with a handler export; its Node 22 process said:\n${said(name)}`).toBe(true);
     // The class name survives minification (keepNames): it is the state machine's Retry/Catch contract.

@@ -54,6 +54,6 @@ export const ldapDefinition = defineType({
   references: (r) => (r.adminAccount ? [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }] : []),
   onPremises: true,
   changedBy:
-    'the Password Modify extended operation (RFC 3062) where the server offers it, else an LDAP modify of `userPassword` (`unicodePwd` on Entra ID), the value sent as a binary attribute',
+    "the Password Modify extended operation (RFC 3062) where the server's root DSE offers it, else an LDAP modify of `userPassword` (a salted `{SSHA}` hash on OpenLDAP; refused where the server is seen to keep it in clear text), or of `unicodePwd` on Entra ID (replace by an admin, delete and add for a self change)",
   verifiedBy: 'a fresh LDAP simple bind as the account DN',
 });

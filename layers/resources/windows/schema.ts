@@ -41,6 +41,7 @@ export const windowsDefinition = defineType({
   username: windowsLocalUsername,
   references: (r) => [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: ['windows-domain'] }],
   onPremises: true,
-  changedBy: 'SSH or WinRM over HTTPS as the admin; PowerShell `Set-LocalUser -Password` with the password read from standard input as a SecureString',
-  verifiedBy: 'a fresh SSH or WinRM login as the account',
+  changedBy:
+    'SSH (OpenSSH for Windows) as the admin: PowerShell `Set-LocalUser` with the password read from standard input as a SecureString; `net user NAME *` at its prompts where PowerShell is absent (WinRM over HTTPS: configuration only, not yet)',
+  verifiedBy: 'a fresh SSH login as the account',
 });

@@ -1,0 +1,5 @@
+import { createResetHandler } from '../layers/workflow/handler.js';
+import { createWindowsAdapter } from '../layers/resources/windows/adapter.js';
+
+export const adapters = { windows: createWindowsAdapter };
+export const handler = createResetHandler({ adapters });
