@@ -29,8 +29,8 @@ export const resetRequestSchema = z
   .strict();
 export type ResetRequest = z.output<typeof resetRequestSchema>;
 
-/** One resource's accounts: a task for its type's function or for its agent site. */
-export const groupTaskSchema = z
+/** One resource's accounts. */
+const oneGroupSchema = z
   .object({
     runId: z.string().min(1).max(128),
     resourceId: idSchema,
@@ -40,10 +40,17 @@ export const groupTaskSchema = z
     accountIds: z.array(accountIdSchema).min(1),
   })
   .strict();
+
+/**
+ * A task for a type's function or an agent site: one resource's accounts, and the groups of
+ * other resources on the same directory server (`chain`) that run after it, one at a time, in the
+ * same invocation: how the plan caps the groups a domain controller serves at once.
+ */
+export const groupTaskSchema = oneGroupSchema.extend({ chain: z.array(oneGroupSchema).max(1000).optional() }).strict();
 export type GroupTask = z.output<typeof groupTaskSchema>;
 
 /** What a group task returns: per-account outcomes, no secrets. */
-export const groupResultSchema = z
+const oneGroupResultSchema = z
   .object({
     runId: z.string(),
     resourceId: idSchema,
@@ -62,6 +69,8 @@ export const groupResultSchema = z
     ),
   })
   .strict();
+/** What a group task returns: per-account outcomes, no secrets; a chained group's under `chain`. */
+export const groupResultSchema = oneGroupResultSchema.extend({ chain: z.array(oneGroupResultSchema).optional() }).strict();
 export type GroupResult = z.output<typeof groupResultSchema>;
 
 /** The plan step's output: the run id and the groups the Map runs. */
@@ -84,7 +93,8 @@ export interface ItemsLocation {
 export interface PlannedRun {
   readonly runId: string;
   readonly total: number;
-  readonly groupCount: number;
+  /** The tasks the Map runs: a group each, except the groups chained per directory server. */
+  readonly taskCount: number;
   readonly items: ItemsLocation;
 }
 

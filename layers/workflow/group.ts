@@ -42,9 +42,22 @@ function fieldOf(issue: z.core.$ZodIssue): string {
  * Runs one resource's accounts with the engine (one connection, the adapter's own logins last)
  * and returns their outcomes: ids, steps, error classes and redacted messages, never a password.
  * A task that does not match the stored configuration changes nothing; accounts removed since
- * the plan are skipped. The reset functions and the agents both run groups through it.
+ * the plan are skipped. The groups of a task's `chain` run after it, one at a time. The reset
+ * functions and the agents both run groups through it.
  */
 export async function runGroupTask(task: GroupTask, deps: GroupTaskDeps): Promise<GroupResult> {
+  const { chain, ...first } = task;
+  if (chain?.some((next) => next.runId !== task.runId || next.type !== task.type || next.site !== task.site)) {
+    throw new InvalidConfigurationError('chain', 'a chained group must have the run, type and site of the task');
+  }
+  const result = await runOneGroup(first, deps);
+  if (!chain?.length) return result;
+  const chained: GroupResult[] = [];
+  for (const next of chain) chained.push(await runOneGroup(next, deps));
+  return { ...result, chain: chained };
+}
+
+async function runOneGroup(task: Omit<GroupTask, 'chain'>, deps: GroupTaskDeps): Promise<GroupResult> {
   const resource = await deps.config.getResource(task.resourceId);
   if (!resource) throw new NotFoundError('resourceId', `resource "${task.resourceId}" does not exist`);
   if (resource.type !== task.type) throw new InvalidConfigurationError('type', `the task says "${task.type}" but resource "${resource.id}" is "${resource.type}"`);
@@ -59,7 +72,7 @@ export async function runGroupTask(task: GroupTask, deps: GroupTaskDeps): Promis
   return groupResultSchema.parse({ runId: task.runId, resourceId: resource.id, results: results.map(groupResultEntry) });
 }
 
-async function skip(deps: GroupTaskDeps, task: GroupTask, accountId: string): Promise<AccountResult> {
+async function skip(deps: GroupTaskDeps, task: Omit<GroupTask, 'chain'>, accountId: string): Promise<AccountResult> {
   const at = new Date().toISOString();
   const message = `account "${accountId}" is no longer configured on resource "${task.resourceId}"`;
   const result: AccountResult = { runId: task.runId, accountId, resourceId: task.resourceId, outcome: 'skipped', step: 'plan', errorClass: 'NotFoundError', message, startedAt: at, endedAt: at };

@@ -85,12 +85,49 @@ export function createPlanHandler(options: PlanHandlerOptions = {}): (event: unk
         }
         tasks.push({ runId, resourceId: resource.id, type: resource.type as GroupTask['type'], site: resource.site, accountIds: accounts.map((a) => a.id) });
       }
-      log.info('run planned', { runId, accounts: total, groups: tasks.length, repeated: existing !== undefined, requestedBy: request.requestedBy });
-      return { runId, groups: tasks, total };
+      const resources = new Map(groups.map((g) => [g.resource.id, g.resource]));
+      const items = chainByServer(tasks, (id) => resources.get(id));
+      log.info('run planned', { runId, accounts: total, groups: tasks.length, items: items.length, repeated: existing !== undefined, requestedBy: request.requestedBy });
+      return { runId, groups: items, total };
     } catch (e) {
       throw forCaller(e);
     }
   };
+}
+
+/** Types whose resources are directory servers (a domain controller, an LDAP server): several resources may name one. */
+const DIRECTORY_TYPES: ReadonlySet<string> = new Set(['ldap', 'windows-domain']);
+
+/** At most this many groups of one run reach one directory server at once; the others wait in chains. */
+export const GROUPS_PER_DIRECTORY_SERVER = 2;
+
+/**
+ * The per-domain-controller cap: the groups of resources that name the same directory server
+ * (type, site, host and port) are dealt into at most `cap` tasks, each running its groups one
+ * after another (`chain`) on the function or agent that takes it. Other groups are unchanged.
+ */
+export function chainByServer(
+  tasks: readonly GroupTask[],
+  resourceOf: (id: string) => Readonly<Record<string, unknown>> | undefined,
+  cap = GROUPS_PER_DIRECTORY_SERVER,
+): GroupTask[] {
+  const out: GroupTask[] = [];
+  const byServer = new Map<string, GroupTask[]>();
+  for (const task of tasks) {
+    const r = DIRECTORY_TYPES.has(task.type) ? resourceOf(task.resourceId) : undefined;
+    if (!r || typeof r.host !== 'string') {
+      out.push(task);
+      continue;
+    }
+    const key = JSON.stringify([task.type, task.site, r.host.toLowerCase(), r.port]);
+    byServer.set(key, [...(byServer.get(key) ?? []), task]);
+  }
+  for (const same of byServer.values()) {
+    const lanes = same.slice(0, cap).map((head) => ({ head, chain: [] as GroupTask[] }));
+    same.slice(cap).forEach((task, i) => lanes[i % lanes.length]!.chain.push(task));
+    for (const { head, chain } of lanes) out.push(chain.length ? { ...head, chain } : head);
+  }
+  return out;
 }
 
 /** Where the plan step keeps a run's groups for the Map to read. */
@@ -125,7 +162,7 @@ export function createPlanStepHandler(options: PlanHandlerOptions & { readonly i
         if (!bucket) throw new InvalidConfigurationError('RPR_RESULTS_BUCKET', 'must name the bucket the plan step writes groups to');
         items = s3ItemsStore(bucket);
       }
-      return { runId, total, groupCount: groups.length, items: await items.put(runId, groups) };
+      return { runId, total, taskCount: groups.length, items: await items.put(runId, groups) };
     } catch (e) {
       throw forCaller(e);
     }

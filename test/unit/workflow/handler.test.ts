@@ -84,6 +84,32 @@ describe('createResetHandler with an in-process target', () => {
     expect((await stores.state.listAccountResults('run-2')).map((r) => r.outcome).sort()).toEqual(['skipped', 'succeeded']);
   });
 
+  it('a task with a chain runs the chained groups after its own, one at a time, and returns their outcomes under chain', async () => {
+    const config = new Configurator(stores.state, credentials);
+    // A second resource on the same server, with the same admin login (whose password the in-process target checks).
+    await config.putResource({ id: 'db2', type: 'postgresql', host: 'db1.example', adminAccount: 'db2/admin' });
+    await config.putAccount({ resourceId: 'db2', username: 'admin', secretId: 's/db2-admin' }, { password: new Secret('admin-start-pw') });
+    target.passwords.set('carol', 'carol-start-pw');
+    written.add('carol-start-pw');
+    await config.putAccount({ resourceId: 'db2', username: 'carol', secretId: 's/carol' }, { password: new Secret('carol-start-pw') });
+
+    const result = await invoke({ runId: 'run-c', resourceId: 'db1', type: 'postgresql', site: 'cloud', accountIds: ['db1/alice'], chain: [{ runId: 'run-c', resourceId: 'db2', type: 'postgresql', site: 'cloud', accountIds: ['db2/carol'] }] });
+
+    expect(result!.results.map((r) => [r.accountId, r.outcome])).toEqual([['db1/alice', 'succeeded']]);
+    expect(result!.chain?.map((c) => [c.resourceId, c.results.map((r) => [r.accountId, r.outcome])])).toEqual([['db2', [['db2/carol', 'succeeded']]]]);
+    expect(target.passwords.get('alice')).toBe(await current('alice'));
+    expect((await stores.state.listAccountResults('run-c')).map((r) => r.accountId).sort()).toEqual(['db1/alice', 'db2/carol']);
+    for (const v of await credentials.listVersions('s/carol')) written.add((await credentials.getValue('s/carol', { versionId: v.versionId })).value.reveal());
+  });
+
+  it('a chained group of another run, type or site is refused before anything changes', async () => {
+    const e = await rejection(handler({ runId: 'run-d', resourceId: 'db1', type: 'postgresql', site: 'cloud', accountIds: ['db1/alice'], chain: [{ runId: 'run-d', resourceId: 'db1', type: 'postgresql', site: 'dmz1', accountIds: ['db1/bob'] }] }));
+    expect(e).toBeInstanceOf(InvalidConfigurationError);
+    expect((e as InvalidConfigurationError).field).toBe('chain');
+    expect(await current('alice')).toBe('alice-start-pw');
+    expect(await stores.state.listAccountResults('run-d')).toEqual([]);
+  });
+
   it.each([
     [{ runId: 'r', resourceId: 'db1', type: 'postgresql', site: 'cloud' }, 'accountIds'],
     [{ runId: 'r', resourceId: 'db1', type: 'nosuch', site: 'cloud', accountIds: ['db1/alice'] }, 'type'],

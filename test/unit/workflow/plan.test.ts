@@ -4,7 +4,8 @@ import { InvalidConfigurationError } from '../../../layers/engine/errors.js';
 import { Log } from '../../../layers/engine/log.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { openMemoryStores, type EmbeddedStores } from '../../../layers/engine/stores/embedded.js';
-import { createPlanHandler, createPlanStepHandler } from '../../../layers/workflow/plan.js';
+import type { GroupTask } from '../../../layers/workflow/events.js';
+import { chainByServer, createPlanHandler, createPlanStepHandler } from '../../../layers/workflow/plan.js';
 import { findLeaks } from '../../support/leaks.js';
 
 const log = new Log({ level: 'SILENT' });
@@ -106,7 +107,7 @@ describe('the plan step', () => {
     });
     const planned = await step({ request: { selector: { tags: ['prod'] } }, executionName: 'step1' });
     outputs.push(planned);
-    expect(planned).toEqual({ runId: 'run-step1', total: 4, groupCount: 2, items: { bucket: 'results', key: 'plans/run-step1.json' } });
+    expect(planned).toEqual({ runId: 'run-step1', total: 4, taskCount: 2, items: { bucket: 'results', key: 'plans/run-step1.json' } });
     expect((written.get('run-step1') as { resourceId: string }[]).map((g) => g.resourceId).sort()).toEqual(['db1', 'web1']);
     expect(findLeaks(passwords, { items: JSON.stringify([...written.values()]) })).toEqual([]);
   });
@@ -120,6 +121,32 @@ describe('the plan step', () => {
     } finally {
       if (saved !== undefined) process.env.RPR_RESULTS_BUCKET = saved;
     }
+  });
+
+  it('deals the groups of resources on one directory server into at most two chained tasks; other groups stay alone', () => {
+    const task = (resourceId: string, type: GroupTask['type']): GroupTask => ({ runId: 'run-x', resourceId, type, site: 'cloud', accountIds: [`${resourceId}/u`] });
+    const hosts: Record<string, { host: string; port: number }> = {
+      ad1: { host: 'DC1.corp.example', port: 636 },
+      ad2: { host: 'dc1.corp.example', port: 636 },
+      ad3: { host: 'dc1.corp.example', port: 636 },
+      ad4: { host: 'dc1.corp.example', port: 636 },
+      ad5: { host: 'dc1.corp.example', port: 636 },
+      other: { host: 'dc2.corp.example', port: 636 },
+      pg1: { host: 'db.example', port: 5432 },
+      pg2: { host: 'db.example', port: 5432 },
+    };
+    const tasks = [...['ad1', 'ad2', 'ad3', 'ad4', 'ad5', 'other'].map((id) => task(id, 'windows-domain')), task('pg1', 'postgresql'), task('pg2', 'postgresql')];
+
+    const items = chainByServer(tasks, (id) => hosts[id]);
+
+    const lanes = items.map((t) => [t.resourceId, ...(t.chain ?? []).map((c) => c.resourceId)]);
+    expect(lanes.filter((l) => l[0]!.startsWith('ad'))).toEqual([
+      ['ad1', 'ad3', 'ad5'],
+      ['ad2', 'ad4'],
+    ]);
+    expect(lanes.filter((l) => !l[0]!.startsWith('ad')).sort()).toEqual([['other'], ['pg1'], ['pg2']]);
+    // Every group is run exactly once.
+    expect(lanes.flat().sort()).toEqual(Object.keys(hosts).sort());
   });
 
   it('no plan output carries a password', () => {
