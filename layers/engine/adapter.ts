@@ -11,6 +11,8 @@ export interface Credential {
   readonly password?: Secret;
   /** PEM private key, for SSH key logins. */
   readonly privateKey?: Secret;
+  /** For an account of a windows-domain resource: the domain's DNS name, so a sAMAccountName can be qualified. */
+  readonly domain?: string;
 }
 
 /** What an adapter is given once per resource group. It never reads the environment. */

@@ -36,8 +36,9 @@ async function resolveCredentials(deps: SessionDeps, resource: StoredResource): 
   for (const ref of def.references(resource as never)) {
     const account = await deps.state.getAccount(ref.accountId);
     if (!account) throw new InvalidConfigurationError(ref.field, `names account "${ref.accountId}", which does not exist`);
+    let owner: StoredResource | undefined = resource;
     if (account.resourceId !== resource.id) {
-      const owner = await deps.state.getResource(account.resourceId);
+      owner = await deps.state.getResource(account.resourceId);
       if (!owner || !(ref.fromResourceTypes as readonly string[]).includes(owner.type)) {
         throw new InvalidConfigurationError(
           ref.field,
@@ -48,7 +49,8 @@ async function resolveCredentials(deps: SessionDeps, resource: StoredResource): 
     const { value } = await deps.credentials.getValue(account.secretId).catch((e: unknown) => {
       throw e instanceof NotFoundError ? new InvalidConfigurationError(ref.field, `the secret of account "${account.id}" does not exist`, { cause: e }) : e;
     });
-    out[ref.role] = { accountId: account.id, username: account.username, password: value };
+    const domain = owner.type === 'windows-domain' && typeof owner.domain === 'string' ? { domain: owner.domain } : {};
+    out[ref.role] = { accountId: account.id, username: account.username, password: value, ...domain };
   }
   for (const key of def.keys?.(resource as never) ?? []) {
     const { value } = await deps.credentials.getValue(key.secretId).catch((e: unknown) => {

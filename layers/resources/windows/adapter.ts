@@ -315,7 +315,7 @@ class WindowsAdapter implements TargetAdapter {
  * The name OpenSSH for Windows takes for the admin: a local account by its name; a domain account
  * as "user@domain" (its UPN as given, or its sAMAccountName with the domain the credential carries).
  */
-export function loginName(admin: Credential & { readonly domain?: string }, domainAccount: boolean): string {
+export function loginName(admin: Credential, domainAccount: boolean): string {
   if (!domainAccount || admin.username.includes('@') || !admin.domain) return admin.username;
   return `${admin.username}@${admin.domain}`;
 }

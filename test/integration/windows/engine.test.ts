@@ -121,6 +121,25 @@ describe('reset engine on a simulated Windows OpenSSH host', () => {
     expect(sim.logins.filter((l) => l.accepted).map((l) => l.login)).toContain('ops@corp.example.com');
   });
 
+  it('a domain admin given by its sAMAccountName logs in qualified with its domain, never as a same-named local account', async () => {
+    const sim = await host({ domain: { netbios: 'CORP', dns: 'corp.example.com' } });
+    sim.domain!.add('svcadmin', 'Domain-Svc-1!', { admin: true });
+    // A local account of the same name, with another password: a bare-name login would reach it instead.
+    sim.sam.add('svcadmin', 'Local-Other-1!', { admin: true });
+    await config.putResource({ id: 'corp2', type: 'windows-domain', host: '127.0.0.1', domain: 'corp.example.com' });
+    await addAccount('corp2', 'svcadmin', 'Domain-Svc-1!');
+    await config.putResource({ id: 'win-sam', type: 'windows', host: sim.host, port: sim.port, adminAccount: 'corp2/svcadmin' });
+    sim.sam.add('lab2', 'Lab-Start-2!');
+    const a = await addAccount('win-sam', 'lab2', 'Lab-Start-2!');
+
+    const { record, results: rs } = await run({ resourceIds: ['win-sam'] });
+
+    expect(record.status, JSON.stringify(rs)).toBe('succeeded');
+    expect(await loginWorks(sim, 'lab2', await current(a.secretId))).toBe(true);
+    expect(sim.logins.filter((l) => l.accepted).map((l) => l.login)).toContain('svcadmin@corp.example.com');
+    expect(sim.logins.map((l) => l.login)).not.toContain('svcadmin');
+  });
+
   it('connection cut after the change was applied: the engine reconciles, and AWSCURRENT is the password that works', async () => {
     const sim = await host();
     sim.sam.add('Administrator', 'Admin-Start-2!', { admin: true });
