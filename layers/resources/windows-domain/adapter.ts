@@ -276,7 +276,9 @@ class ActiveDirectoryAdapter implements TargetAdapter {
     if (!this.#adminPassword) throw new InvalidConfigurationError('adminAccount', 'the admin account has no password');
     const client = await openLdap(this.#endpoint, this.#options);
     try {
-      await client.bind(bindName(accountName(admin.username), this.ctx.resource.domain), this.#adminPassword.reveal());
+      // An admin of another windows-domain resource is qualified with its own domain when the credential says which.
+      const adminDomain = 'domain' in admin && typeof admin.domain === 'string' ? admin.domain : this.ctx.resource.domain;
+      await client.bind(bindName(accountName(admin.username), adminDomain), this.#adminPassword.reveal());
     } catch (e) {
       await closeLdap(client, this.#options);
       const error = classifyAdError(e, { operation: `logging in as the admin ${admin.username}`, sent: false });
