@@ -19,6 +19,7 @@ export const TESTED_AGAINST: Partial<Record<ResourceType, string>> = {
   postgresql: 'real server: PostgreSQL 15 (Debian 12) with SSL',
   mysql: 'real server: MariaDB 10.11 (Debian 12) with TLS; MySQL 8 statements untested',
   ldap: 'real server: OpenLDAP 2.5 (Debian 12) with ppolicy, LDAPS and StartTLS; the Entra ID method (`unicodePwd`) against Samba 4.17 AD DC; Oracle Internet Directory, eDirectory and Entra ID themselves untested',
+  'windows-domain': 'real server: Samba 4.17 AD DC (Debian 12) over LDAPS and StartTLS, with fine-grained password policies and a lockout threshold of 5; no Windows Server DC',
   windows:
     "simulator: Windows OpenSSH shell (cmd.exe or PowerShell as default shell; PowerShell `Set-LocalUser` with the password on stdin, `net user NAME *` fallback) written from Microsoft's documentation; no Windows host",
 };

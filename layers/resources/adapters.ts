@@ -5,6 +5,7 @@ import { createPostgresqlAdapter } from './postgresql/adapter.js';
 import { createUnixAdapter } from './unix/adapter.js';
 import { UNIX_TYPES } from './unix/schema.js';
 import { createWindowsAdapter } from './windows/adapter.js';
+import { createWindowsDomainAdapter } from './windows-domain/adapter.js';
 
 /**
  * Every adapter, for processes that serve all types (the CLI, the agent). A Lambda
@@ -17,4 +18,5 @@ export const ALL_ADAPTERS: AdapterRegistry = {
   mysql: createMysqlAdapter,
   ldap: createLdapAdapter,
   windows: createWindowsAdapter,
+  'windows-domain': createWindowsDomainAdapter,
 };

@@ -20,6 +20,7 @@ export const FUNCTION_FAMILIES = {
   mysql: { entry: 'functions/reset-mysql.ts', types: ['mysql'], onPremises: true },
   ldap: { entry: 'functions/reset-ldap.ts', types: ['ldap'], onPremises: true },
   windows: { entry: 'functions/reset-windows.ts', types: ['windows'], onPremises: true },
+  'windows-domain': { entry: 'functions/reset-windows-domain.ts', types: ['windows-domain'], onPremises: true },
 } as const satisfies Record<string, FunctionFamily>;
 
 export type FunctionFamilyName = keyof typeof FUNCTION_FAMILIES;
