@@ -115,6 +115,8 @@ export class SshConnection {
         if (settled) return;
         settled = true;
         client.removeAllListeners('error');
+        // Small request/answer exchanges: without TCP_NODELAY, Nagle's algorithm held each command ~40 ms.
+        client.setNoDelay(true);
         // Later transport errors end the channels, which report them; keep the process alive.
         client.on('error', (e: Error) => options.log?.debug('ssh: connection error', { host: where, error: e.message }));
         resolve(new SshConnection(client, options.timeoutMs));
