@@ -1,5 +1,5 @@
 import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
-import { AuthenticationError, InvalidConfigurationError, isResetError, OutcomeUnknownError, TargetUnchangedError, type ResetError } from '../../engine/errors.js';
+import { AuthenticationError, InvalidConfigurationError, OutcomeUnknownError, TargetUnchangedError, type ResetError } from '../../engine/errors.js';
 import { assertPasswordAcceptable } from '../../engine/policy.js';
 import type { Redactor } from '../../engine/redact.js';
 import { Secret } from '../../engine/secret.js';
@@ -9,6 +9,7 @@ import type { ResourceType } from '../common.js';
 import { adminCommand, CURRENT_PASSWORD_PROMPT, PASSWORD_PROMPT, PRIVILEGE_REFUSED, SELF_CHANGE_COMMAND, SUDO_NOT_ALLOWED, UNCHANGED_OUTPUT, type AdminCommand } from './commands.js';
 import { openConnection, type RunningCommand, type UnixConnection } from './connection.js';
 import { unixUsername, type UnixResource } from './schema.js';
+import { asResetError, said } from '../../expect/outcome.js';
 
 /**
  * Unix hosts over SSH or Telnet. One login per resource, opened on the first change and
@@ -348,16 +349,4 @@ function commandName(cmd: AdminCommand): string {
 function lastLine(text: string): string {
   const lines = text.split(/\r?\n|\r/).filter((l) => l.trim());
   return lines[lines.length - 1] ?? '';
-}
-
-/** The target's words for a message: trimmed, one line, bounded. Redacted again at the adapter's boundary. */
-function said(text: string): string {
-  const t = text.replace(/\s+/g, ' ').trim();
-  return JSON.stringify(t.length > 300 ? `${t.slice(0, 300)}...` : t);
-}
-
-function asResetError(e: unknown): ResetError {
-  if (isResetError(e)) return e;
-  // An error of ours or of a library, at a point we cannot place: the engine must reconcile.
-  return new OutcomeUnknownError(`unexpected failure: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }

@@ -1,5 +1,5 @@
 import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
-import { AuthenticationError, InvalidConfigurationError, isResetError, NotSupportedError, OutcomeUnknownError, TargetUnchangedError, type ResetError } from '../../engine/errors.js';
+import { AuthenticationError, InvalidConfigurationError, NotSupportedError, OutcomeUnknownError, TargetUnchangedError, type ResetError } from '../../engine/errors.js';
 import { assertPasswordAcceptable } from '../../engine/policy.js';
 import type { Redactor } from '../../engine/redact.js';
 import type { Secret } from '../../engine/secret.js';
@@ -22,6 +22,7 @@ import {
 } from './commands.js';
 import type { WindowsResource } from './schema.js';
 import { domainUsername, windowsLocalUsername } from './username.js';
+import { asResetError, said } from '../../expect/outcome.js';
 
 /**
  * Local accounts of Windows hosts, over OpenSSH for Windows (built into Windows Server 2019 and
@@ -324,15 +325,4 @@ function checkUsername(name: string): string {
   const parsed = windowsLocalUsername.safeParse(name);
   if (!parsed.success) throw new InvalidConfigurationError('username', parsed.error.issues[0]?.message ?? 'is not a valid Windows account name');
   return parsed.data;
-}
-
-/** The host's words for a message: one line, bounded. Redacted again at the adapter's boundary. */
-function said(text: string): string {
-  const t = text.replace(/\s+/g, ' ').trim();
-  return JSON.stringify(t.length > 300 ? `${t.slice(0, 300)}...` : t);
-}
-
-function asResetError(e: unknown): ResetError {
-  if (isResetError(e)) return e;
-  return new OutcomeUnknownError(`unexpected failure: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }
