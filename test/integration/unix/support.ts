@@ -1,7 +1,6 @@
 // Helpers for the Unix adapter's tests on the real sshd and telnetd.
 import { createHash } from 'node:crypto';
 import { chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import ssh2 from 'ssh2';
 import type { Credential, TargetAdapter } from '../../../layers/engine/adapter.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import type { Account } from '../../../layers/resources/common.js';
@@ -9,6 +8,7 @@ import { createUnixAdapter } from '../../../layers/resources/unix/adapter.js';
 import { unixSchema, type UnixResource } from '../../../layers/resources/unix/schema.js';
 import { ALL_PRINTABLE_ASCII, createUnixUser, deleteUnixUser, uniqueName } from '../../servers/fixtures.js';
 import { stateDir } from '../../servers/index.js';
+import { ed25519KeyPair } from '../../support/ssh-keys.js';
 import { adapterContext } from '../../support/adapter-context.js';
 
 export const RESOURCE_ID = 'unix-test';
@@ -52,7 +52,7 @@ export class Users {
 
 /** An ed25519 key pair in OpenSSH format, the public key installed in the user's authorized_keys. */
 export async function installKey(user: string): Promise<string> {
-  const keys = ssh2.utils.generateKeyPairSync('ed25519');
+  const keys = ed25519KeyPair();
   const home = `/home/${user}`;
   const { uid, gid } = await stat(home);
   await mkdir(`${home}/.ssh`, { mode: 0o700 });

@@ -36,12 +36,12 @@
  * assert that no password ever appears on one. Faults: drop the connection just after a change was
  * applied, or just before it would be.
  */
-import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import ssh2, { type AuthContext, type Connection, type ServerChannel } from 'ssh2';
+import { ed25519KeyPair } from '../../support/ssh-keys.js';
 import { Domain, Sam, type PasswordPolicy, type SamUser } from './sam.js';
 
-const { Server, utils } = ssh2;
+const { Server } = ssh2;
 
 export interface ExecRecord {
   /** The login name the client gave. */
@@ -190,10 +190,8 @@ export class WindowsOpenSshSimulator {
     this.#options = options;
     this.sam = new Sam(options.policy);
     this.domain = options.domain ? new Domain(options.domain.netbios, options.domain.dns) : undefined;
-    const keys = utils.generateKeyPairSync('ed25519');
-    const pub = utils.parseKey(keys.public);
-    if (pub instanceof Error) throw pub;
-    this.hostKeySha256 = createHash('sha256').update(pub.getPublicSSH()).digest('base64').replace(/=+$/, '');
+    const keys = ed25519KeyPair();
+    this.hostKeySha256 = keys.sha256;
     this.#server = new Server({ hostKeys: [keys.private], ident: 'OpenSSH_for_Windows_8.1' }, (client) => this.#onClient(client));
   }
 
