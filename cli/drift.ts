@@ -1,9 +1,7 @@
-import type { TargetAdapter } from '../layers/engine/adapter.js';
 import { errorClassOf, ResetError } from '../layers/engine/errors.js';
 import type { Log } from '../layers/engine/log.js';
 import { openResourceSession, type AdapterRegistry } from '../layers/engine/session.js';
 import type { AccountResult, CredentialStore, StateStore } from '../layers/engine/stores/types.js';
-import type { ResourceType } from '../layers/resources/common.js';
 
 /**
  * Drift: whether an account's password was changed outside rpr since its last successful reset,
@@ -52,22 +50,15 @@ export async function detectDrift(
   const byResource = new Map<string, string[]>();
   for (const r of results) byResource.set(r.resourceId, [...(byResource.get(r.resourceId) ?? []), r.accountId]);
   for (const [resourceId, accountIds] of byResource) {
-    const resource = await deps.state.getResource(resourceId);
-    const factory = resource && deps.adapters[resource.type as ResourceType];
-    if (!resource || !factory) continue;
-    // The session wraps the adapter for the reset protocol only; keep the adapter itself to reach its optional reader.
-    let adapter: TargetAdapter | undefined;
-    const capture: AdapterRegistry = { [resource.type]: (ctx: never) => (adapter = (factory as (c: never) => TargetAdapter)(ctx)) };
+    // A resource gone, of a type without an adapter, or whose logins cannot be read gets no entries.
     let session: Awaited<ReturnType<typeof openResourceSession>>;
     try {
-      session = await openResourceSession({ state: deps.state, credentials: deps.credentials, adapters: capture, log: deps.log, timeoutMs: deps.timeoutMs ?? 15_000 }, resourceId);
-    } catch (e) {
-      const reason = e instanceof ResetError ? e.message : errorClassOf(e);
-      if (adapter?.passwordLastSet) for (const id of accountIds) out.set(id, { state: 'unknown', reason });
+      session = await openResourceSession({ state: deps.state, credentials: deps.credentials, adapters: deps.adapters, log: deps.log, timeoutMs: deps.timeoutMs ?? 15_000 }, resourceId);
+    } catch {
       continue;
     }
     try {
-      const reader = adapter?.passwordLastSet?.bind(adapter);
+      const reader = session.adapter.passwordLastSet;
       if (!reader) continue;
       for (const id of accountIds) {
         const account = await deps.state.getAccount(id);
@@ -78,8 +69,8 @@ export async function detectDrift(
         try {
           out.set(id, driftOf(await reader(account), await lastSuccessfulReset(deps.state, id)));
         } catch (e) {
-          const error = session.redactor.redactError(e);
-          out.set(id, { state: 'unknown', reason: error instanceof ResetError ? error.message : errorClassOf(error) });
+          // The session's adapter redacts and classifies what it throws.
+          out.set(id, { state: 'unknown', reason: e instanceof ResetError ? e.message : errorClassOf(e) });
         }
       }
     } finally {

@@ -70,7 +70,7 @@ async function resolveCredentials(deps: SessionDeps, resource: StoredResource): 
  * store work of several accounts.
  */
 function guarded(adapter: TargetAdapter, redactor: Redactor): TargetAdapter {
-  const wrap = (e: unknown, op: 'change' | 'verify' | 'close'): never => {
+  const wrap = (e: unknown, op: 'change' | 'verify' | 'close' | 'passwordLastSet'): never => {
     const err = redactor.redactError(e);
     if (err instanceof ResetError) throw err;
     const message = err instanceof Error ? err.message : String(err);
@@ -88,6 +88,7 @@ function guarded(adapter: TargetAdapter, redactor: Redactor): TargetAdapter {
     change: (req: ChangeRequest) => serial(() => adapter.change(req)).catch((e) => wrap(e, 'change')),
     verify: (req: VerifyRequest) => serial(() => adapter.verify(req)).catch((e) => wrap(e, 'verify')),
     close: () => serial(() => adapter.close()).catch((e) => wrap(e, 'close')),
+    ...(adapter.passwordLastSet ? { passwordLastSet: (account: Account) => serial(() => adapter.passwordLastSet!(account)).catch((e) => wrap(e, 'passwordLastSet')) } : {}),
   };
 }
 
