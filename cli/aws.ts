@@ -6,6 +6,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient, type SFNClientConfig } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { activityClientConfig } from '../layers/agent/agent.js';
+import { AWS_RETRY } from '../layers/engine/stores/aws.js';
 
 /** Static keys or a provider the SDK calls again before they expire. */
 export type AwsCredentials = SFNClientConfig['credentials'];
@@ -34,6 +35,7 @@ export interface AwsClients {
 }
 
 const config = (t: AwsTarget) => ({
+  ...AWS_RETRY,
   ...(t.region ? { region: t.region } : {}),
   ...(t.endpoint ? { endpoint: t.endpoint } : {}),
   ...(t.credentials ? { credentials: t.credentials } : {}),

@@ -43,6 +43,12 @@ interface GlobalOptions extends StoreOptions {
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
+function parseWriteRate(v: string): number {
+  const rate = Number(v);
+  if (!(rate > 0) || !Number.isFinite(rate)) throw new InvalidConfigurationError('--secrets-write-rate', `must be a positive number of writes per second, not "${v}"`);
+  return rate;
+}
+
 /**
  * Runs the CLI and returns its exit code; never calls process.exit itself. `aws` makes the AWS clients
  * (tests pass fakes); `adapters` are the ones `reset` and `status` use (tests may pass their own).
@@ -57,6 +63,7 @@ export async function runCli(argv: string[], io: Io = defaultIo, aws: AwsClients
     .option('--table <name>', 'DynamoDB table for --store aws (default: $RPR_TABLE or rpr-state)')
     .option('--region <region>', 'AWS region for --store aws')
     .option('--endpoint <url>', 'AWS endpoint override for --store aws (tests, moto)')
+    .option('--secrets-write-rate <n>', "Secrets Manager writes per second for --store aws, shared with the deployment's functions (default: $RPR_SECRETS_WRITE_RATE or 45, of the region's 50)", parseWriteRate)
     .option('--json', 'print JSON for scripts')
     .addOption(new Option('--log-level <level>', 'engine log level (logs are JSON on stdout)').choices(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('SILENT'))
     .exitOverride()

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { openAwsStores, type AwsStoresOptions } from '../layers/engine/stores/aws.js';
 import { loadVaultKey } from '../layers/engine/stores/local-vault.js';
 import { openEmbeddedStores } from '../layers/engine/stores/embedded.js';
+import { secretsWriteRateFrom } from '../layers/workflow/environment.js';
 import type { CredentialStore, StateStore } from '../layers/engine/stores/types.js';
 
 export interface StoreOptions {
@@ -14,6 +15,8 @@ export interface StoreOptions {
   endpoint?: string;
   /** For --store aws; default: the SDK's credential chain. */
   credentials?: AwsStoresOptions['credentials'];
+  /** For --store aws: Secrets Manager writes per second; default $RPR_SECRETS_WRITE_RATE, else the stores' default. */
+  secretsWriteRate?: number;
 }
 
 export interface Stores {
@@ -29,11 +32,13 @@ export function defaultDataDir(): string {
 
 export async function openStores(o: StoreOptions): Promise<Stores> {
   if (o.store === 'aws') {
+    const secretsWriteRate = o.secretsWriteRate ?? secretsWriteRateFrom();
     return openAwsStores({
       tableName: o.table ?? process.env.RPR_TABLE ?? 'rpr-state',
       ...(o.region ? { region: o.region } : {}),
       ...(o.endpoint ? { endpoint: o.endpoint } : {}),
       ...(o.credentials ? { credentials: o.credentials } : {}),
+      ...(secretsWriteRate ? { secretsWriteRate } : {}),
     });
   }
   const dir = o.dataDir ?? defaultDataDir();

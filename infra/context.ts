@@ -21,7 +21,7 @@ function number(node: Node, key: string): number | undefined {
 /**
  * The stack's settings from CDK context (cdk.json or `-c`), all optional and read offline:
  * `vpcId` + `subnetIds` (+ `availabilityZones`, `routeTableIds`), `sites`, `targetCidrs`, `maxConcurrency`,
- * `toleratedFailurePercentage`, `dynamoDbPrefixListId`, `createEndpoints`.
+ * `toleratedFailurePercentage`, `secretsWriteRate`, `dynamoDbPrefixListId`, `createEndpoints`.
  */
 export function propsFromContext(node: Node): RprStackProps {
   const vpcId = node.tryGetContext('vpcId') as string | undefined;
@@ -33,6 +33,7 @@ export function propsFromContext(node: Node): RprStackProps {
   const targetCidrs = list(node, 'targetCidrs');
   const maxConcurrency = number(node, 'maxConcurrency');
   const toleratedFailurePercentage = number(node, 'toleratedFailurePercentage');
+  const secretsWriteRate = number(node, 'secretsWriteRate');
   const prefixList = node.tryGetContext('dynamoDbPrefixListId') as string | undefined;
   const createEndpoints: unknown = node.tryGetContext('createEndpoints');
   return {
@@ -41,6 +42,7 @@ export function propsFromContext(node: Node): RprStackProps {
     ...(targetCidrs ? { targetCidrs } : {}),
     ...(maxConcurrency !== undefined ? { maxConcurrency } : {}),
     ...(toleratedFailurePercentage !== undefined ? { toleratedFailurePercentage } : {}),
+    ...(secretsWriteRate !== undefined ? { secretsWriteRate } : {}),
     ...(prefixList ? { dynamoDbPrefixListId: prefixList } : {}),
     ...(createEndpoints !== undefined ? { createEndpoints: createEndpoints === true || createEndpoints === 'true' } : {}),
   };

@@ -6,6 +6,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnRotationSchedule, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { DEFAULT_SECRETS_WRITE_RATE } from '../layers/engine/stores/write-budget.js';
 import { ALL_ADAPTERS } from '../layers/resources/adapters.js';
 import type { ResourceType } from '../layers/resources/common.js';
 import { RESOURCE_TYPE_DEFINITIONS } from '../layers/resources/registry.js';
@@ -33,8 +34,17 @@ export interface ResetFunctionsProps {
    * MaxConcurrency bounds the run; an account with the default 10-execution quota cannot reserve).
    */
   readonly typeConcurrency?: Partial<Record<ResourceType, number>>;
-  /** One group's time limit. Default: 15 minutes (Lambda's maximum; the engine bounds each target conversation itself). */
+  /**
+   * One invocation's time limit. Default: 15 minutes (Lambda's maximum). A group that does not fit
+   * returns what is left, and the workflow carries it on in another invocation.
+   */
   readonly timeout?: Duration;
+  /**
+   * Secrets Manager writes per second for the whole deployment (functions, agents and the CLI
+   * share one budget in the state table). Default 45: 90 % of the account's and region's
+   * quota of 50, which it shares with every other writer of secrets there.
+   */
+  readonly secretsWriteRate?: number;
   /** Default: 1024 MB (ssh2's JavaScript crypto is CPU-bound). */
   readonly memorySize?: number;
 }
@@ -70,9 +80,15 @@ export class ResetFunctions extends Construct {
   readonly functions: ReadonlyMap<ResourceType, LambdaFunction>;
   /** The on-premises types' security groups. */
   readonly securityGroups: ReadonlyMap<ResourceType, SecurityGroup>;
+  /** Every reset function's timeout. */
+  readonly timeout: Duration;
 
   constructor(scope: Construct, id: string, props: ResetFunctionsProps) {
     super(scope, id);
+    this.timeout = props.timeout ?? Duration.minutes(15);
+    if (props.secretsWriteRate !== undefined && !(props.secretsWriteRate > 0 && Number.isFinite(props.secretsWriteRate))) {
+      throw new Error(`secretsWriteRate must be a positive number of writes per second, not ${props.secretsWriteRate}`);
+    }
     const functions = new Map<ResourceType, LambdaFunction>();
     const securityGroups = new Map<ResourceType, SecurityGroup>();
     const stack = Stack.of(this);
@@ -102,8 +118,8 @@ export class ResetFunctions extends Construct {
           entry: entryOf(type),
           description: `rpr: resets ${definition.title} accounts (workflow groups and Secrets Manager rotation)`,
           key: props.key,
-          environment: { RPR_TABLE: props.table.tableName },
-          timeout: props.timeout ?? Duration.minutes(15),
+          environment: { RPR_TABLE: props.table.tableName, RPR_SECRETS_WRITE_RATE: String(props.secretsWriteRate ?? DEFAULT_SECRETS_WRITE_RATE) },
+          timeout: this.timeout,
           memorySize: props.memorySize ?? 1024,
         }),
         ...network,

@@ -16,10 +16,12 @@ import {
   JitterType,
   JsonPath,
   LogLevel,
+  Pass,
   ResultWriterV2,
   S3JsonItemReader,
   StateMachine,
   StateMachineType,
+  Succeed,
   TaskInput,
   Timeout,
   type Activity,
@@ -44,6 +46,11 @@ export const LAMBDA_SERVICE_ERRORS = [
  * OutcomeUnknownError (a change may have happened; the engine reconciles it) nor States.ALL.
  */
 export const RETRYABLE_ENGINE_ERRORS = ['TargetTimeoutError', 'ThrottledError'] as const;
+/**
+ * Lambda ended an invocation at its timeout. The retry is safe: the run's leases are taken back by
+ * the run, and each account's version token is the run's, so the retry resumes what was cut off.
+ */
+export const CUT_OFF_ERRORS = ['Sandbox.Timedout'] as const;
 
 export interface ResetWorkflowProps {
   readonly key: IKey;
@@ -58,7 +65,10 @@ export interface ResetWorkflowProps {
   readonly toleratedFailurePercentage?: number;
   /** An agent must heartbeat within this. Default: 5 minutes. */
   readonly heartbeatTimeout?: Duration;
-  /** One agent group's time limit. Default: 1 hour. */
+  /**
+   * One agent task's time limit. Default: 1 hour. The agent returns what is left before it (its
+   * `taskTimeLimitMs`, default 55 minutes), and the workflow carries it on in another task.
+   */
   readonly agentTaskTimeout?: Duration;
   /** One run's time limit. Default: 24 hours. */
   readonly timeout?: Duration;
@@ -77,6 +87,10 @@ export interface ResetWorkflowProps {
  * Per-type concurrency: the Map's MaxConcurrency bounds a run; a type's reserved concurrency
  * (`ResetFunctionsProps.typeConcurrency`) caps its function across runs and rotations, and
  * the throttles it causes (Lambda.TooManyRequestsException) are retried with full jitter.
+ *
+ * Large groups: a task returns before its function's time is up with what is left as `next`,
+ * and the item's loop runs that next, so no group is bounded by one invocation's 15 minutes.
+ * Secrets Manager's write quota is kept by a budget the functions share (ResetFunctionsProps.secretsWriteRate).
  */
 export class ResetWorkflow extends Construct {
   readonly stateMachine: StateMachine;
@@ -156,20 +170,28 @@ export class ResetWorkflow extends Construct {
       retryOnServiceExceptions: false,
     }).addRetry(retry(LAMBDA_SERVICE_ERRORS));
 
-    // One group: its type's function in the cloud, or its site's agent.
+    // One group: its type's function in the cloud, or its site's agent; then, while the task hands
+    // back what did not fit in its invocation (`next`), the same again with what is left.
+    const bySite = new Choice(this, 'BySite', { stateName: 'Which site' });
     const byType = new Choice(this, 'ByType', { stateName: 'Cloud: which type' });
+    const more = new Choice(this, 'More', { stateName: 'More accounts?' })
+      .when(Condition.isPresent('$.next'), new Pass(this, 'CarryOn', { stateName: 'Carry on', outputPath: '$.next' }).next(bySite))
+      .otherwise(new Succeed(this, 'GroupDone', { stateName: 'Group done' }));
+    // Longer than the function may run, so Lambda ends an invocation before the task gives up on it.
+    const taskTimeout = Timeout.duration(props.functions.timeout.plus(Duration.minutes(1)));
     for (const [type, fn] of props.functions.functions) {
       const task = new LambdaInvoke(this, `Reset-${type}`, {
         stateName: `Reset ${type}`,
         lambdaFunction: fn,
         outputPath: '$.Payload',
         retryOnServiceExceptions: false,
-      }).addRetry(retry([...LAMBDA_SERVICE_ERRORS, ...RETRYABLE_ENGINE_ERRORS]));
-      byType.when(Condition.stringEquals('$.type', type), task);
+        taskTimeout,
+      }).addRetry(retry([...LAMBDA_SERVICE_ERRORS, ...RETRYABLE_ENGINE_ERRORS, ...CUT_OFF_ERRORS]));
+      byType.when(Condition.stringEquals('$.type', type), task.next(more));
     }
     byType.otherwise(new Fail(this, 'TypeNotImplemented', { stateName: 'Type not implemented', error: 'NotSupportedError', cause: 'this type has no reset function yet' }));
 
-    const bySite = new Choice(this, 'BySite', { stateName: 'Which site' }).when(Condition.stringEquals('$.site', 'cloud'), byType);
+    bySite.when(Condition.stringEquals('$.site', 'cloud'), byType);
     for (const [site, activity] of props.activities ?? new Map<string, Activity>()) {
       const task = new StepFunctionsInvokeActivity(this, `Agent-${site}`, {
         stateName: `Agent ${site}`,
@@ -177,7 +199,7 @@ export class ResetWorkflow extends Construct {
         heartbeatTimeout: Timeout.duration(props.heartbeatTimeout ?? Duration.minutes(5)),
         taskTimeout: Timeout.duration(props.agentTaskTimeout ?? Duration.hours(1)),
       }).addRetry(retry(RETRYABLE_ENGINE_ERRORS));
-      bySite.when(Condition.stringEquals('$.site', site), task);
+      bySite.when(Condition.stringEquals('$.site', site), task.next(more));
     }
     bySite.otherwise(new Fail(this, 'UnknownSite', { stateName: 'Unknown site', error: 'InvalidConfigurationError', cause: 'site: no agent site of this name is deployed' }));
 

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type Duration, type StackProps } from 'aws-cdk-lib';
 import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IPrincipal } from 'aws-cdk-lib/aws-iam';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -36,6 +36,10 @@ export interface RprStackProps extends StackProps {
   readonly typeConcurrency?: Partial<Record<ResourceType, number>>;
   /** Groups run at once. Default: 10. */
   readonly maxConcurrency?: number;
+  /** See ResetFunctionsProps.timeout. Default: 15 minutes. */
+  readonly functionTimeout?: Duration;
+  /** See ResetFunctionsProps.secretsWriteRate. Default: 45 writes per second. */
+  readonly secretsWriteRate?: number;
   /** Default: 10 (percent). */
   readonly toleratedFailurePercentage?: number;
   /** Where alarms go. Default: none. */
@@ -82,6 +86,8 @@ export class RprStack extends Stack {
       ...(props.targetCidrs ? { targetCidrs: props.targetCidrs } : {}),
       ...(props.extraPorts ? { extraPorts: props.extraPorts } : {}),
       ...(props.typeConcurrency ? { typeConcurrency: props.typeConcurrency } : {}),
+      ...(props.functionTimeout ? { timeout: props.functionTimeout } : {}),
+      ...(props.secretsWriteRate !== undefined ? { secretsWriteRate: props.secretsWriteRate } : {}),
     });
     this.results = new ResultsBucket(this, 'Results', { key });
     this.sites = new AgentSites(this, 'Sites', { key, table, sites: props.sites ?? [], ...(props.agentPrincipal ? { agentPrincipal: props.agentPrincipal } : {}) });

@@ -46,7 +46,14 @@ export interface AgentOptions {
   readonly concurrency?: number;
   /** Wait after a failed poll (network, throttling) before polling again. Default 5 s. */
   readonly pollRetryMs?: number;
+  /**
+   * How long one task may run before it returns what is left as `next` for another task: below
+   * the stack's agent task timeout (default 1 hour). Default 55 minutes.
+   */
+  readonly taskTimeLimitMs?: number;
 }
+
+export const DEFAULT_AGENT_TASK_TIME_LIMIT_MS = 55 * 60_000;
 
 export interface AgentStats {
   tasks: number;
@@ -106,7 +113,7 @@ class TaskWorker {
         this.log.info('task received', { runId: task.runId, resourceId: task.resourceId, type: task.type, accounts: task.accountIds.length });
         const deps = await this.o.engineFactory();
         redact = (s) => deps.engine.log.redactor.redact(s);
-        return runGroupTask(task, { ...deps, log: deps.log ?? this.log });
+        return runGroupTask(task, { ...deps, log: deps.log ?? this.log }, { deadline: Date.now() + (this.o.taskTimeLimitMs ?? DEFAULT_AGENT_TASK_TIME_LIMIT_MS) });
       })();
       const outcome = await this.#untilStopped(work);
       if (outcome === 'stopped') {

@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Account } from '../resources/common.js';
-import { errorClassOf, InvalidConfigurationError, ResetError } from './errors.js';
+import { errorClassOf, InvalidConfigurationError, ResetError, StoreThrottledError } from './errors.js';
 import { Log } from './log.js';
+import { DEFAULT_PATIENCE_MS, patience, withPatience, type Patience } from './patience.js';
 import { ResetProtocol, type StepContext } from './protocol.js';
 import { openResourceSession, orderForReset, type AdapterRegistry, type ResourceSession } from './session.js';
-import type { AccountOutcome, AccountResult, CredentialStore, Lease, RunRecord, StateStore, StoredResource } from './stores/types.js';
+import { AWSCURRENT, type AccountOutcome, type AccountResult, type CredentialStore, type Lease, type RunRecord, type StateStore, type StoredResource } from './stores/types.js';
 
 /** Which accounts a run resets. Fields combine with AND; values within a field with OR. */
 export interface Selector {
@@ -37,6 +38,71 @@ export interface EngineOptions {
 export interface RunOptions {
   readonly runId?: string;
   readonly onAccountDone?: (result: AccountResult, done: number, total: number) => void;
+}
+
+export interface GroupOptions {
+  readonly runId: string;
+  readonly log?: Log;
+  /**
+   * Epoch ms by which the group must be left (a function's remaining time, less a reserve): no
+   * account starts unless its measured cost fits before it, and no store call waits past it.
+   * Default: none (each account has the lease's time).
+   */
+  readonly deadline?: number;
+}
+
+/**
+ * An account the engine could not finish in the time it had (Secrets Manager or DynamoDB kept
+ * throttling, or the deadline came first). Nothing is recorded for it, its pending version (if
+ * any) is kept and its lease released: the next attempt of the run resumes it with the same
+ * token, and finds out by a login whether the target already has the pending password.
+ */
+export interface UnfinishedAccount {
+  readonly unfinished: true;
+  readonly accountId: string;
+  /** The step it had reached: lease, create, set, test, finish, reconcile, record, or "not started". */
+  readonly step: string;
+  readonly reason: string;
+}
+
+export interface GroupOutcome {
+  readonly results: AccountResult[];
+  /** Accounts left for the next attempt of the run, in their group's order. */
+  readonly unfinished: Account[];
+}
+
+/**
+ * The version token of an account's reset in a run: the same for every attempt of the run (a
+ * retried or continued task, a second pass), so a later attempt finds what an earlier one stored
+ * and resumes it instead of starting over; a different run gets another. Secrets Manager's
+ * ClientRequestToken, shaped as a UUID.
+ */
+export function tokenFor(runId: string, accountId: string): string {
+  const h = createHash('sha256').update(runId).update('\0').update(accountId).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Kept between the end of an account's patience and its lease's expiry, so no store call outlives the lease. */
+const LEASE_MARGIN_MS = 60_000;
+
+/** When to start another account before a deadline: the accounts' measured cost so far, with room to spare. */
+class AccountClock {
+  #count = 0;
+  #totalMs = 0;
+  constructor(private readonly deadline: number | undefined) {}
+  took(ms: number): void {
+    this.#count++;
+    this.#totalMs += ms;
+  }
+  canStart(): boolean {
+    if (this.deadline === undefined) return true;
+    const estimate = this.#count ? (1.5 * this.#totalMs) / this.#count : 0;
+    return Date.now() + estimate < this.deadline;
+  }
+}
+
+export function isUnfinished(x: AccountResult | UnfinishedAccount): x is UnfinishedAccount {
+  return 'unfinished' in x;
 }
 
 /** A small semaphore: at most `limit` holders at once. */
@@ -79,19 +145,22 @@ export class ResetEngine {
     for (const r of await state.listResources()) resources.set(r.id, r);
     for (const id of selector.resourceIds ?? []) if (!resources.has(id)) throw new InvalidConfigurationError('resourceIds', `resource "${id}" does not exist`);
     const wantedAccounts = selector.accountIds ? new Set(selector.accountIds) : undefined;
+    const selected = [...resources.values()].filter(
+      (r) => (!selector.resourceIds || selector.resourceIds.includes(r.id)) && (!selector.types || selector.types.includes(r.type)) && (!selector.sites || selector.sites.includes(r.site)),
+    );
+    // One query per resource, several at once: a run of thousands of resources is not planned one round trip at a time.
+    const listing = new Limiter(16);
+    const listed = await Promise.all(selected.map((r) => listing.run(() => state.listAccounts({ resourceId: r.id }))));
     const groups = new Map<string, Account[]>();
-    for (const resource of resources.values()) {
-      if (selector.resourceIds && !selector.resourceIds.includes(resource.id)) continue;
-      if (selector.types && !selector.types.includes(resource.type)) continue;
-      if (selector.sites && !selector.sites.includes(resource.site)) continue;
-      for (const account of await state.listAccounts({ resourceId: resource.id })) {
+    selected.forEach((resource, i) => {
+      for (const account of listed[i]!) {
         if (wantedAccounts && !wantedAccounts.has(account.id)) continue;
         if (selector.tags && !selector.tags.some((t) => account.tags.includes(t) || resource.tags.includes(t))) continue;
         const group = groups.get(resource.id) ?? [];
         group.push(account);
         groups.set(resource.id, group);
       }
-    }
+    });
     if (wantedAccounts) {
       const found = new Set([...groups.values()].flat().map((a) => a.id));
       for (const id of wantedAccounts) if (!found.has(id)) throw new InvalidConfigurationError('accountIds', `account "${id}" does not exist or is excluded by the other filters`);
@@ -99,12 +168,18 @@ export class ResetEngine {
     return [...groups].map(([id, accounts]) => ({ resource: resources.get(id)!, accounts }));
   }
 
-  /** Resets every selected account; returns the run's record. Failures of one resource never stop another. */
+  /**
+   * Resets every selected account; returns the run's record. Failures of one resource never stop
+   * another. Accounts left unfinished (the stores kept throttling past an account's time) get
+   * another pass, as long as a pass finishes any; those still left are recorded as failed, with
+   * their pending versions kept for the next reset to settle.
+   */
   async run(selector: Selector, options: RunOptions = {}): Promise<RunRecord> {
     const runId = options.runId ?? `run-${this.#o.now().toISOString().replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`;
-    const groups = await this.plan(selector);
+    let groups = await this.plan(selector);
     const total = groups.reduce((n, g) => n + g.accounts.length, 0);
     const counts: RunRecord['counts'] & Record<string, number> = { total };
+    const throttling = { accounts: 0, retries: 0 };
     let run: RunRecord = { runId, status: 'running', selector: { ...selector }, startedAt: this.#o.now().toISOString(), counts };
     await this.#o.state.createRun(run);
     const log = this.log.child({ runId });
@@ -121,59 +196,112 @@ export class ResetEngine {
     let done = 0;
     const record = (result: AccountResult) => {
       counts[result.outcome] = (counts[result.outcome] ?? 0) + 1;
+      if (result.throttled) {
+        throttling.accounts++;
+        throttling.retries += result.throttled;
+      }
       options.onAccountDone?.(result, ++done, total);
     };
 
-    await Promise.all(
-      groups.map((g) => {
-        const work = () => this.resetGroup(g.resource, g.accounts, runId, log).then((results) => results.forEach(record));
-        const typeLimiter = limiterFor(g.resource.type);
-        return global.run(() => (typeLimiter ? typeLimiter.run(work) : work()));
-      }),
-    );
+    for (let pass = 1; groups.length > 0; pass++) {
+      const left: { resource: StoredResource; accounts: Account[] }[] = [];
+      await Promise.all(
+        groups.map((g) => {
+          const work = () =>
+            this.resetGroup(g.resource, g.accounts, { runId, log }).then(({ results, unfinished }) => {
+              results.forEach(record);
+              if (unfinished.length) left.push({ resource: g.resource, accounts: unfinished });
+            });
+          const typeLimiter = limiterFor(g.resource.type);
+          return global.run(() => (typeLimiter ? typeLimiter.run(work) : work()));
+        }),
+      );
+      const leftCount = left.reduce((n, g) => n + g.accounts.length, 0);
+      if (leftCount > 0 && leftCount === groups.reduce((n, g) => n + g.accounts.length, 0)) {
+        // A pass that finished nothing: the stores are refusing us for longer than an account may wait.
+        log.error('accounts left unfinished after a pass that finished none; recorded as failed', { pass, accounts: leftCount });
+        const e = new StoreThrottledError(`not reset: Secrets Manager or DynamoDB kept throttling for ${pass} pass(es); the pending version, if one was stored, is kept and settled by the next reset`);
+        for (const g of left) for (const account of g.accounts) record(await this.#fail(runId, account, 'unfinished', e, log));
+        break;
+      }
+      if (leftCount > 0) log.warn('accounts left unfinished; another pass resumes them', { pass, accounts: leftCount });
+      groups = left;
+    }
 
     const ok = counts.succeeded ?? 0;
-    run = { ...run, status: ok === total ? 'succeeded' : ok === 0 ? 'failed' : 'partial', endedAt: this.#o.now().toISOString(), counts };
+    run = {
+      ...run,
+      status: ok === total ? 'succeeded' : ok === 0 ? 'failed' : 'partial',
+      endedAt: this.#o.now().toISOString(),
+      counts,
+      ...(throttling.accounts ? { throttling } : {}),
+    };
     await this.#o.state.updateRun(run);
-    log.info('run ended', { status: run.status, counts });
+    log.info('run ended', { status: run.status, counts, throttling });
     return run;
   }
 
-  /** One resource's accounts on one connection; the adapter's own logins are changed last. */
-  async resetGroup(resource: StoredResource, accounts: Account[], runId: string, log = this.log): Promise<AccountResult[]> {
+  /**
+   * One resource's accounts on one connection; the adapter's own logins are changed last. With a
+   * deadline, accounts that would not fit before it are left unfinished, as are those the stores
+   * held up past it; the logins then wait for the next attempt too, so they still go last.
+   */
+  async resetGroup(resource: StoredResource, accounts: Account[], options: GroupOptions): Promise<GroupOutcome> {
+    const { runId, deadline } = options;
+    const log = options.log ?? this.log;
     // A group run again for the same run (a retried task, a repeated execution) resets no account
     // twice: an account with a recorded result in this run keeps it.
-    const recorded = new Map((await this.#o.state.getAccountResults(runId, accounts.map((a) => a.id))).map((r) => [r.accountId, r]));
-    const done = accounts.flatMap((a) => recorded.get(a.id) ?? []);
-    accounts = accounts.filter((a) => !recorded.has(a.id));
-    if (done.length) log.info('accounts already reset in this run are left as recorded', { resourceId: resource.id, accounts: done.length });
-    if (accounts.length === 0) return done;
+    const groupPatience = patience(deadline ?? Date.now() + DEFAULT_PATIENCE_MS);
+    let recorded: Map<string, AccountResult>;
     let session: ResourceSession;
     try {
-      session = await openResourceSession({ ...this.#o, log }, resource.id);
+      recorded = new Map((await withPatience(groupPatience, () => this.#o.state.getAccountResults(runId, accounts.map((a) => a.id)))).map((r) => [r.accountId, r]));
     } catch (e) {
+      if (e instanceof StoreThrottledError) return { results: [], unfinished: accounts };
+      throw e;
+    }
+    const results: AccountResult[] = accounts.flatMap((a) => recorded.get(a.id) ?? []);
+    accounts = accounts.filter((a) => !recorded.has(a.id));
+    if (results.length) log.info('accounts already reset in this run are left as recorded', { resourceId: resource.id, accounts: results.length });
+    if (accounts.length === 0) return { results, unfinished: [] };
+    try {
+      session = await withPatience(groupPatience, () => openResourceSession({ ...this.#o, log }, resource.id));
+    } catch (e) {
+      if (e instanceof StoreThrottledError) return { results, unfinished: accounts };
       // The whole group fails the same way, before anything was touched.
-      const results: AccountResult[] = [...done];
       for (const account of accounts) results.push(await this.#fail(runId, account, 'plan', e, log));
-      return results;
+      return { results, unfinished: [] };
     }
     // Several accounts in flight: their store work overlaps while the adapter serves one at a time.
     // The adapter's own logins go last, one by one, once every other account is done.
     const ordered = orderForReset(session, accounts);
     const others = ordered.filter((a) => !session.loginAccountIds.has(a.id));
     const logins = ordered.filter((a) => session.loginAccountIds.has(a.id));
-    const results: AccountResult[] = [...done];
+    const unfinished = new Set<string>();
+    const clock = new AccountClock(deadline);
+    const reset = async (account: Account) => {
+      if (!clock.canStart()) return void unfinished.add(account.id);
+      const t0 = Date.now();
+      const r = await this.resetAccount(session, account, { runId, ...(deadline !== undefined ? { deadline } : {}) });
+      clock.took(Date.now() - t0);
+      if (isUnfinished(r)) unfinished.add(account.id);
+      else results.push(r);
+    };
     try {
       let next = 0;
       const worker = async () => {
-        while (next < others.length) results.push(await this.resetAccount(session, others[next++]!, { runId }));
+        while (next < others.length) await reset(others[next++]!);
       };
       await Promise.all(Array.from({ length: Math.min(this.#o.accountsInFlight, others.length) }, worker));
-      for (const account of logins) results.push(await this.resetAccount(session, account, { runId }));
+      for (const account of logins) {
+        if (unfinished.size > 0) unfinished.add(account.id);
+        else await reset(account);
+      }
     } finally {
       await session.close();
     }
-    return results;
+    if (unfinished.size) log.warn('accounts left unfinished for the next attempt', { resourceId: resource.id, accounts: unfinished.size });
+    return { results, unfinished: ordered.filter((a) => unfinished.has(a.id)) };
   }
 
   async #fail(runId: string, account: Account, step: string, e: unknown, log: Log): Promise<AccountResult> {
@@ -207,33 +335,57 @@ export class ResetEngine {
     };
     await Promise.all([this.#o.state.recordAccountResult(result, audit), lease ? this.#release(lease, log) : undefined]);
     const level = result.outcome === 'succeeded' ? 'info' : 'warn';
-    log[level]('account reset ended', { accountId: result.accountId, outcome: result.outcome, step: result.step, errorClass: result.errorClass });
+    log[level]('account reset ended', { accountId: result.accountId, outcome: result.outcome, step: result.step, errorClass: result.errorClass, throttled: result.throttled });
   }
 
   /**
    * The whole protocol for one account under its lease: create, set, test, finish,
-   * reconciling when set's outcome is unknown. Records the result and the audit trail.
+   * reconciling when set's outcome is unknown. Records the result and the audit trail, or,
+   * when the stores held it up past its time, records nothing and returns it as unfinished.
    */
-  async resetAccount(session: ResourceSession, account: Account, options: { runId: string; token?: string }): Promise<AccountResult> {
-    const token = options.token ?? randomUUID();
+  async resetAccount(session: ResourceSession, account: Account, options: { runId: string; token?: string; deadline?: number }): Promise<AccountResult | UnfinishedAccount> {
+    // The patience of every store call for this account ends before its lease does.
+    const p = patience(Math.min(options.deadline ?? Infinity, Date.now() + this.#o.leaseTtlMs - LEASE_MARGIN_MS));
+    return withPatience(p, () => this.#resetAccount(session, account, options.runId, options.token ?? tokenFor(options.runId, account.id), p));
+  }
+
+  async #resetAccount(session: ResourceSession, account: Account, runId: string, token: string, p: Patience): Promise<AccountResult | UnfinishedAccount> {
     const redactor = session.redactor.with();
-    const log = this.log.child({ runId: options.runId, accountId: account.id, resourceId: account.resourceId, versionId: token }, redactor);
-    const ctx: StepContext = { session, account, token, log, redactor, known: { fresh: options.token === undefined } };
+    const log = this.log.child({ runId, accountId: account.id, resourceId: account.resourceId, versionId: token }, redactor);
+    const ctx: StepContext = { session, account, token, log, redactor, known: {} };
     const startedAt = this.#o.now().toISOString();
     let step = 'lease';
     let method: string | undefined;
+    let lease: Lease | undefined;
     const finish = async (outcome: AccountOutcome, extra: Partial<AccountResult> = {}) => {
-      const result: AccountResult = { runId: options.runId, accountId: account.id, resourceId: account.resourceId, outcome, versionId: token, step, startedAt, endedAt: this.#o.now().toISOString(), ...(method ? { method } : {}), ...extra };
+      const result: AccountResult = {
+        runId,
+        accountId: account.id,
+        resourceId: account.resourceId,
+        outcome,
+        versionId: token,
+        step,
+        startedAt,
+        endedAt: this.#o.now().toISOString(),
+        ...(method ? { method } : {}),
+        ...(p.throttled ? { throttled: p.throttled } : {}),
+        ...extra,
+      };
+      step = 'record';
       await this.#record(result, log, lease);
       lease = undefined;
       return result;
     };
+    const unfinished = (e: StoreThrottledError): UnfinishedAccount => {
+      log.warn('account left unfinished: the stores held it up past its time; the next attempt of the run resumes it', { step, throttled: p.throttled });
+      return { unfinished: true, accountId: account.id, step, reason: e.message };
+    };
 
-    let lease: Lease | undefined;
     try {
-      lease = await this.#o.state.acquire(account.id, options.runId, this.#o.leaseTtlMs);
+      lease = await this.#o.state.acquire(account.id, runId, this.#o.leaseTtlMs, { reentrant: true });
     } catch (e) {
-      return this.#fail(options.runId, account, 'lease', e, log);
+      if (e instanceof StoreThrottledError) return unfinished(e);
+      return this.#fail(runId, account, 'lease', e, log);
     }
     try {
       step = 'create';
@@ -244,8 +396,10 @@ export class ResetEngine {
         step = 'test';
         await this.protocol.test(ctx);
       } catch (e) {
+        if (e instanceof StoreThrottledError) throw e;
         if (step === 'set' && e instanceof ResetError && !e.targetMayHaveChanged) {
-          // Nothing changed on the target: drop the pending version so AWSCURRENT stays the truth.
+          // Nothing changed on the target: drop the pending version so AWSCURRENT stays the truth
+          // (if that is refused too, the next reset's create settles it).
           await this.#o.credentials.discardPending(account.secretId, token).catch(() => undefined);
           throw e;
         }
@@ -260,12 +414,25 @@ export class ResetEngine {
       await this.protocol.finish(ctx);
       return await finish('succeeded');
     } catch (e) {
+      if (e instanceof StoreThrottledError) return unfinished(e);
       const message = redactor.redact(e instanceof Error ? e.message : String(e));
-      // The new password works on the target but could not be promoted: say so exactly.
-      if (step === 'finish') return finish('out-of-sync', { workingVersion: 'pending', errorClass: errorClassOf(e), message: `${message}; the pending version works but is not AWSCURRENT` });
+      if (step === 'finish') {
+        // The new password works on the target. Promoted after all (the answer was lost)? Else say so exactly.
+        if (await this.#isCurrent(account, token)) return finish('succeeded');
+        return finish('out-of-sync', { workingVersion: 'pending', errorClass: errorClassOf(e), message: `${message}; the pending version works but is not AWSCURRENT` });
+      }
       return finish('failed', { errorClass: errorClassOf(e), message });
     } finally {
       if (lease) await this.#release(lease, log);
+    }
+  }
+
+  /** Whether the token's version holds AWSCURRENT (false when that cannot be read either). */
+  async #isCurrent(account: Account, token: string): Promise<boolean> {
+    try {
+      return (await this.#o.credentials.listVersions(account.secretId)).some((v) => v.versionId === token && v.stages.includes(AWSCURRENT));
+    } catch {
+      return false;
     }
   }
 

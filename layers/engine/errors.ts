@@ -55,6 +55,13 @@ export class ThrottledError extends ResetError {
   readonly retryable = true;
 }
 
+/**
+ * Secrets Manager or DynamoDB kept asking us to slow down (or the run's write budget had no slot)
+ * until the account's time was up. It says nothing about the target: the engine leaves the
+ * account unfinished, with its pending version kept, and the next attempt of the run resumes it.
+ */
+export class StoreThrottledError extends ThrottledError {}
+
 /** Another reset of the same account holds its lease. Nothing was changed. */
 export class AccountBusyError extends TargetUnchangedError {}
 

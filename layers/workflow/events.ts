@@ -64,13 +64,17 @@ const oneGroupResultSchema = z
           errorClass: z.string().optional(),
           message: z.string().max(2048).optional(),
           workingVersion: z.string().optional(),
+          throttled: z.number().int().nonnegative().optional(),
         })
         .strict(),
     ),
   })
   .strict();
-/** What a group task returns: per-account outcomes, no secrets; a chained group's under `chain`. */
-export const groupResultSchema = oneGroupResultSchema.extend({ chain: z.array(oneGroupResultSchema).optional() }).strict();
+/**
+ * What a group task returns: per-account outcomes, no secrets; a chained group's under `chain`;
+ * and under `next`, the task that carries on with what did not fit in this invocation.
+ */
+export const groupResultSchema = oneGroupResultSchema.extend({ chain: z.array(oneGroupResultSchema).optional(), next: groupTaskSchema.optional() }).strict();
 export type GroupResult = z.output<typeof groupResultSchema>;
 
 /** The plan step's output: the run id and the groups the Map runs. */

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { ResetEngine } from '../engine/engine.js';
-import { InvalidConfigurationError, NotFoundError } from '../engine/errors.js';
+import { InvalidConfigurationError, NotFoundError, ThrottledError } from '../engine/errors.js';
 import type { Log } from '../engine/log.js';
 import type { AccountResult, StateStore } from '../engine/stores/types.js';
 import type { Account } from '../resources/common.js';
@@ -38,26 +38,58 @@ function fieldOf(issue: z.core.$ZodIssue): string {
   return path || 'input';
 }
 
+export interface GroupTaskOptions {
+  /** Epoch ms by which the task must return (the function's or the agent's time, less a reserve). Default: none. */
+  readonly deadline?: number;
+}
+
+type OneGroup = Omit<GroupTask, 'chain'>;
+
 /**
  * Runs one resource's accounts with the engine (one connection, the adapter's own logins last)
  * and returns their outcomes: ids, steps, error classes and redacted messages, never a password.
  * A task that does not match the stored configuration changes nothing; accounts removed since
  * the plan are skipped. The groups of a task's `chain` run after it, one at a time. The reset
  * functions and the agents both run groups through it.
+ *
+ * Work that does not fit before the deadline (accounts not started, or held up by throttling)
+ * comes back as `next`: a task of the same shape with what is left, which the state machine runs
+ * next, on another invocation. A task that finished no account at all fails with ThrottledError
+ * instead, so the state machine's retry, with its backoff, takes it up.
  */
-export async function runGroupTask(task: GroupTask, deps: GroupTaskDeps): Promise<GroupResult> {
+export async function runGroupTask(task: GroupTask, deps: GroupTaskDeps, options: GroupTaskOptions = {}): Promise<GroupResult> {
   const { chain, ...first } = task;
   if (chain?.some((next) => next.runId !== task.runId || next.type !== task.type || next.site !== task.site)) {
     throw new InvalidConfigurationError('chain', 'a chained group must have the run, type and site of the task');
   }
-  const result = await runOneGroup(first, deps);
-  if (!chain?.length) return result;
-  const chained: GroupResult[] = [];
-  for (const next of chain) chained.push(await runOneGroup(next, deps));
-  return { ...result, chain: chained };
+  const groups: OneGroup[] = [first, ...(chain ?? [])];
+  const done: GroupResult[] = [];
+  let left: OneGroup[] = [];
+  for (let i = 0; i < groups.length; i++) {
+    if (options.deadline !== undefined && Date.now() >= options.deadline) {
+      left = groups.slice(i);
+      break;
+    }
+    const { result, unfinished } = await runOneGroup(groups[i]!, deps, options);
+    done.push(result);
+    if (unfinished.length) {
+      left = [{ ...groups[i]!, accountIds: unfinished }, ...groups.slice(i + 1)];
+      break;
+    }
+  }
+  if (left.length && done.every((r) => r.results.length === 0)) {
+    throw new ThrottledError(`no account of resource "${left[0]!.resourceId}" could be finished in this invocation (Secrets Manager or DynamoDB kept throttling, or no time was left); nothing is lost, and the retry resumes them`);
+  }
+  const [head, ...rest] = done;
+  const [nextHead, ...nextChain] = left;
+  return {
+    ...head!,
+    ...(rest.length ? { chain: rest } : {}),
+    ...(nextHead ? { next: { ...nextHead, ...(nextChain.length ? { chain: nextChain } : {}) } } : {}),
+  };
 }
 
-async function runOneGroup(task: Omit<GroupTask, 'chain'>, deps: GroupTaskDeps): Promise<GroupResult> {
+async function runOneGroup(task: OneGroup, deps: GroupTaskDeps, options: GroupTaskOptions): Promise<{ result: GroupResult; unfinished: string[] }> {
   const resource = await deps.config.getResource(task.resourceId);
   if (!resource) throw new NotFoundError('resourceId', `resource "${task.resourceId}" does not exist`);
   if (resource.type !== task.type) throw new InvalidConfigurationError('type', `the task says "${task.type}" but resource "${resource.id}" is "${resource.type}"`);
@@ -67,12 +99,17 @@ async function runOneGroup(task: Omit<GroupTask, 'chain'>, deps: GroupTaskDeps):
   const accounts = found.filter((a): a is Account => a !== undefined && a.resourceId === resource.id);
   const missing = ids.filter((id) => !accounts.some((a) => a.id === id));
   const log = deps.log?.child({ runId: task.runId, resourceId: resource.id });
-  const results = accounts.length > 0 ? await deps.engine.resetGroup(resource, accounts, task.runId, log) : [];
+  const { results, unfinished } = accounts.length > 0
+    ? await deps.engine.resetGroup(resource, accounts, { runId: task.runId, ...(log ? { log } : {}), ...(options.deadline !== undefined ? { deadline: options.deadline } : {}) })
+    : { results: [], unfinished: [] };
   for (const accountId of missing) results.push(await skip(deps, task, accountId));
-  return groupResultSchema.parse({ runId: task.runId, resourceId: resource.id, results: results.map(groupResultEntry) });
+  return {
+    result: groupResultSchema.parse({ runId: task.runId, resourceId: resource.id, results: results.map(groupResultEntry) }),
+    unfinished: unfinished.map((a) => a.id),
+  };
 }
 
-async function skip(deps: GroupTaskDeps, task: Omit<GroupTask, 'chain'>, accountId: string): Promise<AccountResult> {
+async function skip(deps: GroupTaskDeps, task: OneGroup, accountId: string): Promise<AccountResult> {
   const at = new Date().toISOString();
   const message = `account "${accountId}" is no longer configured on resource "${task.resourceId}"`;
   const result: AccountResult = { runId: task.runId, accountId, resourceId: task.resourceId, outcome: 'skipped', step: 'plan', errorClass: 'NotFoundError', message, startedAt: at, endedAt: at };
@@ -89,5 +126,6 @@ function groupResultEntry(r: AccountResult): GroupResult['results'][number] {
     ...(r.errorClass ? { errorClass: r.errorClass } : {}),
     ...(r.message ? { message: r.message.length > MESSAGE_MAX ? `${r.message.slice(0, MESSAGE_MAX - 1)}…` : r.message } : {}),
     ...(r.workingVersion ? { workingVersion: r.workingVersion } : {}),
+    ...(r.throttled ? { throttled: r.throttled } : {}),
   };
 }

@@ -1,6 +1,7 @@
 import type { ResourceType } from '../resources/common.js';
 import { ResetEngine } from '../engine/engine.js';
 import { Log } from '../engine/log.js';
+import { DEFAULT_PATIENCE_MS, patience, withPatience } from '../engine/patience.js';
 import type { AdapterRegistry } from '../engine/session.js';
 import { storesFromEnvironment, type WorkflowStores } from './environment.js';
 import { groupTaskSchema, type GroupResult } from './events.js';
@@ -19,6 +20,17 @@ export interface ResetHandlerOptions {
   /** Deadline for one network operation. Default 30 s. */
   readonly timeoutMs?: number;
   readonly now?: () => Date;
+}
+
+/**
+ * The epoch ms by which an invocation should return: Lambda's remaining time (from its context)
+ * less a reserve for closing connections and answering, a tenth of it, between 1 s and 60 s
+ * (60 s also covers an adapter operation's 30 s deadline). Undefined without a Lambda context.
+ */
+export function deadlineFromContext(context: unknown, now = Date.now()): number | undefined {
+  const remaining = (context as { getRemainingTimeInMillis?: () => number } | undefined)?.getRemainingTimeInMillis?.();
+  if (typeof remaining !== 'number' || !Number.isFinite(remaining)) return undefined;
+  return now + remaining - Math.min(60_000, Math.max(1_000, remaining / 10));
 }
 
 /** A reset function: a workflow group task in, its GroupResult out; or one rotation step in, nothing out. */
@@ -53,17 +65,19 @@ export function createResetHandler(options: ResetHandlerOptions): ResetHandler {
       throw e;
     }));
 
-  const handler = async (event: unknown): Promise<GroupResult | undefined> => {
+  const handler = async (event: unknown, context?: unknown): Promise<GroupResult | undefined> => {
+    const deadline = deadlineFromContext(context);
     try {
       if (looksLikeRotationEvent(event)) {
         const request = parseRotationEvent(event);
         const { rotation } = await setup();
-        await rotation.run(request);
+        // A throttled store call is retried until the function must answer; Secrets Manager retries a failed step.
+        await withPatience(patience(deadline ?? Date.now() + DEFAULT_PATIENCE_MS), () => rotation.run(request));
         return undefined;
       }
       const task = parsePayload(groupTaskSchema, event, 'task');
       const { stores, engine } = await setup();
-      return await runGroupTask(task, { engine, config: stores.state, log });
+      return await runGroupTask(task, { engine, config: stores.state, log }, deadline !== undefined ? { deadline } : {});
     } catch (e) {
       throw forCaller(e);
     }

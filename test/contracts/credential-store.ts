@@ -8,6 +8,12 @@ import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type CredentialStore } from '../..
 export interface CredentialStoreFixture {
   readonly store: CredentialStore;
   close?(): Promise<void>;
+  /**
+   * moto, unlike AWS, takes a second PutSecretValue with a version's token and another value as
+   * an overwrite rather than refusing it (ResourceExistsException): two puts of one version at
+   * once may then both be told they stored it. The store's check before putting covers repeats.
+   */
+  readonly overwritesConcurrentPuts?: boolean;
 }
 
 /** A password with characters that break naive quoting, unique per call so leaks can be searched for. */
@@ -97,9 +103,10 @@ export function credentialStoreContract(name: string, factory: () => Promise<Cre
       const token = randomUUID();
       const kept = password('kept');
 
-      await store.putPending(id, token, kept);
-      await store.putPending(id, token, password('ignored'));
+      const first = await store.putPending(id, token, kept);
+      const repeated = await store.putPending(id, token, password('ignored'));
 
+      expect([first, repeated]).toEqual([true, false]);
       expect((await store.getValue(id, { versionId: token })).value.equals(kept)).toBe(true);
       expect((await store.getValue(id, { stage: AWSPENDING })).versionId).toBe(token);
     });
@@ -109,11 +116,13 @@ export function credentialStoreContract(name: string, factory: () => Promise<Cre
       const token = randomUUID();
       const candidates = [password('a'), password('b'), password('c')];
 
-      await Promise.all(candidates.map((c) => store.putPending(id, token, c)));
+      const storedBy = await Promise.all(candidates.map((c) => store.putPending(id, token, c)));
       const stored = (await store.getValue(id, { versionId: token })).value;
       await store.putPending(id, token, password('late'));
 
+      // Each caller learns whether its value is the one kept; whoever was told false reads it back.
       expect(candidates.some((c) => c.equals(stored))).toBe(true);
+      if (!fixture.overwritesConcurrentPuts) for (const [i, c] of candidates.entries()) if (storedBy[i]) expect(c.equals(stored)).toBe(true);
       expect((await store.getValue(id, { versionId: token })).value.equals(stored)).toBe(true);
     });
 
@@ -129,7 +138,7 @@ export function credentialStoreContract(name: string, factory: () => Promise<Cre
       expect(await stagesOf(id)).toEqual({ [currentId]: [AWSCURRENT], [newer]: [AWSPENDING] });
     });
 
-    it('promotes: AWSCURRENT on the new version, AWSPREVIOUS on the old, no AWSPENDING; a repeat changes nothing', async () => {
+    it('promotes with AWSCURRENT on the new version and AWSPREVIOUS on the old; AWSPENDING stays with it, and the next pending version takes it; a repeat changes nothing', async () => {
       const first = password('first');
       const second = password('second');
       const id = await store.createSecret(newName(), first);
@@ -141,11 +150,14 @@ export function credentialStoreContract(name: string, factory: () => Promise<Cre
       const after = await stagesOf(id);
       await store.promote(id, token);
 
-      expect(after).toEqual({ [token]: [AWSCURRENT], [oldId]: [AWSPREVIOUS] });
+      // As Secrets Manager's rotation leaves it: AWSPENDING beside AWSCURRENT is a finished rotation.
+      expect(after).toEqual({ [token]: [AWSCURRENT, AWSPENDING], [oldId]: [AWSPREVIOUS] });
       expect(await stagesOf(id)).toEqual(after);
       expect((await store.getValue(id)).value.equals(second)).toBe(true);
       expect((await store.getValue(id, { stage: AWSPREVIOUS })).value.equals(first)).toBe(true);
-      await expect(store.getValue(id, { stage: AWSPENDING })).rejects.toBeInstanceOf(NotFoundError);
+      const next = randomUUID();
+      await store.putPending(id, next, password('third'));
+      expect(await stagesOf(id)).toEqual({ [token]: [AWSCURRENT], [next]: [AWSPENDING], [oldId]: [AWSPREVIOUS] });
     });
 
     it('on a second rotation, the oldest version loses its last label', async () => {
@@ -159,7 +171,7 @@ export function credentialStoreContract(name: string, factory: () => Promise<Cre
       await store.putPending(id, v3, third);
       await store.promote(id, v3);
 
-      expect(await stagesOf(id)).toEqual({ [v3]: [AWSCURRENT], [v2]: [AWSPREVIOUS] });
+      expect(await stagesOf(id)).toEqual({ [v3]: [AWSCURRENT, AWSPENDING], [v2]: [AWSPREVIOUS] });
       expect((await store.getValue(id)).value.equals(third)).toBe(true);
     });
 
@@ -250,8 +262,8 @@ export function credentialStoreContract(name: string, factory: () => Promise<Cre
 
       const stages = await stagesOf(id);
       expect(tokens).toContain(pendingId);
-      expect(stages[pendingId]).toEqual([AWSCURRENT]);
-      expect(Object.values(stages).flat().sort()).toEqual([AWSCURRENT, AWSPREVIOUS]);
+      expect(stages[pendingId]).toEqual([AWSCURRENT, AWSPENDING]);
+      expect(Object.values(stages).flat().sort()).toEqual([AWSCURRENT, AWSPENDING, AWSPREVIOUS]);
     });
   });
 }

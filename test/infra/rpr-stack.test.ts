@@ -2,12 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Aspects } from 'aws-cdk-lib';
+import { App, Aspects, Duration } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import validateAsl from 'asl-validator';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LAMBDA_SERVICE_ERRORS, RETRYABLE_ENGINE_ERRORS } from '../../infra/reset-workflow.js';
+import { CUT_OFF_ERRORS, LAMBDA_SERVICE_ERRORS, RETRYABLE_ENGINE_ERRORS } from '../../infra/reset-workflow.js';
 import { implementedTypes } from '../../infra/reset-functions.js';
 import { RprStack } from '../../infra/rpr-stack.js';
 import { allStates, fieldNamesAndPaths, resolveDefinition, type Resources } from './template-tools.js';
@@ -95,8 +95,8 @@ describe('the deployment', () => {
       for (const a of activities) expect(a.state.HeartbeatSeconds).toBe(300);
     });
 
-    it('retries with full jitter only Lambda service errors and TargetTimeoutError/ThrottledError, never OutcomeUnknownError or States.ALL', () => {
-      const allowed = new Set<string>([...LAMBDA_SERVICE_ERRORS, ...RETRYABLE_ENGINE_ERRORS]);
+    it('retries with full jitter only Lambda service errors, a function cut off at its timeout and TargetTimeoutError/ThrottledError, never OutcomeUnknownError or States.ALL', () => {
+      const allowed = new Set<string>([...LAMBDA_SERVICE_ERRORS, ...RETRYABLE_ENGINE_ERRORS, ...CUT_OFF_ERRORS]);
       const retriers = allStates(definition).flatMap((s) => (s.state.Retry as { ErrorEquals: string[]; JitterStrategy?: string }[] | undefined) ?? []);
       expect(retriers.length).toBeGreaterThan(implementedTypes().length);
       for (const r of retriers) {
@@ -105,6 +105,39 @@ describe('the deployment', () => {
         expect(r.ErrorEquals).not.toContain('States.ALL');
         expect(r.ErrorEquals.filter((e) => !allowed.has(e))).toEqual([]);
       }
+    });
+
+    it('gives each reset task a timeout a minute longer than its function\'s, so Lambda, not the task, ends a long invocation', () => {
+      const tasks = allStates(definition).filter((s) => s.name.startsWith('Reset ') && s.state.Type === 'Task');
+      expect(tasks).toHaveLength(implementedTypes().length);
+      for (const t of tasks) expect(t.state.TimeoutSeconds, t.name).toBe(15 * 60 + 60);
+      const timeouts = Object.values(template.findResources('AWS::Lambda::Function'))
+        .map((f) => f.Properties as { Timeout?: number; Environment?: { Variables?: Record<string, unknown> } })
+        .filter((p) => p.Environment?.Variables?.RPR_SECRETS_WRITE_RATE !== undefined)
+        .map((p) => p.Timeout);
+      expect(timeouts).toEqual(implementedTypes().map(() => 15 * 60));
+    });
+
+    it('runs again what a task hands back as `next` (a group too large for one invocation), by function or by agent', () => {
+      const states = new Map(allStates(definition).map((s) => [s.name, s.state]));
+      const more = states.get('More accounts?')!;
+      expect(more).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.next', IsPresent: true, Next: 'Carry on' }], Default: 'Group done' });
+      expect(states.get('Carry on')).toMatchObject({ Type: 'Pass', OutputPath: '$.next', Next: 'Which site' });
+      const tasks = [...states].filter(([name, state]) => state.Type === 'Task' && (name.startsWith('Reset ') || name.startsWith('Agent ')));
+      expect(tasks.length).toBe(implementedTypes().length + SITES.length);
+      for (const [name, state] of tasks) expect(state.Next, name).toBe('More accounts?');
+    });
+
+    it('gives every reset function the deployment\'s Secrets Manager write rate (default 45 a second of the 50 allowed)', () => {
+      const rates = Object.values(template.findResources('AWS::Lambda::Function'))
+        .map((f) => (f.Properties as { Environment?: { Variables?: Record<string, unknown> } }).Environment?.Variables ?? {})
+        .filter((v) => 'RPR_SECRETS_WRITE_RATE' in v)
+        .map((v) => v.RPR_SECRETS_WRITE_RATE);
+      expect(rates).toEqual(implementedTypes().map(() => '45'));
+      const custom = Template.fromStack(new RprStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'rpr-rate', { secretsWriteRate: 20, functionTimeout: Duration.minutes(5) }));
+      const fns = Object.values(custom.findResources('AWS::Lambda::Function')).map((f) => f.Properties as { Timeout?: number; Environment?: { Variables?: Record<string, unknown> } });
+      expect(fns.filter((p) => p.Environment?.Variables?.RPR_SECRETS_WRITE_RATE === '20').map((p) => p.Timeout)).toEqual(implementedTypes().map(() => 300));
+      expect(() => new RprStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'rpr-bad', { secretsWriteRate: 0 })).toThrow(/secretsWriteRate/);
     });
 
     it('has no password-bearing field or path in any state', () => {

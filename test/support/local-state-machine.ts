@@ -67,3 +67,27 @@ export function readingItems(plan: (event: unknown) => Promise<PlannedRun>, read
     return { ...planned, items: { ...planned.items, groups: await read(planned.items) } };
   };
 }
+
+/**
+ * A Lambda task's local binding: the handler gets the task's Payload and a context whose
+ * `getRemainingTimeInMillis` counts down from the function's timeout, and its answer comes back
+ * under `Payload`, as LambdaInvoke passes them. Like Lambda, an invocation that outlives its
+ * timeout fails with `Sandbox.Timedout` (the handler cannot be stopped here; it is left to end).
+ */
+export function lambdaTask(
+  handler: (event: unknown, context: { getRemainingTimeInMillis(): number }) => Promise<unknown>,
+  timeoutMs = 15 * 60_000,
+): (input: { Payload: unknown }) => Promise<{ Payload: unknown }> {
+  return async (input) => {
+    const deadline = Date.now() + timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const cutOff = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error(`Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`), { name: 'Sandbox.Timedout' })), timeoutMs);
+    });
+    try {
+      return { Payload: await Promise.race([handler(input.Payload, { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) }), cutOff]) };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}

@@ -18,6 +18,10 @@ export type Fault =
  */
 export class MemoryTarget {
   readonly passwords = new Map<string, string>();
+  /** Changes per user name. */
+  readonly changesOf = new Map<string, number>();
+  /** Each change takes this long (a slow target), in ms. Default 0. */
+  changeDelayMs = 0;
   changes = 0;
   verifies = 0;
   connections = 0;
@@ -41,6 +45,8 @@ export class MemoryTarget {
             throw new AuthenticationError(`login refused for ${admin?.username}`);
           }
           target.changes++;
+          target.changesOf.set(req.account.username, (target.changesOf.get(req.account.username) ?? 0) + 1);
+          if (target.changeDelayMs) await new Promise((r) => setTimeout(r, target.changeDelayMs));
           const fault = target.faults.shift();
           if (fault === 'drop-before') throw new TargetUnchangedError('connection closed before the change was sent');
           if (fault === 'drop-after-lost') throw new OutcomeUnknownError('connection closed after the change was sent');

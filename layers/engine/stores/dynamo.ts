@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
 import { AccountBusyError, InvalidConfigurationError, NotFoundError } from '../errors.js';
+import { patientClient } from '../patience.js';
 import { Secret } from '../secret.js';
 import type { Account } from '../../resources/common.js';
 import type { AccountResult, AuditRecord, Lease, RunRecord, StateStore, StoredResource } from './types.js';
@@ -46,7 +47,7 @@ type Item = Record<string, unknown>;
  * No transactions: each method is one conditional write or a paginated read.
  */
 export class DynamoStateStore implements StateStore {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: Pick<DynamoDBDocumentClient, 'send'>;
   readonly #table: string;
   readonly #clock: () => number;
   readonly #pageSize: number | undefined;
@@ -54,7 +55,8 @@ export class DynamoStateStore implements StateStore {
   readonly #markRetentionSeconds: number;
 
   constructor(options: DynamoStateStoreOptions) {
-    this.#client = options.client;
+    // Throttles are retried for as long as the account being worked on allows (see patience.ts).
+    this.#client = patientClient(options.client);
     this.#table = options.tableName;
     this.#clock = options.clock ?? Date.now;
     this.#pageSize = options.pageSize;
@@ -148,10 +150,11 @@ export class DynamoStateStore implements StateStore {
 
   /**
    * Takes the account's lease if it is free or expired; otherwise throws AccountBusyError naming
-   * the holder. Not re-entrant: a run holding the lease that asks again (the same account twice
-   * in one run) is refused too, since its owner is the run id.
+   * the holder. Not re-entrant unless asked: a run holding the lease that asks again is refused
+   * too, since its owner is the run id; with `reentrant`, the owner takes its own lease back (a
+   * retried or continued task of the run, after the attempt that held it was cut off).
    */
-  async acquire(accountId: string, owner: string, ttlMs: number): Promise<Lease> {
+  async acquire(accountId: string, owner: string, ttlMs: number, options: { reentrant?: boolean } = {}): Promise<Lease> {
     const pk = `LEASE#${keyPart(accountId)}`;
     for (let attempt = 0; ; attempt++) {
       const now = this.#clock();
@@ -161,8 +164,9 @@ export class DynamoStateStore implements StateStore {
           new PutCommand({
             TableName: this.#table,
             Item: { pk, sk: LEASE_SK, kind: 'lease', ...leaseAttributes(lease) },
-            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
-            ExpressionAttributeValues: { ':now': now },
+            ConditionExpression: `attribute_not_exists(pk) OR expiresAt < :now${options.reentrant ? ' OR #owner = :owner' : ''}`,
+            ExpressionAttributeValues: { ':now': now, ...(options.reentrant ? { ':owner': owner } : {}) },
+            ...(options.reentrant ? { ExpressionAttributeNames: { '#owner': 'owner' } } : {}),
           }),
         );
         return lease;

@@ -101,15 +101,16 @@ export class LocalVault implements CredentialStore {
     });
   }
 
-  async putPending(secretId: string, versionId: string, value: Secret): Promise<void> {
+  async putPending(secretId: string, versionId: string, value: Secret): Promise<boolean> {
     checkVersionId(versionId);
     return this.#serialize(secretId, async () => {
       const file = await this.#load(secretId);
-      if (file.versions.some((v) => v.versionId === versionId)) return;
+      if (file.versions.some((v) => v.versionId === versionId)) return false;
       removeStage(file, AWSPENDING);
       file.versions.push(this.#seal(secretId, versionId, value, [AWSPENDING]));
       prune(file);
       await this.#write(file);
+      return true;
     });
   }
 
@@ -118,19 +119,13 @@ export class LocalVault implements CredentialStore {
       const file = await this.#load(secretId);
       const target = file.versions.find((v) => v.versionId === versionId);
       if (!target) throw new NotFoundError('secretId', `secret ${secretId} has no version ${versionId}`);
-      let changed = false;
-      if (!target.stages.includes(AWSCURRENT)) {
-        const current = file.versions.find((v) => v.stages.includes(AWSCURRENT));
-        removeStage(file, AWSPREVIOUS);
-        if (current) current.stages = [...current.stages.filter((s) => s !== AWSCURRENT), AWSPREVIOUS];
-        target.stages.push(AWSCURRENT);
-        changed = true;
-      }
-      if (target.stages.includes(AWSPENDING)) {
-        target.stages = target.stages.filter((s) => s !== AWSPENDING);
-        changed = true;
-      }
-      if (changed) await this.#write(file);
+      // As on Secrets Manager: AWSPENDING stays on the promoted version, where it means nothing.
+      if (target.stages.includes(AWSCURRENT)) return;
+      const current = file.versions.find((v) => v.stages.includes(AWSCURRENT));
+      removeStage(file, AWSPREVIOUS);
+      if (current) current.stages = [...current.stages.filter((s) => s !== AWSCURRENT), AWSPREVIOUS];
+      target.stages.push(AWSCURRENT);
+      await this.#write(file);
     });
   }
 

@@ -3,17 +3,24 @@ import {
   DeleteSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
-  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   UpdateSecretVersionStageCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { InvalidConfigurationError, NotFoundError } from '../errors.js';
+import { patientClient } from '../patience.js';
 import { Secret } from '../secret.js';
 import { AWSCURRENT, AWSPENDING, type CredentialStore, type SecretVersionInfo } from './types.js';
+import type { WriteBudget } from './write-budget.js';
 
 export interface SecretsManagerStoreOptions {
   readonly client: SecretsManagerClient;
+  /**
+   * Paces PutSecretValue and UpdateSecretVersionStage (Secrets Manager's 50-per-second write
+   * quota, shared by the whole account and region): every attempt of such a write takes a slot
+   * first. Default: none (the writes go as fast as they are made, and throttles are retried).
+   */
+  readonly writeBudget?: WriteBudget;
   /**
    * Delete secrets at once instead of after Secrets Manager's recovery window (30 days).
    * Default false: a deleted credential can be restored.
@@ -25,13 +32,21 @@ export interface SecretsManagerStoreOptions {
  * Credentials in AWS Secrets Manager, with its own version ids and staging labels.
  * Errors name secret ids and version ids, never a value: the SDK's errors carry the
  * service's message, which never repeats a request's SecretString.
+ *
+ * Every call is patient (see patience.ts): a throttled one is retried until the account's time
+ * is up, which every call here allows since each is idempotent. A reset costs two writes: the
+ * pending version, and one label move that promotes it.
  */
 export class SecretsManagerStore implements CredentialStore {
-  readonly #client: SecretsManagerClient;
+  readonly #client: Pick<SecretsManagerClient, 'send'>;
   readonly #forceDelete: boolean;
 
   constructor(options: SecretsManagerStoreOptions) {
-    this.#client = options.client;
+    const budget = options.writeBudget;
+    this.#client = patientClient(
+      options.client,
+      budget ? async (command, deadline) => (isWrite(command) ? budget.take(deadline) : undefined) : undefined,
+    );
     this.#forceDelete = options.forceDelete ?? false;
   }
 
@@ -72,31 +87,11 @@ export class SecretsManagerStore implements CredentialStore {
   }
 
   /**
-   * Versions that carry a staging label. moto also lists versions without labels, which
-   * AWS leaves out unless IncludeDeprecated is set, so they are filtered here.
+   * Versions that carry a staging label, from DescribeSecret (whose quota is 10,000 a second;
+   * ListSecretVersionIds has 50). Versions without a label are left out, as AWS leaves them out.
    */
   async listVersions(secretId: string): Promise<SecretVersionInfo[]> {
-    const versions: SecretVersionInfo[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.#send(secretId, 'versions', async () => {
-        try {
-          return await this.#client.send(new ListSecretVersionIdsCommand({ SecretId: secretId, MaxResults: 100, NextToken: nextToken }));
-        } catch (e) {
-          // moto answers ListSecretVersionIds for a missing secret with an HTML 500 page (AWS:
-          // ResourceNotFoundException); DescribeSecret tells a missing secret apart.
-          if (!isServiceError(e)) await this.#client.send(new DescribeSecretCommand({ SecretId: secretId }));
-          throw e;
-        }
-      });
-      for (const v of page.Versions ?? []) {
-        if (v.VersionId && v.VersionStages && v.VersionStages.length > 0) {
-          versions.push({ versionId: v.VersionId, stages: [...v.VersionStages] });
-        }
-      }
-      nextToken = page.NextToken;
-    } while (nextToken);
-    return versions;
+    return Object.entries(await this.#stages(secretId)).map(([versionId, stages]) => ({ versionId, stages }));
   }
 
   /**
@@ -104,8 +99,8 @@ export class SecretsManagerStore implements CredentialStore {
    * (ResourceExistsException), but moto overwrites the stored value, and the contract is
    * that the first stored value is kept.
    */
-  async putPending(secretId: string, versionId: string, value: Secret): Promise<void> {
-    if (await this.#versionExists(secretId, versionId)) return;
+  async putPending(secretId: string, versionId: string, value: Secret): Promise<boolean> {
+    if (await this.#versionExists(secretId, versionId)) return false;
     try {
       await this.#send(secretId, `version ${versionId}`, () =>
         this.#client.send(
@@ -117,36 +112,35 @@ export class SecretsManagerStore implements CredentialStore {
           }),
         ),
       );
+      return true;
     } catch (e) {
       // A concurrent put with the same token got there first; its value is kept.
       if (errorName(e) !== 'ResourceExistsException') throw e;
+      return false;
     }
   }
 
   /**
-   * Moves AWSCURRENT to `versionId` (Secrets Manager itself moves AWSPREVIOUS to the version
-   * AWSCURRENT left), then removes AWSPENDING from it. Reads the labels first so a repeated
-   * promote changes nothing: moto, asked to move AWSCURRENT onto the version that already
-   * holds it, strips AWSPREVIOUS from the previous version.
+   * Moves AWSCURRENT to `versionId` in one UpdateSecretVersionStage (Secrets Manager itself
+   * moves AWSPREVIOUS to the version AWSCURRENT left). AWSPENDING stays on the promoted version:
+   * Secrets Manager reads AWSPENDING beside AWSCURRENT as a finished rotation, the engine reads a
+   * version holding AWSCURRENT as current whatever else it holds, and the next putPending moves
+   * the label on; removing it would cost a second write for nothing. Reads the labels first so a
+   * repeated promote changes nothing: moto, asked to move AWSCURRENT onto the version that
+   * already holds it, strips AWSPREVIOUS from the previous version.
    */
   async promote(secretId: string, versionId: string): Promise<void> {
-    let stages = await this.#stages(secretId);
-    const current = holderOf(stages, AWSCURRENT);
-    if (current !== versionId) {
-      try {
-        await this.#updateStage(secretId, versionId, {
-          VersionStage: AWSCURRENT,
-          MoveToVersionId: versionId,
-          ...(current !== undefined ? { RemoveFromVersionId: current } : {}),
-        });
-      } catch (e) {
-        // A concurrent promote of the same version moved the label first: the outcome we wanted.
-        if (errorName(e) !== 'InvalidParameterException' || !(await this.#stages(secretId))[versionId]?.includes(AWSCURRENT)) throw e;
-      }
-      stages = await this.#stages(secretId);
-    }
-    if (stages[versionId]?.includes(AWSPENDING)) {
-      await this.#removeStage(secretId, versionId, AWSPENDING);
+    const current = holderOf(await this.#stages(secretId), AWSCURRENT);
+    if (current === versionId) return;
+    try {
+      await this.#updateStage(secretId, versionId, {
+        VersionStage: AWSCURRENT,
+        MoveToVersionId: versionId,
+        ...(current !== undefined ? { RemoveFromVersionId: current } : {}),
+      });
+    } catch (e) {
+      // A concurrent promote of the same version (or a retry whose first answer was lost) moved the label first: the outcome we wanted.
+      if (errorName(e) !== 'InvalidParameterException' || !(await this.#stages(secretId))[versionId]?.includes(AWSCURRENT)) throw e;
     }
   }
 
@@ -186,7 +180,7 @@ export class SecretsManagerStore implements CredentialStore {
   /** Version id → stages, for the versions that carry any. */
   async #stages(secretId: string): Promise<Record<string, string[]>> {
     const described = await this.#send(secretId, 'labels', () => this.#client.send(new DescribeSecretCommand({ SecretId: secretId })));
-    return described.VersionIdsToStages ?? {};
+    return Object.fromEntries(Object.entries(described.VersionIdsToStages ?? {}).filter(([, stages]) => stages.length > 0));
   }
 
   async #removeStage(secretId: string, versionId: string, stage: string): Promise<void> {
@@ -242,9 +236,9 @@ function describeSelector(versionId: string | undefined, stage: string | undefin
     .join(', ');
 }
 
-/** An error the service answered with (it has a fault side), as opposed to a transport or parse failure. */
-function isServiceError(e: unknown): boolean {
-  return e instanceof Error && '$fault' in e;
+/** The commands that count against Secrets Manager's write quota. */
+function isWrite(command: unknown): boolean {
+  return command instanceof PutSecretValueCommand || command instanceof UpdateSecretVersionStageCommand;
 }
 
 function errorName(e: unknown): string {

@@ -23,10 +23,15 @@ export interface CredentialStore {
   listVersions(secretId: string): Promise<SecretVersionInfo[]>;
   /**
    * Stores `value` as version `versionId` labelled AWSPENDING (the label leaves any other version).
-   * Idempotent: if the version exists, nothing changes and its stored value is kept.
+   * Idempotent: if the version exists, nothing changes and its stored value is kept. Returns
+   * whether this call stored `value`.
    */
-  putPending(secretId: string, versionId: string, value: Secret): Promise<void>;
-  /** Moves AWSCURRENT to `versionId` (the old current becomes AWSPREVIOUS) and removes AWSPENDING from it. Idempotent. */
+  putPending(secretId: string, versionId: string, value: Secret): Promise<boolean>;
+  /**
+   * Moves AWSCURRENT to `versionId` (the old current becomes AWSPREVIOUS). AWSPENDING, if the
+   * version holds it, stays: a version holding AWSCURRENT is current whatever else it holds,
+   * as Secrets Manager's rotation reads it too. Idempotent.
+   */
   promote(secretId: string, versionId: string): Promise<void>;
   /** Removes AWSPENDING from `versionId` if it holds it. Idempotent. */
   discardPending(secretId: string, versionId: string): Promise<void>;
@@ -56,6 +61,8 @@ export interface AccountResult {
   readonly message?: string;
   /** For out-of-sync: which stored version works on the target ("pending", "current", "previous", "none"). */
   readonly workingVersion?: string;
+  /** Throttled responses from Secrets Manager or DynamoDB that this account's reset met and retried. */
+  readonly throttled?: number;
   readonly startedAt: string;
   readonly endedAt: string;
 }
@@ -69,6 +76,8 @@ export interface RunRecord {
   readonly startedAt: string;
   readonly endedAt?: string;
   readonly counts: Partial<Record<AccountOutcome, number>> & { total: number };
+  /** Accounts whose reset met throttled responses, and how many it retried in all: slowed down, not failed. */
+  readonly throttling?: { readonly accounts: number; readonly retries: number };
   /** When the run's events and metric were sent: a retried summary step does not send them again. */
   readonly eventsSentAt?: string;
 }
@@ -101,8 +110,11 @@ export type StoredResource = { readonly id: string; readonly type: string; reado
 
 /** Per-account leases: at most one reset of an account at a time, whoever started it. */
 export interface LeaseStore {
-  /** Takes the lease or throws AccountBusyError naming the holder's run. An expired lease may be taken over. */
-  acquire(accountId: string, owner: string, ttlMs: number): Promise<Lease>;
+  /**
+   * Takes the lease or throws AccountBusyError naming the holder's run. An expired lease may be
+   * taken over; with `reentrant`, so may a lease the same owner holds (a run's retried task).
+   */
+  acquire(accountId: string, owner: string, ttlMs: number, options?: { reentrant?: boolean }): Promise<Lease>;
   renew(lease: Lease, ttlMs: number): Promise<Lease>;
   release(lease: Lease): Promise<void>;
   /**

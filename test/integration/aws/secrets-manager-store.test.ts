@@ -6,6 +6,6 @@ import { motoSecretsManager } from './clients.js';
 describeServer('moto', 'SecretsManagerStore on moto', ({ endpoint }) => {
   credentialStoreContract('SecretsManagerStore on moto', async () => {
     const client = motoSecretsManager(endpoint);
-    return { store: new SecretsManagerStore({ client, forceDelete: true }), close: async () => client.destroy() };
+    return { store: new SecretsManagerStore({ client, forceDelete: true }), close: async () => client.destroy(), overwritesConcurrentPuts: true };
   });
 });

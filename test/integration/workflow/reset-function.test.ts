@@ -123,7 +123,7 @@ describeServer('moto', 'reset function on moto', (moto) => {
 
       for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await rotate(step, t, arn);
 
-      expect((await stagesOf(a!.secretId))[t]).toEqual([AWSCURRENT]);
+      expect((await stagesOf(a!.secretId))[t]).toEqual([AWSCURRENT, AWSPENDING]);
       expect(await h.previous(a!.secretId)).toBe(a!.start);
       expect(await pgPasswordWorks(a!.role, await h.current(a!.secretId))).toBe(true);
       expect(await pgPasswordWorks(a!.role, a!.start)).toBe(false);
@@ -152,7 +152,7 @@ describeServer('moto', 'reset function on moto', (moto) => {
       await rotate('finishSecret', t, a!.secretId);
 
       expect(alters).toBe(1);
-      expect((await stagesOf(a!.secretId))[t]).toEqual([AWSCURRENT]);
+      expect((await stagesOf(a!.secretId))[t]).toEqual([AWSCURRENT, AWSPENDING]);
       expect(await h.previous(a!.secretId)).toBe(a!.start);
       expect(await pgPasswordWorks(a!.role, pending)).toBe(true);
     });
@@ -168,7 +168,7 @@ describeServer('moto', 'reset function on moto', (moto) => {
       await rotate('testSecret', t, a!.secretId);
       await rotate('finishSecret', t, a!.secretId);
 
-      expect((await stagesOf(a!.secretId))[t]).toEqual([AWSCURRENT]);
+      expect((await stagesOf(a!.secretId))[t]).toEqual([AWSCURRENT, AWSPENDING]);
       expect(await pgPasswordWorks(a!.role, await h.current(a!.secretId))).toBe(true);
       expect(await pgPasswordWorks(a!.role, a!.start)).toBe(false);
     });
@@ -200,7 +200,7 @@ describeServer('moto', 'reset function on moto', (moto) => {
       const group = await call(() => rotation({ runId: 'run-race', resourceId: id, type: 'postgresql', site: 'cloud', accountIds: [a!.id] }));
       expect(group!.results[0]).toMatchObject({ outcome: 'failed', step: 'lease', errorClass: 'AccountBusyError' });
       for (const step of ['setSecret', 'testSecret', 'finishSecret']) await rotate(step, t, a!.secretId);
-      expect((await stagesOf(a!.secretId))[t]).toEqual([AWSCURRENT]);
+      expect((await stagesOf(a!.secretId))[t]).toEqual([AWSCURRENT, AWSPENDING]);
       expect(await pgPasswordWorks(a!.role, await h.current(a!.secretId))).toBe(true);
 
       const lease = await h.stores.state.acquire(b!.id, 'run-holding', 60_000);

@@ -80,7 +80,7 @@ describe('the reset engine with an in-process target', () => {
     await engine.protocol.finish(ctx);
     await engine.protocol.finish(ctx);
     expect(await current('alice')).toBe(pending);
-    expect(await stagesOf('alice')).toMatchObject({ [TOKEN]: [AWSCURRENT] });
+    expect(await stagesOf('alice')).toMatchObject({ [TOKEN]: [AWSCURRENT, AWSPENDING] });
     expect(target.changes).toBe(1);
     await session.close();
   });
@@ -170,11 +170,12 @@ describe('the reset engine with an in-process target', () => {
     const resource = (await stores.state.getResource('db1'))!;
     const accounts = await stores.state.listAccounts({ resourceId: 'db1' });
 
-    const again = await engine.resetGroup(resource, accounts, run.runId);
+    const again = await engine.resetGroup(resource, accounts, { runId: run.runId });
 
     expect(target.changes).toBe(changes);
     expect(await current('alice')).toBe(afterFirst);
-    expect(again.map((r) => r.outcome)).toEqual(accounts.map(() => 'succeeded'));
+    expect(again.results.map((r) => r.outcome)).toEqual(accounts.map(() => 'succeeded'));
+    expect(again.unfinished).toEqual([]);
   });
 
   it('names the field when a selector names something that does not exist', async () => {

@@ -130,7 +130,7 @@ describe('createResetHandler with an in-process target', () => {
   it('rotation: the four steps in order move AWSCURRENT to the token; the target has the new password; the result and audit are written', async () => {
     for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await rotate(step);
 
-    expect((await stagesOf('alice'))[TOKEN]).toEqual([AWSCURRENT]);
+    expect((await stagesOf('alice'))[TOKEN]).toEqual([AWSCURRENT, AWSPENDING]);
     expect((await credentials.getValue('s/alice', { stage: AWSPREVIOUS })).value.reveal()).toBe('alice-start-pw');
     expect(target.passwords.get('alice')).toBe(await current('alice'));
     expect(target.changes).toBe(1);
@@ -143,7 +143,7 @@ describe('createResetHandler with an in-process target', () => {
 
   it('rotation: the snake_case event form and a secret named by name work the same', async () => {
     for (const step of ['create_secret', 'set_secret', 'test_secret', 'finish_secret']) await invoke({ step, secret_id: 's/bob', client_request_token: TOKEN });
-    expect((await stagesOf('bob'))[TOKEN]).toEqual([AWSCURRENT]);
+    expect((await stagesOf('bob'))[TOKEN]).toEqual([AWSCURRENT, AWSPENDING]);
     expect(target.passwords.get('bob')).toBe(await current('bob'));
   });
 
@@ -159,7 +159,7 @@ describe('createResetHandler with an in-process target', () => {
     await rotate('testSecret');
     await rotate('finishSecret');
     await rotate('finishSecret');
-    expect((await stagesOf('alice'))[TOKEN]).toEqual([AWSCURRENT]);
+    expect((await stagesOf('alice'))[TOKEN]).toEqual([AWSCURRENT, AWSPENDING]);
     expect(target.passwords.get('alice')).toBe(pending);
     expect(target.changes).toBe(1);
   });
@@ -185,7 +185,7 @@ describe('createResetHandler with an in-process target', () => {
     for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await rotate(step, TOKEN, 's/alice');
 
     credentials = real;
-    expect((await stagesOf('alice'))[TOKEN]).toEqual([AWSCURRENT]);
+    expect((await stagesOf('alice'))[TOKEN]).toEqual([AWSCURRENT, AWSPENDING]);
     expect(target.passwords.get('alice')).toBe(await current('alice'));
   });
 
@@ -193,7 +193,7 @@ describe('createResetHandler with an in-process target', () => {
     await rotate('createSecret');
     target.faults.push('drop-after-applied');
     await rotate('setSecret');
-    expect((await stagesOf('alice'))[TOKEN]).toEqual([AWSCURRENT]);
+    expect((await stagesOf('alice'))[TOKEN]).toEqual([AWSCURRENT, AWSPENDING]);
     await rotate('testSecret');
     await rotate('finishSecret');
     expect(target.passwords.get('alice')).toBe(await current('alice'));

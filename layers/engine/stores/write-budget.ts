@@ -1,0 +1,133 @@
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { InvalidConfigurationError, StoreThrottledError } from '../errors.js';
+
+/**
+ * Secrets Manager's quota for PutSecretValue, UpdateSecret and UpdateSecretVersionStage together:
+ * 50 requests per second per account and region, not adjustable (AWS Secrets Manager User Guide,
+ * "AWS Secrets Manager quotas").
+ */
+export const SECRETS_MANAGER_WRITE_QUOTA = 50;
+/** The share of that quota the product takes by default; the rest is left to the account's other writers. */
+export const DEFAULT_SECRETS_WRITE_RATE = 45;
+
+/** Paces writes: `take` waits for the next slot. */
+export interface WriteBudget {
+  /** Waits for a slot; throws StoreThrottledError when the slot would come after `deadline` (epoch ms). */
+  take(deadline: number): Promise<void>;
+}
+
+export interface DynamoWriteBudgetOptions {
+  readonly client: Pick<DynamoDBDocumentClient, 'send'>;
+  readonly tableName: string;
+  /** Writes per second, for every process that shares the table. */
+  readonly writesPerSecond: number;
+  /** The budget's item; processes that name the same one share it. Default: Secrets Manager's writes. */
+  readonly name?: string;
+  readonly clock?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * One write rate shared by every Lambda container, agent and CLI process of a deployment: a
+ * single item of the state table holds the time at which the next write may go (GCRA's
+ * "theoretical arrival time"). Each take moves it one interval on with one conditional update
+ * and sleeps until the slot it got, so writes leave evenly spaced, whoever sends them, and
+ * contention costs no failed requests while the queue is busy. When the queue has been idle,
+ * the first taker restarts it.
+ *
+ * A slot is always asked for a little ahead of now (the lead: twice the average time the update
+ * took lately): a slot that came back already past would be spent at once, and a few such
+ * answers delayed together (a slow moment of DynamoDB or of the process) would leave as a burst.
+ */
+export class DynamoWriteBudget implements WriteBudget {
+  readonly #o: DynamoWriteBudgetOptions;
+  readonly #interval: number;
+  readonly #key: Record<string, string>;
+  readonly #clock: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  /** Whether the queue looked busy at the last take: which update to try first. */
+  #busy = false;
+  /** The average time of a take's update, in ms (exponentially weighted). */
+  #roundTrip = 10;
+
+  constructor(options: DynamoWriteBudgetOptions) {
+    if (!(options.writesPerSecond > 0) || !Number.isFinite(options.writesPerSecond)) {
+      throw new InvalidConfigurationError('secretsWriteRate', `must be a positive number of writes per second, not ${options.writesPerSecond}`);
+    }
+    this.#o = options;
+    this.#interval = 1000 / options.writesPerSecond;
+    this.#key = { pk: `BUDGET#${options.name ?? 'secretsmanager-writes'}`, sk: 'BUDGET' };
+    this.#clock = options.clock ?? Date.now;
+    this.#sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /** Reserves the next slot and returns its time (epoch ms) without waiting for it. */
+  async slot(): Promise<number> {
+    for (;;) {
+      const started = this.#clock();
+      const earliest = started + Math.min(MAX_LEAD_MS, 2 * this.#roundTrip);
+      const slot = this.#busy ? ((await this.#next(earliest)) ?? (await this.#restart(earliest))) : ((await this.#restart(earliest)) ?? (await this.#next(earliest)));
+      this.#roundTrip = 0.8 * this.#roundTrip + 0.2 * (this.#clock() - started);
+      if (slot !== undefined) return slot;
+    }
+  }
+
+  async take(deadline: number): Promise<void> {
+    const slot = await this.slot();
+    if (slot > deadline) {
+      throw new StoreThrottledError(`the write budget (${this.#o.writesPerSecond}/s) has no slot before the account's time is up`);
+    }
+    const wait = slot - this.#clock();
+    if (wait > 0) await this.#sleep(wait);
+  }
+
+  /** The queue is busy (its next slot is `earliest` or later): take that slot. */
+  async #next(earliest: number): Promise<number | undefined> {
+    try {
+      const out = await this.#o.client.send(
+        new UpdateCommand({
+          TableName: this.#o.tableName,
+          Key: this.#key,
+          UpdateExpression: 'SET tat = tat + :i',
+          ConditionExpression: 'tat >= :earliest',
+          ExpressionAttributeValues: { ':i': this.#interval, ':earliest': earliest },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      this.#busy = true;
+      return (out.Attributes?.tat as number) - this.#interval;
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      this.#busy = false;
+      return undefined;
+    }
+  }
+
+  /** The queue is idle (its next slot is before `earliest`, or it never ran): start it again at `earliest`. */
+  async #restart(earliest: number): Promise<number | undefined> {
+    try {
+      await this.#o.client.send(
+        new UpdateCommand({
+          TableName: this.#o.tableName,
+          Key: this.#key,
+          UpdateExpression: 'SET tat = :next',
+          ConditionExpression: 'attribute_not_exists(tat) OR tat < :earliest',
+          ExpressionAttributeValues: { ':next': earliest + this.#interval, ':earliest': earliest },
+        }),
+      );
+      this.#busy = false;
+      return earliest;
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      this.#busy = true;
+      return undefined;
+    }
+  }
+}
+
+/** A slot is never asked for more than this far ahead, however slow the updates have been. */
+const MAX_LEAD_MS = 3_000;
+
+function isConditionFailure(e: unknown): boolean {
+  return e instanceof Error && e.name === 'ConditionalCheckFailedException';
+}
