@@ -5,6 +5,7 @@ import { InvalidConfigurationError, ResetError } from '../layers/engine/errors.j
 import { Log, type LogLevel } from '../layers/engine/log.js';
 import { Secret } from '../layers/engine/secret.js';
 import type { AdapterRegistry } from '../layers/engine/session.js';
+import type { RunRecord } from '../layers/engine/stores/types.js';
 import { ALL_ADAPTERS } from '../layers/resources/adapters.js';
 import { RESOURCE_TYPES } from '../layers/resources/common.js';
 import { RESOURCE_TYPE_DEFINITIONS } from '../layers/resources/registry.js';
@@ -229,7 +230,7 @@ export async function runCli(argv: string[], io: Io = defaultIo, aws: AwsClients
       const run = await engine.run(selector, { onAccountDone: (r, done, total) => bar.update(done, total, `${r.accountId}: ${r.outcome}`) });
       bar.end();
       const results = await s.state.listAccountResults(run.runId);
-      out(`${table(results.map(resultRow))}\n\nrun ${run.runId}: ${run.status} (${summary(run.counts)})`, { ...run, results });
+      out(`${table(results.map(resultRow))}\n\nrun ${run.runId}: ${run.status} (${summary(run)})`, { ...run, results });
       code = run.counts.total === 0 ? EXIT.ok : run.status === 'succeeded' ? EXIT.ok : run.status === 'partial' ? EXIT.partial : EXIT.failed;
     });
   program
@@ -238,7 +239,7 @@ export async function runCli(argv: string[], io: Io = defaultIo, aws: AwsClients
     .option('--limit <n>', 'how many', (v) => Number.parseInt(v, 10), 20)
     .action(async (o: { limit: number }) => {
       const runs = await (await open()).state.listRuns(o.limit);
-      out(table(runs.map((r) => ({ run: r.runId, status: r.status, started: r.startedAt, ended: r.endedAt, counts: summary(r.counts) }))), runs);
+      out(table(runs.map((r) => ({ run: r.runId, status: r.status, started: r.startedAt, ended: r.endedAt, counts: summary(r) }))), runs);
     });
   program
     .command('status <runId>')
@@ -255,7 +256,7 @@ export async function runCli(argv: string[], io: Io = defaultIo, aws: AwsClients
       const drift = o.drift ? await detectDrift({ state: s.state, credentials: s.credentials, adapters, log: new Log({ level: g().logLevel }) }, plain) : new Map();
       const results = plain.map((r) => (drift.has(r.accountId) ? { ...r, drift: drift.get(r.accountId) } : r));
       const rows = results.map((r) => ({ ...resultRow(r), ...(drift.size ? { drift: driftCell(drift.get(r.accountId)) } : {}) }));
-      out(`run ${run.runId}: ${run.status} (${summary(run.counts)})\n\n${table(rows)}`, { ...run, results });
+      out(`run ${run.runId}: ${run.status} (${summary(run)})\n\n${table(rows)}`, { ...run, results });
     });
   program
     .command('audit')
@@ -313,17 +314,23 @@ function reportError(e: unknown, io: Io): number {
   return EXIT.error;
 }
 
-const summary = (counts: Record<string, number | undefined>) =>
-  Object.entries(counts)
-    .filter(([k, v]) => k !== 'total' && v)
-    .map(([k, v]) => `${v} ${k}`)
-    .join(', ') || `${counts.total ?? 0} accounts`;
+const summary = (run: Pick<RunRecord, 'counts' | 'throttling'>) =>
+  [
+    Object.entries(run.counts as Record<string, number | undefined>)
+      .filter(([k, v]) => k !== 'total' && v)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ') || `${run.counts.total ?? 0} accounts`,
+    // Slowed down, not failed: Secrets Manager or DynamoDB asked us to wait, and we did.
+    run.throttling ? `${run.throttling.accounts} throttled and retried ${run.throttling.retries} times` : undefined,
+  ]
+    .filter(Boolean)
+    .join('; ');
 
-const resultRow = (r: { accountId: string; outcome: string; step: string; method?: string; workingVersion?: string; message?: string }) => ({
+const resultRow = (r: { accountId: string; outcome: string; step: string; method?: string; workingVersion?: string; message?: string; throttled?: number }) => ({
   account: r.accountId,
   outcome: r.outcome,
   step: r.step,
-  detail: [r.method, r.workingVersion ? `works: ${r.workingVersion}` : undefined, r.message].filter(Boolean).join('; '),
+  detail: [r.method, r.workingVersion ? `works: ${r.workingVersion}` : undefined, r.throttled ? `throttled ${r.throttled}× and retried` : undefined, r.message].filter(Boolean).join('; '),
 });
 
 const driftCell = (d: { state: string; reason?: string } | undefined) => (d === undefined ? '' : d.state === 'unknown' && d.reason ? `unknown (${d.reason})` : d.state);

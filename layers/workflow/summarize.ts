@@ -42,6 +42,7 @@ export interface RunSummary {
   readonly runId: string;
   readonly status: RunRecord['status'];
   readonly counts: RunRecord['counts'];
+  readonly throttling?: RunRecord['throttling'];
 }
 
 function detailTypeOf(outcome: AccountOutcome): string {
@@ -52,7 +53,8 @@ function detailTypeOf(outcome: AccountOutcome): string {
 
 /**
  * The workflow's last step: reads the run's account results, records the run's outcome
- * (succeeded, partial or failed, with counts; an account with no result counts as failed),
+ * (succeeded, partial or failed, with counts; an account with no result counts as failed; the
+ * accounts that were throttled on the way, and how often, apart from those counts),
  * emits one EventBridge event per account (ids only, never a password) and the number of
  * out-of-sync accounts as a CloudWatch metric. The events and the metric are sent once per run:
  * the run records when they were sent, and a retried step skips them. Only a crash between the
@@ -77,7 +79,9 @@ export function createSummarizeHandler(options: SummarizeHandlerOptions = {}): (
       if (missing > 0) counts.failed = (counts.failed ?? 0) + missing;
       const ok = counts.succeeded ?? 0;
       const status: RunRecord['status'] = ok === counts.total ? 'succeeded' : ok === 0 ? 'failed' : 'partial';
-      const summarized: RunRecord = { ...run, status, endedAt: now().toISOString(), counts };
+      const throttled = results.filter((r) => (r.throttled ?? 0) > 0);
+      const throttling = { accounts: throttled.length, retries: throttled.reduce((n, r) => n + r.throttled!, 0) };
+      const summarized: RunRecord = { ...run, status, endedAt: now().toISOString(), counts, ...(throttling.accounts ? { throttling } : {}) };
       await stores.state.updateRun(summarized);
 
       if (run.eventsSentAt) {
@@ -95,8 +99,8 @@ export function createSummarizeHandler(options: SummarizeHandlerOptions = {}): (
         );
         await stores.state.updateRun({ ...summarized, eventsSentAt: now().toISOString() });
       }
-      log.info('run summarized', { runId, status, counts, missing, mapResult: mapResult === undefined ? undefined : JSON.stringify(mapResult).slice(0, 2000) });
-      return { runId, status, counts };
+      log.info('run summarized', { runId, status, counts, missing, throttling, mapResult: mapResult === undefined ? undefined : JSON.stringify(mapResult).slice(0, 2000) });
+      return { runId, status, counts, ...(throttling.accounts ? { throttling } : {}) };
     } catch (e) {
       throw forCaller(e);
     }
