@@ -82,6 +82,9 @@ export function tokenFor(runId: string, accountId: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
+/** Passes in a row that finish no account before a run gives up on the accounts left. */
+const FRUITLESS_PASSES = 2;
+
 /** Kept between the end of an account's patience and its lease's expiry, so no store call outlives the lease. */
 const LEASE_MARGIN_MS = 60_000;
 
@@ -171,8 +174,8 @@ export class ResetEngine {
   /**
    * Resets every selected account; returns the run's record. Failures of one resource never stop
    * another. Accounts left unfinished (the stores kept throttling past an account's time) get
-   * another pass, as long as a pass finishes any; those still left are recorded as failed, with
-   * their pending versions kept for the next reset to settle.
+   * another pass; after two passes in a row that finished none, those still left are recorded as
+   * failed, with their pending versions kept for the next reset to settle.
    */
   async run(selector: Selector, options: RunOptions = {}): Promise<RunRecord> {
     const runId = options.runId ?? `run-${this.#o.now().toISOString().replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`;
@@ -203,7 +206,7 @@ export class ResetEngine {
       options.onAccountDone?.(result, ++done, total);
     };
 
-    for (let pass = 1; groups.length > 0; pass++) {
+    for (let pass = 1, fruitless = 0; groups.length > 0; pass++) {
       const left: { resource: StoredResource; accounts: Account[] }[] = [];
       await Promise.all(
         groups.map((g) => {
@@ -217,9 +220,10 @@ export class ResetEngine {
         }),
       );
       const leftCount = left.reduce((n, g) => n + g.accounts.length, 0);
-      if (leftCount > 0 && leftCount === groups.reduce((n, g) => n + g.accounts.length, 0)) {
-        // A pass that finished nothing: the stores are refusing us for longer than an account may wait.
-        log.error('accounts left unfinished after a pass that finished none; recorded as failed', { pass, accounts: leftCount });
+      fruitless = leftCount > 0 && leftCount === groups.reduce((n, g) => n + g.accounts.length, 0) ? fruitless + 1 : 0;
+      if (fruitless >= FRUITLESS_PASSES) {
+        // The stores have refused us for longer than an account may wait, twice over.
+        log.error('accounts left unfinished after passes that finished none; recorded as failed', { pass, accounts: leftCount });
         const e = new StoreThrottledError(`not reset: Secrets Manager or DynamoDB kept throttling for ${pass} pass(es); the pending version, if one was stored, is kept and settled by the next reset`);
         for (const g of left) for (const account of g.accounts) record(await this.#fail(runId, account, 'unfinished', e, log));
         break;
@@ -249,11 +253,11 @@ export class ResetEngine {
   async resetGroup(resource: StoredResource, accounts: Account[], options: GroupOptions): Promise<GroupOutcome> {
     const { runId, deadline } = options;
     const log = options.log ?? this.log;
+    // The group's own store calls (its recorded results, the logins' secrets) wait no longer than its accounts may.
+    const groupPatience = patience(deadline ?? Date.now() + DEFAULT_PATIENCE_MS);
     // A group run again for the same run (a retried task, a repeated execution) resets no account
     // twice: an account with a recorded result in this run keeps it.
-    const groupPatience = patience(deadline ?? Date.now() + DEFAULT_PATIENCE_MS);
     let recorded: Map<string, AccountResult>;
-    let session: ResourceSession;
     try {
       recorded = new Map((await withPatience(groupPatience, () => this.#o.state.getAccountResults(runId, accounts.map((a) => a.id)))).map((r) => [r.accountId, r]));
     } catch (e) {
@@ -264,6 +268,7 @@ export class ResetEngine {
     accounts = accounts.filter((a) => !recorded.has(a.id));
     if (results.length) log.info('accounts already reset in this run are left as recorded', { resourceId: resource.id, accounts: results.length });
     if (accounts.length === 0) return { results, unfinished: [] };
+    let session: ResourceSession;
     try {
       session = await withPatience(groupPatience, () => openResourceSession({ ...this.#o, log }, resource.id));
     } catch (e) {

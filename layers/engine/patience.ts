@@ -15,7 +15,7 @@ export interface Patience {
   throttled: number;
 }
 
-/** Without an account's patience (configuration commands, a rotation step): this long. */
+/** Outside an account's patience (configuration commands, a group's own reads): this long. */
 export const DEFAULT_PATIENCE_MS = 5 * 60_000;
 /** A call that failed for another transient reason (network, 5xx) is tried this many times in all. */
 const TRANSIENT_ATTEMPTS = 5;
@@ -33,7 +33,7 @@ export function patience(deadline: number): Patience {
 }
 
 /** The patience of the account whose work is running, if any. */
-export function currentPatience(): Patience | undefined {
+function currentPatience(): Patience | undefined {
   return current.getStore();
 }
 
@@ -68,11 +68,12 @@ export async function patiently<T>(call: () => Promise<T>, options: PatientOptio
       const err = e as Parameters<typeof isThrottlingError>[0];
       if (isThrottlingError(err)) {
         p.throttled++;
-        const delay = backoff(attempt);
-        if (Date.now() + delay > p.deadline) {
+        const left = p.deadline - Date.now();
+        if (left <= 0) {
           throw new StoreThrottledError(`${e.name}: still throttled after ${attempt + 1} attempt(s), and the account's time is up`, { cause: e });
         }
-        await sleep(delay);
+        // The last wait ends at the deadline, for one more try there.
+        await sleep(Math.min(backoff(attempt), left));
         continue;
       }
       if ((isTransientError(err) || isServerError(err)) && ++transient < TRANSIENT_ATTEMPTS && Date.now() < p.deadline) {

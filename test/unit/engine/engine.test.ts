@@ -6,7 +6,8 @@ import { Log } from '../../../layers/engine/log.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { openResourceSession } from '../../../layers/engine/session.js';
 import { openMemoryStores, type EmbeddedStores } from '../../../layers/engine/stores/embedded.js';
-import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../../../layers/engine/stores/types.js';
+import { patiently } from '../../../layers/engine/patience.js';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type CredentialStore } from '../../../layers/engine/stores/types.js';
 import { MemoryTarget } from '../../support/memory-target.js';
 
 const log = new Log({ level: 'SILENT' });
@@ -190,5 +191,54 @@ describe('the reset engine with an in-process target', () => {
     expect(result).toMatchObject({ outcome: 'failed', errorClass: 'InvalidConfigurationError' });
     expect(result!.message).toMatch(/^adminAccount: /);
     expect(target.changes).toBe(0);
+  });
+
+  describe('a run whose store keeps throttling', () => {
+    /** The vault, but promote answers ThrottlingException until `until` (through the engine's patience, as the AWS stores do). */
+    const throttledPromotes = (until: () => number): CredentialStore => {
+      const inner = stores.credentials;
+      const throttle = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+      return {
+        createSecret: (...a) => inner.createSecret(...a),
+        getValue: (...a) => inner.getValue(...a),
+        listVersions: (...a) => inner.listVersions(...a),
+        putPending: (...a) => inner.putPending(...a),
+        discardPending: (...a) => inner.discardPending(...a),
+        deleteSecret: (...a) => inner.deleteSecret(...a),
+        promote: (...a) => patiently(async () => (Date.now() < until() ? Promise.reject(throttle()) : inner.promote(...a))),
+      };
+    };
+    // A lease of 61.5 s leaves each account 1.5 s of patience (the lease's last minute is kept clear).
+    const engineWith = (credentials: CredentialStore) => new ResetEngine({ state: stores.state, credentials, adapters: { postgresql: target.adapter('postgresql') }, log, leaseTtlMs: 61_500 });
+
+    it('gives accounts left unfinished another pass, which resumes them: succeeded, each changed once, throttles counted', async () => {
+      const until = Date.now() + 2_000;
+      const run = await engineWith(throttledPromotes(() => until)).run({ accountIds: ['db1/alice', 'db1/bob'] });
+
+      expect(run.status).toBe('succeeded');
+      expect(run.counts).toMatchObject({ total: 2, succeeded: 2 });
+      expect(run.throttling?.accounts).toBe(2);
+      expect(target.changesOf.get('alice')).toBe(1);
+      expect(target.changesOf.get('bob')).toBe(1);
+      expect(target.passwords.get('alice')).toBe(await current('alice'));
+      expect(target.passwords.get('bob')).toBe(await current('bob'));
+    });
+
+    it('records as failed, with the pending version kept, the accounts a pass could not finish at all; the next reset promotes it', async () => {
+      let until = Number.POSITIVE_INFINITY;
+      const run = await engineWith(throttledPromotes(() => until)).run({ accountIds: ['db1/carol'] });
+
+      const [result] = await stores.state.listAccountResults(run.runId);
+      expect(result).toMatchObject({ outcome: 'failed', errorClass: 'StoreThrottledError' });
+      expect(result!.message).toMatch(/pending version, if one was stored, is kept/);
+      const pending = (await stores.credentials.listVersions('s/carol')).filter((v) => v.stages.includes(AWSPENDING) && !v.stages.includes(AWSCURRENT));
+      expect((await stores.credentials.getValue('s/carol', { versionId: pending[0]!.versionId })).value.reveal()).toBe(target.passwords.get('carol'));
+
+      until = 0;
+      const next = await engineWith(throttledPromotes(() => until)).run({ accountIds: ['db1/carol'] });
+      expect(next.status).toBe('succeeded');
+      expect(target.passwords.get('carol')).toBe(await current('carol'));
+      expect(await stagesOf('carol')).toMatchObject({ [pending[0]!.versionId]: [AWSPREVIOUS] });
+    });
   });
 });
