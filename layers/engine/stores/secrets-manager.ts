@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -59,6 +60,8 @@ export class SecretsManagerStore implements CredentialStore {
       const created = await this.#client.send(
         new CreateSecretCommand({
           Name: name,
+          // Fixed here, not by the SDK at each send: a retry whose first answer was lost is then the same request.
+          ClientRequestToken: randomUUID(),
           SecretString: value.reveal(),
           Description: options.description,
           Tags: options.tags ? Object.entries(options.tags).map(([Key, Value]) => ({ Key, Value })) : undefined,
