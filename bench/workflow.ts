@@ -22,7 +22,7 @@ import type { WorkflowStores } from '../layers/workflow/environment.js';
 import { createResetHandler } from '../layers/workflow/handler.js';
 import { createPlanStepHandler, type ItemsStore } from '../layers/workflow/plan.js';
 import { createSummarizeHandler, type RunSummary } from '../layers/workflow/summarize.js';
-import { locallyRunnable, readingItems, statesOf, synthesizedDefinition } from '../test/support/local-state-machine.js';
+import { functionTimeoutMs, lambdaTask, locallyRunnable, readingItems, statesOf, synthesizedDefinition } from '../test/support/local-state-machine.js';
 import { MemoryTarget } from '../test/support/memory-target.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -90,13 +90,12 @@ try {
   const plan = readingItems(createPlanStepHandler({ stores: storesFactory, log, items }), async (at) => written.get(at.key)!);
   const reset = createResetHandler({ adapters, stores: storesFactory, log });
   const summarize = createSummarizeHandler({ stores: storesFactory, log, events: accepted as unknown as EventBridgeClient, metrics: accepted as unknown as CloudWatchClient });
-  const lambda = (fn: (e: unknown) => Promise<unknown>) => async (input: { Payload: unknown }) => ({ Payload: await fn(input.Payload) });
   const handlers: Record<string, (input: never) => Promise<unknown>> = {};
   for (const [name, state] of statesOf(definition)) {
     if (state.Type !== 'Task') continue;
-    if (name === 'Plan') handlers[name] = lambda(plan);
-    else if (name === 'Summarize') handlers[name] = lambda(summarize);
-    else if (name.startsWith('Reset ')) handlers[name] = lambda(reset);
+    if (name === 'Plan') handlers[name] = lambdaTask(plan, functionTimeoutMs(state));
+    else if (name === 'Summarize') handlers[name] = lambdaTask(summarize, functionTimeoutMs(state));
+    else if (name.startsWith('Reset ')) handlers[name] = lambdaTask(reset, functionTimeoutMs(state));
     else throw new Error(`no local handler for task state "${name}"`);
   }
 

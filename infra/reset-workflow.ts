@@ -52,6 +52,14 @@ export const RETRYABLE_ENGINE_ERRORS = ['TargetTimeoutError', 'ThrottledError'] 
  */
 export const CUT_OFF_ERRORS = ['Sandbox.Timedout'] as const;
 
+/**
+ * A Lambda task's timeout is its function's and this much more: Lambda, not the task, ends a long
+ * invocation (a task that gave up first could be retried while the invocation still runs).
+ */
+export const TASK_TIMEOUT_MARGIN = Duration.minutes(1);
+const PLAN_TIMEOUT = Duration.minutes(5);
+const SUMMARIZE_TIMEOUT = Duration.minutes(5);
+
 export interface ResetWorkflowProps {
   readonly key: IKey;
   readonly table: ITable;
@@ -118,7 +126,7 @@ export class ResetWorkflow extends Construct {
         description: 'rpr: validates a reset request, expands its selector and groups the accounts by resource',
         key: props.key,
         environment: { RPR_TABLE: props.table.tableName, RPR_RESULTS_BUCKET: props.resultsBucket.bucketName },
-        timeout: Duration.minutes(5),
+        timeout: PLAN_TIMEOUT,
       }),
     });
     props.table.grantReadWriteData(this.plan);
@@ -137,7 +145,7 @@ export class ResetWorkflow extends Construct {
           RPR_TABLE: props.table.tableName,
           RPR_EVENT_BUS: eventBus.eventBusName,
         },
-        timeout: Duration.minutes(5),
+        timeout: SUMMARIZE_TIMEOUT,
       }),
     });
     props.table.grantReadWriteData(this.summarize);
@@ -156,6 +164,7 @@ export class ResetWorkflow extends Construct {
       payload: TaskInput.fromObject({ request: JsonPath.entirePayload, executionName: JsonPath.executionName }),
       outputPath: '$.Payload',
       retryOnServiceExceptions: false,
+      taskTimeout: Timeout.duration(PLAN_TIMEOUT.plus(TASK_TIMEOUT_MARGIN)),
     }).addRetry(retry(LAMBDA_SERVICE_ERRORS));
 
     const summarizeTask = new LambdaInvoke(this, 'SummarizeTask', {
@@ -168,6 +177,7 @@ export class ResetWorkflow extends Construct {
       }),
       outputPath: '$.Payload',
       retryOnServiceExceptions: false,
+      taskTimeout: Timeout.duration(SUMMARIZE_TIMEOUT.plus(TASK_TIMEOUT_MARGIN)),
     }).addRetry(retry(LAMBDA_SERVICE_ERRORS));
 
     // One group: its type's function in the cloud, or its site's agent; then, while the task hands
@@ -177,8 +187,7 @@ export class ResetWorkflow extends Construct {
     const more = new Choice(this, 'More', { stateName: 'More accounts?' })
       .when(Condition.isPresent('$.next'), new Pass(this, 'CarryOn', { stateName: 'Carry on', outputPath: '$.next' }).next(bySite))
       .otherwise(new Succeed(this, 'GroupDone', { stateName: 'Group done' }));
-    // Longer than the function may run, so Lambda ends an invocation before the task gives up on it.
-    const taskTimeout = Timeout.duration(props.functions.timeout.plus(Duration.minutes(1)));
+    const taskTimeout = Timeout.duration(props.functions.timeout.plus(TASK_TIMEOUT_MARGIN));
     for (const [type, fn] of props.functions.functions) {
       const task = new LambdaInvoke(this, `Reset-${type}`, {
         stateName: `Reset ${type}`,

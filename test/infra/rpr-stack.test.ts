@@ -107,10 +107,12 @@ describe('the deployment', () => {
       }
     });
 
-    it('gives each reset task a timeout a minute longer than its function\'s, so Lambda, not the task, ends a long invocation', () => {
+    it('gives each Lambda task a timeout a minute longer than its function\'s, so Lambda, not the task, ends a long invocation', () => {
       const tasks = allStates(definition).filter((s) => s.name.startsWith('Reset ') && s.state.Type === 'Task');
       expect(tasks).toHaveLength(implementedTypes().length);
       for (const t of tasks) expect(t.state.TimeoutSeconds, t.name).toBe(15 * 60 + 60);
+      const byName = new Map(allStates(definition).map((s) => [s.name, s.state]));
+      expect([byName.get('Plan')?.TimeoutSeconds, byName.get('Summarize')?.TimeoutSeconds]).toEqual([5 * 60 + 60, 5 * 60 + 60]);
       const timeouts = Object.values(template.findResources('AWS::Lambda::Function'))
         .map((f) => f.Properties as { Timeout?: number; Environment?: { Variables?: Record<string, unknown> } })
         .filter((p) => p.Environment?.Variables?.RPR_SECRETS_WRITE_RATE !== undefined)

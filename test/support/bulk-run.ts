@@ -16,7 +16,7 @@ import type { GroupResult } from '../../layers/workflow/events.js';
 import { createResetHandler } from '../../layers/workflow/handler.js';
 import { createPlanStepHandler, type ItemsStore } from '../../layers/workflow/plan.js';
 import { createSummarizeHandler, type RunSummary } from '../../layers/workflow/summarize.js';
-import { lambdaTask, locallyRunnable, readingItems, statesOf, synthesizedDefinition } from './local-state-machine.js';
+import { functionTimeoutMs, lambdaTask, locallyRunnable, readingItems, statesOf, synthesizedDefinition } from './local-state-machine.js';
 import { MemoryTarget } from './memory-target.js';
 import type { ThrottlingProxy } from './throttling-proxy.js';
 
@@ -152,9 +152,9 @@ export async function runBulk(fixture: BulkFixture, o: BulkRunOptions): Promise<
   const handlers: Record<string, (input: never) => Promise<unknown>> = {};
   for (const [name, state] of statesOf(definition)) {
     if (state.Type !== 'Task') continue;
-    if (name === 'Plan') handlers[name] = lambdaTask(plan);
-    else if (name === 'Summarize') handlers[name] = lambdaTask(summarize);
-    else if (name.startsWith('Reset ')) handlers[name] = lambdaTask(counted, timeout.toMilliseconds());
+    if (name === 'Plan') handlers[name] = lambdaTask(plan, functionTimeoutMs(state));
+    else if (name === 'Summarize') handlers[name] = lambdaTask(summarize, functionTimeoutMs(state));
+    else if (name.startsWith('Reset ')) handlers[name] = lambdaTask(counted, functionTimeoutMs(state));
     else throw new Error(`no local handler for task state "${name}"`);
   }
 

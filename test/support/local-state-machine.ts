@@ -1,5 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { TASK_TIMEOUT_MARGIN } from '../../infra/reset-workflow.js';
 import { RprStack, type RprStackProps } from '../../infra/rpr-stack.js';
 import type { ItemsLocation, PlannedRun } from '../../layers/workflow/events.js';
 import { allStates, resolveDefinition, type Resources } from '../infra/template-tools.js';
@@ -66,6 +67,13 @@ export function readingItems(plan: (event: unknown) => Promise<PlannedRun>, read
     const planned = await plan(event);
     return { ...planned, items: { ...planned.items, groups: await read(planned.items) } };
   };
+}
+
+/** The timeout of the function a Lambda task state invokes, from the task's own (see TASK_TIMEOUT_MARGIN). */
+export function functionTimeoutMs(state: Record<string, unknown>): number {
+  const seconds = state.TimeoutSeconds;
+  if (typeof seconds !== 'number') throw new Error('a Lambda task of the definition has no TimeoutSeconds');
+  return (seconds - TASK_TIMEOUT_MARGIN.toSeconds()) * 1000;
 }
 
 /**

@@ -28,7 +28,7 @@ import {
 import { describeServer, serverInfo } from '../../servers/index.js';
 import { ActivityStandIn } from '../../support/activity-standin.js';
 import { captureOutput, findLeaks } from '../../support/leaks.js';
-import { locallyRunnable, readingItems, statesOf, synthesizedDefinition } from '../../support/local-state-machine.js';
+import { functionTimeoutMs, lambdaTask, locallyRunnable, readingItems, statesOf, synthesizedDefinition } from '../../support/local-state-machine.js';
 import { engineOnMoto, type EngineHarness } from '../engine/support.js';
 
 /**
@@ -158,14 +158,12 @@ describeServer('moto', 'the synthesized workflow, run locally', (moto) => {
       mysql: (await import('../../../functions/reset-mysql.js')).handler,
     };
     const { familyOf } = await import('../../../layers/workflow/families.js');
-    // A LambdaInvoke task passes {FunctionName, Payload} and reads the function's answer from $.Payload.
-    const lambda = (fn: (e: unknown) => Promise<unknown>) => async (input: { Payload: unknown }) => ({ Payload: await fn(input.Payload) });
     const handlers: Record<string, (input: never) => Promise<unknown>> = {};
     for (const [name, state] of statesOf(definition)) {
       if (state.Type !== 'Task') continue;
-      if (name === 'Plan') handlers[name] = lambda(readingItems(plan, readItems));
-      else if (name === 'Summarize') handlers[name] = lambda(summarize);
-      else if (name.startsWith('Reset ')) handlers[name] = lambda(reset[familyOf(name.slice('Reset '.length))!]!);
+      if (name === 'Plan') handlers[name] = lambdaTask(readingItems(plan, readItems), functionTimeoutMs(state));
+      else if (name === 'Summarize') handlers[name] = lambdaTask(summarize, functionTimeoutMs(state));
+      else if (name.startsWith('Reset ')) handlers[name] = lambdaTask(reset[familyOf(name.slice('Reset '.length))!]!, functionTimeoutMs(state));
       else if (name.startsWith('Agent ')) {
         // The activity task: queued for the agent, whose answer (or error) is the task's.
         handlers[name] = async (input: unknown) => {
