@@ -19,6 +19,7 @@ interface AgentCommandOptions {
   heartbeatSeconds: number;
   graceSeconds: number;
   concurrency: number;
+  taskMinutes: number;
 }
 
 /**
@@ -39,6 +40,7 @@ export function registerAgentCommand(program: Command, ctx: CommandContext): voi
     .option('--heartbeat-seconds <n>', 'between heartbeats while a task runs (below the activity heartbeat timeout)', positiveInt('--heartbeat-seconds'), 20)
     .option('--grace-seconds <n>', 'how long an in-flight task may finish after SIGTERM before it is handed back', positiveInt('--grace-seconds'), 30)
     .option('--concurrency <n>', 'tasks worked on at once', positiveInt('--concurrency'), 1)
+    .option('--task-minutes <n>', "how long one task runs before it hands what is left back to the workflow (below the stack's agent task timeout, 60 by default)", positiveInt('--task-minutes'), 55)
     .action(async (o: AgentCommandOptions) => {
       const site = siteSchema.safeParse(o.site);
       if (!site.success || o.site === 'cloud') throw new InvalidConfigurationError('--site', site.success ? '"cloud" is not an agent site' : site.error.issues[0]!.message);
@@ -72,6 +74,7 @@ export function registerAgentCommand(program: Command, ctx: CommandContext): voi
           heartbeatIntervalMs: o.heartbeatSeconds * 1000,
           stopGraceMs: o.graceSeconds * 1000,
           concurrency: o.concurrency,
+          taskTimeLimitMs: o.taskMinutes * 60_000,
           engineFactory: () => ({ engine: new ResetEngine({ state: stores.state, credentials: stores.credentials, adapters: ALL_ADAPTERS, log }), config: stores.state }),
         });
         ctx.out(`agent for site ${o.site} stopped: ${stats.tasks} tasks, ${stats.succeeded} done, ${stats.failed} failed, ${stats.stopped} handed back`, stats);
