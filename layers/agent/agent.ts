@@ -110,7 +110,7 @@ class TaskWorker {
     try {
       const work = (async () => {
         const task = parseGroupTask(input);
-        this.log.info('task received', { runId: task.runId, resourceId: task.resourceId, type: task.type, accounts: task.accountIds.length });
+        this.log.info('task received', { runId: task.runId, resourceId: task.resourceId, type: task.type, accounts: task.accountIds?.length ?? 'as selected' });
         const deps = await this.o.engineFactory();
         redact = (s) => deps.engine.log.redactor.redact(s);
         return runGroupTask(task, { ...deps, log: deps.log ?? this.log }, { deadline: Date.now() + (this.o.taskTimeLimitMs ?? DEFAULT_AGENT_TASK_TIME_LIMIT_MS) });

@@ -104,6 +104,11 @@ class AccountClock {
   }
 }
 
+/** Whether a selector's resource fields (ids, types, sites) take this resource. */
+export function selectsResource(selector: Selector, r: StoredResource): boolean {
+  return (!selector.resourceIds || selector.resourceIds.includes(r.id)) && (!selector.types || selector.types.includes(r.type)) && (!selector.sites || selector.sites.includes(r.site));
+}
+
 export function isUnfinished(x: AccountResult | UnfinishedAccount): x is UnfinishedAccount {
   return 'unfinished' in x;
 }
@@ -147,28 +152,26 @@ export class ResetEngine {
     const resources = new Map<string, StoredResource>();
     for (const r of await state.listResources()) resources.set(r.id, r);
     for (const id of selector.resourceIds ?? []) if (!resources.has(id)) throw new InvalidConfigurationError('resourceIds', `resource "${id}" does not exist`);
+    const selected = [...resources.values()].filter((r) => selectsResource(selector, r));
     const wantedAccounts = selector.accountIds ? new Set(selector.accountIds) : undefined;
-    const selected = [...resources.values()].filter(
-      (r) => (!selector.resourceIds || selector.resourceIds.includes(r.id)) && (!selector.types || selector.types.includes(r.type)) && (!selector.sites || selector.sites.includes(r.site)),
-    );
     // One query per resource, several at once: a run of thousands of resources is not planned one round trip at a time.
     const listing = new Limiter(16);
-    const listed = await Promise.all(selected.map((r) => listing.run(() => state.listAccounts({ resourceId: r.id }))));
+    const listed = await Promise.all(selected.map((r) => listing.run(() => this.accountsSelected(r, selector, wantedAccounts))));
     const groups = new Map<string, Account[]>();
     selected.forEach((resource, i) => {
-      for (const account of listed[i]!) {
-        if (wantedAccounts && !wantedAccounts.has(account.id)) continue;
-        if (selector.tags && !selector.tags.some((t) => account.tags.includes(t) || resource.tags.includes(t))) continue;
-        const group = groups.get(resource.id) ?? [];
-        group.push(account);
-        groups.set(resource.id, group);
-      }
+      if (listed[i]!.length) groups.set(resource.id, listed[i]!);
     });
     if (wantedAccounts) {
       const found = new Set([...groups.values()].flat().map((a) => a.id));
       for (const id of wantedAccounts) if (!found.has(id)) throw new InvalidConfigurationError('accountIds', `account "${id}" does not exist or is excluded by the other filters`);
     }
     return [...groups].map(([id, accounts]) => ({ resource: resources.get(id)!, accounts }));
+  }
+
+  /** The accounts of one resource that a selector selects, by the rules `plan` applies (the resource's own fields aside). */
+  async accountsSelected(resource: StoredResource, selector: Selector, wanted = selector.accountIds && new Set(selector.accountIds)): Promise<Account[]> {
+    const accounts = await this.#o.state.listAccounts({ resourceId: resource.id });
+    return accounts.filter((a) => (!wanted || wanted.has(a.id)) && (!selector.tags || selector.tags.some((t) => a.tags.includes(t) || resource.tags.includes(t))));
   }
 
   /**

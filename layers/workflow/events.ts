@@ -29,7 +29,7 @@ export const resetRequestSchema = z
   .strict();
 export type ResetRequest = z.output<typeof resetRequestSchema>;
 
-/** One resource's accounts. */
+/** One resource's accounts: by id, or (a group too large to list) as the run's selector selects them. */
 const oneGroupSchema = z
   .object({
     runId: z.string().min(1).max(128),
@@ -37,16 +37,30 @@ const oneGroupSchema = z
     type: z.enum(RESOURCE_TYPES),
     /** "cloud", or the agent site that serves this resource. */
     site: siteSchema,
-    accountIds: z.array(accountIdSchema).min(1),
+    accountIds: z.array(accountIdSchema).min(1).optional(),
+    /**
+     * Instead of accountIds: every account of the resource that the run's selector selects, read
+     * when the task runs. For groups whose ids would not fit in a state's 256 KB.
+     */
+    selected: z.literal(true).optional(),
   })
   .strict();
+
+/** Exactly one of accountIds and selected, on the task and on each chained group. */
+function oneWayOfNaming(task: { accountIds?: unknown; selected?: unknown; chain?: readonly { accountIds?: unknown; selected?: unknown }[] }, ctx: z.RefinementCtx): void {
+  for (const [group, path] of [[task, []], ...(task.chain ?? []).map((g, i) => [g, ['chain', i]] as const)] as const) {
+    if ((group.accountIds === undefined) === (group.selected === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [...path, 'accountIds'], message: 'name the accounts (accountIds) or ask for the run\'s selection (selected), one of the two' });
+    }
+  }
+}
 
 /**
  * A task for a type's function or an agent site: one resource's accounts, and the groups of
  * other resources on the same directory server (`chain`) that run after it, one at a time, in the
  * same invocation: how the plan caps the groups a domain controller serves at once.
  */
-export const groupTaskSchema = oneGroupSchema.extend({ chain: z.array(oneGroupSchema).max(1000).optional() }).strict();
+export const groupTaskSchema = oneGroupSchema.extend({ chain: z.array(oneGroupSchema).max(1000).optional() }).strict().superRefine(oneWayOfNaming);
 export type GroupTask = z.output<typeof groupTaskSchema>;
 
 /** What a group task returns: per-account outcomes, no secrets. */
@@ -54,6 +68,8 @@ const oneGroupResultSchema = z
   .object({
     runId: z.string(),
     resourceId: idSchema,
+    /** Results left out of this answer to keep it within a state's 256 KB (succeeded ones first); the state table has them all. */
+    omitted: z.number().int().positive().optional(),
     results: z.array(
       z
         .object({

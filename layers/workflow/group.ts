@@ -2,18 +2,25 @@ import type { z } from 'zod';
 import type { ResetEngine } from '../engine/engine.js';
 import { InvalidConfigurationError, NotFoundError, ThrottledError } from '../engine/errors.js';
 import type { Log } from '../engine/log.js';
-import type { AccountResult, StateStore } from '../engine/stores/types.js';
+import type { AccountResult, StateStore, StoredResource } from '../engine/stores/types.js';
+import type { Selector } from '../engine/engine.js';
 import type { Account } from '../resources/common.js';
 import { groupResultSchema, groupTaskSchema, type GroupResult, type GroupTask } from './events.js';
 
-/** What running a group needs: the engine and where the task's resource and accounts are read. */
+/** What running a group needs: the engine and where the task's resource, accounts and run are read. */
 export interface GroupTaskDeps {
   readonly engine: ResetEngine;
-  readonly config: Pick<StateStore, 'getResource' | 'getAccount' | 'recordAccountResult'>;
+  readonly config: Pick<StateStore, 'getResource' | 'getAccount' | 'getRun' | 'recordAccountResult'>;
   readonly log?: Log;
 }
 
 const MESSAGE_MAX = 2048;
+/**
+ * What a task's answer may hold of per-account entries, in bytes: a state's payload is at most
+ * 256 KB, and the state table holds every result anyway. Entries beyond it (succeeded ones
+ * first) are counted as `omitted`.
+ */
+const RESULT_BYTES = 160 * 1024;
 
 /**
  * Parses a task's input text. Errors name the field and never echo a value: the input
@@ -70,17 +77,19 @@ export async function runGroupTask(task: GroupTask, deps: GroupTaskDeps, options
       left = groups.slice(i);
       break;
     }
-    const { result, unfinished } = await runOneGroup(groups[i]!, deps, options);
+    const group = groups[i]!;
+    const { result, unfinished } = await runOneGroup(group, deps, options);
     done.push(result);
     if (unfinished.length) {
-      left = [{ ...groups[i]!, accountIds: unfinished }, ...groups.slice(i + 1)];
+      // A group named by selection is the same task again: the accounts it finished have results, and are skipped.
+      left = [group.selected ? group : { ...group, accountIds: unfinished }, ...groups.slice(i + 1)];
       break;
     }
   }
   if (left.length && done.every((r) => r.results.length === 0)) {
     throw new ThrottledError(`no account of resource "${left[0]!.resourceId}" could be finished in this invocation (Secrets Manager or DynamoDB kept throttling, or no time was left); nothing is lost, and the retry resumes them`);
   }
-  const [head, ...rest] = done;
+  const [head, ...rest] = bounded(done);
   const [nextHead, ...nextChain] = left;
   return {
     ...head!,
@@ -94,10 +103,7 @@ async function runOneGroup(task: OneGroup, deps: GroupTaskDeps, options: GroupTa
   if (!resource) throw new NotFoundError('resourceId', `resource "${task.resourceId}" does not exist`);
   if (resource.type !== task.type) throw new InvalidConfigurationError('type', `the task says "${task.type}" but resource "${resource.id}" is "${resource.type}"`);
   if (resource.site !== task.site) throw new InvalidConfigurationError('site', `the task says "${task.site}" but resource "${resource.id}" is at site "${resource.site}"`);
-  const ids = [...new Set(task.accountIds)];
-  const found = await Promise.all(ids.map((id) => deps.config.getAccount(id)));
-  const accounts = found.filter((a): a is Account => a !== undefined && a.resourceId === resource.id);
-  const missing = ids.filter((id) => !accounts.some((a) => a.id === id));
+  const { accounts, missing } = await accountsOf(task, resource, deps);
   const log = deps.log?.child({ runId: task.runId, resourceId: resource.id });
   const { results, unfinished } = accounts.length > 0
     ? await deps.engine.resetGroup(resource, accounts, { runId: task.runId, ...(log ? { log } : {}), ...(options.deadline !== undefined ? { deadline: options.deadline } : {}) })
@@ -107,6 +113,36 @@ async function runOneGroup(task: OneGroup, deps: GroupTaskDeps, options: GroupTa
     result: groupResultSchema.parse({ runId: task.runId, resourceId: resource.id, results: results.map(groupResultEntry) }),
     unfinished: unfinished.map((a) => a.id),
   };
+}
+
+/** The task's accounts as configured now, and the ids it names that are no longer there. */
+async function accountsOf(task: OneGroup, resource: StoredResource, deps: GroupTaskDeps): Promise<{ accounts: Account[]; missing: string[] }> {
+  if (task.selected) {
+    const run = await deps.config.getRun(task.runId);
+    if (!run) throw new NotFoundError('runId', `run "${task.runId}" does not exist`);
+    return { accounts: await deps.engine.accountsSelected(resource, run.selector as Selector), missing: [] };
+  }
+  const ids = [...new Set(task.accountIds)];
+  const found = await Promise.all(ids.map((id) => deps.config.getAccount(id)));
+  const accounts = found.filter((a): a is Account => a !== undefined && a.resourceId === resource.id);
+  return { accounts, missing: ids.filter((id) => !accounts.some((a) => a.id === id)) };
+}
+
+/** The groups' results within RESULT_BYTES: what did not succeed first, then what did; the rest counted as omitted. */
+export function bounded(groups: GroupResult[]): GroupResult[] {
+  let room = RESULT_BYTES;
+  return groups.map((g) => {
+    const kept: GroupResult['results'] = [];
+    const ordered = [...g.results.filter((r) => r.outcome !== 'succeeded'), ...g.results.filter((r) => r.outcome === 'succeeded')];
+    for (const r of ordered) {
+      const bytes = Buffer.byteLength(JSON.stringify(r)) + 1;
+      if (bytes > room) break;
+      room -= bytes;
+      kept.push(r);
+    }
+    const omitted = g.results.length - kept.length;
+    return { ...g, results: kept.length === g.results.length ? g.results : kept, ...(omitted ? { omitted } : {}) };
+  });
 }
 
 async function skip(deps: GroupTaskDeps, task: OneGroup, accountId: string): Promise<AccountResult> {

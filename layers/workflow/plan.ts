@@ -86,7 +86,7 @@ export function createPlanHandler(options: PlanHandlerOptions = {}): (event: unk
         tasks.push({ runId, resourceId: resource.id, type: resource.type as GroupTask['type'], site: resource.site, accountIds: accounts.map((a) => a.id) });
       }
       const resources = new Map(groups.map((g) => [g.resource.id, g.resource]));
-      const items = chainByServer(tasks, (id) => resources.get(id));
+      const items = chainByServer(tasks, (id) => resources.get(id)).map(fitted);
       log.info('run planned', { runId, accounts: total, groups: tasks.length, items: items.length, repeated: existing !== undefined, requestedBy: request.requestedBy });
       return { runId, groups: items, total };
     } catch (e) {
@@ -128,6 +128,22 @@ export function chainByServer(
     for (const { head, chain } of lanes) out.push(chain.length ? { ...head, chain } : head);
   }
   return out;
+}
+
+/** A task's input stays well under a state's 256 KB, with room for the state machine's own fields. */
+export const TASK_BYTES = 128 * 1024;
+
+/**
+ * The task as it may travel: as planned, or, when its account ids would make it larger than
+ * TASK_BYTES (a domain of thousands of accounts, a long chain of them), with each group named by
+ * selection instead (`selected`: the accounts of the resource the run's selector selects, read
+ * when the task runs).
+ */
+export function fitted(task: GroupTask): GroupTask {
+  if (Buffer.byteLength(JSON.stringify(task)) <= TASK_BYTES) return task;
+  const bySelection = <G extends Omit<GroupTask, 'chain'>>({ accountIds: _ids, ...group }: G) => ({ ...group, selected: true as const });
+  const { chain, ...head } = task;
+  return { ...bySelection(head), ...(chain ? { chain: chain.map(bySelection) } : {}) };
 }
 
 /** Where the plan step keeps a run's groups for the Map to read. */

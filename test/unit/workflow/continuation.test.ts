@@ -1,13 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Configurator } from '../../../layers/engine/configure.js';
 import { ResetEngine, tokenFor } from '../../../layers/engine/engine.js';
-import { ThrottledError } from '../../../layers/engine/errors.js';
+import { InvalidConfigurationError, ThrottledError } from '../../../layers/engine/errors.js';
 import { Log } from '../../../layers/engine/log.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { openMemoryStores, type EmbeddedStores } from '../../../layers/engine/stores/embedded.js';
 import { AWSCURRENT } from '../../../layers/engine/stores/types.js';
 import type { GroupResult, GroupTask } from '../../../layers/workflow/events.js';
-import { runGroupTask } from '../../../layers/workflow/group.js';
+import { bounded, parseGroupTask, runGroupTask } from '../../../layers/workflow/group.js';
+import { fitted, TASK_BYTES } from '../../../layers/workflow/plan.js';
 import { deadlineFromContext } from '../../../layers/workflow/handler.js';
 import { MemoryTarget } from '../../support/memory-target.js';
 
@@ -57,11 +58,11 @@ describe('group tasks across invocations', () => {
       const out = await runGroupTask(next, deps(), { deadline: Date.now() + 250 });
       for (const r of out.results) finished.push(r.accountId);
       next = out.next;
-      if (next) expect(next.accountIds.length).toBeLessThan(task.accountIds.length);
+      if (next) expect(next.accountIds!.length).toBeLessThan(task.accountIds!.length);
     }
 
     expect(invocations).toBeGreaterThan(2);
-    expect(finished.sort()).toEqual([...task.accountIds].sort());
+    expect(finished.sort()).toEqual([...task.accountIds!].sort());
     expect([...target.changesOf.values()].every((n) => n === 1)).toBe(true);
     expect(target.changesOf.size).toBe(25);
     const results = await stores.state.listAccountResults('run-big');
@@ -82,7 +83,7 @@ describe('group tasks across invocations', () => {
     expect(out.resourceId).toBe('d1');
     expect(out.results.length).toBeGreaterThan(0);
     expect(out.next).toMatchObject({ resourceId: 'd1', chain: [{ resourceId: 'd2' }, { resourceId: 'd3' }] });
-    expect(out.next!.accountIds).toEqual(head.accountIds.filter((id) => !out.results.some((r) => r.accountId === id)));
+    expect(out.next!.accountIds).toEqual(head.accountIds!.filter((id) => !out.results.some((r) => r.accountId === id)));
     expect(out.chain).toBeUndefined();
   });
 
@@ -125,6 +126,74 @@ describe('group tasks across invocations', () => {
     // No lease is left behind for another run to wait on.
     const lease = await stores.state.acquire(changed, 'run-other', 60_000);
     await stores.state.release(lease);
+  });
+
+  it('a group named by selection (too large to list) resets what the run selects of the resource; its next is the same task, and nothing is reset twice', async () => {
+    const listed = await resourceOf('db4', 20, 'run-sel');
+    await resourceOf('db5', 2, 'run-sel');
+    await stores.state.createRun({ runId: 'run-sel', status: 'running', selector: { resourceIds: ['db4'] }, startedAt: new Date().toISOString(), counts: { total: 21 } });
+    target.changeDelayMs = 25;
+    const task: GroupTask = { runId: 'run-sel', resourceId: 'db4', type: 'postgresql', site: 'cloud', selected: true };
+    let next: GroupTask | undefined = task;
+    let invocations = 0;
+
+    while (next) {
+      invocations++;
+      const out = await runGroupTask(next, deps(), { deadline: Date.now() + 250 });
+      next = out.next;
+      if (next) expect(next).toEqual(task);
+    }
+
+    expect(invocations).toBeGreaterThan(1);
+    expect((await stores.state.listAccountResults('run-sel')).map((r) => r.accountId).sort()).toEqual([...listed.accountIds!].sort());
+    expect([...target.changesOf.keys()].every((u) => u.startsWith('db4-'))).toBe(true);
+    expect([...target.changesOf.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it('the plan names a task\'s groups by selection when their ids would not fit in a state (a domain of thousands)', () => {
+    const ids = (r: string, n: number) => Array.from({ length: n }, (_, i) => `${r}/user-with-a-long-name-${i}`);
+    const small: GroupTask = { runId: 'run-p', resourceId: 'ad1', type: 'windows-domain', site: 'cloud', accountIds: ids('ad1', 100) };
+    const big: GroupTask = { ...small, accountIds: ids('ad1', 5_000), chain: [{ runId: 'run-p', resourceId: 'ad2', type: 'windows-domain', site: 'cloud', accountIds: ids('ad2', 10) }] };
+
+    expect(fitted(small)).toBe(small);
+    const f = fitted(big);
+    expect(f).toEqual({ runId: 'run-p', resourceId: 'ad1', type: 'windows-domain', site: 'cloud', selected: true, chain: [{ runId: 'run-p', resourceId: 'ad2', type: 'windows-domain', site: 'cloud', selected: true }] });
+    expect(Buffer.byteLength(JSON.stringify(big))).toBeGreaterThan(TASK_BYTES);
+  });
+
+  it('a task must name its accounts one way: ids or the selection, not both and not neither, on every group of its chain', () => {
+    const base = { runId: 'run-q', resourceId: 'db', type: 'postgresql', site: 'cloud' };
+    for (const [task, field] of [
+      [{ ...base }, 'accountIds'],
+      [{ ...base, accountIds: ['db/a'], selected: true }, 'accountIds'],
+      [{ ...base, selected: true, chain: [{ ...base, resourceId: 'db2' }] }, 'chain.0.accountIds'],
+    ] as const) {
+      const e = (() => {
+        try {
+          parseGroupTask(JSON.stringify(task));
+        } catch (x) {
+          return x;
+        }
+        return undefined;
+      })();
+      expect(e, JSON.stringify(task)).toBeInstanceOf(InvalidConfigurationError);
+      expect((e as InvalidConfigurationError).field).toBe(field);
+    }
+    expect(parseGroupTask(JSON.stringify({ ...base, selected: true }))).toEqual({ ...base, selected: true });
+  });
+
+  it("a task's answer keeps within a state's 256 KB: what did not succeed first, the rest counted as omitted", () => {
+    const entry = (i: number, outcome: 'succeeded' | 'failed') => ({ accountId: `db/u${i}`, outcome, step: 'finish', versionId: '6f1c2a9e-0b7d-4c11-9a53-2f0e8d4b7a10', ...(outcome === 'failed' ? { errorClass: 'OutcomeUnknownError', message: 'x'.repeat(1500) } : {}) });
+    const results = [...Array.from({ length: 3_000 }, (_, i) => entry(i, 'succeeded')), ...Array.from({ length: 60 }, (_, i) => entry(10_000 + i, 'failed'))];
+
+    const [g] = bounded([{ runId: 'run-b', resourceId: 'db', results }]);
+
+    expect(Buffer.byteLength(JSON.stringify(g))).toBeLessThan(200 * 1024);
+    expect(g!.results.slice(0, 60).every((r) => r.outcome === 'failed')).toBe(true);
+    expect(g!.omitted).toBe(results.length - g!.results.length);
+    expect(g!.omitted).toBeGreaterThan(0);
+    const [small] = bounded([{ runId: 'run-b', resourceId: 'db', results: results.slice(0, 10) }]);
+    expect(small).toEqual({ runId: 'run-b', resourceId: 'db', results: results.slice(0, 10) });
   });
 
   it("the invocation's deadline: Lambda's remaining time less a tenth of it, between 1 s and 60 s", () => {

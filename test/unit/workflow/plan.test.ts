@@ -44,7 +44,7 @@ describe('the plan step', () => {
     const p = await run({ selector: { tags: ['prod'] } });
 
     expect(p.total).toBe(4);
-    expect(p.groups.map((g) => [g.resourceId, g.type, g.site, [...g.accountIds].sort()]).sort()).toEqual([
+    expect(p.groups.map((g) => [g.resourceId, g.type, g.site, [...g.accountIds!].sort()]).sort()).toEqual([
       ['db1', 'postgresql', 'cloud', ['db1/alice', 'db1/bob']],
       ['web1', 'linux', 'cloud', ['web1/app', 'web1/ops']],
     ]);
