@@ -13,7 +13,7 @@ import { createStateTable } from '../../layers/engine/stores/dynamo-schema.js';
 import type { AccountResult, RunRecord } from '../../layers/engine/stores/types.js';
 import type { WorkflowStores } from '../../layers/workflow/environment.js';
 import type { GroupResult } from '../../layers/workflow/events.js';
-import { createResetHandler } from '../../layers/workflow/handler.js';
+import { createResetHandler, type ResetHandler } from '../../layers/workflow/handler.js';
 import { createPlanStepHandler, type ItemsStore } from '../../layers/workflow/plan.js';
 import { createSummarizeHandler, type RunSummary } from '../../layers/workflow/summarize.js';
 import { functionTimeoutMs, lambdaTask, locallyRunnable, readingItems, statesOf, synthesizedDefinition } from './local-state-machine.js';
@@ -105,22 +105,32 @@ export interface BulkOutcome {
   readonly throttled: number;
 }
 
-/** Runs the fixture's accounts through the local workflow and checks every account's AWSCURRENT against the target. */
+/**
+ * Runs the fixture's accounts through the local workflow and checks every account's AWSCURRENT
+ * against the target. Each reset invocation runs in a "container" of its own, as on Lambda: a
+ * handler with its own stores (its own SDK clients and write-budget object), reused by the next
+ * invocation once it is free; the plan and the summary share one.
+ */
 export async function runBulk(fixture: BulkFixture, o: BulkRunOptions): Promise<BulkOutcome> {
-  const stores: AwsStores = await openAwsStores({
-    tableName: fixture.tableName,
-    endpoint: o.proxy.endpoint,
-    ...AWS,
-    ...(o.secretsWriteRate !== undefined ? { secretsWriteRate: o.secretsWriteRate } : {}),
-  });
-  const workflowStores: WorkflowStores = {
-    state: stores.state,
-    credentials: stores.credentials,
-    describeSecret: async () => {
-      throw new Error('a bulk run makes no rotation');
-    },
+  const opened: AwsStores[] = [];
+  const openStores = async (): Promise<WorkflowStores> => {
+    const stores = await openAwsStores({
+      tableName: fixture.tableName,
+      endpoint: o.proxy.endpoint,
+      ...AWS,
+      ...(o.secretsWriteRate !== undefined ? { secretsWriteRate: o.secretsWriteRate } : {}),
+    });
+    opened.push(stores);
+    return {
+      state: stores.state,
+      credentials: stores.credentials,
+      describeSecret: async () => {
+        throw new Error('a bulk run makes no rotation');
+      },
+    };
   };
-  const storesFactory = async () => workflowStores;
+  const shared = await openStores();
+  const storesFactory = async () => shared;
   const accepted = { send: async () => ({ FailedEntryCount: 0, Entries: [] }) };
   const written = new Map<string, unknown[]>();
   const items: ItemsStore = {
@@ -132,8 +142,9 @@ export async function runBulk(fixture: BulkFixture, o: BulkRunOptions): Promise<
   const timeout = o.functionTimeout ?? Duration.minutes(15);
   const definition = synthesizedDefinition({ functionTimeout: timeout });
   const plan = readingItems(createPlanStepHandler({ stores: storesFactory, log: silent, items }), async (at) => written.get(at.key)!);
-  const reset = createResetHandler({ adapters: { postgresql: fixture.target.adapter('postgresql') }, stores: storesFactory, log: silent });
   const summarize = createSummarizeHandler({ stores: storesFactory, log: silent, events: accepted as unknown as EventBridgeClient, metrics: accepted as unknown as CloudWatchClient });
+  const idle: ResetHandler[] = [];
+  const container = () => idle.pop() ?? createResetHandler({ adapters: { postgresql: fixture.target.adapter('postgresql') }, stores: openStores, log: silent });
   let invocations = 0;
   let continued = 0;
   let firstStart = Infinity;
@@ -141,11 +152,13 @@ export async function runBulk(fixture: BulkFixture, o: BulkRunOptions): Promise<
   const counted = async (event: unknown, context: { getRemainingTimeInMillis(): number }) => {
     invocations++;
     firstStart = Math.min(firstStart, performance.now());
+    const reset = container();
     try {
       const out = (await reset(event, context)) as GroupResult;
       if (out.next) continued++;
       return out;
     } finally {
+      idle.push(reset);
       lastEnd = Math.max(lastEnd, performance.now());
     }
   };
@@ -171,8 +184,8 @@ export async function runBulk(fixture: BulkFixture, o: BulkRunOptions): Promise<
     const output = (await execution.result) as unknown as RunSummary;
     const seconds = (performance.now() - t0) / 1000;
     const after = { writes: o.proxy.total(/^secretsmanager\.(PutSecretValue|UpdateSecretVersionStage)$/), all: o.proxy.total(/^secretsmanager\./) };
-    const run = (await stores.state.getRun(output.runId))!;
-    const results = await stores.state.listAccountResults(output.runId);
+    const run = (await shared.state.getRun(output.runId))!;
+    const results = await shared.state.listAccountResults(output.runId);
     return {
       runId: output.runId,
       run,
@@ -187,7 +200,7 @@ export async function runBulk(fixture: BulkFixture, o: BulkRunOptions): Promise<
       throttled: after.all.throttled - before.all.throttled,
     };
   } finally {
-    await stores.close();
+    await Promise.all(opened.map((s) => s.close()));
   }
 }
 
