@@ -29,6 +29,15 @@ describe('rpr CLI on the embedded store', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('refuses a Secrets Manager write rate that is not a positive number, naming the option, before doing anything', async () => {
+    for (const rate of ['0', '-3', 'fast']) {
+      const r = await rpr(['--secrets-write-rate', rate, 'types']);
+      expect(r.code, rate).toBe(EXIT.badInput);
+      expect(r.stderr).toMatch(/--secrets-write-rate: must be a positive number of writes per second/);
+      expect(r.stdout).toBe('');
+    }
+  });
+
   it('adds, lists, shows, updates and removes a resource', async () => {
     const add = await rpr(['resource', 'add', '--type', 'linux', '--id', 'web1', '--host', '10.0.0.5', '--set', 'login.account=web1/ops', '--set', 'privilege.mode=sudo', '--tag', 'site-a']);
     expect(add).toMatchObject({ code: EXIT.ok });
