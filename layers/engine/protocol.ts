@@ -29,6 +29,8 @@ export interface StepContext {
     /** create found this token's version already AWSCURRENT: an earlier attempt finished it. */
     finished?: boolean;
     pending?: Secret;
+    /** The version that held AWSCURRENT when create looked (finish's promote need not read it again). */
+    currentVersionId?: string;
   };
 }
 
@@ -67,9 +69,10 @@ export class ResetProtocol {
    */
   async create(ctx: StepContext): Promise<void> {
     const versions = await this.credentials.listVersions(ctx.account.secretId);
+    if (ctx.known) ctx.known.currentVersionId = versions.find((v) => v.stages.includes(AWSCURRENT))?.versionId;
     if (this.#alreadyCreated(ctx, versions.find((v) => v.versionId === ctx.token)?.stages)) return;
     const stale = versions.find((v) => v.versionId !== ctx.token && v.stages.includes(AWSPENDING) && !v.stages.includes(AWSCURRENT));
-    if (stale) await this.#settleStalePending(ctx, stale.versionId);
+    if (stale && (await this.#settleStalePending(ctx, stale.versionId)) && ctx.known) ctx.known.currentVersionId = stale.versionId;
     const password = generatePassword(ctx.session.policy);
     ctx.redactor.add(password);
     if (await this.credentials.putPending(ctx.account.secretId, ctx.token, password)) {
@@ -98,18 +101,19 @@ export class ResetProtocol {
   }
 
   /**
-   * An earlier reset's pending version: promoted if the target took it, else discarded.
+   * An earlier reset's pending version: promoted if the target took it (true), else discarded.
    * Always probed (one login): a whole-reset run writes no set mark, so its absence proves nothing.
    */
-  async #settleStalePending(ctx: StepContext, versionId: string): Promise<void> {
+  async #settleStalePending(ctx: StepContext, versionId: string): Promise<boolean> {
     const stale = await this.#value(ctx, { versionId });
     if ((await ctx.session.adapter.verify({ account: ctx.account, password: stale })).valid) {
       await this.credentials.promote(ctx.account.secretId, versionId);
       ctx.log.warn('create: an interrupted reset had changed the password; its version was promoted', { staleVersionId: versionId });
-      return;
+      return true;
     }
     await this.credentials.discardPending(ctx.account.secretId, versionId);
     ctx.log.info('create: discarded the pending version of an interrupted reset', { staleVersionId: versionId });
+    return false;
   }
 
   /**
@@ -171,7 +175,8 @@ export class ResetProtocol {
 
   /** 4. finish: move AWSCURRENT to the token; the old value becomes AWSPREVIOUS. */
   async finish(ctx: StepContext): Promise<void> {
-    await this.credentials.promote(ctx.account.secretId, ctx.token);
+    const current = ctx.known?.currentVersionId;
+    await this.credentials.promote(ctx.account.secretId, ctx.token, current !== undefined ? { current } : {});
     ctx.log.info('finish: version promoted to AWSCURRENT');
   }
 

@@ -160,6 +160,21 @@ export function credentialStoreContract(name: string, factory: () => Promise<Cre
       expect(await stagesOf(id)).toEqual({ [token]: [AWSCURRENT], [next]: [AWSPENDING], [oldId]: [AWSPREVIOUS] });
     });
 
+    it('promotes with the caller\'s word for the current version, and after all when that word is stale', async () => {
+      const id = await store.createSecret(newName(), password('v1'));
+      const v1 = (await store.getValue(id)).versionId;
+      const v2 = randomUUID();
+      const v3 = randomUUID();
+      await store.putPending(id, v2, password('v2'));
+      await store.promote(id, v2, { current: v1 });
+      expect(await stagesOf(id)).toEqual({ [v2]: [AWSCURRENT, AWSPENDING], [v1]: [AWSPREVIOUS] });
+
+      await store.putPending(id, v3, password('v3'));
+      await store.promote(id, v3, { current: v1 });
+
+      expect(await stagesOf(id)).toEqual({ [v3]: [AWSCURRENT, AWSPENDING], [v2]: [AWSPREVIOUS] });
+    });
+
     it('on a second rotation, the oldest version loses its last label', async () => {
       const id = await store.createSecret(newName(), password('v1'));
       const v2 = randomUUID();

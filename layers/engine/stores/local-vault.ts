@@ -114,7 +114,8 @@ export class LocalVault implements CredentialStore {
     });
   }
 
-  promote(secretId: string, versionId: string): Promise<void> {
+  /** `current` is not needed here: the vault reads its labels with the value, in one file. */
+  promote(secretId: string, versionId: string, _options: { current?: string } = {}): Promise<void> {
     return this.#serialize(secretId, async () => {
       const file = await this.#load(secretId);
       const target = file.versions.find((v) => v.versionId === versionId);

@@ -128,12 +128,13 @@ export class SecretsManagerStore implements CredentialStore {
    * moves AWSPREVIOUS to the version AWSCURRENT left). AWSPENDING stays on the promoted version:
    * Secrets Manager reads AWSPENDING beside AWSCURRENT as a finished rotation, the engine reads a
    * version holding AWSCURRENT as current whatever else it holds, and the next putPending moves
-   * the label on; removing it would cost a second write for nothing. Reads the labels first so a
-   * repeated promote changes nothing: moto, asked to move AWSCURRENT onto the version that
-   * already holds it, strips AWSPREVIOUS from the previous version.
+   * the label on; removing it would cost a second write for nothing. Reads the labels first
+   * (unless the caller says which version is current) so a repeated promote changes nothing:
+   * moto, asked to move AWSCURRENT onto the version that already holds it, strips AWSPREVIOUS
+   * from the previous version.
    */
-  async promote(secretId: string, versionId: string): Promise<void> {
-    const current = holderOf(await this.#stages(secretId), AWSCURRENT);
+  async promote(secretId: string, versionId: string, options: { current?: string } = {}): Promise<void> {
+    const current = options.current ?? holderOf(await this.#stages(secretId), AWSCURRENT);
     if (current === versionId) return;
     try {
       await this.#updateStage(secretId, versionId, {
@@ -142,8 +143,12 @@ export class SecretsManagerStore implements CredentialStore {
         ...(current !== undefined ? { RemoveFromVersionId: current } : {}),
       });
     } catch (e) {
+      if (errorName(e) !== 'InvalidParameterException') throw e;
       // A concurrent promote of the same version (or a retry whose first answer was lost) moved the label first: the outcome we wanted.
-      if (errorName(e) !== 'InvalidParameterException' || !(await this.#stages(secretId))[versionId]?.includes(AWSCURRENT)) throw e;
+      if ((await this.#stages(secretId))[versionId]?.includes(AWSCURRENT)) return;
+      // The caller's idea of the current version was stale: read the labels and try again.
+      if (options.current !== undefined) return this.promote(secretId, versionId);
+      throw e;
     }
   }
 

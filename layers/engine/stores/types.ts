@@ -30,9 +30,10 @@ export interface CredentialStore {
   /**
    * Moves AWSCURRENT to `versionId` (the old current becomes AWSPREVIOUS). AWSPENDING, if the
    * version holds it, stays: a version holding AWSCURRENT is current whatever else it holds,
-   * as Secrets Manager's rotation reads it too. Idempotent.
+   * as Secrets Manager's rotation reads it too. Idempotent. `current`, the version the caller
+   * last saw holding AWSCURRENT, spares a read of the labels; a stale one costs that read after all.
    */
-  promote(secretId: string, versionId: string): Promise<void>;
+  promote(secretId: string, versionId: string, options?: { current?: string }): Promise<void>;
   /** Removes AWSPENDING from `versionId` if it holds it. Idempotent. */
   discardPending(secretId: string, versionId: string): Promise<void>;
   deleteSecret(secretId: string): Promise<void>;
