@@ -35,9 +35,10 @@ export interface DynamoWriteBudgetOptions {
  * contention costs no failed requests while the queue is busy. When the queue has been idle,
  * the first taker restarts it.
  *
- * A slot is always asked for a little ahead of now (the lead: twice the average time the update
- * took lately): a slot that came back already past would be spent at once, and a few such
- * answers delayed together (a slow moment of DynamoDB or of the process) would leave as a burst.
+ * A slot can come back already past (the update was slow); several such answers delayed
+ * together (a slow moment of DynamoDB or of the process) would leave as a burst. So a process
+ * also keeps its own writes one interval apart: a late slot is spent no sooner than one interval
+ * after the process's previous write.
  */
 export class DynamoWriteBudget implements WriteBudget {
   readonly #o: DynamoWriteBudgetOptions;
@@ -47,8 +48,6 @@ export class DynamoWriteBudget implements WriteBudget {
   readonly #sleep: (ms: number) => Promise<void>;
   /** Whether the queue looked busy at the last take: which update to try first. */
   #busy = false;
-  /** The average time of a take's update, in ms (exponentially weighted). */
-  #roundTrip = 10;
 
   constructor(options: DynamoWriteBudgetOptions) {
     if (!(options.writesPerSecond > 0) || !Number.isFinite(options.writesPerSecond)) {
@@ -64,20 +63,20 @@ export class DynamoWriteBudget implements WriteBudget {
   /** Reserves the next slot and returns its time (epoch ms) without waiting for it. */
   async slot(): Promise<number> {
     for (;;) {
-      const started = this.#clock();
-      const earliest = started + Math.min(MAX_LEAD_MS, 2 * this.#roundTrip);
-      const slot = this.#busy ? ((await this.#next(earliest)) ?? (await this.#restart(earliest))) : ((await this.#restart(earliest)) ?? (await this.#next(earliest)));
-      this.#roundTrip = 0.8 * this.#roundTrip + 0.2 * (this.#clock() - started);
+      const now = this.#clock();
+      const slot = this.#busy ? ((await this.#next(now)) ?? (await this.#restart(now))) : ((await this.#restart(now)) ?? (await this.#next(now)));
       if (slot !== undefined) return slot;
     }
   }
 
   async take(deadline: number): Promise<void> {
-    const slot = await this.slot();
-    if (slot > deadline) {
+    const pace = `${this.#o.tableName}|${this.#key.pk}`;
+    const at = Math.max(await this.slot(), (lastWrite.get(pace) ?? Number.NEGATIVE_INFINITY) + this.#interval);
+    if (at > deadline) {
       throw new StoreThrottledError(`the write budget (${this.#o.writesPerSecond}/s) has no slot before the account's time is up`);
     }
-    const wait = slot - this.#clock();
+    lastWrite.set(pace, at);
+    const wait = at - this.#clock();
     if (wait > 0) await this.#sleep(wait);
   }
 
@@ -125,8 +124,8 @@ export class DynamoWriteBudget implements WriteBudget {
   }
 }
 
-/** A slot is never asked for more than this far ahead, however slow the updates have been. */
-const MAX_LEAD_MS = 3_000;
+/** Per budget, when this process's latest write goes (a process paces its own writes too). */
+const lastWrite = new Map<string, number>();
 
 function isConditionFailure(e: unknown): boolean {
   return e instanceof Error && e.name === 'ConditionalCheckFailedException';
