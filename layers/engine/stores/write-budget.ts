@@ -80,16 +80,16 @@ export class DynamoWriteBudget implements WriteBudget {
     if (wait > 0) await this.#sleep(wait);
   }
 
-  /** The queue is busy (its next slot is `earliest` or later): take that slot. */
-  async #next(earliest: number): Promise<number | undefined> {
+  /** The queue is busy (its next slot is now or later): take that slot. */
+  async #next(now: number): Promise<number | undefined> {
     try {
       const out = await this.#o.client.send(
         new UpdateCommand({
           TableName: this.#o.tableName,
           Key: this.#key,
           UpdateExpression: 'SET tat = tat + :i',
-          ConditionExpression: 'tat >= :earliest',
-          ExpressionAttributeValues: { ':i': this.#interval, ':earliest': earliest },
+          ConditionExpression: 'tat >= :now',
+          ExpressionAttributeValues: { ':i': this.#interval, ':now': now },
           ReturnValues: 'UPDATED_NEW',
         }),
       );
@@ -102,20 +102,20 @@ export class DynamoWriteBudget implements WriteBudget {
     }
   }
 
-  /** The queue is idle (its next slot is before `earliest`, or it never ran): start it again at `earliest`. */
-  async #restart(earliest: number): Promise<number | undefined> {
+  /** The queue is idle (its next slot has passed, or it never ran): start it again with this take. */
+  async #restart(now: number): Promise<number | undefined> {
     try {
       await this.#o.client.send(
         new UpdateCommand({
           TableName: this.#o.tableName,
           Key: this.#key,
           UpdateExpression: 'SET tat = :next',
-          ConditionExpression: 'attribute_not_exists(tat) OR tat < :earliest',
-          ExpressionAttributeValues: { ':next': earliest + this.#interval, ':earliest': earliest },
+          ConditionExpression: 'attribute_not_exists(tat) OR tat < :now',
+          ExpressionAttributeValues: { ':next': now + this.#interval, ':now': now },
         }),
       );
       this.#busy = false;
-      return earliest;
+      return now;
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
       this.#busy = true;
