@@ -44,10 +44,19 @@ export interface VerifyRequest {
   readonly password: Secret;
 }
 
+/**
+ * How an adapter can prove a password: `login` (a fresh login as the account), `attestation`
+ * (the target confirms without a login: a hash the admin reads and compares, a provider's
+ * read-back), or `none` (the provider's answer to the change is all there is).
+ */
+export type Verification = 'login' | 'attestation' | 'none';
+
 export interface VerifyResult {
   /** true: the target accepted the password; false: it refused it. Unreachable targets throw. */
   readonly valid: boolean;
   readonly detail?: string;
+  /** How this answer was reached, when not the adapter's declared capability (an attested account of a login type, say). */
+  readonly by?: Exclude<Verification, 'none'>;
 }
 
 /**
@@ -58,6 +67,8 @@ export interface VerifyResult {
  */
 export interface TargetAdapter {
   readonly type: ResourceType;
+  /** How `verify` proves a password. With `none`, `verify` is never called. */
+  readonly verification: Verification;
   change(req: ChangeRequest): Promise<ChangeResult>;
   verify(req: VerifyRequest): Promise<VerifyResult>;
   /**

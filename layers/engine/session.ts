@@ -85,6 +85,7 @@ function guarded(adapter: TargetAdapter, redactor: Redactor): TargetAdapter {
   };
   return {
     type: adapter.type,
+    verification: adapter.verification,
     change: (req: ChangeRequest) => serial(() => adapter.change(req)).catch((e) => wrap(e, 'change')),
     verify: (req: VerifyRequest) => serial(() => adapter.verify(req)).catch((e) => wrap(e, 'verify')),
     close: () => serial(() => adapter.close()).catch((e) => wrap(e, 'close')),

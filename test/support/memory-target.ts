@@ -35,6 +35,7 @@ export class MemoryTarget {
       let connected = false;
       const adapter: TargetAdapter = {
         type,
+        verification: 'login',
         async change(req: ChangeRequest) {
           if (!connected) {
             target.connections++;

@@ -74,6 +74,7 @@ export function ldapEndpoint(r: LdapResource): LdapEndpoint {
 
 class LdapAdapter implements TargetAdapter {
   readonly type = 'ldap' as const;
+  readonly verification = 'login' as const;
   readonly #admin: AdminConnection<LdapSession> | undefined;
   readonly #endpoint: LdapEndpoint;
   readonly #options: LdapOptions;

@@ -137,6 +137,7 @@ class Session {
 
 class MysqlAdapter implements TargetAdapter {
   readonly type = 'mysql' as const;
+  readonly verification = 'login' as const;
   readonly #admin: AdminConnection<Session> | undefined;
 
   constructor(private readonly ctx: AdapterContext<MysqlResource>) {

@@ -76,6 +76,7 @@ class Session {
 
 class PostgresqlAdapter implements TargetAdapter {
   readonly type = 'postgresql' as const;
+  readonly verification = 'login' as const;
   readonly #admin: AdminConnection<Session> | undefined;
 
   constructor(private readonly ctx: AdapterContext<PostgresqlResource>) {

@@ -28,6 +28,7 @@ const SU_PROMPT = /password\s*:\s*$/i;
 
 class UnixAdapter implements TargetAdapter {
   readonly type: ResourceType;
+  readonly verification = 'login' as const;
   readonly #ctx: AdapterContext<UnixResource>;
   #loginPassword: Secret | undefined;
   #connection: UnixConnection | undefined;

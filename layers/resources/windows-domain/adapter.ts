@@ -52,6 +52,7 @@ interface DomainInfo {
  */
 class ActiveDirectoryAdapter implements TargetAdapter {
   readonly type = 'windows-domain' as const;
+  readonly verification = 'login' as const;
   readonly #endpoint: LdapEndpoint;
   readonly #budget = new LockoutBudget();
   readonly #admin: Credential | undefined;

@@ -46,6 +46,7 @@ type Method = 'powershell' | 'net-user';
 
 class WindowsAdapter implements TargetAdapter {
   readonly type: ResourceType = 'windows';
+  readonly verification = 'login' as const;
   readonly #ctx: AdapterContext<WindowsResource>;
   #adminPassword: Secret | undefined;
   #connection: SshConnection | undefined;
