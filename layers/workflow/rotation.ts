@@ -1,8 +1,8 @@
-import type { Account } from '../resources/common.js';
 import { AccountBusyError, errorClassOf, NotFoundError, OutcomeUnknownError, ResetError, TargetUnchangedError } from '../engine/errors.js';
 import type { Log } from '../engine/log.js';
 import { ResetProtocol, type StepContext } from '../engine/protocol.js';
 import { openResourceSession, type AdapterRegistry, type ResourceSession } from '../engine/session.js';
+import type { Account, TypeRegistry } from '../engine/types.js';
 import { AWSCURRENT, AWSPENDING, type AccountOutcome, type AccountResult, type CredentialStore, type Lease } from '../engine/stores/types.js';
 import type { WorkflowStores } from './environment.js';
 import { rotationEventSchema } from './events.js';
@@ -44,7 +44,9 @@ export function parseRotationEvent(event: unknown): RotationRequest {
 
 export interface RotationDeps {
   readonly stores: WorkflowStores;
-  readonly adapters: AdapterRegistry;
+  readonly registry: TypeRegistry;
+  /** Only these adapters (the function's own); default: the registry's. */
+  readonly adapters?: AdapterRegistry;
   readonly log: Log;
   readonly leaseTtlMs: number;
   readonly timeoutMs: number;
@@ -80,7 +82,7 @@ export class RotationRunner {
     let redactor = log.redactor;
     let keepLease = false;
     try {
-      session = await openResourceSession({ ...this.#d.stores, adapters: this.#d.adapters, log, timeoutMs: this.#d.timeoutMs }, account.resourceId);
+      session = await openResourceSession({ ...this.#d.stores, registry: this.#d.registry, ...(this.#d.adapters ? { adapters: this.#d.adapters } : {}), log, timeoutMs: this.#d.timeoutMs }, account.resourceId);
       redactor = session.redactor.with();
       const ctx: StepContext = { session, account, token: req.token, log: log.child({}, redactor), redactor };
       const record = (outcome: AccountOutcome, extra: Partial<AccountResult> = {}) =>

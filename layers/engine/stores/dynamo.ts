@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { AccountBusyError, InvalidConfigurationError, NotFoundError } from '../errors.js';
 import { patientClient } from '../patience.js';
 import { Secret } from '../secret.js';
-import type { Account } from '../../resources/common.js';
+import type { Account } from '../types.js';
 import type { AccountResult, AuditRecord, Lease, RunRecord, StateStore, StoredResource } from './types.js';
 import { GSI_COLLECTION, GSI_RUN_AUDIT, keyPart } from './dynamo-schema.js';
 

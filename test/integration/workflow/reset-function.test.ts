@@ -4,9 +4,9 @@ import { AccountBusyError } from '../../../layers/engine/errors.js';
 import { Log } from '../../../layers/engine/log.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { AWSCURRENT, AWSPENDING } from '../../../layers/engine/stores/types.js';
-import { ALL_ADAPTERS } from '../../../layers/resources/adapters.js';
 import { describeSecretWith, resetStoresFromEnvironment } from '../../../layers/workflow/environment.js';
 import { createResetHandler, type ResetHandler } from '../../../layers/workflow/handler.js';
+import { createPostgresqlAdapter } from '../../../layers/resources/postgresql/adapter.js';
 import { pgAdminQuery, pgCreateRole, pgDropRole, pgPasswordWorks, uniqueName } from '../../servers/fixtures.js';
 import { describeServer } from '../../servers/index.js';
 import { FaultProxy } from '../../servers/proxy.js';
@@ -35,7 +35,7 @@ describeServer('moto', 'reset function on moto', (moto) => {
       h = await engineOnMoto(moto.endpoint);
       sm = new SecretsManagerClient({ ...AWS, endpoint: moto.endpoint });
       rotation = createResetHandler({
-        adapters: { postgresql: ALL_ADAPTERS.postgresql! },
+        adapters: { postgresql: createPostgresqlAdapter },
         stores: async () => ({ state: h.stores.state, credentials: h.credentials, describeSecret: describeSecretWith(sm) }),
         log: new Log({ level: 'DEBUG' }),
         timeoutMs: 10_000,

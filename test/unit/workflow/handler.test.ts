@@ -9,6 +9,7 @@ import type { WorkflowStores } from '../../../layers/workflow/environment.js';
 import { createResetHandler, type ResetHandler } from '../../../layers/workflow/handler.js';
 import { MemoryTarget } from '../../support/memory-target.js';
 import { findLeaks } from '../../support/leaks.js';
+import { REGISTRY } from '../../../layers/resources/registry.js';
 
 const log = new Log({ level: 'SILENT' });
 const TOKEN = '6f1c2a9e-0b7d-4c11-9a53-2f0e8d4b7a10';
@@ -43,7 +44,7 @@ describe('createResetHandler with an in-process target', () => {
       },
     };
     handler = createResetHandler({ adapters: { postgresql: target.adapter('postgresql') }, stores: async () => workflowStores, log });
-    const config = new Configurator(stores.state, credentials);
+    const config = new Configurator(stores.state, credentials, REGISTRY);
     await config.putResource({ id: 'db1', type: 'postgresql', host: 'db1.example', adminAccount: 'db1/admin' });
     for (const u of ['admin', 'alice', 'bob']) {
       target.passwords.set(u, `${u}-start-pw`);
@@ -85,7 +86,7 @@ describe('createResetHandler with an in-process target', () => {
   });
 
   it('a task with a chain runs the chained groups after its own, one at a time, and returns their outcomes under chain', async () => {
-    const config = new Configurator(stores.state, credentials);
+    const config = new Configurator(stores.state, credentials, REGISTRY);
     // A second resource on the same server, with the same admin login (whose password the in-process target checks).
     await config.putResource({ id: 'db2', type: 'postgresql', host: 'db1.example', adminAccount: 'db2/admin' });
     await config.putAccount({ resourceId: 'db2', username: 'admin', secretId: 's/db2-admin' }, { password: new Secret('admin-start-pw') });
