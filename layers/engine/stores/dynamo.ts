@@ -13,8 +13,9 @@ import { AccountBusyError, InvalidConfigurationError, NotFoundError } from '../e
 import { patientClient } from '../patience.js';
 import { Secret } from '../secret.js';
 import type { Account } from '../../resources/common.js';
-import type { AccountResult, AuditRecord, Lease, RunRecord, StateStore, StoredResource } from './types.js';
+import type { AccountResult, AuditRecord, HostKeyRecord, Lease, RunRecord, StateStore, StoredResource } from './types.js';
 import { GSI_COLLECTION, GSI_RUN_AUDIT, keyPart } from './dynamo-schema.js';
+import { DynamoHostKeys } from './dynamo-host-keys.js';
 
 export { STATE_TABLE, createStateTable, keyPart } from './dynamo-schema.js';
 
@@ -53,6 +54,7 @@ export class DynamoStateStore implements StateStore {
   readonly #pageSize: number | undefined;
   readonly #runRetentionSeconds: number;
   readonly #markRetentionSeconds: number;
+  readonly #hostKeys: DynamoHostKeys;
 
   constructor(options: DynamoStateStoreOptions) {
     // Throttles are retried for as long as the account being worked on allows (see patience.ts).
@@ -62,6 +64,17 @@ export class DynamoStateStore implements StateStore {
     this.#pageSize = options.pageSize;
     this.#runRetentionSeconds = (options.runRetentionDays ?? 400) * DAY_SECONDS;
     this.#markRetentionSeconds = (options.markRetentionDays ?? 90) * DAY_SECONDS;
+    this.#hostKeys = new DynamoHostKeys(this.#client, this.#table);
+  }
+
+  // ---- SSH host keys (dynamo-host-keys.ts) -----------------------------------------------------
+
+  getHostKey(resourceId: string): Promise<HostKeyRecord | undefined> {
+    return this.#hostKeys.get(resourceId);
+  }
+
+  recordHostKey(record: HostKeyRecord, previous: string | undefined): Promise<HostKeyRecord> {
+    return this.#hostKeys.record(record, previous);
   }
 
   // ---- configuration -------------------------------------------------------------------------
