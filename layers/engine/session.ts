@@ -2,6 +2,7 @@ import type { Account, ResourceType } from '../resources/common.js';
 import { definitionOf, policyOf } from '../resources/registry.js';
 import type { AdapterFactory, ChangeRequest, Credential, TargetAdapter, VerifyRequest } from './adapter.js';
 import { InvalidConfigurationError, NotFoundError, NotSupportedError, OutcomeUnknownError, ResetError, TargetUnchangedError } from './errors.js';
+import { trustOnFirstUse } from './host-keys.js';
 import type { Log } from './log.js';
 import type { Policy } from './policy.js';
 import { Redactor } from './redact.js';
@@ -106,7 +107,8 @@ export async function openResourceSession(deps: SessionDeps, resourceId: string)
   const redactor = new Redactor();
   for (const c of Object.values(credentials)) redactor.add(c.password).add(c.privateKey);
   const log = deps.log.child({ resourceId, type: resource.type }, redactor);
-  const adapter = guarded(factory({ resource, policy, credentials, log, redactor, timeoutMs: deps.timeoutMs }), redactor);
+  const hostKeys = trustOnFirstUse(deps.state, resource.id, log);
+  const adapter = guarded(factory({ resource, policy, credentials, log, redactor, timeoutMs: deps.timeoutMs, hostKeys }), redactor);
   return {
     resource,
     policy,
