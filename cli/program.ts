@@ -17,6 +17,7 @@ import { progress, table } from './format.js';
 import { parseAssignment, readImportFile, readJsonFile } from './import.js';
 import { registerSecretCommands } from './secret.js';
 import { openStores, type StoreOptions, type Stores } from './stores.js';
+import { describeHostKey, registerTrustCommand } from './trust.js';
 
 /** Exit codes: scripts tell success, partial failure, bad input and total failure apart. */
 export const EXIT = { ok: 0, partial: 1, badInput: 2, failed: 3, error: 4 } as const;
@@ -118,7 +119,11 @@ export async function runCli(argv: string[], io: Io = defaultIo, aws: AwsClients
       const r = await s.state.getResource(id);
       if (!r) throw new InvalidConfigurationError('id', `resource "${id}" does not exist`);
       const accounts = await s.state.listAccounts({ resourceId: id });
-      out(`${JSON.stringify(r, null, 2)}\n\naccounts:\n${table(accounts.map((a) => ({ id: a.id, username: a.username, secretId: a.secretId, tags: a.tags })))}`, { ...r, accounts });
+      const hostKey = await s.state.getHostKey(id);
+      out(
+        `${JSON.stringify(r, null, 2)}\n\n${hostKey ? `SSH host key: ${describeHostKey(hostKey)}\n\n` : ''}accounts:\n${table(accounts.map((a) => ({ id: a.id, username: a.username, secretId: a.secretId, tags: a.tags })))}`,
+        { ...r, ...(hostKey ? { hostKey } : {}), accounts },
+      );
     });
   resource
     .command('update <id>')
@@ -292,6 +297,7 @@ export async function runCli(argv: string[], io: Io = defaultIo, aws: AwsClients
   };
   registerAgentCommand(program, ctx);
   registerDeploymentCommands(program, ctx);
+  registerTrustCommand(program, ctx);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

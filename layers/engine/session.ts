@@ -1,5 +1,6 @@
 import type { AdapterFactory, ChangeRequest, Credential, TargetAdapter, VerifyRequest } from './adapter.js';
 import { InvalidConfigurationError, NotFoundError, NotSupportedError, OutcomeUnknownError, ResetError, TargetUnchangedError } from './errors.js';
+import { trustOnFirstUse } from './host-keys.js';
 import type { Log } from './log.js';
 import { resolvePolicy, type Policy, type PolicyOverrides } from './policy.js';
 import { Redactor } from './redact.js';
@@ -130,7 +131,8 @@ export async function openResourceSession(deps: SessionDeps, resourceId: string)
   for (const c of Object.values(credentials)) redactor.add(c.password).add(c.privateKey);
   for (const value of Object.values(secrets)) redactor.add(value);
   const log = deps.log.child({ resourceId, type: resource.type }, redactor);
-  const adapter = guarded(factory({ resource, policy, credentials, secrets, log, redactor, timeoutMs: deps.timeoutMs }), redactor);
+  const hostKeys = trustOnFirstUse(deps.state, resource.id, log);
+  const adapter = guarded(factory({ resource, policy, credentials, secrets, log, redactor, timeoutMs: deps.timeoutMs, hostKeys }), redactor);
   return {
     resource,
     policy,

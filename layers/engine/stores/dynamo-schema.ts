@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
  * | account        | `ACCOUNTS#<resourceId>` | account id          | `ACCOUNT` / account id          |                         |     |
  * | lease          | `LEASE#<accountId>`     | `LEASE`             |                                 |                         | yes |
  * | set mark       | `SETMARK#<accountId>`   | version id          |                                 |                         | yes |
+ * | SSH host key   | `HOSTKEY#<resourceId>`  | `SSH`               |                                 |                         |     |
  * | run            | `RUN#<runId>`           | `RUN`               | `RUNS` / `<startedAt>#<runId>`  |                         | yes |
  * | account result | `RUN#<runId>`           | `RESULT#<accountId>`|                                 |                         | yes |
  * | audit record   | `AUDIT#<accountId>`     | `<at>#<digest>`     | `AUDIT` / `<at>#<digest>`       | `AUDIT#<runId>` / same  |     |

@@ -1,7 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { patientClient } from '../patience.js';
 import type { Account } from '../types.js';
-import type { AccountResult, AuditRecord, Lease, RunRecord, StateStore, StoredResource } from './types.js';
+import type { AccountResult, AuditRecord, HostKeyRecord, Lease, RunRecord, StateStore, StoredResource } from './types.js';
+import { DynamoHostKeys } from './dynamo-host-keys.js';
 import { DynamoConfigStore } from './dynamo-config.js';
 import { DynamoLeaseStore } from './dynamo-leases.js';
 import { DynamoRunStore } from './dynamo-runs.js';
@@ -34,6 +35,7 @@ export class DynamoStateStore implements StateStore {
   readonly #config: DynamoConfigStore;
   readonly #leases: DynamoLeaseStore;
   readonly #runs: DynamoRunStore;
+  readonly #hostKeys: DynamoHostKeys;
 
   constructor(options: DynamoStateStoreOptions) {
     const table = new DynamoTable({
@@ -46,6 +48,16 @@ export class DynamoStateStore implements StateStore {
     this.#config = new DynamoConfigStore(table);
     this.#leases = new DynamoLeaseStore(table, { markRetentionSeconds: (options.markRetentionDays ?? 90) * DAY_SECONDS });
     this.#runs = new DynamoRunStore(table, { runRetentionSeconds: (options.runRetentionDays ?? 400) * DAY_SECONDS });
+    this.#hostKeys = new DynamoHostKeys(table.client, table.name);
+  }
+
+  // ---- SSH host keys (dynamo-host-keys.ts)
+
+  getHostKey(resourceId: string): Promise<HostKeyRecord | undefined> {
+    return this.#hostKeys.get(resourceId);
+  }
+  recordHostKey(record: HostKeyRecord, previous: string | undefined): Promise<HostKeyRecord> {
+    return this.#hostKeys.record(record, previous);
   }
 
   // ---- configuration (dynamo-config.ts)

@@ -4,6 +4,7 @@ import { assertPasswordAcceptable } from '../../engine/policy.js';
 import type { Redactor } from '../../engine/redact.js';
 import { Secret } from '../../engine/secret.js';
 import { marker, newToken, shellQuote } from '../../expect/shell.js';
+import { hostKeyCheck } from '../../expect/ssh.js';
 import { isAscii } from '../../expect/telnet.js';
 import type { ResourceType } from '../common.js';
 import { adminCommand, CURRENT_PASSWORD_PROMPT, PASSWORD_PROMPT, PRIVILEGE_REFUSED, SELF_CHANGE_COMMAND, SUDO_NOT_ALLOWED, UNCHANGED_OUTPUT, type AdminCommand } from './commands.js';
@@ -246,7 +247,7 @@ class UnixAdapter implements TargetAdapter {
       username: login.username,
       ...(login.password ? { password: login.password } : {}),
       ...(login.privateKey ? { privateKey: login.privateKey } : {}),
-      ...(r.hostKeySha256 ? { hostKeySha256: r.hostKeySha256 } : {}),
+      hostKey: hostKeyCheck(this.#ctx),
       timeoutMs: this.#ctx.timeoutMs,
       redactor,
       log: this.#ctx.log,

@@ -37,6 +37,11 @@ export interface UnixConnection {
   close(): Promise<void>;
 }
 
+/**
+ * `hostKey` is checked on every SSH login before a password or key is sent (see SshHostKeyCheck).
+ * Telnet has no host key: a Telnet login cannot tell the host from an impostor, and its password
+ * crosses the network in clear text.
+ */
 export interface ConnectionOptions extends SshLoginOptions {
   readonly protocol: 'ssh' | 'telnet';
   readonly redactor: Redactor;

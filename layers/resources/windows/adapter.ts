@@ -4,7 +4,7 @@ import { assertPasswordAcceptable } from '../../engine/policy.js';
 import type { Redactor } from '../../engine/redact.js';
 import type { Secret } from '../../engine/secret.js';
 import { ExpectSession, expectFailureReason } from '../../expect/session.js';
-import { SshConnection } from '../../expect/ssh.js';
+import { hostKeyCheck, SshConnection } from '../../expect/ssh.js';
 import type { ResourceType } from '../common.js';
 import {
   errorIdName,
@@ -269,7 +269,7 @@ class WindowsAdapter implements TargetAdapter {
       port: r.port,
       username,
       password,
-      ...(r.hostKeySha256 ? { hostKeySha256: r.hostKeySha256 } : {}),
+      hostKey: hostKeyCheck(this.#ctx),
       timeoutMs: this.#ctx.timeoutMs,
       log: this.#ctx.log,
     });
