@@ -74,7 +74,7 @@ export async function runCli(argv: string[], io: Io = defaultIo, aws: AwsClients
   };
 
   // Secrets and configuration, resets run here and their records, then the AWS deployment.
-  registerSecretCommands(program, { configurator: ctx.configurator, readStdin: io.readStdin, out: ctx.out });
+  registerSecretCommands(program, ctx);
   registerResourceCommands(program, ctx);
   registerAccountCommands(program, ctx);
   registerRunCommands(program, ctx);
