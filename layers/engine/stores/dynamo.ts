@@ -8,7 +8,7 @@ import { DynamoLeaseStore } from './dynamo-leases.js';
 import { DynamoRunStore } from './dynamo-runs.js';
 import { DAY_SECONDS, DynamoTable } from './dynamo-table.js';
 
-export { STATE_TABLE, createStateTable, keyPart } from './dynamo-schema.js';
+export { createStateTable } from './dynamo-schema.js';
 
 export interface DynamoStateStoreOptions {
   readonly client: DynamoDBDocumentClient;
@@ -83,9 +83,6 @@ export class DynamoStateStore implements StateStore {
   listAccounts(filter?: { resourceId?: string }): Promise<Account[]> {
     return this.#config.listAccounts(filter);
   }
-  iterateAccounts(filter?: { resourceId?: string }): AsyncGenerator<Account> {
-    return this.#config.iterateAccounts(filter);
-  }
   deleteAccount(id: string): Promise<void> {
     return this.#config.deleteAccount(id);
   }
@@ -133,9 +130,6 @@ export class DynamoStateStore implements StateStore {
   }
   getAccountResults(runId: string, accountIds: readonly string[]): Promise<AccountResult[]> {
     return this.#runs.getAccountResults(runId, accountIds);
-  }
-  iterateAccountResults(runId: string): AsyncGenerator<AccountResult> {
-    return this.#runs.iterateAccountResults(runId);
   }
   appendAudit(record: AuditRecord): Promise<void> {
     return this.#runs.appendAudit(record);

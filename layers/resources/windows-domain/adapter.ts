@@ -331,8 +331,5 @@ function isReconnectRefusal(e: unknown): boolean {
   return e instanceof Error && /not reconnecting/.test(e.message);
 }
 
-/** The adapter with its optional drift reader present. */
-export type WindowsDomainAdapter = TargetAdapter & Required<Pick<TargetAdapter, 'passwordLastSet'>>;
-
 /** Active Directory domain accounts: admin reset or self change of unicodePwd over LDAPS or StartTLS. */
 export const createWindowsDomainAdapter: AdapterFactory<WindowsDomainResource> = (ctx) => new ActiveDirectoryAdapter(ctx);
