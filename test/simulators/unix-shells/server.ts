@@ -310,29 +310,28 @@ export class UnixShellSimulator {
 
   // ------------------------------------------------------------------ shell
 
-  /** Runs a command line: lists joined by `;`, `&&` and `||`. */
+  /** Runs a command line: lists joined by `;`, `&&` and `||`, each expanded when it runs. */
   async #script(text: string, state: ShellState, io: Io): Promise<number> {
-    const tokens = tokenize(text, state.env);
-    if ('error' in tokens) {
-      this.unexpected.push(`${tokens.error}: ${text}`);
-      io.err(`${state.shell}: syntax error\n`);
-      return 2;
-    }
+    const list = splitList(text);
+    if ('error' in list) return this.#syntax(list.error, text, state, io);
     let code = 0;
     let skip = false;
-    let words: string[] = [];
-    const flush = async () => {
-      if (!skip && words.length) code = await this.#command(words, state, io);
-      words = [];
-    };
-    for (const t of tokens.list) {
-      if (t.op) {
-        await flush();
-        skip = t.op === '&&' ? code !== 0 : t.op === '||' ? code === 0 : false;
-      } else words.push(t.word);
+    for (const { command, op } of list.list) {
+      if (!skip) {
+        const tokens = tokenize(command, state.env);
+        if ('error' in tokens) return this.#syntax(tokens.error, text, state, io);
+        const words = tokens.list.map((t) => t.word!);
+        if (words.length) code = await this.#command(words, state, io);
+      }
+      skip = op === '&&' ? code !== 0 : op === '||' ? code === 0 : false;
     }
-    await flush();
     return code;
+  }
+
+  #syntax(error: string, text: string, state: ShellState, io: Io): number {
+    this.unexpected.push(`${error}: ${text}`);
+    io.err(`${state.shell}: syntax error\n`);
+    return 2;
   }
 
   async #command(argv: string[], state: ShellState, io: Io): Promise<number> {
@@ -676,6 +675,33 @@ export class UnixShellSimulator {
 // ------------------------------------------------------------------ words
 
 type Token = { word: string; op?: undefined } | { op: ';' | '&&' | '||'; word?: undefined };
+
+/** Splits a command line at `;`, `&&` and `||` outside quotes, keeping each command's text for expansion when it runs. */
+export function splitList(text: string): { list: { command: string; op?: ';' | '&&' | '||' }[] } | { error: string } {
+  const list: { command: string; op?: ';' | '&&' | '||' }[] = [];
+  let start = 0;
+  for (let i = 0; i < text.length; ) {
+    const c = text[i]!;
+    if (c === "'") {
+      const j = text.indexOf("'", i + 1);
+      if (j < 0) return { error: 'an unterminated single quote' };
+      i = j + 1;
+    } else if (c === '"') {
+      i++;
+      while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+      if (i >= text.length) return { error: 'an unterminated double quote' };
+      i++;
+    } else if (c === '\\') i += 2;
+    else if (c === ';' || text.startsWith('&&', i) || text.startsWith('||', i)) {
+      const op = c === ';' ? ';' : (text.slice(i, i + 2) as '&&' | '||');
+      list.push({ command: text.slice(start, i), op });
+      i += op.length;
+      start = i;
+    } else i++;
+  }
+  list.push({ command: text.slice(start) });
+  return { list };
+}
 
 /** POSIX shell words: quotes, backslashes, $NAME; the operators ; && ||. */
 export function tokenize(text: string, env: ReadonlyMap<string, string>): { list: Token[] } | { error: string } {
