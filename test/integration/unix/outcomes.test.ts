@@ -142,6 +142,31 @@ describeServer('ssh', 'Unix outcomes after the change was sent, on the real Open
   });
 });
 
+describeServer('telnet', 'Unix outcomes over Telnet, with a login profile that complains', (info) => {
+  const users = new Users();
+  const adminPassword = 'Outcome-telnet-admin-1';
+  let admin: string;
+  beforeAll(async () => {
+    admin = await users.create('uxo_tadm', adminPassword, { sudo: true });
+    complainingProfile(admin);
+  });
+  afterAll(() => users.deleteAll());
+  const sudo = () => unixAdapter(resource({ protocol: 'telnet', host: info.host, port: info.port, login: { account: 'unix-test/admin' }, privilege: { mode: 'sudo' } }), { login: credential(admin, adminPassword) });
+
+  it('the profile\'s "error … try again" at login spoils neither a reset nor the classification of a refusal', async () => {
+    const name = await users.create('uxo_t1', 'Old-uxo-t1');
+    const adapter = sudo();
+    await adapter.change({ account: account(name), newPassword: new Secret('New-uxo-t1') });
+    const e = await adapter.change({ account: account('uxo_no_such_user'), newPassword: new Secret('Never-uxo-t2') }).catch((x: unknown) => x);
+    await adapter.close();
+    expect(await unixPasswordWorks(name, 'New-uxo-t1')).toBe(true);
+    expect(await unixPasswordWorks(name, 'Old-uxo-t1')).toBe(false);
+    expect(e).toBeInstanceOf(TargetUnchangedError);
+    expect((e as Error).message).toMatch(/password not changed/);
+    expect((e as Error).message).not.toContain('Never-uxo-t2');
+  });
+});
+
 /**
  * SSH is encrypted, so the proxy cannot see the partial line go by: the change command touches
  * `signal` once it has printed it, and every connection is cut then.

@@ -559,7 +559,8 @@ export class UnixShellSimulator {
 
   #quality(password: string, account: Account, self: boolean): string | undefined {
     const t = this.texts;
-    if (t.sevenBit && /[^\x20-\x7e]/.test(password)) return t.tooShort(t.minLength) || 'passwd: only 7-bit characters';
+    // The manuals state the rule without the words passwd prints for it: these are assumed.
+    if (t.sevenBit && /[^\x20-\x7e]/.test(password)) return 'passwd: Characters must be from the 7-bit US-ASCII character set.';
     if (self && account.flags.has('NOCHECK') === false && [...password].length < t.minLength) return t.tooShort(t.minLength);
     return undefined;
   }
