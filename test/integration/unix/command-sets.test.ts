@@ -272,6 +272,27 @@ for (const c of CASES) {
       });
     }
 
+    if (c.type === 'macos') {
+      it('a passwd USER that asks root for the current password (a directory node that requires it): InvalidConfigurationError naming commandSet, nothing typed at it', async () => {
+        const strict = await UnixShellSimulator.start({ system: 'macos', rootAsksCurrentPassword: true });
+        try {
+          strict.accounts.get('root')!.password = rootPassword;
+          strict.add('ops', adminPassword, { sudoer: true });
+          strict.add('dir1', 'Old-dir1-pw');
+          const r = unixSchema('macos').parse({ id: 'unix-test', type: 'macos', host: strict.host, port: strict.port, login: { account: 'unix-test/login' }, privilege: { mode: 'sudo' } });
+          const adapter = createUnixAdapter(adapterContext(r, { login: credential('ops', adminPassword) }));
+          const e = await adapter.change({ account: account('dir1'), newPassword: new Secret('New-dir1-pw') }).catch((x: unknown) => x);
+          await adapter.close();
+          expect(e).toBeInstanceOf(InvalidConfigurationError);
+          expect((e as InvalidConfigurationError).field).toBe('commandSet');
+          expect(await simLoginWorks(strict, 'dir1', 'Old-dir1-pw')).toBe(true);
+          expect(strict.unexpected).toEqual([]);
+        } finally {
+          await strict.close();
+        }
+      });
+    }
+
     if (c.type === 'aix') {
       it('without -c, AIX chpasswd sets ADMCHG: the account cannot log in until it changes its password (why the built-in set uses -c)', async () => {
         sim.add('app5', 'Old-app5-pw');

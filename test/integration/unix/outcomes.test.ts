@@ -128,6 +128,17 @@ describeServer('ssh', 'Unix outcomes after the change was sent, on the real Open
     expect(await unixPasswordWorks(name, 'Old-uxo-5')).toBe(true);
   });
 
+  it('a prompting change command that asks for the new password a third time after words not on the list: OutcomeUnknownError', async () => {
+    const name = await users.create('uxo_ask', 'Old-uxo-7');
+    const ask = join(dir, `ask-${randomBytes(3).toString('hex')}`);
+    writeFileSync(ask, `#!/bin/bash\nfor i in 1 2 3; do IFS= read -rsp 'New password: ' a || exit 1; echo; echo 'NOTICE: synchronising with the directory'; done\n`, { mode: 0o755 });
+    const adapter = sudo({ commandSet: { adminChange: `${ask} {user}`, input: 'password-twice' } });
+    const e = await adapter.change({ account: account(name), newPassword: new Secret('New-uxo-7') }).catch((x: unknown) => x);
+    await adapter.close();
+    expect(e).toBeInstanceOf(OutcomeUnknownError);
+    expect((e as Error).message).toMatch(/without a documented refusal/);
+  });
+
   it('output cut mid-line by a dropped connection after the line was sent ("… password not chan"): OutcomeUnknownError', async () => {
     const name = await users.create('uxo_cut', 'Old-uxo-6');
     const signal = join(dir, `printed-${randomBytes(3).toString('hex')}`);

@@ -167,6 +167,11 @@ interface ShellState {
 
 export interface SimulatorOptions {
   readonly system: SystemName;
+  /**
+   * macOS passwd(1): "This account's current password might be required, even when run as the
+   * super-user, depending on the directory system." With this, `passwd USER` as root asks for it.
+   */
+  readonly rootAsksCurrentPassword?: boolean;
 }
 
 export class UnixShellSimulator {
@@ -183,9 +188,11 @@ export class UnixShellSimulator {
   readonly hostKeySha256: string;
   readonly #server: InstanceType<typeof Server>;
   readonly #clients = new Set<Connection>();
+  readonly #options: SimulatorOptions;
   #port = 0;
 
   private constructor(options: SimulatorOptions) {
+    this.#options = options;
     this.system = options.system;
     this.texts = SYSTEMS[options.system];
     const keys = ed25519KeyPair();
@@ -522,8 +529,8 @@ export class UnixShellSimulator {
       return 1;
     }
     const self = !asRoot;
-    if (self) {
-      io.out(`${t.selfHeader(name)}\n`);
+    if (self || (this.#options.rootAsksCurrentPassword && name !== 'root')) {
+      io.out(`${self || !t.rootHeader ? t.selfHeader(name) : t.rootHeader(name)}\n`);
       io.out(t.selfOld(name));
       const old = await io.input.readLine({ secret: true });
       if (old === null || old !== account.password) {
