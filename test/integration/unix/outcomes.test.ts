@@ -11,6 +11,7 @@ import { Log } from '../../../layers/engine/log.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { openEmbeddedStores, type EmbeddedStores } from '../../../layers/engine/stores/embedded.js';
 import { AWSCURRENT } from '../../../layers/engine/stores/types.js';
+import { REGISTRY } from '../../../layers/resources/registry.js';
 import { createUnixAdapter } from '../../../layers/resources/unix/adapter.js';
 import { unixPasswordWorks } from '../../servers/fixtures.js';
 import { describeServer } from '../../servers/index.js';
@@ -210,8 +211,8 @@ describeServer('ssh', 'reset engine on the real OpenSSH server: a change with an
     admin = await users.create('uxe_adm', adminPassword, { sudo: true });
     stores = await openEmbeddedStores({ dir: join(tmp, 'store'), vaultKey: randomBytes(32) });
     ({ store: credentials, written } = recordingStore(stores.credentials));
-    engine = new ResetEngine({ state: stores.state, credentials, adapters: { linux: createUnixAdapter }, log: new Log({ level: 'DEBUG' }), timeoutMs: 10_000 });
-    config = new Configurator(stores.state, credentials);
+    engine = new ResetEngine({ registry: REGISTRY, state: stores.state, credentials, adapters: { linux: createUnixAdapter }, log: new Log({ level: 'DEBUG' }), timeoutMs: 10_000 });
+    config = new Configurator(stores.state, credentials, REGISTRY);
   });
   afterAll(async () => {
     expect(findLeaks(written, { logs: logs.join('\n') })).toEqual([]);
