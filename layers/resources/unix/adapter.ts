@@ -56,7 +56,6 @@ class UnixAdapter implements TargetAdapter {
   }
 
   change(req: ChangeRequest): Promise<ChangeResult> {
-    const redactor = this.#redactor(req.newPassword, req.currentPassword);
     return this.#serial(async () => {
       try {
         const user = checkUsername(req.account.username);
@@ -77,7 +76,7 @@ class UnixAdapter implements TargetAdapter {
         this.#ctx.log.debug('unix: password changed', { account: req.account.id, method: result.method, ms: Date.now() - started });
         return result;
       } catch (e) {
-        throw redactor.redactError(asResetError(e));
+        throw asResetError(e);
       }
     });
   }
@@ -94,8 +93,8 @@ class UnixAdapter implements TargetAdapter {
       await conn.close();
       return { valid: true };
     } catch (e) {
-      if (e instanceof AuthenticationError) return { valid: false, detail: redactor.redact(e.message) };
-      throw redactor.redactError(asResetError(e));
+      if (e instanceof AuthenticationError) return { valid: false, detail: e.message };
+      throw asResetError(e);
     }
   }
 

@@ -82,13 +82,12 @@ class WindowsAdapter implements TargetAdapter {
         this.#ctx.log.debug('windows: password changed', { account: req.account.id, method: result.method, ms: Date.now() - started });
         return result;
       } catch (e) {
-        throw redactor.redactError(asResetError(e));
+        throw asResetError(e);
       }
     });
   }
 
   async verify(req: VerifyRequest): Promise<VerifyResult> {
-    const redactor = this.#redactor(req.password);
     try {
       this.#assertTransport();
       const name = checkUsername(req.account.username);
@@ -96,8 +95,8 @@ class WindowsAdapter implements TargetAdapter {
       await conn.close();
       return { valid: true };
     } catch (e) {
-      if (e instanceof AuthenticationError) return { valid: false, detail: redactor.redact(e.message) };
-      throw redactor.redactError(asResetError(e));
+      if (e instanceof AuthenticationError) return { valid: false, detail: e.message };
+      throw asResetError(e);
     }
   }
 
