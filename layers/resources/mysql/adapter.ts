@@ -1,7 +1,7 @@
 import mysql from 'mysql2/promise';
 import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
-import { OutcomeUnknownError, ResetError, TargetUnchangedError } from '../../engine/errors.js';
-import type { Secret } from '../../engine/secret.js';
+import { InvalidConfigurationError, OutcomeUnknownError, ResetError, TargetUnchangedError } from '../../engine/errors.js';
+import { Secret } from '../../engine/secret.js';
 import {
   AdminConnection,
   DeadlineExceeded,
@@ -14,39 +14,58 @@ import {
   tlsOptions,
   withDeadline,
 } from '../sql-common.js';
+import { attest, cachingSha2Hash, comparable, nativePasswordHash } from './hashes.js';
+import { isRefusal, isStrictPasswordValidation, refusesHashes, serverErrno } from './refusals.js';
 import { mysqlDefinition, type MysqlResource } from './schema.js';
 
 /**
- * How the password travels. mysql2's `query()` escapes values on the client with
- * backslashes, which is only safe while the session's sql_mode lacks NO_BACKSLASH_ESCAPES
- * (with it, `\'` no longer escapes the quote and a crafted password could end the literal).
- * So every session removes NO_BACKSLASH_ESCAPES from its own sql_mode when it opens, reads
- * it back, and refuses to continue if it is still there. We pin the mode rather than send a
- * hash (`IDENTIFIED BY PASSWORD '*…'`) because a hash fixes the account's authentication
- * plugin to mysql_native_password: MySQL 8 accounts use caching_sha2_password (and 8.4
- * disables native passwords), while `IDENTIFIED BY` keeps each server's own plugin. Pinning
- * works the same on MariaDB 10.11 and MySQL 8. `execute()` (server-side binding) cannot
- * carry ALTER USER's password on either server.
+ * How the password travels. The server is sent what it stores, not the clear text, wherever the
+ * account's plugin has a stored form rpr can compute (hashes.ts): a general query log, slow log,
+ * binary log or audit plugin then holds the hash. mysql_native_password: MariaDB's
+ * `IDENTIFIED BY PASSWORD` and `SET PASSWORD = '<hash>'`, MySQL's `IDENTIFIED WITH
+ * mysql_native_password AS`; caching_sha2_password (MySQL 8): `IDENTIFIED WITH
+ * caching_sha2_password AS`. Other plugins (MariaDB's ed25519, sha256_password, ...) and MySQL
+ * self changes, which have no hashed form without CREATE USER, get the clear text: MySQL rewrites
+ * it out of its logs itself (unless log_raw is on); MariaDB does not.
+ *
+ * Values are escaped by mysql2's `query()` on the client with backslashes, sound only while the
+ * session's sql_mode lacks NO_BACKSLASH_ESCAPES: every session removes it when it opens, reads
+ * it back, and refuses to continue if it is still there. `execute()` (server-side binding)
+ * cannot carry ALTER USER's password on either server.
  */
 const DIALECTS = {
   mariadb: {
+    adminNative: 'ALTER USER ?@? IDENTIFIED BY PASSWORD ?',
+    adminCachingSha2: undefined,
+    selfHash: 'SET PASSWORD = ?',
     selfChange: (p: string, _current: string) => ({ sql: 'SET PASSWORD = PASSWORD(?)', values: [p] }),
   },
   mysql: {
+    adminNative: 'ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ?',
+    adminCachingSha2: 'ALTER USER ?@? IDENTIFIED WITH caching_sha2_password AS ?',
+    selfHash: undefined,
     // REPLACE proves the current password where password_require_current is on (8.0.13+).
     selfChange: (p: string, current: string) => ({ sql: 'ALTER USER CURRENT_USER() IDENTIFIED BY ? REPLACE ?', values: [p, current] }),
   },
   mysqlLegacy: {
+    adminNative: 'ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ?',
+    adminCachingSha2: 'ALTER USER ?@? IDENTIFIED WITH caching_sha2_password AS ?',
+    selfHash: undefined,
     selfChange: (p: string, _current: string) => ({ sql: 'ALTER USER CURRENT_USER() IDENTIFIED BY ?', values: [p] }),
   },
 } as const;
 type Dialect = keyof typeof DIALECTS;
 
 const SQL = {
-  readSession: 'SELECT @@SESSION.sql_mode AS mode, VERSION() AS version',
+  // CURRENT_USER(): the account the server matched this login to; USER(): the client as the server sees it.
+  readSession: 'SELECT @@SESSION.sql_mode AS mode, VERSION() AS version, CURRENT_USER() AS me, USER() AS client',
   setSqlMode: 'SET SESSION sql_mode = ?',
-  accountExists: 'SELECT 1 AS found FROM mysql.user WHERE User = ? AND Host = ?',
-  adminReset: 'ALTER USER ?@? IDENTIFIED BY ?',
+  // Every row a login as the user from here might be matched to: its own hosts and the anonymous accounts.
+  accountRows:
+    "SELECT User AS user, Host AS host, plugin, HEX(authentication_string) AS auth, LOWER(?) LIKE LOWER(Host) AS here FROM mysql.user WHERE User = ? OR User = ''",
+  showOwnAccount: 'SHOW CREATE USER CURRENT_USER()',
+  adminClearText: 'ALTER USER ?@? IDENTIFIED BY ?',
+  showWarnings: 'SHOW WARNINGS',
   threadAlive: 'SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID = ?',
   kill: (threadId: number) => `KILL CONNECTION ${Math.trunc(threadId)}`,
 };
@@ -65,8 +84,8 @@ function isAuthFailure(e: unknown): boolean {
 }
 
 /**
- * mysql2 keeps the statement it sent (with the escaped password) on its errors as `sql`, and
- * the server quotes statement text after "near": in escaped form a redactor may not recognise it.
+ * mysql2 keeps the statement it sent (with the escaped password or hash) on its errors as `sql`,
+ * and the server quotes statement text after "near": in escaped form a redactor may not recognise it.
  */
 function scrubbed(e: unknown): unknown {
   if (e !== null && typeof e === 'object') {
@@ -89,6 +108,8 @@ export function splitAccount(username: string): { user: string; host: string } {
   return at > 0 ? { user: username.slice(0, at), host: username.slice(at + 1) } : { user: username, host: '%' };
 }
 
+const accountName = (a: { user: string; host: string }) => `${a.user}@${a.host}`;
+
 type Rows = Record<string, unknown>[];
 
 /** A login that may open a session, with the passwords to try in order. */
@@ -97,12 +118,40 @@ interface Login {
   readonly passwords: readonly Secret[];
 }
 
+/** What the admin reads of an account: how it authenticates, and whether a login from here reaches it. */
+interface AccountInfo {
+  readonly plugin: string;
+  readonly stored: Buffer;
+  /**
+   * A login from here lands on this account: its host pattern matches the client address the
+   * server sees, and no other row (the same name on another host, an anonymous account) does,
+   * so the server cannot match the login to another account.
+   */
+  readonly logsInFromHere: boolean;
+}
+
+/** How a password of an account is proven: a fresh login, or the admin comparing the stored form. */
+type Proof = { by: 'login' } | { by: 'attestation' } | { by: 'none'; why: string };
+
+function proofFor(info: AccountInfo, name: string): Proof {
+  if (info.logsInFromHere) return { by: 'login' };
+  if (comparable(info.plugin, info.stored)) return { by: 'attestation' };
+  return {
+    by: 'none',
+    why: `a login as ${JSON.stringify(name)} from here does not reach that account (its host part does not match this client, or another account would take the login), and its plugin ${info.plugin} stores nothing rpr can compare; nothing was changed`,
+  };
+}
+
 class Session {
   broken = false;
   constructor(
     readonly conn: mysql.Connection,
     readonly dialect: Dialect,
     private readonly timeoutMs: number,
+    /** CURRENT_USER(): the account this session is, as "user@host". */
+    readonly me = '',
+    /** The client host as the server sees it (from USER()). */
+    readonly clientHost = '',
   ) {
     conn.on('error', () => {
       this.broken = true;
@@ -135,10 +184,35 @@ class Session {
   }
 }
 
+/** The server refused the change (nothing changed), with the reasons it gave. */
+class RefusedChange extends TargetUnchangedError {
+  constructor(
+    message: string,
+    readonly reasons: readonly { code: number; message: string }[],
+    options: { cause: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** MariaDB with a password validation plugin and strict_password_validation: only the clear text can be checked. */
+  get refusesHashes(): boolean {
+    return isStrictPasswordValidation(this.cause) || this.reasons.some(refusesHashes);
+  }
+}
+
+interface Statement {
+  readonly sql: string;
+  readonly values: string[];
+  /** The stored form sent instead of the password, redacted like it. */
+  readonly hash?: Secret;
+}
+
 class MysqlAdapter implements TargetAdapter {
   readonly type = 'mysql' as const;
   readonly verification = 'login' as const;
   readonly #admin: AdminConnection<Session> | undefined;
+  /** Accounts a login from here was seen to reach (as CURRENT_USER()), so a refused login means a wrong password. */
+  readonly #reachable = new Set<string>();
 
   constructor(private readonly ctx: AdapterContext<MysqlResource>) {
     const admin = ctx.credentials.admin;
@@ -147,6 +221,7 @@ class MysqlAdapter implements TargetAdapter {
   }
 
   async change(req: ChangeRequest): Promise<ChangeResult> {
+    const sent: Secret[] = [];
     try {
       assertChangeInput(this.ctx, mysqlDefinition.username, req);
       const target = splitAccount(req.account.username);
@@ -156,43 +231,64 @@ class MysqlAdapter implements TargetAdapter {
         const session = await admin.session();
         if (this.#isAdmin(req, admin.credential)) {
           const current = admin.password;
-          const stmt = DIALECTS[session.dialect].selfChange(req.newPassword.reveal(), current.reveal());
+          const stmt = await this.#selfStatement(session, req.newPassword, current);
+          if (stmt.hash) sent.push(stmt.hash);
           await this.#alter(session, stmt, req, { user: adminUser, passwords: [current, req.newPassword] });
           admin.changed(req.newPassword);
           return { method: 'self change (admin account)' };
         }
-        let found: Rows;
+        const info = await this.#lookup(session, target);
+        if (!info) throw new TargetUnchangedError(`account ${JSON.stringify(accountName(target))} does not exist; nothing was changed`);
+        const proof = proofFor(info, accountName(target));
+        if (proof.by === 'none') throw new InvalidConfigurationError('username', proof.why);
+        const stmt = this.#adminStatement(session.dialect, target, info.plugin, req.newPassword);
+        if (stmt.hash) sent.push(stmt.hash);
+        const owner = { user: adminUser, passwords: [admin.password] };
         try {
-          found = await session.execute('looking up the account', SQL.accountExists, [target.user, target.host]);
+          await this.#alter(session, stmt, req, owner);
         } catch (e) {
-          throw readOnlyFailure(e, 'looking up the account in mysql.user');
+          // A validation plugin wants the clear text to check it: the hash was refused, nothing changed.
+          if (!(stmt.hash && e instanceof RefusedChange && e.refusesHashes)) throw e;
+          this.ctx.log.warn('the server refuses hashed passwords (strict_password_validation with a validation plugin); sending the clear text, which its logs will hold', {
+            account: req.account.id,
+          });
+          await this.#alter(await admin.session(), { sql: SQL.adminClearText, values: [target.user, target.host, req.newPassword.reveal()] }, req, owner);
+          return { method: 'admin reset (clear text: the server validates passwords)' };
         }
-        if (found.length === 0) {
-          throw new TargetUnchangedError(`account ${JSON.stringify(`${target.user}@${target.host}`)} does not exist; nothing was changed`);
-        }
-        const stmt = { sql: SQL.adminReset, values: [target.user, target.host, req.newPassword.reveal()] };
-        await this.#alter(session, stmt, req, { user: adminUser, passwords: [admin.password] });
         return { method: 'admin reset' };
       }
       const current = currentPasswordForSelfChange(req);
-      const session = await this.#open(target.user, current, `logging in as ${target.user}`);
+      const session = await this.#openAs(target, current);
       try {
-        const stmt = DIALECTS[session.dialect].selfChange(req.newPassword.reveal(), current.reveal());
+        const stmt = await this.#selfStatement(session, req.newPassword, current);
+        if (stmt.hash) sent.push(stmt.hash);
         await this.#alter(session, stmt, req, { user: target.user, passwords: [current, req.newPassword] });
       } finally {
         await session.close();
       }
       return { method: 'self change' };
     } catch (e) {
-      throw redacted(this.ctx, e, req.newPassword, req.currentPassword);
+      throw redacted(this.ctx, e, req.newPassword, req.currentPassword, ...sent);
     }
   }
 
+  /**
+   * A fresh login as the account where one from here reaches it; otherwise, with an admin, the
+   * stored form compared with the one computed here (`by: 'attestation'`). Refuses, naming the
+   * field, an account neither can prove, rather than calling its password wrong.
+   */
   async verify(req: VerifyRequest): Promise<VerifyResult> {
-    const { user } = splitAccount(req.account.username);
+    const target = splitAccount(req.account.username);
     try {
-      const ok = await this.#tryLogin(user, req.password);
-      return ok ? { valid: true } : { valid: false, detail: 'the server refused the password' };
+      if (this.#admin && !this.#isAdmin(req, this.#admin.credential) && !this.#reachable.has(accountName(target))) {
+        const session = await this.#admin.session();
+        const info = await this.#lookup(session, target);
+        if (!info) return { valid: false, detail: 'the account does not exist' };
+        const proof = proofFor(info, accountName(target));
+        if (proof.by === 'none') throw new InvalidConfigurationError('username', proof.why);
+        if (proof.by === 'attestation') return this.#attested(info, req.password);
+      }
+      return await this.#verifyByLogin(target, req.password);
     } catch (e) {
       throw redacted(this.ctx, e, req.password);
     }
@@ -202,24 +298,117 @@ class MysqlAdapter implements TargetAdapter {
     await this.#admin?.close();
   }
 
-  #isAdmin(req: ChangeRequest, admin: Credential): boolean {
+  #isAdmin(req: { account: { id: string; username: string } }, admin: Credential): boolean {
     if (req.account.id === admin.accountId) return true;
     const a = splitAccount(admin.username);
     const t = splitAccount(req.account.username);
     return a.user === t.user && a.host === t.host;
   }
 
-  /** A fresh login: true if accepted, false if the password is refused; throws when unreachable. */
-  async #tryLogin(user: string, password: Secret): Promise<boolean> {
+  #attested(info: AccountInfo, password: Secret): VerifyResult {
+    const valid = attest(info.plugin, info.stored, password) === true;
+    return valid ? { valid, by: 'attestation' } : { valid, by: 'attestation', detail: 'the stored password hash does not match' };
+  }
+
+  async #verifyByLogin(target: { user: string; host: string }, password: Secret): Promise<VerifyResult> {
+    const name = accountName(target);
     let s: Session;
     try {
-      s = await this.#open(user, password, `logging in as ${user}`);
+      s = await this.#open(target.user, password, `logging in as ${target.user}`);
     } catch (e) {
-      if (e instanceof ResetError && isAuthFailure(e.cause)) return false;
+      if (!(e instanceof ResetError && isAuthFailure(e.cause))) throw e;
+      // A refused login means a wrong password only where a login from here reaches the account.
+      if (target.host === '%' || this.#reachable.has(name)) return { valid: false, detail: 'the server refused the password' };
+      throw new InvalidConfigurationError(
+        'adminAccount',
+        `the server refused a login as ${JSON.stringify(name)} from here, which proves nothing for an account limited to a host: set an admin account so that rpr can compare the stored password hash`,
+      );
+    }
+    const me = s.me;
+    await s.close();
+    if (me !== name) {
+      throw new InvalidConfigurationError('username', `a login as ${JSON.stringify(target.user)} from here is the account ${JSON.stringify(me)}, not ${JSON.stringify(name)}: it cannot prove this account's password`);
+    }
+    this.#reachable.add(name);
+    return { valid: true };
+  }
+
+  /** The account's row as the admin reads it, and whether a login from here would reach it; undefined when it does not exist. */
+  async #lookup(session: Session, target: { user: string; host: string }): Promise<AccountInfo | undefined> {
+    let rows: Rows;
+    try {
+      rows = await session.query('looking up the account', SQL.accountRows, [session.clientHost, target.user]);
+    } catch (e) {
+      throw readOnlyFailure(scrubbed(e), 'looking up the account in mysql.user');
+    }
+    const own = rows.find((r) => r.user === target.user && r.host === target.host);
+    if (!own) return undefined;
+    const here = rows.filter((r) => Number(r.here) === 1);
+    const logsInFromHere = Number(own.here) === 1 && here.length === 1;
+    if (logsInFromHere) this.#reachable.add(accountName(target));
+    return { plugin: String(own.plugin ?? ''), stored: Buffer.from(String(own.auth ?? ''), 'hex'), logsInFromHere };
+  }
+
+  #adminStatement(dialect: Dialect, target: { user: string; host: string }, plugin: string, password: Secret): Statement {
+    const d = DIALECTS[dialect];
+    if (plugin === 'mysql_native_password') {
+      const hash = nativePasswordHash(password);
+      return { sql: d.adminNative, values: [target.user, target.host, hash], hash: new Secret(hash) };
+    }
+    if (plugin === 'caching_sha2_password' && d.adminCachingSha2) {
+      // Its salt holds any 7-bit byte but NUL and "$": escaped like any value on the pinned session.
+      const hash = cachingSha2Hash(password).toString('latin1');
+      return { sql: d.adminCachingSha2, values: [target.user, target.host, hash], hash: new Secret(hash) };
+    }
+    return { sql: SQL.adminClearText, values: [target.user, target.host, password.reveal()] };
+  }
+
+  /** The session's own account: the hash where the server takes one for a self change, else today's clear-text statement. */
+  async #selfStatement(session: Session, password: Secret, current: Secret): Promise<Statement> {
+    const d = DIALECTS[session.dialect];
+    if (d.selfHash && (await this.#ownPlugin(session)) === 'mysql_native_password') {
+      const hash = nativePasswordHash(password);
+      return { sql: d.selfHash, values: [hash], hash: new Secret(hash) };
+    }
+    return d.selfChange(password.reveal(), current.reveal());
+  }
+
+  /** The plugin of the session's own account, from SHOW CREATE USER (allowed for one's own account); undefined when unreadable. */
+  async #ownPlugin(session: Session): Promise<string | undefined> {
+    let rows: Rows;
+    try {
+      rows = await session.query('reading the account', SQL.showOwnAccount);
+    } catch (e) {
+      throw readOnlyFailure(scrubbed(e), 'reading the account with SHOW CREATE USER');
+    }
+    const text = String(Object.values(rows[0] ?? {})[0] ?? '');
+    if (/ IDENTIFIED BY PASSWORD '\*[0-9A-F]{40}'/i.test(text)) return 'mysql_native_password';
+    const m = / IDENTIFIED (?:VIA|WITH) '?([a-z0-9_]+)'?/i.exec(text);
+    return m?.[1]?.toLowerCase();
+  }
+
+  /** Opens a session as the account itself, refusing before anything is sent when the server takes the login as another account. */
+  async #openAs(target: { user: string; host: string }, password: Secret): Promise<Session> {
+    const name = accountName(target);
+    let s: Session;
+    try {
+      s = await this.#open(target.user, password, `logging in as ${target.user}`);
+    } catch (e) {
+      if (target.host !== '%' && e instanceof ResetError && isAuthFailure(e.cause)) {
+        throw new InvalidConfigurationError(
+          'adminAccount',
+          `the server refused a login as ${JSON.stringify(name)} from here: either its current password is wrong or the account is limited to another host; an account limited to a host that is not this one needs an admin account; nothing was changed`,
+          { cause: e },
+        );
+      }
       throw e;
     }
-    await s.close();
-    return true;
+    if (s.me !== name) {
+      await s.close();
+      throw new InvalidConfigurationError('username', `a login as ${JSON.stringify(target.user)} from here is the account ${JSON.stringify(s.me)}, not ${JSON.stringify(name)}; nothing was changed`);
+    }
+    this.#reachable.add(name);
+    return s;
   }
 
   /** Opens a connection and pins its sql_mode so that client-side escaping is sound. */
@@ -228,14 +417,14 @@ class MysqlAdapter implements TargetAdapter {
     const ssl = tlsOptions(r);
     let conn: mysql.Connection;
     const connecting = mysql.createConnection({
-          host: r.host,
-          port: r.port,
-          user,
-          password: password.reveal(),
-          ...(ssl ? { ssl } : {}),
-          connectTimeout: this.ctx.timeoutMs,
-          charset: 'utf8mb4',
-          multipleStatements: false,
+      host: r.host,
+      port: r.port,
+      user,
+      password: password.reveal(),
+      ...(ssl ? { ssl } : {}),
+      connectTimeout: this.ctx.timeoutMs,
+      charset: 'utf8mb4',
+      multipleStatements: false,
     });
     try {
       // A handshake that completes after the deadline is closed at once.
@@ -254,7 +443,8 @@ class MysqlAdapter implements TargetAdapter {
           throw new TargetUnchangedError('could not clear NO_BACKSLASH_ESCAPES from the session sql_mode; refusing to send a password');
         }
       }
-      return new Session(conn, dialectOf(String(info?.version ?? '')), this.ctx.timeoutMs);
+      const client = String(info?.client ?? '');
+      return new Session(conn, dialectOf(String(info?.version ?? '')), this.ctx.timeoutMs, String(info?.me ?? ''), client.slice(client.lastIndexOf('@') + 1));
     } catch (e) {
       probe.destroy();
       throw readOnlyFailure(e, `${what}: preparing the session`);
@@ -262,35 +452,54 @@ class MysqlAdapter implements TargetAdapter {
   }
 
   /**
-   * Sends the statement that changes the password. A server error means nothing changed.
-   * A lost connection leaves the outcome open, so the old session is killed and waited
-   * for on a fresh connection, then the new password is tried: still refused proves nothing
+   * Sends the statement that changes the password. Only the server's own refusals on the list
+   * of refusals.ts mean nothing changed; any other error is an unknown outcome. A lost
+   * connection leaves the outcome open, so the old session is killed and waited for on a fresh
+   * connection, then the new password is proven (login or attestation): not taken proves nothing
    * changed; anything else is reported as unknown for the engine to reconcile.
    */
-  async #alter(session: Session, stmt: { sql: string; values: string[] }, req: ChangeRequest, owner: Login): Promise<void> {
+  async #alter(session: Session, stmt: Statement, req: ChangeRequest, owner: Login): Promise<void> {
     const threadId = session.threadId;
+    const who = JSON.stringify(req.account.username);
     try {
       await session.query('changing the password', stmt.sql, stmt.values);
     } catch (e) {
-      const who = JSON.stringify(req.account.username);
       if (!isConnectionLoss(e)) {
-        throw new TargetUnchangedError(`changing the password of ${who}: the server refused it; nothing was changed: ${serverMessage(e)}`, { cause: scrubbed(e) });
+        if (isRefusal(e)) {
+          const reasons = await this.#reasons(session, e);
+          const because = reasons.length ? `, because: ${reasons.map((r) => `${r.message} (error ${r.code})`).join('; ')}` : '';
+          throw new RefusedChange(`changing the password of ${who}: the server refused it; nothing was changed: ${serverMessage(e)}${because}`, reasons, { cause: scrubbed(e) });
+        }
+        const answer = serverErrno(e) === undefined ? 'failed' : 'got an error that is not a known refusal';
+        throw new OutcomeUnknownError(`changing the password of ${who} ${answer}, so the change may have been applied: ${serverMessage(e)}`, { cause: scrubbed(e) });
       }
       session.destroy();
       const outcome = await this.#settle(threadId, req, owner).catch(() => 'unknown' as const);
       scrubbed(e);
       const lost = e instanceof DeadlineExceeded ? e.message : 'the connection was lost before the answer';
       if (outcome === 'not-applied') {
-        throw new TargetUnchangedError(`changing the password of ${who}: ${lost}; afterwards the old session was gone and the new password was refused, so nothing was changed`, { cause: e });
+        throw new TargetUnchangedError(`changing the password of ${who}: ${lost}; afterwards the old session was gone and the new password was not taken, so nothing was changed`, { cause: e });
       }
-      throw new OutcomeUnknownError(`changing the password of ${who}: ${lost}; the change may have been applied${outcome === 'applied' ? ' (the new password now logs in)' : ''}`, { cause: e });
+      throw new OutcomeUnknownError(`changing the password of ${who}: ${lost}; the change may have been applied${outcome === 'applied' ? ' (the new password is now taken)' : ''}`, { cause: e });
     }
   }
 
-  /** Ends the lost session (as the login that owned it: anyone may kill their own threads), then tries the new password. */
+  /**
+   * MariaDB reports a failed ALTER USER as ER_CANNOT_USER (1396) whatever the reason, and the
+   * reason (a validation plugin's 1819, strict_password_validation's 1290) among the warnings.
+   */
+  async #reasons(session: Session, e: unknown): Promise<{ code: number; message: string }[]> {
+    if (serverErrno(e) !== 1396) return [];
+    try {
+      const rows = await session.query('reading why the change was refused', SQL.showWarnings);
+      return rows.filter((r) => Number(r.Code) !== 1396 && r.Level === 'Error').map((r) => ({ code: Number(r.Code), message: String(r.Message) }));
+    } catch {
+      return [];
+    }
+  }
+
+  /** Ends the lost session (as the login that owned it: anyone may kill their own threads), then proves the new password. */
   async #settle(threadId: number, req: ChangeRequest, owner: Login): Promise<'applied' | 'not-applied' | 'unknown'> {
-    const target = splitAccount(req.account.username).user;
-    // The login that owned the lost session (it may kill its own threads without privileges).
     let probe: Session | undefined;
     for (const p of owner.passwords) {
       try {
@@ -314,10 +523,23 @@ class MysqlAdapter implements TargetAdapter {
         if (Date.now() > deadline) return 'unknown';
         await new Promise((r) => setTimeout(r, 50));
       }
+      return (await this.#provesNew(probe, req)) ? 'applied' : 'not-applied';
     } finally {
       await probe.close();
     }
-    return (await this.#tryLogin(target, req.newPassword)) ? 'applied' : 'not-applied';
+  }
+
+  /** After the lost session ended: is the new password the account's? Attested with the admin's probe session where a login cannot tell. */
+  async #provesNew(probe: Session, req: ChangeRequest): Promise<boolean> {
+    const target = splitAccount(req.account.username);
+    if (this.#admin && !this.#isAdmin(req, this.#admin.credential)) {
+      const info = await this.#lookup(probe, target);
+      if (!info) throw new TargetUnchangedError('the account is gone');
+      const proof = proofFor(info, accountName(target));
+      if (proof.by === 'attestation') return this.#attested(info, req.newPassword).valid;
+      if (proof.by === 'none') throw new InvalidConfigurationError('username', proof.why);
+    }
+    return (await this.#verifyByLogin(target, req.newPassword)).valid;
   }
 }
 
