@@ -14,7 +14,7 @@ import {
   tlsOptions,
   withDeadline,
 } from '../sql-common.js';
-import { attest, cachingSha2Hash, comparable, nativePasswordHash } from './hashes.js';
+import { attest, cachingSha2Hash, comparable, ed25519PasswordKey, nativePasswordHash } from './hashes.js';
 import { isRefusal, isStrictPasswordValidation, refusesHashes, serverErrno } from './refusals.js';
 import { mysqlDefinition, type MysqlResource } from './schema.js';
 
@@ -37,12 +37,15 @@ const DIALECTS = {
   mariadb: {
     adminNative: 'ALTER USER ?@? IDENTIFIED BY PASSWORD ?',
     adminCachingSha2: undefined,
+    adminEd25519: 'ALTER USER ?@? IDENTIFIED VIA ed25519 USING ?',
+    // SET PASSWORD keeps the account's plugin and takes its stored form (native hash, ed25519 key).
     selfHash: 'SET PASSWORD = ?',
     selfChange: (p: string, _current: string) => ({ sql: 'SET PASSWORD = PASSWORD(?)', values: [p] }),
   },
   mysql: {
     adminNative: 'ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ?',
     adminCachingSha2: 'ALTER USER ?@? IDENTIFIED WITH caching_sha2_password AS ?',
+    adminEd25519: undefined,
     selfHash: undefined,
     // REPLACE proves the current password where password_require_current is on (8.0.13+).
     selfChange: (p: string, current: string) => ({ sql: 'ALTER USER CURRENT_USER() IDENTIFIED BY ? REPLACE ?', values: [p, current] }),
@@ -50,6 +53,7 @@ const DIALECTS = {
   mysqlLegacy: {
     adminNative: 'ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ?',
     adminCachingSha2: 'ALTER USER ?@? IDENTIFIED WITH caching_sha2_password AS ?',
+    adminEd25519: undefined,
     selfHash: undefined,
     selfChange: (p: string, _current: string) => ({ sql: 'ALTER USER CURRENT_USER() IDENTIFIED BY ?', values: [p] }),
   },
@@ -133,12 +137,15 @@ interface AccountInfo {
 /** How a password of an account is proven: a fresh login, or the admin comparing the stored form. */
 type Proof = { by: 'login' } | { by: 'attestation' } | { by: 'none'; why: string };
 
+/** Plugins mysql2 cannot log in with (it has no client_ed25519). */
+const NO_LOGIN_PLUGINS = new Set(['ed25519']);
+
 function proofFor(info: AccountInfo, name: string): Proof {
-  if (info.logsInFromHere) return { by: 'login' };
+  if (info.logsInFromHere && !NO_LOGIN_PLUGINS.has(info.plugin)) return { by: 'login' };
   if (comparable(info.plugin, info.stored)) return { by: 'attestation' };
   return {
     by: 'none',
-    why: `a login as ${JSON.stringify(name)} from here does not reach that account (its host part does not match this client, or another account would take the login), and its plugin ${info.plugin} stores nothing rpr can compare; nothing was changed`,
+    why: `a login as ${JSON.stringify(name)} from here cannot prove its password (its host part does not match this client, another account would take the login, or rpr cannot log in with its plugin), and its plugin ${info.plugin || '(none)'} stores nothing rpr can compare; nothing was changed`,
   };
 }
 
@@ -344,9 +351,9 @@ class MysqlAdapter implements TargetAdapter {
     const own = rows.find((r) => r.user === target.user && r.host === target.host);
     if (!own) return undefined;
     const here = rows.filter((r) => Number(r.here) === 1);
-    const logsInFromHere = Number(own.here) === 1 && here.length === 1;
-    if (logsInFromHere) this.#reachable.add(accountName(target));
-    return { plugin: String(own.plugin ?? ''), stored: Buffer.from(String(own.auth ?? ''), 'hex'), logsInFromHere };
+    const info = { plugin: String(own.plugin ?? ''), stored: Buffer.from(String(own.auth ?? ''), 'hex'), logsInFromHere: Number(own.here) === 1 && here.length === 1 };
+    if (proofFor(info, '').by === 'login') this.#reachable.add(accountName(target));
+    return info;
   }
 
   #adminStatement(dialect: Dialect, target: { user: string; host: string }, plugin: string, password: Secret): Statement {
@@ -360,14 +367,19 @@ class MysqlAdapter implements TargetAdapter {
       const hash = cachingSha2Hash(password).toString('latin1');
       return { sql: d.adminCachingSha2, values: [target.user, target.host, hash], hash: new Secret(hash) };
     }
+    if (plugin === 'ed25519' && d.adminEd25519) {
+      const key = ed25519PasswordKey(password);
+      return { sql: d.adminEd25519, values: [target.user, target.host, key], hash: new Secret(key) };
+    }
     return { sql: SQL.adminClearText, values: [target.user, target.host, password.reveal()] };
   }
 
   /** The session's own account: the hash where the server takes one for a self change, else today's clear-text statement. */
   async #selfStatement(session: Session, password: Secret, current: Secret): Promise<Statement> {
     const d = DIALECTS[session.dialect];
-    if (d.selfHash && (await this.#ownPlugin(session)) === 'mysql_native_password') {
-      const hash = nativePasswordHash(password);
+    const plugin = d.selfHash && (await this.#ownPlugin(session));
+    if (d.selfHash && (plugin === 'mysql_native_password' || plugin === 'ed25519')) {
+      const hash = plugin === 'ed25519' ? ed25519PasswordKey(password) : nativePasswordHash(password);
       return { sql: d.selfHash, values: [hash], hash: new Secret(hash) };
     }
     return d.selfChange(password.reveal(), current.reveal());
@@ -430,6 +442,9 @@ class MysqlAdapter implements TargetAdapter {
       // A handshake that completes after the deadline is closed at once.
       conn = await withDeadline(what, this.ctx.timeoutMs, connecting, () => void connecting.then((c) => c.destroy(), () => undefined));
     } catch (e) {
+      if ((e as { code?: unknown } | null)?.code === 'AUTH_SWITCH_PLUGIN_ERROR') {
+        throw new InvalidConfigurationError('adminAccount', `${what}: the account's authentication plugin is one rpr cannot log in with (${(e as Error).message}); an admin account can change and attest it; nothing was changed`, { cause: e });
+      }
       throw connectFailure(e, what, isAuthFailure);
     }
     const probe = new Session(conn, 'mariadb', this.ctx.timeoutMs);

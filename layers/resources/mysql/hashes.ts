@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Secret } from '../../engine/secret.js';
+import { ed25519PasswordKey } from './ed25519.js';
 
 /**
  * What MySQL and MariaDB store for a password, computed here so that the server is sent the
@@ -9,12 +10,7 @@ import type { Secret } from '../../engine/secret.js';
  * sessions are utf8mb4, so every form below hashes the UTF-8 bytes.
  */
 
-/** Authentication plugins whose stored form rpr can compute. */
-export type HashedPlugin = 'mysql_native_password' | 'caching_sha2_password';
-
-export function isHashedPlugin(plugin: string): plugin is HashedPlugin {
-  return plugin === 'mysql_native_password' || plugin === 'caching_sha2_password';
-}
+export { ed25519PasswordKey };
 
 const sha1 = (b: Buffer): Buffer => createHash('sha1').update(b).digest();
 
@@ -141,6 +137,7 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
 export function comparable(plugin: string, stored: Buffer): boolean {
   if (plugin === 'mysql_native_password') return stored.length === 0 || /^\*[0-9A-Fa-f]{40}$/.test(stored.toString('latin1'));
   if (plugin === 'caching_sha2_password') return stored.length === 0 || parseCachingSha2(stored) !== undefined;
+  if (plugin === 'ed25519') return /^[A-Za-z0-9+/]{43}$/.test(stored.toString('latin1'));
   return false;
 }
 
@@ -156,6 +153,7 @@ export function attest(plugin: string, stored: Buffer, password: Secret): boolea
     const text = stored.toString('latin1');
     return sameBytes(Buffer.from(text.toUpperCase(), 'latin1'), Buffer.from(nativePasswordHash(password), 'latin1'));
   }
+  if (plugin === 'ed25519') return sameBytes(Buffer.from(ed25519PasswordKey(password), 'latin1'), stored);
   const parts = parseCachingSha2(stored)!;
   return sameBytes(cachingSha2Hash(password, parts), stored);
 }

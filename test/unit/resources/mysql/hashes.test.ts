@@ -26,7 +26,7 @@ describe('mysql_native_password hash', () => {
 
   it('has nothing to compare for a malformed value or another plugin', () => {
     expect(attest('mysql_native_password', Buffer.from('*ABC', 'latin1'), new Secret('x'))).toBeUndefined();
-    expect(attest('ed25519', Buffer.from('ZIgUREUg5PVgQ6LskhXmO+eZLS0nC8be6HPjYWR4YJY', 'latin1'), new Secret('x'))).toBeUndefined();
+    expect(attest('unix_socket', Buffer.alloc(0), new Secret('x'))).toBeUndefined();
     expect(comparable('unix_socket', Buffer.alloc(0))).toBe(false);
   });
 });
