@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { InvalidConfigurationError } from '../../../layers/engine/errors.js';
+import { InvalidConfigurationError, TargetUnchangedError } from '../../../layers/engine/errors.js';
 import { SYMBOLS } from '../../../layers/engine/policy.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { createMysqlAdapter } from '../../../layers/resources/mysql/adapter.js';
@@ -72,6 +72,24 @@ describeServer('mariadb', 'MySQL adapter on MariaDB: ed25519 accounts', (info) =
     expect(await pluginOf(name)).toBe('ed25519');
     const [row] = await mariadbAdminQuery<{ auth: string }>("SELECT authentication_string AS auth FROM mysql.user WHERE User = ? AND Host = '%'", [name]);
     expect(row!.auth).toBe(await serverKey('Ed-new-1'));
+  });
+
+  it('1524 ER_PLUGIN_IS_NOT_LOADED (an ed25519 account while the plugin is unloaded): unchanged, and the account keeps its key', async () => {
+    const name = await edUser('Ed-unloaded-1');
+    const before = await accountState(name);
+    await mariadbAdminQuery("UNINSTALL SONAME 'auth_ed25519'");
+    let error: unknown;
+    try {
+      const adapter = createMysqlAdapter(context(resource(info), credential(adminName, adminPassword)));
+      error = await adapter.change({ account: account(name), newPassword: new Secret('Ed-unloaded-2') }).catch((e: unknown) => e);
+      await adapter.close();
+    } finally {
+      await mariadbAdminQuery("INSTALL SONAME 'auth_ed25519'");
+    }
+
+    expect(error).toBeInstanceOf(TargetUnchangedError);
+    expect((error as Error).message).toContain('(error 1524)');
+    expect(await accountState(name)).toBe(before);
   });
 
   it('without an admin, an ed25519 account is refused naming adminAccount (rpr cannot log in with it), and nothing is changed', async () => {
