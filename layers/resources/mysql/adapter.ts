@@ -14,51 +14,11 @@ import {
   tlsOptions,
   withDeadline,
 } from '../sql-common.js';
-import { attest, cachingSha2Hash, comparable, ed25519PasswordKey, nativePasswordHash } from './hashes.js';
+import { attest, comparable } from './hashes.js';
 import { isRefusal, isStrictPasswordValidation, refusesHashes, serverErrno } from './refusals.js';
 import { mysqlDefinition, type MysqlResource } from './schema.js';
+import { adminClearText, adminStatement, dialectOf, pluginOfCreateUser, selfStatement, takesSelfHash, type Dialect, type Statement } from './statements.js';
 
-/**
- * How the password travels. The server is sent what it stores, not the clear text, wherever the
- * account's plugin has a stored form rpr can compute (hashes.ts): a general query log, slow log,
- * binary log or audit plugin then holds the hash. mysql_native_password: MariaDB's
- * `IDENTIFIED BY PASSWORD` and `SET PASSWORD = '<hash>'`, MySQL's `IDENTIFIED WITH
- * mysql_native_password AS`; caching_sha2_password (MySQL 8): `IDENTIFIED WITH
- * caching_sha2_password AS`. Other plugins (MariaDB's ed25519, sha256_password, ...) and MySQL
- * self changes, which have no hashed form without CREATE USER, get the clear text: MySQL rewrites
- * it out of its logs itself (unless log_raw is on); MariaDB does not.
- *
- * Values are escaped by mysql2's `query()` on the client with backslashes, sound only while the
- * session's sql_mode lacks NO_BACKSLASH_ESCAPES: every session removes it when it opens, reads
- * it back, and refuses to continue if it is still there. `execute()` (server-side binding)
- * cannot carry ALTER USER's password on either server.
- */
-const DIALECTS = {
-  mariadb: {
-    adminNative: 'ALTER USER ?@? IDENTIFIED BY PASSWORD ?',
-    adminCachingSha2: undefined,
-    adminEd25519: 'ALTER USER ?@? IDENTIFIED VIA ed25519 USING ?',
-    // SET PASSWORD keeps the account's plugin and takes its stored form (native hash, ed25519 key).
-    selfHash: 'SET PASSWORD = ?',
-    selfChange: (p: string, _current: string) => ({ sql: 'SET PASSWORD = PASSWORD(?)', values: [p] }),
-  },
-  mysql: {
-    adminNative: 'ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ?',
-    adminCachingSha2: 'ALTER USER ?@? IDENTIFIED WITH caching_sha2_password AS ?',
-    adminEd25519: undefined,
-    selfHash: undefined,
-    // REPLACE proves the current password where password_require_current is on (8.0.13+).
-    selfChange: (p: string, current: string) => ({ sql: 'ALTER USER CURRENT_USER() IDENTIFIED BY ? REPLACE ?', values: [p, current] }),
-  },
-  mysqlLegacy: {
-    adminNative: 'ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ?',
-    adminCachingSha2: 'ALTER USER ?@? IDENTIFIED WITH caching_sha2_password AS ?',
-    adminEd25519: undefined,
-    selfHash: undefined,
-    selfChange: (p: string, _current: string) => ({ sql: 'ALTER USER CURRENT_USER() IDENTIFIED BY ?', values: [p] }),
-  },
-} as const;
-type Dialect = keyof typeof DIALECTS;
 
 const SQL = {
   // CURRENT_USER(): the account the server matched this login to; USER(): the client as the server sees it.
@@ -68,7 +28,6 @@ const SQL = {
   accountRows:
     "SELECT User AS user, Host AS host, plugin, HEX(authentication_string) AS auth, LOWER(?) LIKE LOWER(Host) AS here FROM mysql.user WHERE User = ? OR User = ''",
   showOwnAccount: 'SHOW CREATE USER CURRENT_USER()',
-  adminClearText: 'ALTER USER ?@? IDENTIFIED BY ?',
   showWarnings: 'SHOW WARNINGS',
   threadAlive: 'SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID = ?',
   kill: (threadId: number) => `KILL CONNECTION ${Math.trunc(threadId)}`,
@@ -77,11 +36,6 @@ const SQL = {
 const ER_ACCESS_DENIED_ERROR = 1045;
 const ER_NO_SUCH_THREAD = 1094;
 
-function dialectOf(version: string): Dialect {
-  if (/mariadb/i.test(version)) return 'mariadb';
-  const [major = 0, minor = 0, patch = 0] = version.split(/[.-]/).map((n) => parseInt(n, 10) || 0);
-  return major > 8 || (major === 8 && (minor > 0 || patch >= 13)) ? 'mysql' : 'mysqlLegacy';
-}
 
 function isAuthFailure(e: unknown): boolean {
   return (e as { errno?: unknown } | null)?.errno === ER_ACCESS_DENIED_ERROR;
@@ -207,12 +161,6 @@ class RefusedChange extends TargetUnchangedError {
   }
 }
 
-interface Statement {
-  readonly sql: string;
-  readonly values: string[];
-  /** The stored form sent instead of the password, redacted like it. */
-  readonly hash?: Secret;
-}
 
 class MysqlAdapter implements TargetAdapter {
   readonly type = 'mysql' as const;
@@ -248,7 +196,7 @@ class MysqlAdapter implements TargetAdapter {
         if (!info) throw new TargetUnchangedError(`account ${JSON.stringify(accountName(target))} does not exist; nothing was changed`);
         const proof = proofFor(info, accountName(target));
         if (proof.by === 'none') throw new InvalidConfigurationError('username', proof.why);
-        const stmt = this.#adminStatement(session.dialect, target, info.plugin, req.newPassword);
+        const stmt = adminStatement(session.dialect, target, info.plugin, req.newPassword);
         if (stmt.hash) sent.push(stmt.hash);
         const owner = { user: adminUser, passwords: [admin.password] };
         try {
@@ -259,7 +207,7 @@ class MysqlAdapter implements TargetAdapter {
           this.ctx.log.warn('the server refuses hashed passwords (strict_password_validation with a validation plugin); sending the clear text, which its logs will hold', {
             account: req.account.id,
           });
-          await this.#alter(await admin.session(), { sql: SQL.adminClearText, values: [target.user, target.host, req.newPassword.reveal()] }, req, owner);
+          await this.#alter(await admin.session(), adminClearText(target, req.newPassword), req, owner);
           return { method: 'admin reset (clear text: the server validates passwords)' };
         }
         return { method: 'admin reset' };
@@ -356,33 +304,11 @@ class MysqlAdapter implements TargetAdapter {
     return info;
   }
 
-  #adminStatement(dialect: Dialect, target: { user: string; host: string }, plugin: string, password: Secret): Statement {
-    const d = DIALECTS[dialect];
-    if (plugin === 'mysql_native_password') {
-      const hash = nativePasswordHash(password);
-      return { sql: d.adminNative, values: [target.user, target.host, hash], hash: new Secret(hash) };
-    }
-    if (plugin === 'caching_sha2_password' && d.adminCachingSha2) {
-      // Its salt holds any 7-bit byte but NUL and "$": escaped like any value on the pinned session.
-      const hash = cachingSha2Hash(password).toString('latin1');
-      return { sql: d.adminCachingSha2, values: [target.user, target.host, hash], hash: new Secret(hash) };
-    }
-    if (plugin === 'ed25519' && d.adminEd25519) {
-      const key = ed25519PasswordKey(password);
-      return { sql: d.adminEd25519, values: [target.user, target.host, key], hash: new Secret(key) };
-    }
-    return { sql: SQL.adminClearText, values: [target.user, target.host, password.reveal()] };
-  }
 
-  /** The session's own account: the hash where the server takes one for a self change, else today's clear-text statement. */
+  /** The session's own account: the stored form where the server takes one for a self change (its plugin from SHOW CREATE USER). */
   async #selfStatement(session: Session, password: Secret, current: Secret): Promise<Statement> {
-    const d = DIALECTS[session.dialect];
-    const plugin = d.selfHash && (await this.#ownPlugin(session));
-    if (d.selfHash && (plugin === 'mysql_native_password' || plugin === 'ed25519')) {
-      const hash = plugin === 'ed25519' ? ed25519PasswordKey(password) : nativePasswordHash(password);
-      return { sql: d.selfHash, values: [hash], hash: new Secret(hash) };
-    }
-    return d.selfChange(password.reveal(), current.reveal());
+    const plugin = takesSelfHash(session.dialect) ? await this.#ownPlugin(session) : undefined;
+    return selfStatement(session.dialect, plugin, password, current);
   }
 
   /** The plugin of the session's own account, from SHOW CREATE USER (allowed for one's own account); undefined when unreadable. */
@@ -393,10 +319,7 @@ class MysqlAdapter implements TargetAdapter {
     } catch (e) {
       throw readOnlyFailure(scrubbed(e), 'reading the account with SHOW CREATE USER');
     }
-    const text = String(Object.values(rows[0] ?? {})[0] ?? '');
-    if (/ IDENTIFIED BY PASSWORD '\*[0-9A-F]{40}'/i.test(text)) return 'mysql_native_password';
-    const m = / IDENTIFIED (?:VIA|WITH) '?([a-z0-9_]+)'?/i.exec(text);
-    return m?.[1]?.toLowerCase();
+    return pluginOfCreateUser(String(Object.values(rows[0] ?? {})[0] ?? ''));
   }
 
   /** Opens a session as the account itself, refusing before anything is sent when the server takes the login as another account. */
