@@ -19,7 +19,6 @@ import { isRefusal, isStrictPasswordValidation, refusesHashes, serverErrno } fro
 import { mysqlDefinition, type MysqlResource } from './schema.js';
 import { adminClearText, adminStatement, dialectOf, pluginOfCreateUser, selfStatement, takesSelfHash, type Dialect, type Statement } from './statements.js';
 
-
 const SQL = {
   // CURRENT_USER(): the account the server matched this login to; USER(): the client as the server sees it.
   readSession: 'SELECT @@SESSION.sql_mode AS mode, VERSION() AS version, CURRENT_USER() AS me, USER() AS client',
@@ -34,11 +33,13 @@ const SQL = {
 };
 
 const ER_ACCESS_DENIED_ERROR = 1045;
+/** "Access denied" without "(using password: ...)": MariaDB's answer when no account matches, under some plugins. */
+const ER_ACCESS_DENIED_NO_PASSWORD_ERROR = 1698;
 const ER_NO_SUCH_THREAD = 1094;
 
-
 function isAuthFailure(e: unknown): boolean {
-  return (e as { errno?: unknown } | null)?.errno === ER_ACCESS_DENIED_ERROR;
+  const errno = (e as { errno?: unknown } | null)?.errno;
+  return errno === ER_ACCESS_DENIED_ERROR || errno === ER_ACCESS_DENIED_NO_PASSWORD_ERROR;
 }
 
 /**
@@ -161,7 +162,6 @@ class RefusedChange extends TargetUnchangedError {
   }
 }
 
-
 class MysqlAdapter implements TargetAdapter {
   readonly type = 'mysql' as const;
   readonly verification = 'login' as const;
@@ -188,9 +188,10 @@ class MysqlAdapter implements TargetAdapter {
           const current = admin.password;
           const stmt = await this.#selfStatement(session, req.newPassword, current);
           if (stmt.hash) sent.push(stmt.hash);
-          await this.#alter(session, stmt, req, { user: adminUser, passwords: [current, req.newPassword] });
+          const clear = selfStatement(session.dialect, undefined, req.newPassword, current);
+          const form = await this.#send(() => admin.session(), stmt, clear, req, { user: adminUser, passwords: [current, req.newPassword] });
           admin.changed(req.newPassword);
-          return { method: 'self change (admin account)' };
+          return { method: `self change (admin account${form === 'clear text' ? '; clear text: the server validates passwords' : ''})` };
         }
         const info = await this.#lookup(session, target);
         if (!info) throw new TargetUnchangedError(`account ${JSON.stringify(accountName(target))} does not exist; nothing was changed`);
@@ -198,30 +199,20 @@ class MysqlAdapter implements TargetAdapter {
         if (proof.by === 'none') throw new InvalidConfigurationError('username', proof.why);
         const stmt = adminStatement(session.dialect, target, info.plugin, req.newPassword);
         if (stmt.hash) sent.push(stmt.hash);
-        const owner = { user: adminUser, passwords: [admin.password] };
-        try {
-          await this.#alter(session, stmt, req, owner);
-        } catch (e) {
-          // A validation plugin wants the clear text to check it: the hash was refused, nothing changed.
-          if (!(stmt.hash && e instanceof RefusedChange && e.refusesHashes)) throw e;
-          this.ctx.log.warn('the server refuses hashed passwords (strict_password_validation with a validation plugin); sending the clear text, which its logs will hold', {
-            account: req.account.id,
-          });
-          await this.#alter(await admin.session(), adminClearText(target, req.newPassword), req, owner);
-          return { method: 'admin reset (clear text: the server validates passwords)' };
-        }
-        return { method: 'admin reset' };
+        const form = await this.#send(() => admin.session(), stmt, adminClearText(target, req.newPassword), req, { user: adminUser, passwords: [admin.password] });
+        return { method: form === 'clear text' ? 'admin reset (clear text: the server validates passwords)' : 'admin reset' };
       }
       const current = currentPasswordForSelfChange(req);
       const session = await this.#openAs(target, current);
       try {
         const stmt = await this.#selfStatement(session, req.newPassword, current);
         if (stmt.hash) sent.push(stmt.hash);
-        await this.#alter(session, stmt, req, { user: target.user, passwords: [current, req.newPassword] });
+        const clear = selfStatement(session.dialect, undefined, req.newPassword, current);
+        const form = await this.#send(async () => session, stmt, clear, req, { user: target.user, passwords: [current, req.newPassword] });
+        return { method: form === 'clear text' ? 'self change (clear text: the server validates passwords)' : 'self change' };
       } finally {
         await session.close();
       }
-      return { method: 'self change' };
     } catch (e) {
       throw redacted(this.ctx, e, req.newPassword, req.currentPassword, ...sent);
     }
@@ -304,7 +295,6 @@ class MysqlAdapter implements TargetAdapter {
     return info;
   }
 
-
   /** The session's own account: the stored form where the server takes one for a self change (its plugin from SHOW CREATE USER). */
   async #selfStatement(session: Session, password: Secret, current: Secret): Promise<Statement> {
     const plugin = takesSelfHash(session.dialect) ? await this.#ownPlugin(session) : undefined;
@@ -386,6 +376,24 @@ class MysqlAdapter implements TargetAdapter {
     } catch (e) {
       probe.destroy();
       throw readOnlyFailure(e, `${what}: preparing the session`);
+    }
+  }
+
+  /**
+   * Sends the stored form; if the server refuses hashes because a validation plugin must see the
+   * password (nothing changed), sends the clear text instead, which its logs will then hold.
+   */
+  async #send(session: () => Promise<Session>, stmt: Statement, clearText: Statement, req: ChangeRequest, owner: Login): Promise<'stored form' | 'clear text'> {
+    try {
+      await this.#alter(await session(), stmt, req, owner);
+      return stmt.hash ? 'stored form' : 'clear text';
+    } catch (e) {
+      if (!(stmt.hash && e instanceof RefusedChange && e.refusesHashes)) throw e;
+      this.ctx.log.warn('the server refuses hashed passwords (strict_password_validation with a validation plugin); sending the clear text, which its logs will hold', {
+        account: req.account.id,
+      });
+      await this.#alter(await session(), clearText, req, owner);
+      return 'clear text';
     }
   }
 

@@ -96,7 +96,7 @@ describeServer('mariadb', 'MySQL adapter on MariaDB: accounts limited to a host'
     const verifying = await adapter.verify({ account: account(`${name}@10.0.0.7`), password: new Secret('Lonely-old-1') }).catch((e: unknown) => e);
     await adapter.close();
 
-    expect(error).toBeInstanceOf(InvalidConfigurationError);
+    expect(error, String(error) + String((error as Error).cause)).toBeInstanceOf(InvalidConfigurationError);
     expect((error as InvalidConfigurationError).field).toBe('adminAccount');
     // Nor does verify call a password it cannot prove wrong.
     expect(verifying).toBeInstanceOf(InvalidConfigurationError);

@@ -113,22 +113,27 @@ describeServer('mariadb', 'MySQL adapter on MariaDB: which server answers mean n
     // so other suites sharing the server are not refused anything while it is loaded.
     const name = await user('Plugin-old-1');
     const other = await user('Plugin-old-2');
+    const third = await user('Plugin-old-3');
     await mariadbAdminQuery("INSTALL SONAME 'simple_password_check'");
     try {
       for (const v of ['minimal_length', 'digits', 'letters_same_case', 'other_characters']) await mariadbAdminQuery(`SET GLOBAL simple_password_check_${v} = 0`);
       const refused = await changeError(adapter(), name, name);
       const a = adapter();
       const accepted = await a.change({ account: account(other), newPassword: new Secret('Plugin-new-2') }).finally(() => a.close());
+      const s = createMysqlAdapter(context(resource(info)));
+      const self = await s.change({ account: account(third), newPassword: new Secret('Plugin-new-3'), currentPassword: new Secret('Plugin-old-3') }).finally(() => s.close());
 
       expect(refused).toBeInstanceOf(TargetUnchangedError);
       expect((refused as Error).message).toContain('(error 1819)');
       // The hash was refused (1290) and the clear text accepted: the result says which was sent.
       expect(accepted.method).toMatch(/clear text/);
+      expect(self.method).toMatch(/self change \(clear text/);
     } finally {
       await mariadbAdminQuery("UNINSTALL SONAME 'simple_password_check'");
     }
     expect(await mariadbPasswordWorks(name, 'Plugin-old-1')).toBe(true);
     expect(await mariadbPasswordWorks(other, 'Plugin-new-2')).toBe(true);
+    expect(await mariadbPasswordWorks(third, 'Plugin-new-3')).toBe(true);
   });
 
   it('1317 ER_QUERY_INTERRUPTED (an error not on the list, after the statement was sent): outcome unknown', async () => {
