@@ -6,6 +6,7 @@ import { mariadbAdminQuery, mariadbPasswordWorks, uniqueName } from '../../serve
 import { describeServer } from '../../servers/index.js';
 import { FaultProxy } from '../../servers/proxy.js';
 import { stillPending } from '../../support/labels.js';
+import { captureOutput, findLeaks, scanTable } from '../../support/leaks.js';
 import { engineOnMoto, type EngineHarness } from '../engine/support.js';
 import { account, accountState, context, createAdmin, createUser, credential, dropUser, resource, serverHoldsPassword } from './support.js';
 
@@ -133,6 +134,22 @@ describeServer('moto', 'reset engine with a MariaDB account limited to a host', 
       await h?.close();
     });
 
+    const logs: string[] = [];
+    const results: unknown[] = [];
+    /** Runs the engine with its logs captured for the leak search. */
+    async function run(accountId: string) {
+      const out = captureOutput();
+      try {
+        const record = await h.engine.run({ accountIds: [accountId] });
+        const r = await h.results(record.runId);
+        results.push(...r);
+        return r;
+      } finally {
+        out.restore();
+        logs.push(out.text());
+      }
+    }
+
     async function setUp(id: string, proxied: boolean) {
       const admin = uniqueName('myeadm');
       const u = uniqueName('myeng');
@@ -156,8 +173,7 @@ describeServer('moto', 'reset engine with a MariaDB account limited to a host', 
     it('a reset succeeds: the test step proves the new password by attestation', async () => {
       const { u, secretId, accountId } = await setUp('my-att', false);
 
-      const record = await h.engine.run({ accountIds: [accountId] });
-      const [result] = await h.results(record.runId);
+      const [result] = await run(accountId);
 
       expect(result, JSON.stringify(result)).toMatchObject({ outcome: 'succeeded' });
       const current = await h.current(secretId);
@@ -169,8 +185,7 @@ describeServer('moto', 'reset engine with a MariaDB account limited to a host', 
       const { u, secretId, accountId, proxy } = await setUp('my-attcut', true);
       proxy!.cutWhenClientSends('ALTER USER', 'after');
 
-      const record = await h.engine.run({ accountIds: [accountId] });
-      const [result] = await h.results(record.runId);
+      const [result] = await run(accountId);
 
       // The server ran the statement it had received in full; the answer was lost, and reconcile settled it.
       expect(result, JSON.stringify(result)).toMatchObject({ outcome: 'succeeded', step: 'reconcile', errorClass: 'OutcomeUnknownError' });
@@ -181,6 +196,12 @@ describeServer('moto', 'reset engine with a MariaDB account limited to a host', 
       expect(await serverHoldsPassword(u, '10.0.0.7', current)).toBe(true);
       expect(stillPending(await h.credentials.listVersions(secretId))).toEqual([]);
       expect(proxy!.connections).toBeGreaterThan(1);
+    });
+
+    it('(last) no password written to Secrets Manager appears in the logs, the DynamoDB table or the results', async () => {
+      expect(h.written.size).toBeGreaterThan(4);
+      const table = await scanTable(moto.endpoint, h.tableName);
+      expect(findLeaks(h.written, { logs: logs.join('\n'), 'DynamoDB items': table, results: JSON.stringify(results) })).toEqual([]);
     });
   });
 });
