@@ -15,7 +15,7 @@ import {
   withDeadline,
 } from '../sql-common.js';
 import { attest, comparable } from './hashes.js';
-import { isRefusal, isStrictPasswordValidation, refusesHashes, serverErrno } from './refusals.js';
+import { isRefusal, isRefusalReason, isStrictPasswordValidation, refusesHashes, serverErrno } from './refusals.js';
 import { mysqlDefinition, type MysqlResource } from './schema.js';
 import { adminClearText, adminStatement, dialectOf, pluginOfCreateUser, selfStatement, takesSelfHash, type Dialect, type Statement } from './statements.js';
 
@@ -411,13 +411,14 @@ class MysqlAdapter implements TargetAdapter {
       await session.query('changing the password', stmt.sql, stmt.values);
     } catch (e) {
       if (!isConnectionLoss(e)) {
-        if (isRefusal(e)) {
-          const reasons = await this.#reasons(session, e);
-          const because = reasons.length ? `, because: ${reasons.map((r) => `${r.message} (error ${r.code})`).join('; ')}` : '';
+        const reasons = isRefusal(e) ? await this.#reasons(session, e) : [];
+        const because = reasons.length ? `, because: ${reasons.map((r) => `${r.message} (error ${r.code})`).join('; ')}` : '';
+        // A wrapped 1396 is a refusal only if every reason behind it is one too.
+        if (isRefusal(e) && reasons.every((r) => isRefusalReason(r.code))) {
           throw new RefusedChange(`changing the password of ${who}: the server refused it; nothing was changed: ${serverMessage(e)}${because}`, reasons, { cause: scrubbed(e) });
         }
         const answer = serverErrno(e) === undefined ? 'failed' : 'got an error that is not a known refusal';
-        throw new OutcomeUnknownError(`changing the password of ${who} ${answer}, so the change may have been applied: ${serverMessage(e)}`, { cause: scrubbed(e) });
+        throw new OutcomeUnknownError(`changing the password of ${who} ${answer}, so the change may have been applied: ${serverMessage(e)}${because}`, { cause: scrubbed(e) });
       }
       session.destroy();
       const outcome = await this.#settle(threadId, req, owner).catch(() => 'unknown' as const);

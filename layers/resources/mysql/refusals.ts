@@ -21,7 +21,8 @@ export const REFUSALS: Readonly<Record<number, string>> = {
   1227: 'ER_SPECIFIC_ACCESS_DENIED_ERROR', // "you need the CREATE USER privilege"
   1290: 'ER_OPTION_PREVENTS_STATEMENT', // --read-only, --strict-password-validation
   1372: 'ER_PASSWD_LENGTH', // a hash that is not 41 hex digits
-  1396: 'ER_CANNOT_USER', // "Operation ALTER USER failed for ...": no such account
+  1396: 'ER_CANNOT_USER', // "Operation ALTER USER failed for ...": MariaDB's wrapper, its reason among the warnings
+  1410: 'ER_CANT_CREATE_USER_WITH_GRANT', // MariaDB: the account's row is missing from the table
   1470: 'ER_WRONG_STRING_LENGTH', // a user or host name too long
   1524: 'ER_PLUGIN_IS_NOT_LOADED',
   1819: 'ER_NOT_VALID_PASSWORD', // a password validation plugin refused it
@@ -34,6 +35,15 @@ export const REFUSALS: Readonly<Record<number, string>> = {
   3894: 'ER_PASSWORD_CANNOT_BE_RETAINED_ON_PLUGIN_CHANGE',
   3895: 'ER_CURRENT_PASSWORD_CANNOT_BE_RETAINED',
 };
+
+/**
+ * Whether a reason MariaDB gives behind ALTER USER's 1396 (among the warnings) is a refusal:
+ * the listed ones, and 1133, which ALTER USER (unlike SET PASSWORD) raises when it finds no
+ * account in memory, before it has written anything.
+ */
+export function isRefusalReason(code: number): boolean {
+  return Object.hasOwn(REFUSALS, code) || code === 1133;
+}
 
 /** The error number the server answered with, if the error is a server answer. */
 export function serverErrno(e: unknown): number | undefined {

@@ -64,7 +64,7 @@ describeServer('mariadb', 'MySQL adapter on MariaDB: which server answers mean n
     try {
       const error = await changeError(adapter(), name, 'Ghost-new-1');
 
-      expect(error).toBeInstanceOf(TargetUnchangedError);
+      expect(error, String(error)).toBeInstanceOf(TargetUnchangedError);
       expect((error as Error).message).toContain('(error 1396)');
     } finally {
       await mariadbAdminQuery("DELETE FROM mysql.global_priv WHERE Host = '%' AND User = ?", [name]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REFUSALS, isRefusal, isStrictPasswordValidation } from '../../../../layers/resources/mysql/refusals.js';
+import { REFUSALS, isRefusal, isRefusalReason, isStrictPasswordValidation } from '../../../../layers/resources/mysql/refusals.js';
 
 /** An error as mysql2 builds one from the server's ERR packet. */
 const serverError = (errno: number, message = 'refused') => Object.assign(new Error(message), { errno, sqlState: 'HY000', code: REFUSALS[errno] ?? 'ER_OTHER' });
@@ -18,6 +18,12 @@ describe('MySQL refusals: which server answers prove a password statement change
     expect(isRefusal(Object.assign(new Error('access denied'), { errno: 1045 }))).toBe(false);
     expect(isRefusal(new Error('anything'))).toBe(false);
     expect(isRefusal(undefined)).toBe(false);
+  });
+
+  it("behind ALTER USER's 1396, 1133 (no account in memory) is a refusal too; an unlisted reason is not", () => {
+    expect(isRefusalReason(1133)).toBe(true);
+    expect(isRefusalReason(1819)).toBe(true);
+    expect(isRefusalReason(1030)).toBe(false);
   });
 
   it("recognises MariaDB's strict_password_validation refusal of a hash, and only that use of 1290", () => {
