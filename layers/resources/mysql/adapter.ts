@@ -1,4 +1,5 @@
 import mysql from 'mysql2/promise';
+import type { Account } from '../common.js';
 import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
 import { InvalidConfigurationError, OutcomeUnknownError, ResetError, TargetUnchangedError } from '../../engine/errors.js';
 import { Secret } from '../../engine/secret.js';
@@ -28,6 +29,11 @@ const SQL = {
     "SELECT User AS user, Host AS host, plugin, HEX(authentication_string) AS auth, LOWER(?) LIKE LOWER(Host) AS here FROM mysql.user WHERE User = ? OR User = ''",
   showOwnAccount: 'SHOW CREATE USER CURRENT_USER()',
   showWarnings: 'SHOW WARNINGS',
+  // MariaDB keeps it in global_priv only (the mysql.user view has no such column); MySQL in mysql.user.
+  passwordLastChanged: {
+    mariadb: "SELECT JSON_VALUE(Priv, '$.password_last_changed') AS t FROM mysql.global_priv WHERE User = ? AND Host = ?",
+    mysql: 'SELECT UNIX_TIMESTAMP(password_last_changed) AS t FROM mysql.user WHERE User = ? AND Host = ?',
+  },
   threadAlive: 'SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID = ?',
   kill: (threadId: number) => `KILL CONNECTION ${Math.trunc(threadId)}`,
 };
@@ -36,6 +42,7 @@ const ER_ACCESS_DENIED_ERROR = 1045;
 /** "Access denied" without "(using password: ...)": MariaDB's answer when no account matches, under some plugins. */
 const ER_ACCESS_DENIED_NO_PASSWORD_ERROR = 1698;
 const ER_NO_SUCH_THREAD = 1094;
+const ER_TABLEACCESS_DENIED_ERROR = 1142;
 
 function isAuthFailure(e: unknown): boolean {
   const errno = (e as { errno?: unknown } | null)?.errno;
@@ -237,6 +244,30 @@ class MysqlAdapter implements TargetAdapter {
       return await this.#verifyByLogin(target, req.password);
     } catch (e) {
       throw redacted(this.ctx, e, req.password);
+    }
+  }
+
+  /**
+   * When the server says the password was last set, read by the admin (for drift detection):
+   * undefined without an admin, without the right to read it (MariaDB: SELECT on
+   * mysql.global_priv), or when the server kept no time.
+   */
+  async passwordLastSet(acct: Account): Promise<Date | undefined> {
+    if (!this.#admin) return undefined;
+    try {
+      const session = await this.#admin.session();
+      const t = splitAccount(acct.username);
+      let rows: Rows;
+      try {
+        rows = await session.execute('reading when the password was set', SQL.passwordLastChanged[session.dialect === 'mariadb' ? 'mariadb' : 'mysql'], [t.user, t.host]);
+      } catch (e) {
+        if (serverErrno(e) === ER_TABLEACCESS_DENIED_ERROR) return undefined;
+        throw readOnlyFailure(scrubbed(e), 'reading when the password was set');
+      }
+      const seconds = Number(rows[0]?.t ?? 0);
+      return Number.isFinite(seconds) && seconds > 0 ? new Date(seconds * 1000) : undefined;
+    } catch (e) {
+      throw redacted(this.ctx, e);
     }
   }
 
