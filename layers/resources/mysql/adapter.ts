@@ -11,7 +11,6 @@ import {
   connectFailure,
   isConnectionLoss,
   readOnlyFailure,
-  redacted,
   tlsOptions,
   withDeadline,
 } from '../sql-common.js';
@@ -221,7 +220,9 @@ class MysqlAdapter implements TargetAdapter {
         await session.close();
       }
     } catch (e) {
-      throw redacted(this.ctx, e, req.newPassword, req.currentPassword, ...sent);
+      // The stored forms sent instead of the password are secrets only this adapter knows;
+      // guarded() redacts the passwords themselves.
+      throw this.ctx.redactor.with(...sent).redactedCopy(e);
     }
   }
 
@@ -232,19 +233,15 @@ class MysqlAdapter implements TargetAdapter {
    */
   async verify(req: VerifyRequest): Promise<VerifyResult> {
     const target = splitAccount(req.account.username);
-    try {
-      if (this.#admin && !this.#isAdmin(req, this.#admin.credential) && !this.#reachable.has(accountName(target))) {
-        const session = await this.#admin.session();
-        const info = await this.#lookup(session, target);
-        if (!info) return { valid: false, detail: 'the account does not exist' };
-        const proof = proofFor(info, accountName(target));
-        if (proof.by === 'none') throw new InvalidConfigurationError('username', proof.why);
-        if (proof.by === 'attestation') return this.#attested(info, req.password);
-      }
-      return await this.#verifyByLogin(target, req.password);
-    } catch (e) {
-      throw redacted(this.ctx, e, req.password);
+    if (this.#admin && !this.#isAdmin(req, this.#admin.credential) && !this.#reachable.has(accountName(target))) {
+      const session = await this.#admin.session();
+      const info = await this.#lookup(session, target);
+      if (!info) return { valid: false, detail: 'the account does not exist' };
+      const proof = proofFor(info, accountName(target));
+      if (proof.by === 'none') throw new InvalidConfigurationError('username', proof.why);
+      if (proof.by === 'attestation') return this.#attested(info, req.password);
     }
+    return await this.#verifyByLogin(target, req.password);
   }
 
   /**
@@ -254,21 +251,17 @@ class MysqlAdapter implements TargetAdapter {
    */
   async passwordLastSet(acct: Account): Promise<Date | undefined> {
     if (!this.#admin) return undefined;
+    const session = await this.#admin.session();
+    const t = splitAccount(acct.username);
+    let rows: Rows;
     try {
-      const session = await this.#admin.session();
-      const t = splitAccount(acct.username);
-      let rows: Rows;
-      try {
-        rows = await session.execute('reading when the password was set', SQL.passwordLastChanged[session.dialect === 'mariadb' ? 'mariadb' : 'mysql'], [t.user, t.host]);
-      } catch (e) {
-        if (serverErrno(e) === ER_TABLEACCESS_DENIED_ERROR) return undefined;
-        throw readOnlyFailure(scrubbed(e), 'reading when the password was set');
-      }
-      const seconds = Number(rows[0]?.t ?? 0);
-      return Number.isFinite(seconds) && seconds > 0 ? new Date(seconds * 1000) : undefined;
+      rows = await session.execute('reading when the password was set', SQL.passwordLastChanged[session.dialect === 'mariadb' ? 'mariadb' : 'mysql'], [t.user, t.host]);
     } catch (e) {
-      throw redacted(this.ctx, e);
+      if (serverErrno(e) === ER_TABLEACCESS_DENIED_ERROR) return undefined;
+      throw readOnlyFailure(scrubbed(e), 'reading when the password was set');
     }
+    const seconds = Number(rows[0]?.t ?? 0);
+    return Number.isFinite(seconds) && seconds > 0 ? new Date(seconds * 1000) : undefined;
   }
 
   async close(): Promise<void> {
