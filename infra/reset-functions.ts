@@ -14,6 +14,7 @@ import { functionProps } from './bundling.js';
 import type { Network } from './network.js';
 import { targetPorts } from './ports.js';
 import { grantManagedSecrets } from './secret-access.js';
+import { grantResetState } from './state-access.js';
 
 /** Private address ranges: where on-premises targets are reached through VPN or Direct Connect. */
 export const RFC1918 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] as const;
@@ -120,7 +121,7 @@ export class ResetFunctions extends Construct {
         ...network,
         ...(props.typeConcurrency?.[type] !== undefined ? { reservedConcurrentExecutions: props.typeConcurrency[type] } : {}),
       });
-      props.table.grantReadWriteData(fn);
+      grantResetState(fn, props.table);
       props.key.grantEncryptDecrypt(fn);
       grantManagedSecrets(fn);
       // The rotation hook: Secrets Manager may invoke it, for this account's secrets only.

@@ -35,6 +35,13 @@ export const STATE_TABLE = {
   ],
 } as const;
 
+/**
+ * The partition-key prefixes of the items a reset (a workflow task, a rotation step, an agent's
+ * task) writes: leases, set marks, host keys, runs and their results, audit records and the write
+ * budget. Configuration (`RESOURCE`, `ACCOUNTS#`) it only reads; the deployment's IAM holds it to that.
+ */
+export const RESET_WRITES = ['LEASE#', 'SETMARK#', 'HOSTKEY#', 'RUN#', 'AUDIT#', 'BUDGET#'] as const;
+
 export const GSI_COLLECTION = STATE_TABLE.indexes[0];
 export const GSI_RUN_AUDIT = STATE_TABLE.indexes[1];
 
