@@ -17,10 +17,14 @@ export interface SqlTlsConfig {
   readonly caCertificate?: string | undefined;
 }
 
-/** TLS options for both drivers: verify the server (with the resource's CA if given), never fall back to plain. */
-export function tlsOptions(r: SqlTlsConfig): { ca?: string; rejectUnauthorized: true; minVersion: 'TLSv1.2' } | undefined {
+/**
+ * TLS options for both drivers: verify the server's certificate (against the resource's CA, else
+ * the system's trust store) and that it names the host connected to, never fall back to plain.
+ * pg checks the name by itself; mysql2 only with `verifyIdentity`.
+ */
+export function tlsOptions(r: SqlTlsConfig): { ca?: string; rejectUnauthorized: true; verifyIdentity: true; minVersion: 'TLSv1.2' } | undefined {
   if (!r.ssl) return undefined;
-  return { ...(r.caCertificate ? { ca: r.caCertificate } : {}), rejectUnauthorized: true, minVersion: 'TLSv1.2' };
+  return { ...(r.caCertificate ? { ca: r.caCertificate } : {}), rejectUnauthorized: true, verifyIdentity: true, minVersion: 'TLSv1.2' };
 }
 
 /** Refuses, before anything is sent, a password the type cannot take or a user name its schema refuses. */

@@ -26,7 +26,8 @@ interface Link extends ProxyConnection {
 const MATCH_WINDOW = 64 * 1024;
 
 export class FaultProxy {
-  readonly host = '127.0.0.1';
+  /** The loopback address it listens on (127.0.0.1 unless asked for another, say one a certificate does not name). */
+  readonly host: string;
   readonly port: number;
   private readonly links = new Set<Link>();
   private accepted = 0;
@@ -42,15 +43,16 @@ export class FaultProxy {
   ) {
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('FaultProxy: no TCP address');
+    this.host = address.address;
     this.port = address.port;
     server.on('connection', (socket) => this.accept(socket));
   }
 
-  static start(target: { host: string; port: number }): Promise<FaultProxy> {
+  static start(target: { host: string; port: number }, options: { listen?: string } = {}): Promise<FaultProxy> {
     return new Promise((resolve, reject) => {
       const server = createServer({ pauseOnConnect: true });
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
+      server.listen(0, options.listen ?? '127.0.0.1', () => {
         server.off('error', reject);
         resolve(new FaultProxy(server, target));
       });

@@ -1,4 +1,5 @@
 import mysql from 'mysql2/promise';
+import { connect, isIP, type Socket } from 'node:net';
 import type { Account } from '../common.js';
 import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
 import { InvalidConfigurationError, OutcomeUnknownError, ResetError, TargetUnchangedError } from '../../engine/errors.js';
@@ -360,7 +361,7 @@ class MysqlAdapter implements TargetAdapter {
     return s;
   }
 
-  /** Opens a connection and pins its sql_mode so that client-side escaping is sound. */
+  /** Opens a connection (TLS checked against the host, name or address) and pins its sql_mode so that client-side escaping is sound. */
   async #open(user: string, password: Secret, what: string): Promise<Session> {
     const r = this.ctx.resource;
     const ssl = tlsOptions(r);
@@ -371,6 +372,7 @@ class MysqlAdapter implements TargetAdapter {
       user,
       password: password.reveal(),
       ...(ssl ? { ssl } : {}),
+      ...(ssl && isIP(r.host) ? { stream: () => socketNamed(r.host, r.port) } : {}),
       connectTimeout: this.ctx.timeoutMs,
       charset: 'utf8mb4',
       multipleStatements: false,
@@ -516,3 +518,13 @@ class MysqlAdapter implements TargetAdapter {
 
 /** MySQL and MariaDB: admin reset with an account holding CREATE USER, or each account's self change. */
 export const createMysqlAdapter: AdapterFactory<MysqlResource> = (ctx) => new MysqlAdapter(ctx);
+
+/**
+ * A socket to `host` that Node's TLS will check the certificate against. mysql2 gives Node no
+ * host name to check when it connected to an IP address, and Node then checks "localhost"
+ * (it reads the name from the socket, which records only names it looked up): told the address,
+ * it checks the certificate's IP addresses.
+ */
+function socketNamed(host: string, port: number): Socket {
+  return Object.assign(connect({ host, port }), { _host: host });
+}
