@@ -14,6 +14,7 @@ import { patientClient } from '../patience.js';
 import { Secret } from '../secret.js';
 import type { Account } from '../../resources/common.js';
 import type { AccountResult, AuditRecord, Lease, RunRecord, StateStore, StoredResource } from './types.js';
+import { DynamoMarks } from './dynamo-marks.js';
 import { GSI_COLLECTION, GSI_RUN_AUDIT, keyPart } from './dynamo-schema.js';
 
 export { STATE_TABLE, createStateTable, keyPart } from './dynamo-schema.js';
@@ -52,7 +53,7 @@ export class DynamoStateStore implements StateStore {
   readonly #clock: () => number;
   readonly #pageSize: number | undefined;
   readonly #runRetentionSeconds: number;
-  readonly #markRetentionSeconds: number;
+  readonly #marks: DynamoMarks;
 
   constructor(options: DynamoStateStoreOptions) {
     // Throttles are retried for as long as the account being worked on allows (see patience.ts).
@@ -61,7 +62,7 @@ export class DynamoStateStore implements StateStore {
     this.#clock = options.clock ?? Date.now;
     this.#pageSize = options.pageSize;
     this.#runRetentionSeconds = (options.runRetentionDays ?? 400) * DAY_SECONDS;
-    this.#markRetentionSeconds = (options.markRetentionDays ?? 90) * DAY_SECONDS;
+    this.#marks = new DynamoMarks({ client: this.#client, tableName: this.#table, clock: this.#clock, retentionSeconds: (options.markRetentionDays ?? 90) * DAY_SECONDS });
   }
 
   // ---- configuration -------------------------------------------------------------------------
@@ -222,19 +223,16 @@ export class DynamoStateStore implements StateStore {
     }
   }
 
-  async markSetAttempt(accountId: string, versionId: string): Promise<void> {
-    const now = this.#clock();
-    await this.#put({
-      pk: `SETMARK#${keyPart(accountId)}`,
-      sk: keyPart(versionId),
-      kind: 'set-mark',
-      data: { accountId, versionId, markedAt: new Date(now).toISOString() },
-      ttl: Math.floor(now / 1000) + this.#markRetentionSeconds,
-    });
+  async markSetAttempt(accountId: string, versionId: string): Promise<{ earlier: boolean }> {
+    return this.#marks.markSetAttempt(accountId, versionId);
   }
 
   async hasSetAttempt(accountId: string, versionId: string): Promise<boolean> {
-    return (await this.#get(`SETMARK#${keyPart(accountId)}`, keyPart(versionId))) !== undefined;
+    return this.#marks.hasSetAttempt(accountId, versionId);
+  }
+
+  async markReconcileSet(accountId: string, versionId: string): Promise<boolean> {
+    return this.#marks.markReconcileSet(accountId, versionId);
   }
 
   // ---- runs, results, audit --------------------------------------------------------------------
