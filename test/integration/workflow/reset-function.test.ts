@@ -29,11 +29,22 @@ describeServer('moto', 'reset function on moto', (moto) => {
     const outputs: unknown[] = [];
     const logs: string[] = [];
     const secretIds = new Set<string>();
+    const calls = new Map<string, number>();
     let n = 0;
 
     beforeAll(async () => {
       h = await engineOnMoto(moto.endpoint);
       sm = new SecretsManagerClient({ ...AWS, endpoint: moto.endpoint });
+      // Every AWS call the stores and the handler make, by operation.
+      const count = (service: string) => (context: { commandName?: string }) => {
+        const op = `${service}.${(context.commandName ?? '?').replace(/Command$/, '')}`;
+        calls.set(op, (calls.get(op) ?? 0) + 1);
+      };
+      const dynamo = count('DynamoDB');
+      const secrets = count('SecretsManager');
+      h.stores.clients.dynamo.middlewareStack.add((next, context) => (args) => (dynamo(context), next(args)), { step: 'initialize' });
+      h.stores.clients.secrets.middlewareStack.add((next, context) => (args) => (secrets(context), next(args)), { step: 'initialize' });
+      sm.middlewareStack.add((next, context) => (args) => (secrets(context), next(args)), { step: 'initialize' });
       rotation = createResetHandler({
         adapters: { postgresql: ALL_ADAPTERS.postgresql! },
         stores: async () => ({ state: h.stores.state, credentials: h.credentials, describeSecret: describeSecretWith(sm) }),
@@ -228,6 +239,41 @@ describeServer('moto', 'reset function on moto', (moto) => {
 
       expect(await pgPasswordWorks(role, await h.current(name))).toBe(true);
       expect(await pgPasswordWorks(role, `${role}-Untagged`)).toBe(false);
+    });
+
+    it.each([
+      ['each role changes its own password', false],
+      ['an admin login changes it', true],
+    ])('a rotation (the four steps, as Secrets Manager invokes them) makes at most 20 AWS calls: %s', async (_, withAdmin) => {
+      let secretId: string;
+      let role: string;
+      if (withAdmin) {
+        const { accounts: [a] } = await setup(1);
+        ({ secretId, role } = a!);
+      } else {
+        const id = `pg-fn-${++n}`;
+        role = uniqueName('r');
+        await pgCreateRole(role, `${role}-Self`);
+        cleanups.push(() => pgDropRole(role));
+        await h.config.putResource({ id, type: 'postgresql', host: pg.host, port: pg.port });
+        ({ secretId } = await addAccount(id, role, `${role}-Self`));
+      }
+      const arn = await arnOf(secretId);
+      const t = token();
+      calls.clear();
+
+      for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await rotate(step, t, arn);
+
+      const total = [...calls.values()].reduce((a, b) => a + b, 0);
+      expect(total, JSON.stringify(Object.fromEntries(calls))).toBeLessThanOrEqual(20);
+      // The lease: taken once by create, renewed once by set (before the change), released by finish.
+      expect(calls.get('DynamoDB.PutItem')).toBe(2);
+      expect(calls.get('DynamoDB.DeleteItem')).toBe(1);
+      // Two Secrets Manager writes: the pending version, and the label move that promotes it.
+      expect(calls.get('SecretsManager.PutSecretValue')).toBe(1);
+      expect(calls.get('SecretsManager.UpdateSecretVersionStage')).toBe(1);
+      expect((await h.credentials.getValue(secretId, { stage: AWSCURRENT })).versionId).toBe(t);
+      expect(await pgPasswordWorks(role, await h.current(secretId))).toBe(true);
     });
 
     it('no password appears in any handler output or error, any log line, or any DynamoDB item', async () => {
