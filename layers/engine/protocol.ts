@@ -144,6 +144,11 @@ export class ResetProtocol {
       (value) => ({ value }),
       (error: unknown) => ({ error }),
     );
+    // A step on its own (rotation) may be a retry: it marks its attempt durably before it touches
+    // the target, and the mark's write says whether an earlier attempt had marked it (so may have
+    // reached the target). Written while the version is read: a mark for a version that turns out
+    // not to be pending only makes a later set of it probe first, and none will come.
+    const mark = ctx.known ? undefined : settled(this.state.markSetAttempt(ctx.account.id, ctx.token));
     let pending = ctx.known?.pending;
     if (!pending) {
       const version = await this.#tokenVersion(ctx);
@@ -153,13 +158,12 @@ export class ResetProtocol {
       if (ctx.known) ctx.known.pending = pending;
     }
     assertPasswordAcceptable(ctx.session.policy, pending, 'policy');
-    // A step on its own (rotation) may be a retry: it marks its attempt durably before it touches
-    // the target, and the mark's write says whether an earlier attempt had marked it (so may have
-    // reached the target). In a whole reset, a version create found already pending says so.
-    // Then a login with the pending password decides. A whole reset whose create stored the
-    // version cannot be a retry: nothing to probe, nothing to mark; if it is interrupted, the next
-    // attempt of its run resumes it (same token) and the next reset's create settles it.
-    const mayBeRetry = ctx.known ? ctx.known.resumed === true : (await this.state.markSetAttempt(ctx.account.id, ctx.token)).earlier;
+    // On its own, the mark says whether this may be a retry; in a whole reset, a version create
+    // found already pending says so. Then a login with the pending password decides. A whole
+    // reset whose create stored the version cannot be a retry: nothing to probe, nothing to mark;
+    // if it is interrupted, the next attempt of its run resumes it (same token) and the next
+    // reset's create settles it.
+    const mayBeRetry = mark ? unsettled(await mark).earlier : ctx.known?.resumed === true;
     if (mayBeRetry && (await ctx.session.adapter.verify({ account: ctx.account, password: pending })).valid) {
       ctx.log.info('set: pending password already works; not changing it again');
       return 'already set';
@@ -254,4 +258,19 @@ export class ResetProtocol {
       return { outcome: 'out-of-sync', workingVersion: 'unknown', detail: `the target could not be probed (${ctx.redactor.redact(reason)}); the pending version is kept` };
     }
   }
+}
+
+type Settled<T> = { value: T } | { error: unknown };
+
+/** A promise that never rejects, so an early return leaves no rejection behind. */
+function settled<T>(p: Promise<T>): Promise<Settled<T>> {
+  return p.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+function unsettled<T>(s: Settled<T>): T {
+  if ('error' in s) throw s.error;
+  return s.value;
 }

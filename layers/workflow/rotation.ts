@@ -110,39 +110,46 @@ export class RotationRunner {
     const remembered = this.#held.get(req.token);
     // Remembered again only if this step succeeds: a retried step reads everything afresh.
     this.#held.delete(req.token);
-    const held = remembered?.secretId === req.secretId ? remembered : await this.#begin(req.secretId);
-    const { account } = held;
     const owner = `rotation:${req.token}`;
+    const begun = remembered?.secretId === req.secretId ? undefined : await this.#begin(req, owner);
+    const held = begun?.held ?? remembered!;
+    const { account } = held;
     const log = this.#d.log.child({ runId: owner, accountId: account.id, resourceId: account.resourceId, versionId: req.token, step: req.step });
     const startedAt = this.#d.now().toISOString();
     let session: ResourceSession | undefined;
     let redactor = log.redactor;
     const record = (outcome: AccountOutcome, extra: Partial<AccountResult> = {}) =>
       this.#record({ runId: owner, accountId: account.id, resourceId: account.resourceId, outcome, versionId: req.token, step: req.step, startedAt, endedAt: this.#d.now().toISOString(), ...extra });
-    // A lease another reset holds fails the step before anything is read, changed or recorded.
-    await this.#holdLease(held, req.step, owner);
+    // Secrets Manager's RotateSecret labels the token AWSPENDING, with no value yet, before it
+    // calls createSecret: create sees the secret without it until it has stored the password.
+    const credentials = new StepCredentials(this.#d.stores.credentials, account.secretId, req.token, { hideToken: req.step === 'create' });
+    // set reads the token's version and the current password while the lease is renewed; read
+    // again if the lease had to be taken anew (another reset may have held it in between).
+    if (req.step === 'set') credentials.prefetch([{ versionId: req.token }, { stage: AWSCURRENT }]);
+    // A lease another reset holds fails the step before anything is changed or recorded.
+    if (!begun?.leased && (await this.#holdLease(held, req.step, owner)) === 'taken') credentials.forget();
+    const protocol = new ResetProtocol(state, credentials);
     try {
+      // create reads the secret's labels (under the lease) while the session opens.
+      if (req.step === 'create') credentials.prefetch([]);
       session = await openResourceSession({ ...held.config, adapters: this.#d.adapters, log, timeoutMs: this.#d.timeoutMs }, account.resourceId);
       redactor = session.redactor.with();
       const ctx: StepContext = { session, account, token: req.token, log: log.child({}, redactor), redactor };
 
       switch (req.step) {
         case 'create':
-          // Secrets Manager's RotateSecret labels the token AWSPENDING, with no value yet, before it
-          // calls createSecret: create sees the secret without it until it has stored the password.
-          await new ResetProtocol(state, new StepCredentials(this.#d.stores.credentials, account.secretId, req.token, { hideToken: true })).create(ctx);
+          await protocol.create(ctx);
           break;
         case 'set':
-          await this.#set(ctx, record);
+          await this.#set(protocol, ctx, record);
           break;
         case 'test':
           // Tests only a version still pending (or already promoted): one another reset settled is refused.
-          await this.#protocol().test(ctx);
+          await protocol.test(ctx);
           break;
         case 'finish': {
-          const credentials = new StepCredentials(this.#d.stores.credentials, account.secretId, req.token);
           await assertStillOurs(credentials, account, req.token);
-          await new ResetProtocol(state, credentials).finish(ctx);
+          await protocol.finish(ctx);
           await Promise.all([record('succeeded', { method: 'rotation' }), this.#release(held, log)]);
           log.info('rotation finished: the new password is AWSCURRENT');
           return;
@@ -167,19 +174,15 @@ export class RotationRunner {
     }
   }
 
-  #protocol(): ResetProtocol {
-    return new ResetProtocol(this.#d.stores.state, this.#d.stores.credentials);
-  }
-
   /** set; when its outcome is unknown, reconcile, and fail the rotation unless the new password works and was promoted. */
-  async #set(ctx: StepContext, record: (outcome: AccountOutcome, extra?: Partial<AccountResult>) => Promise<AccountResult>): Promise<void> {
+  async #set(protocol: ResetProtocol, ctx: StepContext, record: (outcome: AccountOutcome, extra?: Partial<AccountResult>) => Promise<AccountResult>): Promise<void> {
     try {
-      await this.#protocol().set(ctx);
+      await protocol.set(ctx);
     } catch (e) {
       if (!(e instanceof ResetError) || !e.targetMayHaveChanged) throw e;
       const message = ctx.redactor.redact(e.message);
       ctx.log.warn('set: outcome unknown; reconciling', { errorClass: errorClassOf(e), error: message });
-      const r = await this.#protocol().reconcile(ctx);
+      const r = await protocol.reconcile(ctx);
       ctx.log.info('set: reconciled', { outcome: r.outcome, workingVersion: r.workingVersion });
       // The pending password works and is AWSCURRENT now: test and finish find it so and pass.
       if (r.outcome === 'succeeded') return;
@@ -201,20 +204,22 @@ export class RotationRunner {
    * the store; testSecret and finishSecret go on the lease this container holds while it has a
    * margin left, and renew it otherwise (a step run in another container, a long pause).
    */
-  async #holdLease(held: HeldRotation, step: RotationStep, owner: string): Promise<void> {
+  async #holdLease(held: HeldRotation, step: RotationStep, owner: string): Promise<'kept' | 'renewed' | 'taken'> {
     const { state } = this.#d.stores;
     const ttl = this.#d.leaseTtlMs;
     if (step === 'create') {
       held.lease = await state.acquire(held.account.id, owner, ttl, { reentrant: true });
-      return;
+      return 'taken';
     }
-    if (step !== 'set' && held.lease && held.lease.expiresAt - this.#d.now().getTime() >= LEASE_MARGIN_MS) return;
+    if (step !== 'set' && held.lease && held.lease.expiresAt - this.#d.now().getTime() >= LEASE_MARGIN_MS) return 'kept';
     try {
       held.lease = await state.renew({ accountId: held.account.id, owner, expiresAt: 0 }, ttl);
+      return 'renewed';
     } catch (e) {
       if (!(e instanceof AccountBusyError)) throw e;
       // Not held by anyone (it expired and was removed): take it, unless another reset has.
       held.lease = await state.acquire(held.account.id, owner, ttl);
+      return 'taken';
     }
   }
 
@@ -224,10 +229,33 @@ export class RotationRunner {
     if (lease) await this.#d.stores.state.release(lease).catch((e: unknown) => log.warn('releasing the lease failed', { errorClass: errorClassOf(e) }));
   }
 
-  /** A rotation this container has not seen a step of: its account, and its configuration read afresh. */
-  async #begin(secretId: string): Promise<HeldRotation> {
-    const account = await this.#findAccount(secretId);
-    return { secretId, account, config: configOnce(this.#d.stores, account) };
+  /**
+   * A rotation this container has not seen a step of: its account and its configuration, read
+   * afresh; for createSecret also the lease of the account the secret's tag names, taken while
+   * the account is read (`leased`).
+   */
+  async #begin(req: RotationRequest, owner: string): Promise<{ held: HeldRotation; leased: boolean }> {
+    const { state } = this.#d.stores;
+    const known = this.#identities.get(req.secretId);
+    const identity = known ?? (await this.#d.stores.describeSecret(req.secretId));
+    const named = identity.taggedAccountId ?? this.#accountBySecret.get(identity.arn);
+    const early = req.step === 'create' && named !== undefined ? settled(state.acquire(named, owner, this.#d.leaseTtlMs, { reentrant: true })) : undefined;
+    const account = await this.#findAccount(req.secretId, identity, known !== undefined).catch(async (e: unknown) => {
+      const got = await early;
+      if (got && 'value' in got) await state.release(got.value).catch(() => undefined);
+      throw e;
+    });
+    const held: HeldRotation = { secretId: req.secretId, account, config: configOnce(this.#d.stores, account) };
+    const got = await early;
+    if (!got) return { held, leased: false };
+    if (named !== account.id) {
+      // The tag named another account than the one that names this secret: not that one's lease.
+      if ('value' in got) await state.release(got.value).catch(() => undefined);
+      return { held, leased: false };
+    }
+    if ('error' in got) throw got.error;
+    held.lease = got.value;
+    return { held, leased: true };
   }
 
   /** Forgets rotations whose lease has expired (abandoned ones: Secrets Manager gave up, or went elsewhere). */
@@ -243,15 +271,14 @@ export class RotationRunner {
    * so its identity is kept for the container's life; the account is read each time, and must
    * still name the secret. Untagged secrets are found by a scan of the accounts.
    */
-  async #findAccount(secretId: string): Promise<Account> {
-    const known = this.#identities.get(secretId);
-    if (known) {
-      const account = await this.#accountOf(known);
-      if (account) return account;
-      this.#identities.delete(secretId);
+  async #findAccount(secretId: string, identity: SecretIdentity, remembered: boolean): Promise<Account> {
+    let account = await this.#accountOf(identity);
+    if (!account && remembered) {
+      // The account the remembered identity named no longer names the secret: ask again.
+      identity = await this.#d.stores.describeSecret(secretId);
+      account = await this.#accountOf(identity);
     }
-    const identity = await this.#d.stores.describeSecret(secretId);
-    const account = (await this.#accountOf(identity)) ?? (await this.#scanFor(identity));
+    account ??= await this.#scanFor(identity);
     if (this.#identities.size >= IDENTITIES_KEPT) this.#identities.clear();
     this.#identities.set(secretId, identity);
     return account;
@@ -354,7 +381,7 @@ function configOnce(stores: Pick<SessionDeps, 'state' | 'credentials'>, account:
 }
 
 /**
- * The credential store as one step sees the rotated secret: its labels read once (the promote
+ * The credential store as one step sees the rotated secret: its labels and each version read once (the promote
  * is told which version they showed current, sparing it a read; a stale view costs that read
  * after all), and read again after the step changes them. With `hideToken`, the token's version
  * is left out until the step has stored its password: Secrets Manager's RotateSecret lists it,
@@ -367,6 +394,7 @@ class StepCredentials implements CredentialStore {
   readonly #token: string;
   #hideToken: boolean;
   #versions: Promise<SecretVersionInfo[]> | undefined;
+  readonly #values = new Map<string, ReturnType<CredentialStore['getValue']>>();
 
   constructor(inner: CredentialStore, secretId: string, token: string, options: { hideToken?: boolean } = {}) {
     this.#inner = inner;
@@ -379,15 +407,36 @@ class StepCredentials implements CredentialStore {
     return this.#inner.createSecret(...a);
   }
 
-  getValue(...a: Parameters<CredentialStore['getValue']>): ReturnType<CredentialStore['getValue']> {
-    return this.#inner.getValue(...a);
+  getValue(secretId: string, selector: { versionId?: string; stage?: string } = {}): ReturnType<CredentialStore['getValue']> {
+    if (secretId !== this.#secretId) return this.#inner.getValue(secretId, selector);
+    const key = `${selector.versionId ?? ''} ${selector.stage ?? ''}`;
+    let read = this.#values.get(key);
+    if (!read) {
+      read = this.#inner.getValue(secretId, selector);
+      this.#values.set(key, read);
+      read.catch(() => this.#values.get(key) === read && this.#values.delete(key));
+    }
+    return read;
+  }
+
+  /** Starts the step's reads of these versions of the rotated secret (and of its labels, with none), for the step to find done. */
+  prefetch(selectors: readonly { versionId?: string; stage?: string }[]): void {
+    if (selectors.length === 0) void this.listVersions(this.#secretId).catch(() => undefined);
+    for (const selector of selectors) void this.getValue(this.#secretId, selector).catch(() => undefined);
+  }
+
+  /** Forgets what was read: the step reads it again. */
+  forget(): void {
+    this.#versions = undefined;
+    this.#values.clear();
   }
 
   async listVersions(secretId: string): Promise<SecretVersionInfo[]> {
     if (secretId !== this.#secretId) return this.#inner.listVersions(secretId);
     if (!this.#versions) {
-      this.#versions = this.#inner.listVersions(secretId);
-      this.#versions.catch(() => (this.#versions = undefined));
+      const read = this.#inner.listVersions(secretId);
+      this.#versions = read;
+      read.catch(() => this.#versions === read && (this.#versions = undefined));
     }
     const versions = await this.#versions;
     return this.#hideToken ? versions.filter((v) => v.versionId !== this.#token || v.stages.includes(AWSCURRENT)) : versions;
@@ -425,7 +474,15 @@ class StepCredentials implements CredentialStore {
 
   #changed(secretId: string, versionId: string): void {
     if (secretId !== this.#secretId) return;
-    this.#versions = undefined;
+    this.forget();
     if (versionId === this.#token) this.#hideToken = false;
   }
+}
+
+/** A promise that never rejects: what it settled to. */
+function settled<T>(p: Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  return p.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
 }
