@@ -168,6 +168,33 @@ describeServer('moto', 'reset function on moto', (moto) => {
       expect(await pgPasswordWorks(a!.role, pending)).toBe(true);
     });
 
+    it('rotation: setSecret that failed before it reached the server (connection refused), retried by Secrets Manager, logs in with the pending password before it changes', async () => {
+      const { proxy, accounts: [a] } = await setup(1, { proxy: true });
+      const seen: string[] = [];
+      proxy!.onClientData((chunk) => {
+        const text = chunk.toString('latin1');
+        if (text.includes(`user\0${a!.role}\0`)) seen.push('login as the role');
+        if (text.includes('ALTER ROLE')) seen.push('ALTER ROLE');
+      });
+      const t = token();
+      await rotate('createSecret', t, a!.secretId);
+      proxy!.refuseNew(true);
+      const e = await rotate('setSecret', t, a!.secretId).then(() => undefined, (err: unknown) => err as Error);
+      proxy!.refuseNew(false);
+      expect(e?.name).toBe('TargetUnchangedError');
+      expect(seen).toEqual([]);
+
+      await rotate('setSecret', t, a!.secretId);
+
+      // The mark the first attempt wrote makes the retry try the pending password first (refused: not set yet), then change it.
+      expect(seen).toEqual(['login as the role', 'ALTER ROLE']);
+      await rotate('testSecret', t, a!.secretId);
+      await rotate('finishSecret', t, a!.secretId);
+      expect((await stagesOf(a!.secretId))[t]).toEqual([AWSCURRENT, AWSPENDING]);
+      expect(await pgPasswordWorks(a!.role, await h.current(a!.secretId))).toBe(true);
+      expect(await pgPasswordWorks(a!.role, a!.start)).toBe(false);
+    });
+
     it('rotation: setSecret cut after COMMIT is sent is reconciled; the rotation finishes and AWSCURRENT logs in', async () => {
       const { proxy, accounts: [a] } = await setup(1, { proxy: true });
       const t = token();
