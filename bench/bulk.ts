@@ -14,6 +14,7 @@ import { Log } from '../layers/engine/log.js';
 import { Secret } from '../layers/engine/secret.js';
 import { openEmbeddedStores } from '../layers/engine/stores/embedded.js';
 import { MemoryTarget } from '../test/support/memory-target.js';
+import { REGISTRY } from '../layers/resources/registry.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const arg = (name: string, fallback: number) => {
@@ -28,7 +29,7 @@ const dir = mkdtempSync(join(tmpdir(), 'rpr-bulk-'));
 const stores = await openEmbeddedStores({ dir, vaultKey: randomBytes(32) });
 try {
   const target = new MemoryTarget();
-  const config = new Configurator(stores.state, stores.credentials);
+  const config = new Configurator(stores.state, stores.credentials, REGISTRY);
   const t0 = performance.now();
   const resources = Math.ceil(N / PER);
   // Configuration is written a resource at a time, its accounts 25 at a time.
@@ -49,7 +50,7 @@ try {
   const setupMs = performance.now() - t0;
   const rssAfterSetup = process.resourceUsage().maxRSS;
 
-  const engine = new ResetEngine({ state: stores.state, credentials: stores.credentials, adapters: { postgresql: target.adapter('postgresql') }, log: new Log({ level: 'SILENT' }) });
+  const engine = new ResetEngine({ registry: REGISTRY, state: stores.state, credentials: stores.credentials, adapters: { postgresql: target.adapter('postgresql') }, log: new Log({ level: 'SILENT' }) });
   const t1 = performance.now();
   let done = 0;
   const run = await engine.run({ tags: ['bulk'] }, { onAccountDone: () => void (++done % 1000 === 0 && process.stderr.write(`${done}/${N}\r`)) });

@@ -20,7 +20,6 @@ import { Log } from '../layers/engine/log.js';
 import { Secret } from '../layers/engine/secret.js';
 import { generatePassword } from '../layers/engine/policy.js';
 import { openEmbeddedStores } from '../layers/engine/stores/embedded.js';
-import { ALL_ADAPTERS } from '../layers/resources/adapters.js';
 import type { Account } from '../layers/resources/common.js';
 import { parseResource } from '../layers/resources/registry.js';
 import {
@@ -35,6 +34,7 @@ import {
 } from '../test/servers/fixtures.js';
 import { repoRoot, serverInfo } from '../test/servers/index.js';
 import { adapterContext } from '../test/support/adapter-context.js';
+import { REGISTRY } from '../layers/resources/registry.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const arg = (name: string, fallback: number) => {
@@ -107,8 +107,8 @@ async function measure(target: Target) {
   const dir = mkdtempSync(join(tmpdir(), 'rpr-bench-'));
   const stores = await openEmbeddedStores({ dir, vaultKey: randomBytes(32) });
   try {
-    const config = new Configurator(stores.state, stores.credentials);
-    const engine = new ResetEngine({ state: stores.state, credentials: stores.credentials, adapters: ALL_ADAPTERS, log, concurrency: 1 });
+    const config = new Configurator(stores.state, stores.credentials, REGISTRY);
+    const engine = new ResetEngine({ registry: REGISTRY, state: stores.state, credentials: stores.credentials, log, concurrency: 1 });
     const addAccount = (resourceId: string, u: string) => config.putAccount({ resourceId, username: u, secretId: `${resourceId}/${u}` }, { password: new Secret(START(u)) });
 
     // Reuse: one resource holds every account; one admin connection serves them all.
@@ -135,7 +135,9 @@ async function measure(target: Target) {
     // Raw floor: the adapter alone — connect, change, fresh login, close — no store, no protocol.
     const resource = parseResource(target.resource('raw', `reuse/${admin}`));
     const adminPassword = (await stores.credentials.getValue(`reuse/${admin}`)).value;
-    const factory = ALL_ADAPTERS[resource.type]!;
+    const loader = REGISTRY.typeOf(resource.type).adapter;
+    if (loader === 'not yet') throw new Error(`${resource.type} has no adapter`);
+    const factory = await loader();
     const role = resource.type === 'linux' ? 'login' : 'admin';
     const credentials = { [role]: { accountId: `reuse/${admin}`, username: admin, password: adminPassword } };
     const t3 = performance.now();

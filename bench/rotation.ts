@@ -30,6 +30,7 @@ import { AWSCURRENT } from '../layers/engine/stores/types.js';
 import { createPostgresqlAdapter } from '../layers/resources/postgresql/adapter.js';
 import { describeSecretWith } from '../layers/workflow/environment.js';
 import { createResetHandler } from '../layers/workflow/handler.js';
+import { REGISTRY } from '../layers/resources/registry.js';
 import { pgCreateRole, pgDropRole, pgPasswordWorks, uniqueName } from '../test/servers/fixtures.js';
 import { serverInfo } from '../test/servers/index.js';
 import { startMoto } from '../test/support/moto-process.js';
@@ -82,7 +83,7 @@ try {
     stores: async () => ({ state: stores.state, credentials: stores.credentials, describeSecret: describeSecretWith(describeClient) }),
     log: new Log({ level: 'SILENT' }),
   });
-  const config = new Configurator(stores.state, stores.credentials);
+  const config = new Configurator(stores.state, stores.credentials, REGISTRY);
   const tls = { ssl: true, caCertificate: readFileSync(pg.caFile, 'utf8') };
 
   for (const mode of ['self', 'admin'] as const) {

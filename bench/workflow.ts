@@ -24,6 +24,7 @@ import { createPlanStepHandler, type ItemsStore } from '../layers/workflow/plan.
 import { createSummarizeHandler, type RunSummary } from '../layers/workflow/summarize.js';
 import { functionTimeoutMs, lambdaTask, locallyRunnable, readingItems, statesOf, synthesizedDefinition } from '../test/support/local-state-machine.js';
 import { MemoryTarget } from '../test/support/memory-target.js';
+import { REGISTRY } from '../layers/resources/registry.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const arg = (name: string, fallback: number) => {
@@ -51,7 +52,7 @@ const accepted = { send: async () => ({ FailedEntryCount: 0, Entries: [] }) };
 
 try {
   const target = new MemoryTarget();
-  const config = new Configurator(stores.state, stores.credentials);
+  const config = new Configurator(stores.state, stores.credentials, REGISTRY);
   for (let r = 0; r < RESOURCES; r++) {
     const id = `db${r}`;
     // The in-process target keys passwords by user name: names are unique across resources.
@@ -69,7 +70,7 @@ try {
 
   // The engine alone, with as many resources at once as the Map runs groups: the same accounts, adapter and store.
   const engineAlone = async (concurrency: number) => {
-    const engine = new ResetEngine({ state: stores.state, credentials: stores.credentials, adapters, log, concurrency });
+    const engine = new ResetEngine({ registry: REGISTRY, state: stores.state, credentials: stores.credentials, adapters, log, concurrency });
     const t0 = performance.now();
     const run = await engine.run({ tags: ['wfbench'] });
     const ms = performance.now() - t0;

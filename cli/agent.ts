@@ -4,10 +4,10 @@ import { runAgent } from '../layers/agent/agent.js';
 import { ResetEngine } from '../layers/engine/engine.js';
 import { InvalidConfigurationError } from '../layers/engine/errors.js';
 import { Log } from '../layers/engine/log.js';
-import { ALL_ADAPTERS } from '../layers/resources/adapters.js';
 import { siteSchema } from '../layers/resources/common.js';
 import { assumeRoleCredentials } from './aws.js';
 import { ARN, awsTarget, findOutput, positiveInt, stackOutputs, type CommandContext } from './context.js';
+import { REGISTRY } from '../layers/resources/registry.js';
 
 interface AgentCommandOptions {
   site: string;
@@ -75,7 +75,7 @@ export function registerAgentCommand(program: Command, ctx: CommandContext): voi
           stopGraceMs: o.graceSeconds * 1000,
           concurrency: o.concurrency,
           taskTimeLimitMs: o.taskMinutes * 60_000,
-          engineFactory: () => ({ engine: new ResetEngine({ state: stores.state, credentials: stores.credentials, adapters: ALL_ADAPTERS, log }), config: stores.state }),
+          engineFactory: () => ({ engine: new ResetEngine({ registry: REGISTRY, state: stores.state, credentials: stores.credentials, log }), config: stores.state }),
         });
         ctx.out(`agent for site ${o.site} stopped: ${stats.tasks} tasks, ${stats.succeeded} done, ${stats.failed} failed, ${stats.stopped} handed back`, stats);
       } finally {

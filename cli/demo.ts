@@ -19,6 +19,7 @@ import { openEmbeddedStores } from '../layers/engine/stores/embedded.js';
 import { AWSCURRENT, AWSPREVIOUS } from '../layers/engine/stores/types.js';
 import { createPostgresqlAdapter } from '../layers/resources/postgresql/adapter.js';
 import { table } from './format.js';
+import { REGISTRY } from '../layers/resources/registry.js';
 
 const ROLES = ['app_billing', 'app_orders', 'app_search', 'report_reader', 'etl_loader'];
 
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
 
     say(`Opening the embedded store in ${join(work, 'store')} (dynalite and an AES-256-GCM vault) ...`);
     stores = await openEmbeddedStores({ dir: join(work, 'store'), vaultKey: randomBytes(32) });
-    const config = new Configurator(stores.state, stores.credentials);
+    const config = new Configurator(stores.state, stores.credentials, REGISTRY);
     await config.putResource({ id: 'demo-pg', type: 'postgresql', host: '127.0.0.1', port, adminAccount: 'demo-pg/postgres' });
     await config.putAccount({ resourceId: 'demo-pg', username: superuser.name, secretId: 'demo/postgres' }, { password: new Secret(superuser.password) });
     for (const [role, password] of initial) {
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
     }
 
     say(`Resetting ${ROLES.length} roles and the admin login itself in one bulk run (the admin last) ...\n`);
-    const engine = new ResetEngine({ state: stores.state, credentials: stores.credentials, adapters: { postgresql: createPostgresqlAdapter }, log: new Log({ level: 'SILENT' }) });
+    const engine = new ResetEngine({ registry: REGISTRY, state: stores.state, credentials: stores.credentials, adapters: { postgresql: createPostgresqlAdapter }, log: new Log({ level: 'SILENT' }) });
     const run = await engine.run({ resourceIds: ['demo-pg'] });
     const results = await stores.state.listAccountResults(run.runId);
 

@@ -2,6 +2,7 @@ import { errorClassOf, ResetError } from '../layers/engine/errors.js';
 import type { Log } from '../layers/engine/log.js';
 import { openResourceSession, type AdapterRegistry } from '../layers/engine/session.js';
 import type { AccountResult, CredentialStore, StateStore } from '../layers/engine/stores/types.js';
+import { REGISTRY } from '../layers/resources/registry.js';
 
 /**
  * Drift: whether an account's password was changed outside rpr since its last successful reset,
@@ -43,7 +44,7 @@ async function lastSuccessfulReset(state: StateStore, accountId: string): Promis
  * types get no entry. One connection per resource, opened with the resource's configured logins.
  */
 export async function detectDrift(
-  deps: { readonly state: StateStore; readonly credentials: CredentialStore; readonly adapters: AdapterRegistry; readonly log: Log; readonly timeoutMs?: number },
+  deps: { readonly state: StateStore; readonly credentials: CredentialStore; readonly adapters?: AdapterRegistry; readonly log: Log; readonly timeoutMs?: number },
   results: readonly Pick<AccountResult, 'accountId' | 'resourceId'>[],
 ): Promise<Map<string, Drift>> {
   const out = new Map<string, Drift>();
@@ -53,7 +54,7 @@ export async function detectDrift(
     // A resource gone, of a type without an adapter, or whose logins cannot be read gets no entries.
     let session: Awaited<ReturnType<typeof openResourceSession>>;
     try {
-      session = await openResourceSession({ state: deps.state, credentials: deps.credentials, adapters: deps.adapters, log: deps.log, timeoutMs: deps.timeoutMs ?? 15_000 }, resourceId);
+      session = await openResourceSession({ registry: REGISTRY, state: deps.state, credentials: deps.credentials, ...(deps.adapters ? { adapters: deps.adapters } : {}), log: deps.log, timeoutMs: deps.timeoutMs ?? 15_000 }, resourceId);
     } catch {
       continue;
     }

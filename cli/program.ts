@@ -6,9 +6,8 @@ import { Log, type LogLevel } from '../layers/engine/log.js';
 import { Secret } from '../layers/engine/secret.js';
 import type { AdapterRegistry } from '../layers/engine/session.js';
 import type { RunRecord } from '../layers/engine/stores/types.js';
-import { ALL_ADAPTERS } from '../layers/resources/adapters.js';
 import { RESOURCE_TYPES } from '../layers/resources/common.js';
-import { RESOURCE_TYPE_DEFINITIONS } from '../layers/resources/registry.js';
+import { REGISTRY, RESOURCE_TYPE_DEFINITIONS } from '../layers/resources/registry.js';
 import { registerAgentCommand } from './agent.js';
 import { defaultAwsClients, type AwsClients } from './aws.js';
 import type { CommandContext } from './context.js';
@@ -16,6 +15,7 @@ import { registerDeploymentCommands } from './deployment.js';
 import { detectDrift } from './drift.js';
 import { progress, table } from './format.js';
 import { parseAssignment, readImportFile, readJsonFile } from './import.js';
+import { registerSecretCommands } from './secret.js';
 import { openStores, type StoreOptions, type Stores } from './stores.js';
 
 /** Exit codes: scripts tell success, partial failure, bad input and total failure apart. */
@@ -52,9 +52,10 @@ function parseWriteRate(v: string): number {
 
 /**
  * Runs the CLI and returns its exit code; never calls process.exit itself. `aws` makes the AWS clients
- * (tests pass fakes); `adapters` are the ones `reset` and `status` use (tests may pass their own).
+ * (tests pass fakes); `adapters`, when given, are the only ones `reset` and `status` use (tests pass
+ * their own); without, every implemented type's adapter is loaded when first needed.
  */
-export async function runCli(argv: string[], io: Io = defaultIo, aws: AwsClients = defaultAwsClients, adapters: AdapterRegistry = ALL_ADAPTERS): Promise<number> {
+export async function runCli(argv: string[], io: Io = defaultIo, aws: AwsClients = defaultAwsClients, adapters?: AdapterRegistry): Promise<number> {
   let code: number = EXIT.ok;
   let stores: Stores | undefined;
   const program = new Command('rpr')
@@ -75,8 +76,10 @@ export async function runCli(argv: string[], io: Io = defaultIo, aws: AwsClients
   const out = (human: string, json: unknown) => io.stdout((g().json ? JSON.stringify(json, null, 2) : human) + '\n');
   const configurator = async () => {
     const s = await open();
-    return new Configurator(s.state, s.credentials);
+    return new Configurator(s.state, s.credentials, REGISTRY);
   };
+
+  registerSecretCommands(program, { configurator, readStdin: io.readStdin, out });
 
   // ---- resources
   const resource = program.command('resource').description('add, list, show, update, remove and import resources');
@@ -225,7 +228,7 @@ export async function runCli(argv: string[], io: Io = defaultIo, aws: AwsClients
       if (!o.all && Object.keys(selector).length === 0) throw new InvalidConfigurationError('selector', 'name accounts to reset (--account, --resource, --type, --tag, --site) or --all');
       if (!Number.isInteger(o.concurrency) || o.concurrency < 1) throw new InvalidConfigurationError('--concurrency', 'must be a positive integer');
       const s = await open();
-      const engine = new ResetEngine({ state: s.state, credentials: s.credentials, adapters, log: new Log({ level: g().logLevel }), concurrency: o.concurrency });
+      const engine = new ResetEngine({ registry: REGISTRY, state: s.state, credentials: s.credentials, ...(adapters ? { adapters } : {}), log: new Log({ level: g().logLevel }), concurrency: o.concurrency });
       const bar = progress();
       const run = await engine.run(selector, { onAccountDone: (r, done, total) => bar.update(done, total, `${r.accountId}: ${r.outcome}`) });
       bar.end();
@@ -253,7 +256,7 @@ export async function runCli(argv: string[], io: Io = defaultIo, aws: AwsClients
       const run = await s.state.getRun(runId);
       if (!run) throw new InvalidConfigurationError('runId', `run "${runId}" does not exist`);
       const plain = await s.state.listAccountResults(runId);
-      const drift = o.drift ? await detectDrift({ state: s.state, credentials: s.credentials, adapters, log: new Log({ level: g().logLevel }) }, plain) : new Map();
+      const drift = o.drift ? await detectDrift({ state: s.state, credentials: s.credentials, ...(adapters ? { adapters } : {}), log: new Log({ level: g().logLevel }) }, plain) : new Map();
       const results = plain.map((r) => (drift.has(r.accountId) ? { ...r, drift: drift.get(r.accountId) } : r));
       const rows = results.map((r) => ({ ...resultRow(r), ...(drift.size ? { drift: driftCell(drift.get(r.accountId)) } : {}) }));
       out(`run ${run.runId}: ${run.status} (${summary(run)})\n\n${table(rows)}`, { ...run, results });
@@ -272,7 +275,7 @@ export async function runCli(argv: string[], io: Io = defaultIo, aws: AwsClients
     .command('types')
     .description('every resource type, its default port and whether this build can reset it')
     .action(() => {
-      const rows = Object.values(RESOURCE_TYPE_DEFINITIONS).map((d) => ({ type: d.type, title: d.title, port: d.defaultPort, supported: d.type in ALL_ADAPTERS ? 'yes' : 'not yet' }));
+      const rows = Object.values(RESOURCE_TYPE_DEFINITIONS).map((d) => ({ type: d.type, title: d.title, port: d.defaultPort, supported: d.implementation === 'not yet' ? 'not yet' : 'yes', verified: d.verification }));
       out(table(rows), rows);
     });
 

@@ -83,12 +83,14 @@ const layerName = (module: string) => module.slice('layers/'.length, -'.ts'.leng
 export async function runtimeModules(entries: readonly string[] = functionEntries()): Promise<RuntimeModules> {
   const { metafile } = await build({ ...ESBUILD_OPTIONS, entryPoints: [...entries], outdir: 'out', write: false, metafile: true });
   const imports = (path: string) => (metafile.inputs[path]?.imports ?? []).filter((i) => !i.external).map((i) => i.path);
+  // The descriptors load their adapters on first use: those edges keep the drivers out of the layer.
+  const staticImports = (path: string) => (metafile.inputs[path]?.imports ?? []).filter((i) => !i.external && i.kind !== 'dynamic-import').map((i) => i.path);
 
   const reachable = closure(entries, imports);
-  const modules = closure([...reachable].filter((p) => RUNTIME_DIRS.some((d) => p.startsWith(d))), (p) => imports(p).filter(isProjectModule));
+  const modules = closure([...reachable].filter((p) => RUNTIME_DIRS.some((d) => p.startsWith(d))), (p) => staticImports(p).filter(isProjectModule));
   const functionSide = [...reachable].filter((p) => !modules.has(p) && !packageOf(p));
   const layerEntries = new Set(functionSide.flatMap((p) => imports(p).filter((i) => modules.has(i))));
-  const packages = new Set([...closure([...modules], imports)].map(packageOf).filter((p): p is string => p !== undefined));
+  const packages = new Set([...closure([...modules], staticImports)].map(packageOf).filter((p): p is string => p !== undefined));
   return { modules, entries: [...layerEntries].sort(), packages };
 }
 
@@ -114,9 +116,28 @@ export async function buildLayer(outdir: string, runtime?: RuntimeModules): Prom
     outExtension: { '.js': '.mjs' },
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
+    plugins: [noAdapters()],
     metafile: true,
   });
   return metafile;
+}
+
+/**
+ * In the layer, a descriptor's `import('./adapter.js')` resolves to a module that fails when
+ * loaded: each function carries its own family's adapters (its entry's `adapters`) and never
+ * asks the registry for one, and no driver is bundled twice.
+ */
+function noAdapters(): Plugin {
+  return {
+    name: 'rpr-no-adapters-in-layer',
+    setup(b) {
+      b.onResolve({ filter: /\/adapter\.js$/ }, (args) => (args.kind === 'dynamic-import' ? { path: relative(REPO_ROOT, resolve(args.resolveDir, args.path)), namespace: 'rpr-absent' } : undefined));
+      b.onLoad({ filter: /.*/, namespace: 'rpr-absent' }, (args) => ({
+        contents: `throw new Error(${JSON.stringify(`${args.path} is not in the runtime layer: a function resets only the types of its own family`)});`,
+        loader: 'js',
+      }));
+    },
+  };
 }
 
 /**

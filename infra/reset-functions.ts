@@ -8,10 +8,9 @@ import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnRotationSchedule, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DEFAULT_SECRETS_WRITE_RATE } from '../layers/engine/stores/write-budget.js';
-import { ALL_ADAPTERS } from '../layers/resources/adapters.js';
 import type { ResourceType } from '../layers/resources/common.js';
-import { RESOURCE_TYPE_DEFINITIONS } from '../layers/resources/registry.js';
-import { FUNCTION_FAMILIES } from '../layers/workflow/families.js';
+import { familyOf, implementedTypes, RESOURCE_TYPE_DEFINITIONS } from '../layers/resources/registry.js';
+import { functionFamilies } from '../layers/workflow/families.js';
 import { functionProps } from './bundling.js';
 import type { Network } from './network.js';
 import { targetPorts } from './ports.js';
@@ -62,17 +61,13 @@ export interface RotationOptions {
   readonly window?: string;
 }
 
-/** The type's function entry, from the family that serves it. */
-export function entryOf(type: ResourceType): string {
-  for (const family of Object.values(FUNCTION_FAMILIES)) {
-    if ((family.types as readonly string[]).includes(type)) return family.entry;
-  }
-  throw new Error(`${type}: no function family serves this type (layers/workflow/families.ts)`);
-}
+export { implementedTypes };
 
-/** The types that have an adapter, so get a function; the others are configured but not reset yet. */
-export function implementedTypes(): ResourceType[] {
-  return (Object.keys(ALL_ADAPTERS) as ResourceType[]).sort();
+/** The type's function entry, of the family its descriptor names. */
+export function entryOf(type: ResourceType): string {
+  const family = familyOf(type);
+  if (!family) throw new Error(`${type}: not implemented yet, so no function serves it`);
+  return functionFamilies()[family]!.entry;
 }
 
 /**
@@ -112,9 +107,9 @@ export class ResetFunctions extends Construct {
           allowAllOutbound: false,
         });
         for (const cidr of props.targetCidrs ?? RFC1918) {
-          for (const port of targetPorts(type, props.extraPorts?.[type])) {
-            sg.addEgressRule(Peer.ipv4(cidr), Port.tcp(port), `${definition.title} targets`);
-          }
+          const ports = targetPorts(type, props.extraPorts?.[type]);
+          for (const port of ports.tcp) sg.addEgressRule(Peer.ipv4(cidr), Port.tcp(port), `${definition.title} targets`);
+          for (const port of ports.udp) sg.addEgressRule(Peer.ipv4(cidr), Port.udp(port), `${definition.title} targets (UDP)`);
         }
         props.network.allowEndpoints(sg);
         securityGroups.set(type, sg);

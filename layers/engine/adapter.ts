@@ -1,8 +1,8 @@
-import type { Account, ResourceType } from '../resources/common.js';
 import type { Log } from './log.js';
 import type { Redactor } from './redact.js';
 import type { Secret } from './secret.js';
 import type { Policy } from './policy.js';
+import type { Account } from './types.js';
 
 /** A login the adapter uses: an account of this resource or of another (a domain admin, say). */
 export interface Credential {
@@ -11,7 +11,7 @@ export interface Credential {
   readonly password?: Secret;
   /** PEM private key, for SSH key logins. */
   readonly privateKey?: Secret;
-  /** For an account of a windows-domain resource: the domain's DNS name, so a sAMAccountName can be qualified. */
+  /** The realm of the login's own resource (an Active Directory domain's DNS name), so a sAMAccountName can be qualified. */
   readonly domain?: string;
 }
 
@@ -21,6 +21,8 @@ export interface AdapterContext<C> {
   readonly policy: Policy;
   /** The logins the type's configuration names, by role ("login", "root", "admin", ...), resolved to their current values. */
   readonly credentials: Readonly<Record<string, Credential>>;
+  /** The standalone secrets the type's configuration names (key files, client secrets), by name. */
+  readonly secrets: Readonly<Record<string, Secret>>;
   readonly log: Log;
   readonly redactor: Redactor;
   /** Deadline for one network operation, in milliseconds. */
@@ -66,7 +68,8 @@ export interface VerifyResult {
  * Errors are the classes of errors.ts; the engine wraps every adapter in its redactor.
  */
 export interface TargetAdapter {
-  readonly type: ResourceType;
+  /** For logs and metrics only. */
+  readonly type: string;
   /** How `verify` proves a password. With `none`, `verify` is never called. */
   readonly verification: Verification;
   change(req: ChangeRequest): Promise<ChangeResult>;

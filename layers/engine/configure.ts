@@ -1,8 +1,8 @@
-import type { Account } from '../resources/common.js';
-import { parseAccount, parseResource } from '../resources/registry.js';
+import { randomUUID } from 'node:crypto';
 import { InvalidConfigurationError, NotFoundError } from './errors.js';
 import type { Secret } from './secret.js';
-import type { CredentialStore, StateStore, StoredResource } from './stores/types.js';
+import { secretIdSchema, type CredentialStore, type StateStore, type StoredResource } from './stores/types.js';
+import type { Account, TypeRegistry } from './types.js';
 
 /**
  * Configuration as the CLI and the API change it: every write is validated with the
@@ -12,11 +12,26 @@ export class Configurator {
   constructor(
     private readonly state: StateStore,
     private readonly credentials: CredentialStore,
+    private readonly registry: TypeRegistry,
   ) {}
+
+  /**
+   * A resource's configuration checked: its type's schema, and every standalone secret it names
+   * exists in the credential store (InvalidConfigurationError naming the field).
+   */
+  async #checked(input: unknown): Promise<StoredResource> {
+    const resource = this.registry.parseResource(input);
+    for (const ref of this.registry.typeOf(resource.type).secrets(resource as never)) {
+      await this.credentials.listVersions(ref.secretId).catch((e: unknown) => {
+        throw e instanceof NotFoundError ? new InvalidConfigurationError(ref.field, `secret "${ref.secretId}" does not exist; store it first with "rpr secret put ${ref.secretId}"`, { cause: e }) : e;
+      });
+    }
+    return resource;
+  }
 
   /** Validates and stores a resource (a new one, or a whole replacement). */
   async putResource(input: unknown, options: { mustNotExist?: boolean } = {}): Promise<StoredResource> {
-    const resource = parseResource(input) as unknown as StoredResource;
+    const resource = await this.#checked(input);
     if (options.mustNotExist && (await this.state.getResource(resource.id))) {
       throw new InvalidConfigurationError('id', `resource "${resource.id}" already exists`);
     }
@@ -51,7 +66,7 @@ export class Configurator {
     const resourceId = (input as { resourceId?: unknown } | null)?.resourceId;
     const resource = typeof resourceId === 'string' ? await this.state.getResource(resourceId) : undefined;
     if (!resource) throw new InvalidConfigurationError('resourceId', `resource ${JSON.stringify(resourceId)} does not exist`);
-    const account = parseAccount(input, resource.type);
+    const account = this.registry.parseAccount(input, resource.type);
     if (options.mustNotExist && (await this.state.getAccount(account.id))) {
       throw new InvalidConfigurationError('id', `account "${account.id}" already exists`);
     }
@@ -68,6 +83,33 @@ export class Configurator {
     }
     await this.state.putAccount(account);
     return account;
+  }
+
+  /**
+   * Stores a standalone secret (a key file, a client secret, an SSH private key) that resources
+   * name by id: creates it tagged as rpr's (so the deployment's functions may read it), or puts a
+   * new value as its AWSCURRENT. Returns whether it was created.
+   */
+  async putSecret(secretId: string, value: Secret): Promise<{ created: boolean }> {
+    const parsed = secretIdSchema.safeParse(secretId);
+    if (!parsed.success) throw new InvalidConfigurationError('secretId', parsed.error.issues[0]!.message);
+    if (value.length === 0) throw new InvalidConfigurationError('value', 'is empty');
+    const exists = await this.credentials.listVersions(secretId).then(
+      () => true,
+      (e: unknown) => {
+        if (e instanceof NotFoundError) return false;
+        throw e;
+      },
+    );
+    if (!exists) {
+      await this.credentials.createSecret(secretId, value, { description: 'rpr: a standalone secret', tags: { 'rpr:managed': 'true', 'rpr:secret': secretId } });
+      return { created: true };
+    }
+    const versionId = randomUUID();
+    await this.credentials.putPending(secretId, versionId, value);
+    await this.credentials.promote(secretId, versionId);
+    await this.credentials.discardPending(secretId, versionId);
+    return { created: false };
   }
 
   async removeAccount(id: string, options: { deleteSecret?: boolean } = {}): Promise<void> {
@@ -91,7 +133,7 @@ export class Configurator {
     const seen = new Set<string>();
     for (const row of rows) {
       try {
-        const resource = parseResource(mergeDeep(shared, row.values)) as unknown as StoredResource;
+        const resource = await this.#checked(mergeDeep(shared, row.values));
         if (seen.has(resource.id)) throw new InvalidConfigurationError('id', `"${resource.id}" appears twice in the import`);
         seen.add(resource.id);
         good.push(resource);

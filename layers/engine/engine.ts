@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Account } from '../resources/common.js';
 import { errorClassOf, InvalidConfigurationError, ResetError, StoreThrottledError } from './errors.js';
 import { Log } from './log.js';
 import { DEFAULT_PATIENCE_MS, patience, withPatience, type Patience } from './patience.js';
 import { ResetProtocol, type StepContext } from './protocol.js';
 import { openResourceSession, orderForReset, type AdapterRegistry, type ResourceSession } from './session.js';
+import type { Account, TypeRegistry } from './types.js';
 import { AWSCURRENT, type AccountOutcome, type AccountResult, type CredentialStore, type Lease, type RunRecord, type StateStore, type StoredResource } from './stores/types.js';
 
 /** Which accounts a run resets. Fields combine with AND; values within a field with OR. */
@@ -20,7 +20,10 @@ export interface Selector {
 export interface EngineOptions {
   readonly state: StateStore;
   readonly credentials: CredentialStore;
-  readonly adapters: AdapterRegistry;
+  /** Every resource type: how to parse it, its references, its adapter. */
+  readonly registry: TypeRegistry;
+  /** Only these adapters (a Lambda function's own family); default: the registry's, each loaded on first use. */
+  readonly adapters?: AdapterRegistry;
   readonly log?: Log;
   /** Resources worked on at once (each with one connection). Default 8. */
   readonly concurrency?: number;
@@ -138,7 +141,7 @@ class Limiter {
 export class ResetEngine {
   readonly protocol: ResetProtocol;
   readonly log: Log;
-  readonly #o: Required<Omit<EngineOptions, 'log' | 'typeConcurrency'>> & Pick<EngineOptions, 'typeConcurrency'>;
+  readonly #o: Required<Omit<EngineOptions, 'log' | 'typeConcurrency' | 'adapters'>> & Pick<EngineOptions, 'typeConcurrency' | 'adapters'>;
 
   constructor(options: EngineOptions) {
     this.log = options.log ?? new Log();

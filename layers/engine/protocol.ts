@@ -1,4 +1,4 @@
-import type { Account } from '../resources/common.js';
+import type { Account } from './types.js';
 import { errorClassOf, NotFoundError, OutcomeUnknownError, ResetError, StoreThrottledError, TargetUnchangedError } from './errors.js';
 import type { Log } from './log.js';
 import { assertPasswordAcceptable, generatePassword } from './policy.js';

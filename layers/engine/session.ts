@@ -1,14 +1,17 @@
-import type { Account, ResourceType } from '../resources/common.js';
-import { definitionOf, policyOf } from '../resources/registry.js';
 import type { AdapterFactory, ChangeRequest, Credential, TargetAdapter, VerifyRequest } from './adapter.js';
 import { InvalidConfigurationError, NotFoundError, NotSupportedError, OutcomeUnknownError, ResetError, TargetUnchangedError } from './errors.js';
 import type { Log } from './log.js';
-import type { Policy } from './policy.js';
+import { resolvePolicy, type Policy, type PolicyOverrides } from './policy.js';
 import { Redactor } from './redact.js';
+import type { Secret } from './secret.js';
 import type { CredentialStore, StateStore, StoredResource } from './stores/types.js';
+import type { Account, EngineType, TypeRegistry } from './types.js';
 
-/** The adapters a process carries: the CLI has all, each Lambda function only its own. */
-export type AdapterRegistry = Partial<Record<ResourceType, AdapterFactory<never>>>;
+/**
+ * The adapters a process carries when it must not load others: each Lambda function has only
+ * its own family's (its bundle holds no other driver). Without it, the registry's loaders serve.
+ */
+export type AdapterRegistry = Readonly<Record<string, AdapterFactory<never>>>;
 
 /** One resource's group: its configuration, resolved logins, adapter and redactor. Opened once, used for every account. */
 export interface ResourceSession {
@@ -24,43 +27,66 @@ export interface ResourceSession {
 export interface SessionDeps {
   readonly state: StateStore;
   readonly credentials: CredentialStore;
-  readonly adapters: AdapterRegistry;
+  readonly registry: TypeRegistry;
+  /** Only these adapters (a Lambda function's own); default: every implemented type's, loaded on first use. */
+  readonly adapters?: AdapterRegistry;
   readonly log: Log;
   readonly timeoutMs: number;
 }
 
-/** Resolves the logins a resource's configuration names, checking each reference as the type allows. */
-async function resolveCredentials(deps: SessionDeps, resource: StoredResource): Promise<Record<string, Credential>> {
-  const def = definitionOf(resource.type);
-  const out: Record<string, Credential> = {};
-  for (const ref of def.references(resource as never)) {
+/** The effective password policy of a resource: its overrides on top of its type's defaults and limits. */
+export function policyOf(type: EngineType, resource: StoredResource, path = 'policy'): Policy {
+  return resolvePolicy(type.policy, resource.policy as PolicyOverrides | undefined, path);
+}
+
+async function secretValue(deps: SessionDeps, secretId: string, field: string, what: string): Promise<Secret> {
+  const { value } = await deps.credentials.getValue(secretId).catch((e: unknown) => {
+    throw e instanceof NotFoundError ? new InvalidConfigurationError(field, `${what} does not exist`, { cause: e }) : e;
+  });
+  return value;
+}
+
+/** Resolves the logins and standalone secrets a resource's configuration names, checking each reference as the type allows. */
+async function resolveSecrets(deps: SessionDeps, type: EngineType, resource: StoredResource): Promise<{ credentials: Record<string, Credential>; secrets: Record<string, Secret> }> {
+  const credentials: Record<string, Credential> = {};
+  for (const ref of type.references(resource as never)) {
     const account = await deps.state.getAccount(ref.accountId);
     if (!account) throw new InvalidConfigurationError(ref.field, `names account "${ref.accountId}", which does not exist`);
     let owner: StoredResource | undefined = resource;
     if (account.resourceId !== resource.id) {
       owner = await deps.state.getResource(account.resourceId);
-      if (!owner || !(ref.fromResourceTypes as readonly string[]).includes(owner.type)) {
+      if (!owner || !ref.fromResourceTypes.includes(owner.type)) {
         throw new InvalidConfigurationError(
           ref.field,
           `names account "${ref.accountId}" of another resource; it may only come from this resource${ref.fromResourceTypes.length ? ` or a ${ref.fromResourceTypes.join('/')} resource` : ''}`,
         );
       }
     }
-    const { value } = await deps.credentials.getValue(account.secretId).catch((e: unknown) => {
-      throw e instanceof NotFoundError ? new InvalidConfigurationError(ref.field, `the secret of account "${account.id}" does not exist`, { cause: e }) : e;
-    });
-    const domain = owner.type === 'windows-domain' && typeof owner.domain === 'string' ? { domain: owner.domain } : {};
-    out[ref.role] = { accountId: account.id, username: account.username, password: value, ...domain };
+    const password = await secretValue(deps, account.secretId, ref.field, `the secret of account "${account.id}"`);
+    const domain = deps.registry.typeOf(owner.type).realm?.(owner as never);
+    credentials[ref.role] = { accountId: account.id, username: account.username, password, ...(domain ? { domain } : {}) };
   }
-  for (const key of def.keys?.(resource as never) ?? []) {
-    const { value } = await deps.credentials.getValue(key.secretId).catch((e: unknown) => {
-      throw e instanceof NotFoundError ? new InvalidConfigurationError(key.field, `secret "${key.secretId}" does not exist`, { cause: e }) : e;
-    });
-    const login = out[key.role];
-    if (!login) throw new InvalidConfigurationError(key.field, `has no "${key.role}" account to belong to`);
-    out[key.role] = { ...login, privateKey: value };
+  const secrets: Record<string, Secret> = {};
+  for (const ref of type.secrets(resource as never)) {
+    const value = await secretValue(deps, ref.secretId, ref.field, `secret "${ref.secretId}"`);
+    secrets[ref.name] = value;
+    if (ref.ofLogin === undefined) continue;
+    const login = credentials[ref.ofLogin];
+    if (!login) throw new InvalidConfigurationError(ref.field, `has no "${ref.ofLogin}" account to belong to`);
+    credentials[ref.ofLogin] = { ...login, privateKey: value };
   }
-  return out;
+  return { credentials, secrets };
+}
+
+/** The adapter factory for a type, or NotSupportedError when this process cannot reset it. */
+async function adapterFactory(deps: SessionDeps, type: EngineType): Promise<AdapterFactory<unknown>> {
+  if (type.adapter === 'not yet') {
+    throw new NotSupportedError('type', `resource type "${type.type}" is not supported yet: it can be configured, but no adapter can reset it`);
+  }
+  if (!deps.adapters) return (await type.adapter()) as AdapterFactory<unknown>;
+  const own = deps.adapters[type.type] as AdapterFactory<unknown> | undefined;
+  if (!own) throw new NotSupportedError('type', `resource type "${type.type}" is not served here (this function serves ${Object.keys(deps.adapters).join(', ')})`);
+  return own;
 }
 
 /**
@@ -96,17 +122,15 @@ function guarded(adapter: TargetAdapter, redactor: Redactor): TargetAdapter {
 export async function openResourceSession(deps: SessionDeps, resourceId: string): Promise<ResourceSession> {
   const resource = await deps.state.getResource(resourceId);
   if (!resource) throw new NotFoundError('resourceId', `resource "${resourceId}" does not exist`);
-  const factory = deps.adapters[resource.type as ResourceType] as AdapterFactory<unknown> | undefined;
-  if (!factory) {
-    definitionOf(resource.type); // an unknown type gets its own error
-    throw new NotSupportedError('type', `resource type "${resource.type}" is not supported yet: it can be configured, but no adapter can reset it`);
-  }
-  const policy = policyOf(resource);
-  const credentials = await resolveCredentials(deps, resource);
+  const type = deps.registry.typeOf(resource.type);
+  const factory = await adapterFactory(deps, type);
+  const policy = policyOf(type, resource);
+  const { credentials, secrets } = await resolveSecrets(deps, type, resource);
   const redactor = new Redactor();
   for (const c of Object.values(credentials)) redactor.add(c.password).add(c.privateKey);
+  for (const value of Object.values(secrets)) redactor.add(value);
   const log = deps.log.child({ resourceId, type: resource.type }, redactor);
-  const adapter = guarded(factory({ resource, policy, credentials, log, redactor, timeoutMs: deps.timeoutMs }), redactor);
+  const adapter = guarded(factory({ resource, policy, credentials, secrets, log, redactor, timeoutMs: deps.timeoutMs }), redactor);
   return {
     resource,
     policy,

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { hasControlCharacter, policyOverridesSchema } from '../engine/policy.js';
+import { secretIdSchema } from '../engine/stores/types.js';
+import type { Account as EngineAccount } from '../engine/types.js';
 
 /** Every resource type the configuration model knows. Adding one here makes the compiler ask for its registry entry. */
 export const RESOURCE_TYPES = [
@@ -25,11 +27,7 @@ export const accountIdSchema = z
   .refine((id) => !hasControlCharacter(id), 'must not hold control characters');
 
 /** A secret's name or ARN in the credential store. */
-export const secretIdSchema = z
-  .string()
-  .min(1)
-  .max(2048)
-  .regex(/^[A-Za-z0-9/_+=.@:-]+$/, 'may hold only letters, digits and / _ + = . @ : -');
+export { secretIdSchema };
 
 /** A host name or IP address; never anything a shell or URL could read as more. */
 export const hostSchema = z
@@ -86,5 +84,6 @@ export const accountSchema = z
   .strict()
   .transform((a) => ({ ...a, id: a.id ?? `${a.resourceId}/${a.username}` }));
 
-export type Account = z.output<typeof accountSchema>;
+/** The engine's account; the schema's output is one. */
+export type Account = EngineAccount;
 export type AccountInput = z.input<typeof accountSchema>;

@@ -1,41 +1,64 @@
 import type { z } from 'zod';
+import type { Verification } from '../engine/adapter.js';
 import type { PolicyInput } from '../engine/policy.js';
+import type { AccountReference, AdapterLoader, SecretReference } from '../engine/types.js';
 import type { ResourceType } from './common.js';
 
-/** An account that a resource's configuration names as a login (admin, root, login, ...). */
-export interface AccountReference {
-  /** The credential's role, the key under which the adapter finds it. */
-  readonly role: string;
-  /** The configuration field that names it, for error messages. */
-  readonly field: string;
-  readonly accountId: string;
-  /** Types of other resources that may own the account; an account of the resource itself is always allowed. */
-  readonly fromResourceTypes: readonly ResourceType[];
+export type { AccountReference, SecretReference };
+
+/** Ports a resource connects to on its target. */
+export interface PortSet {
+  readonly tcp: readonly number[];
+  readonly udp?: readonly number[];
 }
 
-/** Key material a configuration names directly by secret id (an SSH private key, say), attached to a login. */
-export interface KeyReference {
-  /** The credential role the key belongs to. */
-  readonly role: string;
-  readonly field: string;
-  readonly secretId: string;
+/** What backs a type's row in the support matrix: the suite's real server or simulator for it. */
+export interface TestedAgainst {
+  readonly kind: 'real server' | 'simulator';
+  /** What it is, and what of the type it does not cover. */
+  readonly what: string;
 }
 
-/** Everything the product knows about a resource type except how to change it (adapters live apart). */
+/** A type that resets: the function that serves it, its adapter (loaded on first use) and what the suite checks it against. */
+export interface Implementation {
+  /**
+   * The reset function that serves it (`functions/reset-<family>.ts`); several types may share
+   * one (the Unix types), each function bundles only its family's adapter and driver.
+   */
+  readonly family: string;
+  readonly adapter: AdapterLoader;
+  readonly testedAgainst: TestedAgainst;
+}
+
+/**
+ * Everything the product knows about one resource type, in its folder under layers/resources/:
+ * the registry, the adapter map, the functions, the security groups, `rpr types` and the
+ * README's support matrix are all made from these.
+ */
 export interface ResourceTypeDefinition<S extends z.ZodType = z.ZodType, T extends ResourceType = ResourceType> {
   readonly type: T;
   readonly title: string;
   /** The resource's whole configuration, with `type` a literal and defaults applied. */
   readonly schema: S;
   readonly defaultPort: number;
+  /** The ports a resource needs, from its configuration (an SSL port, a named instance's UDP 1434). */
+  readonly ports: (config: z.output<S>) => PortSet;
+  /** Every port its configurations need without a custom port: what its function's security group opens. */
+  readonly defaultPorts: PortSet;
   /** Password-policy defaults and the type's hard limits. */
   readonly policy: PolicyInput;
   /** Checks an account's user name on this type (refuses injection). */
   readonly username: z.ZodType<string>;
   readonly references: (config: z.output<S>) => AccountReference[];
-  readonly keys?: (config: z.output<S>) => KeyReference[];
+  /** The standalone secrets a configuration names (key files, client secrets, SSH private keys). */
+  readonly secrets?: (config: z.output<S>) => SecretReference[];
+  /** For a resource whose accounts log in elsewhere: the realm their names belong to (an AD domain). */
+  readonly realm?: (config: z.output<S>) => string | undefined;
   /** Reached over a private network (SSH, SQL, LDAP, device CLIs): such functions run in a VPC. */
   readonly onPremises: boolean;
+  /** How its adapter proves a password (planned, for a type not implemented yet). */
+  readonly verification: Verification;
+  readonly implementation: Implementation | 'not yet';
   /** For the support matrix. */
   readonly changedBy: string;
   readonly verifiedBy: string;
@@ -43,4 +66,9 @@ export interface ResourceTypeDefinition<S extends z.ZodType = z.ZodType, T exten
 
 export function defineType<S extends z.ZodType, T extends ResourceType>(def: ResourceTypeDefinition<S, T>): ResourceTypeDefinition<S, T> {
   return def;
+}
+
+/** A port set with one TCP port, the default: the usual case. */
+export function tcp(...ports: number[]): PortSet {
+  return { tcp: ports };
 }

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { InvalidConfigurationError } from '../engine/errors.js';
 import { resolvePolicy, type Policy, type PolicyOverrides } from '../engine/policy.js';
+import type { StoredResource } from '../engine/stores/types.js';
+import type { EngineType, TypeRegistry } from '../engine/types.js';
 import { awsIamDefinition } from './aws-iam/schema.js';
 import { ciscoDefinition } from './cisco/schema.js';
 import { accountSchema, RESOURCE_TYPES, type Account, type ResourceType } from './common.js';
@@ -24,7 +26,10 @@ import { weblogicDefinition } from './weblogic/schema.js';
 import { windowsDomainDefinition } from './windows-domain/schema.js';
 import { windowsDefinition } from './windows/schema.js';
 
-/** Every resource type's definition. The compiler refuses a registry that misses a type. */
+/**
+ * Every resource type's descriptor, one line each; everything else is made from these. The
+ * compiler refuses a registry that misses a type.
+ */
 export const RESOURCE_TYPE_DEFINITIONS = {
   windows: windowsDefinition,
   'windows-domain': windowsDomainDefinition,
@@ -109,6 +114,40 @@ export function parseResource(input: unknown, prefix = ''): Resource & { policy?
 export function policyOf(resource: { type: string; policy?: PolicyOverrides }, path = 'policy'): Policy {
   return resolvePolicy(definitionOf(resource.type).policy, resource.policy, path);
 }
+
+/** The types that reset (the others are configured only), sorted. */
+export function implementedTypes(): ResourceType[] {
+  return (Object.keys(RESOURCE_TYPE_DEFINITIONS) as ResourceType[]).filter((t) => RESOURCE_TYPE_DEFINITIONS[t].implementation !== 'not yet').sort();
+}
+
+/** The reset function family that serves a type, or undefined for a type without an adapter yet. */
+export function familyOf(type: string): string | undefined {
+  if (!isResourceType(type)) return undefined;
+  const implementation = RESOURCE_TYPE_DEFINITIONS[type].implementation;
+  return implementation === 'not yet' ? undefined : implementation.family;
+}
+
+function engineType(def: ResourceTypeDefinition): EngineType {
+  const implementation = def.implementation;
+  return {
+    type: def.type,
+    verification: def.verification,
+    adapter: implementation === 'not yet' ? 'not yet' : implementation.adapter,
+    policy: def.policy,
+    references: def.references as EngineType['references'],
+    secrets: (def.secrets ?? (() => [])) as EngineType['secrets'],
+    ...(def.realm ? { realm: def.realm as NonNullable<EngineType['realm']> } : {}),
+  };
+}
+
+const ENGINE_TYPES = new Map(Object.values(RESOURCE_TYPE_DEFINITIONS).map((d) => [d.type, engineType(d as ResourceTypeDefinition)]));
+
+/** The registry the engine is given: every type's descriptor, as the engine sees it. */
+export const REGISTRY: TypeRegistry = {
+  typeOf: (type, field = 'type') => ENGINE_TYPES.get(definitionOf(type, field).type)!,
+  parseResource: (input, prefix) => parseResource(input, prefix) as unknown as StoredResource & { policy?: PolicyOverrides },
+  parseAccount: (input, resourceType, prefix) => parseAccount(input, resourceType, prefix),
+};
 
 /** Parses an account and checks its user name with the rules of its resource's type. */
 export function parseAccount(input: unknown, resourceType: string, prefix = ''): Account {

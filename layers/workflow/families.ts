@@ -1,8 +1,10 @@
 import type { ResourceType } from '../resources/common.js';
-import { UNIX_TYPES } from '../resources/unix/schema.js';
+import { familyOf, implementedTypes, RESOURCE_TYPE_DEFINITIONS } from '../resources/registry.js';
+
+export { familyOf };
 
 export interface FunctionFamily {
-  /** The function's entry file, relative to the repository root; it exports `handler`. */
+  /** The function's entry file, relative to the repository root; it exports `handler` and `adapters`. */
   readonly entry: string;
   /** The resource types it serves (one function per family; its bundle holds only the family's adapter and driver). */
   readonly types: readonly ResourceType[];
@@ -11,21 +13,17 @@ export interface FunctionFamily {
 }
 
 /**
- * The reset functions, one per implemented adapter family, for the CDK loop that deploys
- * them. A test keeps it equal to ALL_ADAPTERS and to each entry's own adapters.
+ * The reset functions, one per family the implemented types' descriptors name, for the CDK
+ * loop that deploys them: `functions/reset-<family>.ts` each. A test keeps each entry's
+ * adapters equal to its types' descriptors'.
  */
-export const FUNCTION_FAMILIES = {
-  unix: { entry: 'functions/reset-unix.ts', types: UNIX_TYPES, onPremises: true },
-  postgresql: { entry: 'functions/reset-postgresql.ts', types: ['postgresql'], onPremises: true },
-  mysql: { entry: 'functions/reset-mysql.ts', types: ['mysql'], onPremises: true },
-  ldap: { entry: 'functions/reset-ldap.ts', types: ['ldap'], onPremises: true },
-  windows: { entry: 'functions/reset-windows.ts', types: ['windows'], onPremises: true },
-  'windows-domain': { entry: 'functions/reset-windows-domain.ts', types: ['windows-domain'], onPremises: true },
-} as const satisfies Record<string, FunctionFamily>;
-
-export type FunctionFamilyName = keyof typeof FUNCTION_FAMILIES;
-
-/** The family whose function serves a type, or undefined for a type without an adapter yet. */
-export function familyOf(type: string): FunctionFamilyName | undefined {
-  return (Object.keys(FUNCTION_FAMILIES) as FunctionFamilyName[]).find((f) => (FUNCTION_FAMILIES[f].types as readonly string[]).includes(type));
+export function functionFamilies(): Readonly<Record<string, FunctionFamily>> {
+  const families: Record<string, { entry: string; types: ResourceType[]; onPremises: boolean }> = {};
+  for (const type of implementedTypes()) {
+    const family = familyOf(type)!;
+    const f = (families[family] ??= { entry: `functions/reset-${family}.ts`, types: [], onPremises: RESOURCE_TYPE_DEFINITIONS[type].onPremises });
+    if (f.onPremises !== RESOURCE_TYPE_DEFINITIONS[type].onPremises) throw new Error(`${type}: a function family serves either on-premises or cloud types, not both (${family})`);
+    f.types.push(type);
+  }
+  return families;
 }

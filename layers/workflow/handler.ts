@@ -1,6 +1,7 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { ResourceType } from '../resources/common.js';
+import { REGISTRY } from '../resources/registry.js';
 import { ResetEngine } from '../engine/engine.js';
 import { Log } from '../engine/log.js';
 import { DEFAULT_PATIENCE_MS, patience, withPatience } from '../engine/patience.js';
@@ -68,8 +69,8 @@ export function createResetHandler(options: ResetHandlerOptions): ResetHandler {
   const setup = () =>
     (ready ??= (async () => {
       const stores = await (options.stores ?? storesFromEnvironment)();
-      const engine = new ResetEngine({ state: stores.state, credentials: stores.credentials, adapters: options.adapters, log, leaseTtlMs, timeoutMs, now });
-      const rotation = new RotationRunner({ stores, adapters: options.adapters, log, leaseTtlMs, timeoutMs, now, publishOutOfSync: outOfSyncPublisher(options, now) });
+      const engine = new ResetEngine({ state: stores.state, credentials: stores.credentials, registry: REGISTRY, adapters: options.adapters, log, leaseTtlMs, timeoutMs, now });
+      const rotation = new RotationRunner({ stores, registry: REGISTRY, adapters: options.adapters, log, leaseTtlMs, timeoutMs, now, publishOutOfSync: outOfSyncPublisher(options, now) });
       return { stores, engine, rotation };
     })().catch((e: unknown) => {
       ready = undefined;

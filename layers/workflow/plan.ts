@@ -9,6 +9,7 @@ import { clientConfig, storesFromEnvironment, type WorkflowStores } from './envi
 import { familyOf } from './families.js';
 import { resetRequestSchema, type GroupTask, type ItemsLocation, type Plan, type PlannedRun, type ResetRequest } from './events.js';
 import { forCaller, parsePayload } from './parse.js';
+import { REGISTRY } from '../resources/registry.js';
 
 /**
  * The plan step's input: the execution's input (a ResetRequest) and the execution's name
@@ -57,7 +58,7 @@ export function createPlanHandler(options: PlanHandlerOptions = {}): (event: unk
       const { request } = input;
       const runId = runIdFor(request, input.executionName);
       const stores = await (options.stores ?? storesFromEnvironment)();
-      const engine = new ResetEngine({ state: stores.state, credentials: stores.credentials, adapters: {}, log });
+      const engine = new ResetEngine({ registry: REGISTRY, state: stores.state, credentials: stores.credentials, adapters: {}, log });
       const selector = { ...request.selector };
       const groups = await engine.plan(selector);
       const total = groups.reduce((n, g) => n + g.accounts.length, 0);

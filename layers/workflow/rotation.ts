@@ -1,9 +1,9 @@
-import type { Account } from '../resources/common.js';
 import { AccountBusyError, errorClassOf, NotFoundError, OutcomeUnknownError, ResetError, TargetUnchangedError } from '../engine/errors.js';
 import type { Log } from '../engine/log.js';
 import { ResetProtocol, type StepContext } from '../engine/protocol.js';
 import type { Secret } from '../engine/secret.js';
 import { openResourceSession, type AdapterRegistry, type ResourceSession, type SessionDeps } from '../engine/session.js';
+import type { Account, TypeRegistry } from '../engine/types.js';
 import { AWSCURRENT, AWSPENDING, type AccountOutcome, type AccountResult, type CredentialStore, type Lease, type SecretVersionInfo } from '../engine/stores/types.js';
 import type { SecretIdentity, WorkflowStores } from './environment.js';
 import { rotationEventSchema } from './events.js';
@@ -45,7 +45,9 @@ export function parseRotationEvent(event: unknown): RotationRequest {
 
 export interface RotationDeps {
   readonly stores: WorkflowStores;
-  readonly adapters: AdapterRegistry;
+  readonly registry: TypeRegistry;
+  /** Only these adapters (the function's own); default: the registry's. */
+  readonly adapters?: AdapterRegistry;
   readonly log: Log;
   readonly leaseTtlMs: number;
   readonly timeoutMs: number;
@@ -132,7 +134,7 @@ export class RotationRunner {
     try {
       // create reads the secret's labels (under the lease) while the session opens.
       if (req.step === 'create') credentials.prefetch([]);
-      session = await openResourceSession({ ...held.config, adapters: this.#d.adapters, log, timeoutMs: this.#d.timeoutMs }, account.resourceId);
+      session = await openResourceSession({ ...held.config, registry: this.#d.registry, ...(this.#d.adapters ? { adapters: this.#d.adapters } : {}), log, timeoutMs: this.#d.timeoutMs }, account.resourceId);
       redactor = session.redactor.with();
       const ctx: StepContext = { session, account, token: req.token, log: log.child({}, redactor), redactor };
 

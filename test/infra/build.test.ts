@@ -40,6 +40,10 @@ describe('the runtime layer and the function bundles', () => {
     const meta = await buildLayer(join(out, 'layer'), runtime);
     const files = Object.keys(meta.outputs).map((o) => o.slice(o.indexOf('/rpr/') + 1));
     for (const e of runtime.entries) expect(files).toContain(`rpr/${e.slice('layers/'.length, -3)}.mjs`);
+    // The descriptors' lazy adapter imports were left out, and with them every driver.
+    const inputs = Object.keys(meta.inputs);
+    expect(inputs.filter((i) => /\/adapter\.ts$/.test(i) || DRIVERS.includes(packageOf(i) ?? ''))).toEqual([]);
+    expect(inputs.filter((i) => i.startsWith('rpr-absent:')).length).toBeGreaterThan(0);
   }, 120_000);
 
   it('refuse a function that would carry a second copy of a package the layer holds', async () => {

@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../infra/bundling.js';
-import { FUNCTION_FAMILIES } from '../../layers/workflow/families.js';
+import { functionFamilies } from '../../layers/workflow/families.js';
 import { functionBundles, node22, type Bundles, type FunctionBundle } from '../support/bundles.js';
 
 /** Node 22 is Lambda's runtime; outside CI a machine that cannot fetch it skips, saying why. */
@@ -30,7 +30,7 @@ interface Outcome {
 
 /** The smoke events, each the first thing a function could be handed wrongly. */
 function smokeEvent(bundle: FunctionBundle): unknown {
-  const family = Object.values(FUNCTION_FAMILIES).find((f) => f.entry === bundle.entry);
+  const family = Object.values(functionFamilies()).find((f) => f.entry === bundle.entry);
   // A valid group task but for one extra field carrying a secret-looking value.
   if (family) return { runId: 'run-smoke', resourceId: 'db1', type: family.types[0], site: 'cloud', accountIds: ['db1/app'], password: SECRET };
   if (bundle.name === 'plan') return { request: { selector: { tags: ['smoke'] }, password: SECRET } };
@@ -109,11 +109,11 @@ describe.skipIf(!node)(`every built function bundle under Node 22${unavailable ?
   }, 120_000);
 
   it('are one per function: each reset family, plan, summarize and api', () => {
-    const expected = [...Object.values(FUNCTION_FAMILIES).map((f) => basename(f.entry, '.ts')), 'plan', 'summarize', 'api'];
+    const expected = [...Object.values(functionFamilies()).map((f) => basename(f.entry, '.ts')), 'plan', 'summarize', 'api'];
     expect(bundles.map((b) => b.name).sort()).toEqual(expected.sort());
   });
 
-  it.each([...Object.values(FUNCTION_FAMILIES).map((f) => basename(f.entry, '.ts')), 'plan', 'summarize'])('%s loads and rejects a malformed payload with InvalidConfigurationError naming the field', (name) => {
+  it.each([...Object.values(functionFamilies()).map((f) => basename(f.entry, '.ts')), 'plan', 'summarize'])('%s loads and rejects a malformed payload with InvalidConfigurationError naming the field', (name) => {
     const o = outcomes.get(name);
     expect(o?.loaded, `${name} loaded with a handler export; its Node 22 process said:\n${said(name)}`).toBe(true);
     // The class name survives minification (keepNames): it is the state machine's Retry/Catch contract.

@@ -80,13 +80,17 @@ describe('the reset functions', () => {
         .map((r) => (r as Resource).Properties)
         .filter((p) => JSON.stringify(p.GroupId).includes(built.stack.getLogicalId(sg.node.defaultChild as never))) as unknown as typeof inline;
       const rules = [...inline, ...separate];
-      expect(rules.every((r) => r.IpProtocol === 'tcp' && r.FromPort === r.ToPort), type).toBe(true);
+      expect(rules.every((r) => ['tcp', 'udp'].includes(r.IpProtocol) && r.FromPort === r.ToPort), type).toBe(true);
       const targetRules = rules.filter((r) => r.FromPort !== 443);
-      expect([...new Set(targetRules.map((r) => r.FromPort))].sort((a, b) => a - b)).toEqual(targetPorts(type));
+      const opened = (protocol: string) => [...new Set(targetRules.filter((r) => r.IpProtocol === protocol).map((r) => r.FromPort))].sort((a, b) => a - b);
+      // What the type's descriptor says its configurations need, and nothing else.
+      expect({ tcp: opened('tcp'), udp: opened('udp') }, type).toEqual(targetPorts(type));
       expect(targetRules.every((r) => r.CidrIp !== '0.0.0.0/0')).toBe(true);
     }
-    expect(built.functions.securityGroups.get('postgresql') && targetPorts('postgresql')).toEqual([5432]);
-    expect(targetPorts('linux')).toEqual([22, 23]);
+    expect(built.functions.securityGroups.get('postgresql') && targetPorts('postgresql')).toEqual({ tcp: [5432], udp: [] });
+    expect(targetPorts('linux')).toEqual({ tcp: [22, 23], udp: [] });
+    // A type not implemented yet has its UDP port ready for when it is: a named SQL Server instance.
+    expect(targetPorts('mssql', [14330])).toEqual({ tcp: [1433, 14330], udp: [1434] });
   });
 
   it('may be invoked by Secrets Manager for this account only (the rotation hook)', () => {

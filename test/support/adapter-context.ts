@@ -15,5 +15,5 @@ export function adapterContext<C extends { type: string }>(
 ): AdapterContext<C> {
   const redactor = new Redactor(options.secrets ?? []);
   for (const c of Object.values(credentials)) redactor.add(c.password).add(c.privateKey);
-  return { resource, policy: policyOf(resource), credentials, log: new Log({ level: 'SILENT', redactor }), redactor, timeoutMs: options.timeoutMs ?? 10_000 };
+  return { resource, policy: policyOf(resource), credentials, secrets: {}, log: new Log({ level: 'SILENT', redactor }), redactor, timeoutMs: options.timeoutMs ?? 10_000 };
 }

@@ -19,6 +19,7 @@ import { createSummarizeHandler, type RunSummary } from '../../layers/workflow/s
 import { functionTimeoutMs, lambdaTask, locallyRunnable, readingItems, statesOf, synthesizedDefinition } from './local-state-machine.js';
 import { MemoryTarget } from './memory-target.js';
 import type { ThrottlingProxy } from './throttling-proxy.js';
+import { REGISTRY } from '../../layers/resources/registry.js';
 
 /**
  * A bulk run as a large user makes one, for the quota tests and `bench/quota.ts`: resources of
@@ -48,7 +49,7 @@ export async function prepareBulk(o: { endpoint: string; resources: number; perR
   await createStateTable(admin, tableName);
   admin.destroy();
   const stores = await openAwsStores({ tableName, endpoint: o.endpoint, ...AWS });
-  const config = new Configurator(stores.state, stores.credentials);
+  const config = new Configurator(stores.state, stores.credentials, REGISTRY);
   const target = new MemoryTarget();
   const secrets = new Map<string, { secretId: string; username: string }>();
   const tag = `bulk-${randomBytes(3).toString('hex')}`;

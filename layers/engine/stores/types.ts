@@ -1,5 +1,13 @@
+import { z } from 'zod';
 import type { Secret } from '../secret.js';
-import type { Account } from '../../resources/common.js';
+import type { Account } from '../types.js';
+
+/** A secret's name or ARN in the credential store. */
+export const secretIdSchema = z
+  .string()
+  .min(1)
+  .max(2048)
+  .regex(/^[A-Za-z0-9/_+=.@:-]+$/, 'may hold only letters, digits and / _ + = . @ : -');
 
 export const AWSCURRENT = 'AWSCURRENT';
 export const AWSPENDING = 'AWSPENDING';

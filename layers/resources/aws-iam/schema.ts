@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { hostSchema, resourceBase, secretIdSchema } from '../common.js';
-import { defineType } from '../definition.js';
+import { defineType, tcp } from '../definition.js';
 
 /** Symbols IAM counts toward "require at least one non-alphanumeric character". */
 const IAM_SYMBOLS = "!@#$%^&*()_+-=[]{}|'";
@@ -24,11 +24,16 @@ export const awsIamDefinition = defineType({
   title: 'AWS IAM users (console passwords)',
   schema: awsIamSchema,
   defaultPort: 443,
+  ports: () => tcp(443),
+  defaultPorts: tcp(443),
   // IAM takes 6 to 128 printable ASCII characters.
   policy: { length: 32, minLength: 6, maxLength: 128, allowUnicode: false, symbols: IAM_SYMBOLS },
   username: z.string().regex(/^[A-Za-z0-9+=,.@_-]{1,64}$/, 'must be an IAM user name: letters, digits and + = , . @ _ - (at most 64)'),
   references: () => [],
+  secrets: (r) => [{ name: 'credentials', field: 'credentialsSecretId', secretId: r.credentialsSecretId }],
   onPremises: false,
+  verification: 'none',
+  implementation: 'not yet',
   changedBy: 'IAM `UpdateLoginProfile` (the console password) with the admin access key',
   verifiedBy: 'IAM `GetLoginProfile` shows the profile updated (a console sign-in cannot be made through the API)',
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accountIdSchema, cliTransport, resourceBase } from '../common.js';
-import { defineType, type AccountReference } from '../definition.js';
+import { defineType, type AccountReference, tcp } from '../definition.js';
 import type { PolicyInput } from '../../engine/policy.js';
 import { cliPort, DEVICE_CLI_FORBIDDEN, deviceUsername, promptSchema } from '../network-device/fields.js';
 
@@ -106,10 +106,14 @@ export function ciscoDefinition<T extends CiscoType>(type: T) {
     title: t.title,
     schema: ciscoSchema(type),
     defaultPort: 22,
+    ports: (r) => tcp(r.port),
+    defaultPorts: tcp(22, 23),
     policy: t.policy,
     username: deviceUsername(64),
     references,
     onPremises: true,
+    verification: 'login',
+    implementation: 'not yet',
     changedBy: t.changedBy,
     verifiedBy: 'a fresh SSH or Telnet login as the account (followed by `enable` for an enable secret or password)',
   });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { hostSchema, resourceBase, secretIdSchema } from '../common.js';
-import { defineType } from '../definition.js';
+import { defineType, tcp } from '../definition.js';
 import { dnsNameSchema } from '../windows/username.js';
 
 const GUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
@@ -30,11 +30,16 @@ export const entraIdDefinition = defineType({
   title: 'Microsoft Entra ID',
   schema: entraIdSchema,
   defaultPort: 443,
+  ports: () => tcp(443),
+  defaultPorts: tcp(443),
   // Entra ID takes 8 to 256 characters, ASCII letters, digits, symbols and space only.
   policy: { length: 32, minLength: 8, maxLength: 256, allowUnicode: false },
   username: z.string().refine((u) => UPN.test(u) || GUID.test(u), 'must be a user principal name (name@domain) or an object id (GUID)'),
   references: () => [],
+  secrets: (r) => [{ name: 'clientSecret', field: 'clientSecretSecretId', secretId: r.clientSecretSecretId }],
   onPremises: false,
+  verification: 'none',
+  implementation: 'not yet',
   changedBy: "Microsoft Graph `PATCH /users/{id}` with `passwordProfile`, on the application's own token (client credentials)",
   verifiedBy: "Microsoft Graph: the user's `lastPasswordChangeDateTime` is after the change (no sign-in is attempted)",
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { hostSchema, resourceBase, secretIdSchema } from '../common.js';
-import { defineType } from '../definition.js';
+import { defineType, tcp } from '../definition.js';
 
 export const googleWorkspaceSchema = z
   .object({
@@ -21,12 +21,17 @@ export const googleWorkspaceDefinition = defineType({
   title: 'Google Workspace',
   schema: googleWorkspaceSchema,
   defaultPort: 443,
+  ports: () => tcp(443),
+  defaultPorts: tcp(443),
   // Google takes 8 to 100 ASCII characters.
   policy: { length: 32, allowUnicode: false, maxLength: 100, minLength: 8 },
   // The user's primary e-mail address.
   username: z.email('must be the user\'s primary e-mail address').max(254),
   references: () => [],
+  secrets: (r) => [{ name: 'serviceAccountKey', field: 'serviceAccountKeySecretId', secretId: r.serviceAccountKeySecretId }],
   onPremises: false,
+  verification: 'none',
+  implementation: 'not yet',
   changedBy: 'Admin SDK Directory API `users.update` with the password hashed client-side (SHA-512 crypt), as the admin through domain-wide delegation',
   verifiedBy: "the Directory API's answer to the update (Google offers no API to test a sign-in)",
 });

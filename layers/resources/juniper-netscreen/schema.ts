@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accountIdSchema, cliTransport, resourceBase } from '../common.js';
-import { defineType } from '../definition.js';
+import { defineType, tcp } from '../definition.js';
 import { cliPort, DEVICE_CLI_FORBIDDEN, deviceUsername, promptSchema } from '../network-device/fields.js';
 
 export const juniperNetscreenSchema = z
@@ -27,12 +27,16 @@ export const juniperNetscreenDefinition = defineType({
   title: 'Juniper NetScreen (ScreenOS)',
   schema: juniperNetscreenSchema,
   defaultPort: 22,
+  ports: (r) => tcp(r.port),
+  defaultPorts: tcp(22, 23),
   // ScreenOS admin passwords take at most 31 characters; the password is a command argument in
   // double quotes, so `"` is refused along with `?` and whitespace.
   policy: { length: 24, maxLength: 31, allowUnicode: false, forbidden: `${DEVICE_CLI_FORBIDDEN}"` },
   username: deviceUsername(31),
   references: (r) => [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }],
   onPremises: true,
+  verification: 'login',
+  implementation: 'not yet',
   changedBy: '`set admin user NAME password "..."` (`set admin password` for the root admin); `save` when copyToStartup',
   verifiedBy: 'a fresh SSH or Telnet login as the account',
 });

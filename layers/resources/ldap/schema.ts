@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accountIdSchema, portSchema, resourceBase, tlsOptions } from '../common.js';
-import { defineType } from '../definition.js';
+import { defineType, tcp } from '../definition.js';
 import { dnSchema } from './dn.js';
 
 export const LDAP_SERVER_TYPES = ['openldap', 'oracle-internet-directory', 'novell-edirectory', 'entra-id'] as const;
@@ -47,12 +47,23 @@ export const ldapDefinition = defineType({
   title: 'LDAP directory (OpenLDAP, Oracle Internet Directory, Novell eDirectory, Microsoft Entra ID)',
   schema: ldapSchema,
   defaultPort: 389,
+  ports: (r) => tcp(r.port),
+  defaultPorts: tcp(389, 636),
   // No server among these takes less than 128 characters (Entra ID: 256); 128 is the common bound.
   policy: { length: 32, maxLength: 128 },
   // Accounts are identified by their DN; it travels as a protocol field, never spliced into a filter.
   username: dnSchema,
   references: (r) => (r.adminAccount ? [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }] : []),
   onPremises: true,
+  verification: 'login',
+  implementation: {
+    family: 'ldap',
+    adapter: () => import('./adapter.js').then((m) => m.createLdapAdapter),
+    testedAgainst: {
+      kind: 'real server',
+      what: 'OpenLDAP 2.5 (Debian 12) with ppolicy, LDAPS and StartTLS; the Entra ID method (`unicodePwd`) against Samba 4.17 AD DC; Oracle Internet Directory, eDirectory and Entra ID themselves untested',
+    },
+  },
   changedBy:
     "the Password Modify extended operation (RFC 3062) where the server's root DSE offers it, else an LDAP modify of `userPassword` (a salted `{SSHA}` hash on OpenLDAP; refused where the server is seen to keep it in clear text), or of `unicodePwd` on Entra ID (replace by an admin, delete and add for a self change)",
   verifiedBy: 'a fresh LDAP simple bind as the account DN',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { accountIdSchema, portSchema, resourceBase, tlsOptions } from '../common.js';
 import { hasControlCharacter } from '../../engine/policy.js';
-import { defineType, type AccountReference } from '../definition.js';
+import { defineType, type AccountReference, tcp } from '../definition.js';
 
 /** SQL Server instance names: at most 16 characters, a letter, "_" or "&" first (Microsoft's setup rules). */
 const instanceNameSchema = z.string().regex(/^[A-Za-z_&][A-Za-z0-9_$&]{0,15}$/, 'must be a SQL Server instance name (at most 16 letters, digits, "_", "$" or "&")');
@@ -45,6 +45,8 @@ export const mssqlDefinition = defineType({
   title: 'Microsoft SQL Server',
   schema: mssqlSchema,
   defaultPort: 1433,
+  ports: (r) => (r.port === undefined ? { tcp: [], udp: [1434] } : tcp(r.port)),
+  defaultPorts: { tcp: [1433], udp: [1434] },
   // SQL logins take 1 to 128 characters (and QUOTENAME, which quotes it server-side, takes 128).
   policy: { length: 32, maxLength: 128 },
   // SQL logins only (a Windows login, DOMAIN\name, has its password in the domain). The name is
@@ -57,6 +59,8 @@ export const mssqlDefinition = defineType({
     .refine((u) => !u.includes('\\'), 'must be a SQL login name without "\\" (a Windows login\'s password is changed in its domain)'),
   references,
   onPremises: true,
+  verification: 'login',
+  implementation: 'not yet',
   changedBy: '`ALTER LOGIN` assembled server-side with `QUOTENAME` from bound parameters (admin reset, or self change with `OLD_PASSWORD`)',
   verifiedBy: 'a fresh login as the account',
 });

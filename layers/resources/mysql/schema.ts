@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { accountIdSchema, portSchema, resourceBase, tlsOptions } from '../common.js';
 import { hasControlCharacter } from '../../engine/policy.js';
-import { defineType } from '../definition.js';
+import { defineType, tcp } from '../definition.js';
 
 export const mysqlSchema = z
   .object({
@@ -21,6 +21,8 @@ export const mysqlDefinition = defineType({
   title: 'MySQL / MariaDB',
   schema: mysqlSchema,
   defaultPort: 3306,
+  ports: (r) => tcp(r.port),
+  defaultPorts: tcp(3306),
   policy: { length: 32, maxLength: 256 },
   // "name" or "name@host" (split at the last "@"); both parts are bound as values, never spliced.
   username: z
@@ -31,6 +33,12 @@ export const mysqlDefinition = defineType({
     .refine((u) => (u.lastIndexOf('@') > 0 ? u.slice(0, u.lastIndexOf('@')) : u).length <= 80, 'user part must be at most 80 characters'),
   references: (r) => (r.adminAccount ? [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }] : []),
   onPremises: true,
+  verification: 'login',
+  implementation: {
+    family: 'mysql',
+    adapter: () => import('./adapter.js').then((m) => m.createMysqlAdapter),
+    testedAgainst: { kind: 'real server', what: 'MariaDB 10.11 (Debian 12) with TLS; MySQL 8 statements untested' },
+  },
   changedBy: '`ALTER USER ... IDENTIFIED BY` (admin) or `SET PASSWORD` / `ALTER USER CURRENT_USER()` (self), on a session whose sql_mode is pinned without NO_BACKSLASH_ESCAPES',
   verifiedBy: 'a fresh login as the account',
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accountIdSchema, portSchema, resourceBase } from '../common.js';
-import { defineType } from '../definition.js';
+import { defineType, tcp } from '../definition.js';
 
 export const oracleSchema = z
   .object({
@@ -23,6 +23,8 @@ export const oracleDefinition = defineType({
   title: 'Oracle Database',
   schema: oracleSchema,
   defaultPort: 1521,
+  ports: (r) => tcp(r.port),
+  defaultPorts: tcp(1521),
   // Passwords are at most 30 bytes on every release before 23ai (which takes 1024); 30 works
   // everywhere and is ~190 bits random. The password is a quoted identifier in ALTER USER,
   // which cannot hold a double quote, so `"` is forbidden.
@@ -33,6 +35,8 @@ export const oracleDefinition = defineType({
     .regex(/^(C##|c##)?[A-Za-z][A-Za-z0-9_$#]{0,127}$/, 'must be an Oracle user name: optional "C##", a letter, then letters, digits, "_", "$" or "#" (at most 128)'),
   references: (r) => (r.adminAccount ? [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }] : []),
   onPremises: true,
+  verification: 'login',
+  implementation: 'not yet',
   changedBy: '`ALTER USER name IDENTIFIED BY "password"` with the name checked as an identifier and the password refused if it holds `"` (admin reset, or `REPLACE` old as the account)',
   verifiedBy: 'a fresh login as the account',
 });

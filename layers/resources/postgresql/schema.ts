@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { accountIdSchema, portSchema, resourceBase, tlsOptions } from '../common.js';
 import { hasControlCharacter } from '../../engine/policy.js';
-import { defineType } from '../definition.js';
+import { defineType, tcp } from '../definition.js';
 
 export const postgresqlSchema = z
   .object({
@@ -22,12 +22,20 @@ export const postgresqlDefinition = defineType({
   title: 'PostgreSQL',
   schema: postgresqlSchema,
   defaultPort: 5432,
+  ports: (r) => tcp(r.port),
+  defaultPorts: tcp(5432),
   // Role passwords have no length limit of note; a NUL cannot be sent.
   policy: { length: 32, maxLength: 1000 },
   // Role names are quoted as identifiers, so any text without control characters is safe.
   username: z.string().min(1).max(63).refine((u) => !hasControlCharacter(u), 'must not hold control characters'),
   references: (r) => (r.adminAccount ? [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }] : []),
   onPremises: true,
+  verification: 'login',
+  implementation: {
+    family: 'postgresql',
+    adapter: () => import('./adapter.js').then((m) => m.createPostgresqlAdapter),
+    testedAgainst: { kind: 'real server', what: 'PostgreSQL 15 (Debian 12) with SSL' },
+  },
   changedBy: '`ALTER ROLE ... PASSWORD` with a SCRAM-SHA-256 verifier computed client-side (admin reset or self change)',
   verifiedBy: 'a fresh login as the role',
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accountIdSchema, hostSchema, resourceBase } from '../common.js';
-import { defineType } from '../definition.js';
+import { defineType, tcp } from '../definition.js';
 
 /** Rackspace Cloud Identity v2.0 endpoints, by region of the account. */
 export const RACKSPACE_IDENTITY_URLS = {
@@ -31,11 +31,15 @@ export const rackspaceDefinition = defineType({
   title: 'Rackspace Cloud',
   schema: rackspaceSchema,
   defaultPort: 443,
+  ports: () => tcp(443),
+  defaultPorts: tcp(443),
   // Rackspace asks for at least 8 characters with upper, lower and a digit; 100 is a cautious maximum.
   policy: { length: 32, minLength: 8, maxLength: 100, allowUnicode: false },
   username: z.string().regex(/^[A-Za-z][A-Za-z0-9._@-]{0,99}$/, 'must be a Rackspace user name: a letter, then letters, digits, ".", "_", "@" or "-" (at most 100)'),
   references: (r) => [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }],
   onPremises: false,
+  verification: 'login',
+  implementation: 'not yet',
   changedBy: 'Cloud Identity API v2.0 `POST /users/{id}` with `OS-KSADM:password`, as the admin',
   verifiedBy: 'a fresh token request (`POST /tokens`) with the new password',
 });

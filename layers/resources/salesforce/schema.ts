@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { hostSchema, resourceBase, secretIdSchema } from '../common.js';
-import { defineType } from '../definition.js';
+import { defineType, tcp } from '../definition.js';
 
 export const SALESFORCE_LOGIN_URLS = {
   login: 'https://login.salesforce.com',
@@ -40,12 +40,17 @@ export const salesforceDefinition = defineType({
   title: 'Salesforce',
   schema: salesforceSchema,
   defaultPort: 443,
+  ports: () => tcp(443),
+  defaultPorts: tcp(443),
   // Salesforce asks for at least 8 characters by default and documents no maximum we could find; 128 is cautious.
   policy: { length: 32, minLength: 8, maxLength: 128 },
   // Salesforce user names have the form of an e-mail address.
   username: z.email('must be a Salesforce user name (in the form of an e-mail address)').max(80),
   references: () => [],
+  secrets: (r) => [{ name: 'clientSecret', field: 'clientSecretSecretId', secretId: r.clientSecretSecretId }],
   onPremises: false,
+  verification: 'none',
+  implementation: 'not yet',
   changedBy: 'REST API `POST /sobjects/User/{id}/password` with a token from the connected app (client credentials)',
   verifiedBy: 'REST API `GET /sobjects/User/{id}/password` shows the password set and not expired (no sign-in is attempted)',
 });

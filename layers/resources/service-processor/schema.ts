@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { cliTransport, resourceBase } from '../common.js';
-import { defineType } from '../definition.js';
+import { defineType, tcp } from '../definition.js';
 import type { PolicyInput } from '../../engine/policy.js';
 import { cliPort } from '../network-device/fields.js';
 
@@ -67,11 +67,15 @@ export function serviceProcessorDefinition<T extends ServiceProcessorType>(type:
     title: TITLES[type],
     schema: serviceProcessorSchema(type),
     defaultPort: 22,
+    ports: (r) => tcp(r.port),
+    defaultPorts: tcp(22, 23),
     policy: POLICIES[type],
     username: USERNAMES[type],
     // The accounts of the resource log in themselves; the configuration names none.
     references: () => [],
     onPremises: true,
+    verification: 'login',
+    implementation: 'not yet',
     changedBy: CHANGED_BY[type],
     verifiedBy: 'a fresh SSH or Telnet login as the account',
   });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accountIdSchema, portSchema, resourceBase, tlsOptions } from '../common.js';
-import { defineType } from '../definition.js';
+import { defineType, tcp } from '../definition.js';
 
 export const sybaseAseSchema = z
   .object({
@@ -22,6 +22,8 @@ export const sybaseAseDefinition = defineType({
   title: 'SAP ASE (Sybase)',
   schema: sybaseAseSchema,
   defaultPort: 5000,
+  ports: (r) => tcp(r.port),
+  defaultPorts: tcp(2748, 5000),
   // ASE needs at least 6 bytes by default. Releases before 15.0.2 stop at 30 bytes; we keep
   // 30 so one policy holds on every release still in service (a resource cannot loosen it).
   policy: { length: 30, minLength: 6, maxLength: 30, maxBytes: 30 },
@@ -29,6 +31,8 @@ export const sybaseAseDefinition = defineType({
   username: z.string().regex(/^[A-Za-z_][A-Za-z0-9_@#$]{0,29}$/, 'must be an ASE login name: a letter or "_", then letters, digits, "_", "@", "#" or "$" (at most 30)'),
   references: (r) => (r.adminAccount ? [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }] : []),
   onPremises: true,
+  verification: 'login',
+  implementation: 'not yet',
   changedBy: '`sp_password` called as an RPC with bound parameters (admin with its own password as the caller password, or self)',
   verifiedBy: 'a fresh login as the account',
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accountIdSchema, cliTransport, resourceBase, secretIdSchema } from '../common.js';
-import { defineType, type AccountReference } from '../definition.js';
+import { defineType, type AccountReference, type TestedAgainst, tcp } from '../definition.js';
 
 export const UNIX_TYPES = ['linux', 'aix', 'hp-ux', 'solaris', 'macos', 'esxi'] as const;
 export type UnixType = (typeof UNIX_TYPES)[number];
@@ -74,6 +74,18 @@ const TITLES: Record<UnixType, string> = {
   esxi: 'VMware ESXi',
 };
 
+const DEBIAN_SSH = 'OpenSSH and inetutils telnetd (Debian 12), with sudo and su';
+
+/** What the suite runs each command set on. */
+const TESTED_AGAINST: Record<UnixType, TestedAgainst> = {
+  linux: { kind: 'real server', what: DEBIAN_SSH },
+  aix: { kind: 'real server', what: `${DEBIAN_SSH}, running AIX's command set (\`chpasswd\` on stdin)` },
+  'hp-ux': { kind: 'real server', what: `${DEBIAN_SSH}, running the HP-UX command set (\`passwd USER\` at its prompts)` },
+  solaris: { kind: 'real server', what: `${DEBIAN_SSH}, running the Solaris command set (\`passwd USER\` at its prompts)` },
+  macos: { kind: 'real server', what: `${DEBIAN_SSH}, running the macOS command set (\`passwd USER\` at its prompts); no macOS host` },
+  esxi: { kind: 'real server', what: `${DEBIAN_SSH}, running the ESXi command set (\`passwd USER\` at its prompts); no ESXi host` },
+};
+
 const CHANGED_BY: Record<UnixType, string> = {
   linux: 'SSH or Telnet; `chpasswd` on stdin as root (su/sudo), or `passwd` as the user',
   aix: 'SSH or Telnet; `chpasswd` on stdin as root (su/sudo), or `passwd` as the user',
@@ -89,12 +101,20 @@ export function unixDefinition<T extends UnixType>(type: T) {
     title: TITLES[type],
     schema: unixSchema(type),
     defaultPort: 22,
+    ports: (r) => tcp(r.port),
+    defaultPorts: tcp(22, 23),
     // chpasswd takes every printable character and Unicode, up to 511 bytes; newline and NUL never.
     policy: { length: 24, maxLength: 511, maxBytes: 511 },
     username: unixUsername,
     references,
-    keys: (r: UnixResource) => (r.auth === 'key' && r.privateKeySecret ? [{ role: 'login', field: 'privateKeySecret', secretId: r.privateKeySecret }] : []),
+    secrets: (r: UnixResource) => (r.auth === 'key' && r.privateKeySecret ? [{ name: 'privateKey', field: 'privateKeySecret', secretId: r.privateKeySecret, ofLogin: 'login' }] : []),
     onPremises: true,
+    verification: 'login',
+    implementation: {
+      family: 'unix',
+      adapter: () => import('./adapter.js').then((m) => m.createUnixAdapter),
+      testedAgainst: TESTED_AGAINST[type],
+    },
     changedBy: CHANGED_BY[type],
     verifiedBy: 'a fresh SSH or Telnet login as the account',
   });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { accountIdSchema, portSchema, resourceBase, tlsOptions } from '../common.js';
 import { hasControlCharacter } from '../../engine/policy.js';
-import { defineType } from '../definition.js';
+import { defineType, tcp } from '../definition.js';
 
 /** A WebLogic realm or provider name, placed in a REST path: letters, digits and a few separators only. */
 const mbeanName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be letters, digits, "_", "." or "-"');
@@ -28,6 +28,8 @@ export const weblogicDefinition = defineType({
   title: 'Oracle WebLogic Server',
   schema: weblogicSchema,
   defaultPort: 7001,
+  ports: (r) => tcp(r.port),
+  defaultPorts: tcp(7001, 7002),
   // The DefaultAuthenticator asks for at least 8 characters and documents no maximum; 128 is a cautious bound.
   policy: { length: 32, minLength: 8, maxLength: 128 },
   // The DefaultAuthenticator refuses , tab < > # | & ? ( ) { } in user names; we refuse control characters too.
@@ -40,6 +42,8 @@ export const weblogicDefinition = defineType({
     .refine((u) => u.trim() === u, 'must not start or end with a space'),
   references: (r) => [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }],
   onPremises: true,
+  verification: 'login',
+  implementation: 'not yet',
   changedBy: "the Administration Server's REST management API: the authentication provider's `resetUserPassword` operation, the password in the JSON body",
   verifiedBy: 'a fresh HTTP Basic authentication as the user against the Administration Server',
 });

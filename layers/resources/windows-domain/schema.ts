@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accountIdSchema, portSchema, resourceBase, caCertificateSchema } from '../common.js';
-import { defineType } from '../definition.js';
+import { defineType, tcp } from '../definition.js';
 import { dnProblem, dnSchema } from '../ldap/dn.js';
 import { dnsNameSchema, domainUsername } from '../windows/username.js';
 
@@ -63,11 +63,24 @@ export const windowsDomainDefinition = defineType({
   title: 'Microsoft Active Directory',
   schema: windowsDomainSchema,
   defaultPort: 636,
+  ports: (r) => tcp(r.port),
+  defaultPorts: tcp(389, 636),
   // unicodePwd holds at most 256 characters (UTF-16); every character is taken.
   policy: { length: 24, maxLength: 256 },
   username: domainAccountName,
   references: (r) => (r.adminAccount ? [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: ['windows-domain'] }] : []),
+  // Its accounts logging in elsewhere (a Unix login, a Windows admin) are qualified with the domain.
+  realm: (r) => r.domain,
   onPremises: true,
+  verification: 'login',
+  implementation: {
+    family: 'windows-domain',
+    adapter: () => import('./adapter.js').then((m) => m.createWindowsDomainAdapter),
+    testedAgainst: {
+      kind: 'real server',
+      what: 'Samba 4.17 AD DC (Debian 12) over LDAPS and StartTLS, with fine-grained password policies and a lockout threshold of 5; no Windows Server DC',
+    },
+  },
   changedBy: 'LDAP modify of `unicodePwd` over TLS: a replace as the admin (reset), or delete-old/add-new as the account (change)',
   verifiedBy: 'a fresh LDAP simple bind as the account',
 });

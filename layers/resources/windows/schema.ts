@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accountIdSchema, caCertificateSchema, hostSchema, portSchema, resourceBase } from '../common.js';
-import { defineType } from '../definition.js';
+import { defineType, tcp } from '../definition.js';
 import { windowsLocalUsername } from './username.js';
 
 export const windowsSchema = z
@@ -35,12 +35,23 @@ export const windowsDefinition = defineType({
   title: 'Microsoft Windows (local accounts)',
   schema: windowsSchema,
   defaultPort: 22,
+  ports: (r) => tcp(r.port),
+  defaultPorts: tcp(22, 5986),
   // The SAM takes up to 256 characters through the API, but the interactive logon dialog
   // takes only 127; a password nobody can type at the console is a trap, so 127 is the limit.
   policy: { length: 24, maxLength: 127 },
   username: windowsLocalUsername,
   references: (r) => [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: ['windows-domain'] }],
   onPremises: true,
+  verification: 'login',
+  implementation: {
+    family: 'windows',
+    adapter: () => import('./adapter.js').then((m) => m.createWindowsAdapter),
+    testedAgainst: {
+      kind: 'simulator',
+      what: "Windows OpenSSH shell (cmd.exe or PowerShell as default shell; PowerShell `Set-LocalUser` with the password on stdin, `net user NAME *` fallback) written from Microsoft's documentation; no Windows host",
+    },
+  },
   changedBy:
     'SSH (OpenSSH for Windows) as the admin: PowerShell `Set-LocalUser` with the password read from standard input as a SecureString; `net user NAME *` at its prompts where PowerShell is absent (WinRM over HTTPS: configuration only, not yet)',
   verifiedBy: 'a fresh SSH login as the account',

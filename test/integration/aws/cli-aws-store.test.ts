@@ -50,4 +50,19 @@ describeServer('moto', 'rpr --store aws (DynamoDB and Secrets Manager on moto)',
     sm.destroy();
     expect(Object.fromEntries((Tags ?? []).map((t) => [t.Key, t.Value]))).toEqual({ 'rpr:managed': 'true', 'rpr:account': 'db9/app', 'rpr:site': 'cloud' });
   });
+
+  it('stores a standalone secret tagged as managed, so the functions may read it, and a resource may then name it', async () => {
+    const id = `${table}/aws1/admin-key`;
+    const put = await rpr(['secret', 'put', id], '{"accessKeyId":"AKIAEXAMPLE","secretAccessKey":"wJalrXUtnFEMI/K7MDENG"}\n');
+    expect(put.code, put.stderr).toBe(EXIT.ok);
+    expect(put.stdout).not.toContain('wJalrXUtnFEMI');
+    const sm = new SecretsManagerClient({ endpoint: moto.endpoint, region: 'us-east-1' });
+    const { Tags } = await sm.send(new DescribeSecretCommand({ SecretId: id }));
+    sm.destroy();
+    expect(Object.fromEntries((Tags ?? []).map((t) => [t.Key, t.Value]))).toEqual({ 'rpr:managed': 'true', 'rpr:secret': id });
+    expect((await rpr(['resource', 'add', '--type', 'aws-iam', '--id', 'aws1', '--set', `credentialsSecretId=${id}`])).code).toBe(EXIT.ok);
+    const missing = await rpr(['resource', 'add', '--type', 'aws-iam', '--id', 'aws2', '--set', `credentialsSecretId=${table}/absent`]);
+    expect(missing.code).toBe(EXIT.badInput);
+    expect(missing.stderr).toMatch(/credentialsSecretId/);
+  });
 });

@@ -15,6 +15,7 @@ import { mismatched, outcomes, prepareBulk, runBulk, type BulkFixture } from '..
 import { stillPending } from '../../support/labels.js';
 import { MemoryTarget } from '../../support/memory-target.js';
 import { ThrottlingProxy } from '../../support/throttling-proxy.js';
+import { REGISTRY } from '../../../layers/resources/registry.js';
 
 const AWS = { region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
 const silent = new Log({ level: 'SILENT' });
@@ -97,8 +98,8 @@ describeServer('moto', "a bulk run at Secrets Manager's write quota (moto behind
       admin.destroy();
       stores = await openAwsStores({ tableName, endpoint: proxy.endpoint, ...AWS });
       target = new MemoryTarget();
-      engine = new ResetEngine({ state: stores.state, credentials: stores.credentials, adapters: { postgresql: target.adapter('postgresql') }, log: silent });
-      config = new Configurator(stores.state, stores.credentials);
+      engine = new ResetEngine({ registry: REGISTRY, state: stores.state, credentials: stores.credentials, adapters: { postgresql: target.adapter('postgresql') }, log: silent });
+      config = new Configurator(stores.state, stores.credentials, REGISTRY);
     });
     afterAll(async () => {
       proxy.stopRefusing();
@@ -196,7 +197,7 @@ describeServer('moto', "a bulk run at Secrets Manager's write quota (moto behind
       const resource = (await stores.state.getResource(account.resourceId))!;
       proxy.refuse((op) => op === 'PutSecretValue');
       const { openResourceSession } = await import('../../../layers/engine/session.js');
-      const session = await openResourceSession({ state: stores.state, credentials: stores.credentials, adapters: { postgresql: target.adapter('postgresql') }, log: silent, timeoutMs: 5_000 }, resource.id);
+      const session = await openResourceSession({ registry: REGISTRY, state: stores.state, credentials: stores.credentials, adapters: { postgresql: target.adapter('postgresql') }, log: silent, timeoutMs: 5_000 }, resource.id);
       try {
         const r = await engine.resetAccount(session, account, { runId: `run-unf-${randomBytes(3).toString('hex')}`, deadline: Date.now() + 800 });
         expect(isUnfinished(r)).toBe(true);

@@ -6,8 +6,8 @@ import { Log } from '../../../layers/engine/log.js';
 import { openAwsStores } from '../../../layers/engine/stores/aws.js';
 import { createStateTable } from '../../../layers/engine/stores/dynamo-schema.js';
 import { AWSCURRENT, AWSPREVIOUS } from '../../../layers/engine/stores/types.js';
-import { ALL_ADAPTERS } from '../../../layers/resources/adapters.js';
 import { recordingStore } from '../../support/leaks.js';
+import { REGISTRY } from '../../../layers/resources/registry.js';
 
 const AWS = { region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
 
@@ -22,8 +22,8 @@ export async function engineOnMoto(endpoint: string) {
   admin.destroy();
   const stores = await openAwsStores({ tableName, endpoint, ...AWS });
   const { store: credentials, written } = recordingStore(stores.credentials);
-  const engine = new ResetEngine({ state: stores.state, credentials, adapters: ALL_ADAPTERS, log: new Log({ level: 'DEBUG' }), timeoutMs: 10_000 });
-  const config = new Configurator(stores.state, credentials);
+  const engine = new ResetEngine({ registry: REGISTRY, state: stores.state, credentials, log: new Log({ level: 'DEBUG' }), timeoutMs: 10_000 });
+  const config = new Configurator(stores.state, credentials, REGISTRY);
   const prefix = tableName;
   return {
     tableName,

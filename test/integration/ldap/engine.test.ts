@@ -8,7 +8,6 @@ import { Secret } from '../../../layers/engine/secret.js';
 import { openAwsStores } from '../../../layers/engine/stores/aws.js';
 import { createStateTable } from '../../../layers/engine/stores/dynamo-schema.js';
 import { AWSCURRENT, AWSPREVIOUS } from '../../../layers/engine/stores/types.js';
-import { ALL_ADAPTERS } from '../../../layers/resources/adapters.js';
 import { createLdapAdapter } from '../../../layers/resources/ldap/adapter.js';
 import { uniqueName } from '../../servers/fixtures.js';
 import { describeServer } from '../../servers/index.js';
@@ -17,6 +16,7 @@ import { captureOutput, findLeaks, recordingStore, scanTable } from '../../suppo
 import { Attribute, Change } from 'ldapts';
 import { EXTENDED_RESPONSE, People, asRoot, binds, caOf, cutWhenServerAnswers } from './support.js';
 import { stillPending } from '../../support/labels.js';
+import { REGISTRY } from '../../../layers/resources/registry.js';
 
 const AWS = { region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
 
@@ -40,8 +40,8 @@ describeServer('moto', 'reset engine with the LDAP adapter (DynamoDB and Secrets
       admin.destroy();
       const stores = await openAwsStores({ tableName, endpoint: moto.endpoint, ...AWS });
       const { store: credentials, written } = recordingStore(stores.credentials);
-      const engine = new ResetEngine({ state: stores.state, credentials, adapters: { ...ALL_ADAPTERS, ldap: createLdapAdapter }, log: new Log({ level: 'DEBUG' }), timeoutMs: 10_000 });
-      return { tableName, stores, credentials, written, engine, config: new Configurator(stores.state, credentials) };
+      const engine = new ResetEngine({ registry: REGISTRY, state: stores.state, credentials, adapters: { ldap: createLdapAdapter }, log: new Log({ level: 'DEBUG' }), timeoutMs: 10_000 });
+      return { tableName, stores, credentials, written, engine, config: new Configurator(stores.state, credentials, REGISTRY) };
     }
 
     beforeAll(async () => {

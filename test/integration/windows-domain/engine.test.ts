@@ -29,6 +29,7 @@ import {
   type SambaInfo,
   type TestUser,
 } from './support.js';
+import { REGISTRY } from '../../../layers/resources/registry.js';
 
 /**
  * The whole product path on the real Samba DC: configuration validated and stored (embedded
@@ -142,7 +143,7 @@ describeServer('samba', 'windows-domain resets through the engine on a real Samb
     const acct = await addAccount('ad-self', first.u.sam, second);
     const token = randomUUID();
     await h.credentials.putPending(acct.secretId, token, new Secret(first.password));
-    const session = await openResourceSession({ state: h.stores.state, credentials: h.credentials, adapters: { 'windows-domain': createWindowsDomainAdapter as never }, log: new Log({ level: 'SILENT' }), timeoutMs: 10_000 }, 'ad-self');
+    const session = await openResourceSession({ registry: REGISTRY, state: h.stores.state, credentials: h.credentials, adapters: { 'windows-domain': createWindowsDomainAdapter as never }, log: new Log({ level: 'SILENT' }), timeoutMs: 10_000 }, 'ad-self');
     let error: unknown;
     const out = captureOutput();
     try {

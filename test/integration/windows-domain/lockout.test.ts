@@ -12,6 +12,7 @@ import { AWSPENDING } from '../../../layers/engine/stores/types.js';
 import { createWindowsDomainAdapter } from '../../../layers/resources/windows-domain/adapter.js';
 import { describeServer } from '../../servers/index.js';
 import { account, bindWorks, context, createPso, createUser, credential, deletePso, deleteUser, engineHarness, freshPassword, makeDomainAdmin, readUser, resource, type TestUser } from './support.js';
+import { REGISTRY } from '../../../layers/resources/registry.js';
 
 /**
  * The lockout budget on the test domain (threshold 5, lockout 1 minute): a run of failing probes
@@ -162,7 +163,7 @@ describeServer('samba', 'windows-domain lockout budget on a real Samba AD DC', (
       const acct = await h.config.putAccount({ resourceId: 'ad-rec', username: u.sam, secretId: 'rpr/ad-rec/u' }, { password: new Secret(freshPassword()) });
       const token = randomUUID();
       await h.credentials.putPending(acct.secretId, token, new Secret(freshPassword()));
-      const session = await openResourceSession({ state: h.stores.state, credentials: h.credentials, adapters: { 'windows-domain': createWindowsDomainAdapter as never }, log: new Log({ level: 'SILENT' }), timeoutMs: 10_000 }, 'ad-rec');
+      const session = await openResourceSession({ registry: REGISTRY, state: h.stores.state, credentials: h.credentials, adapters: { 'windows-domain': createWindowsDomainAdapter as never }, log: new Log({ level: 'SILENT' }), timeoutMs: 10_000 }, 'ad-rec');
       let result;
       try {
         result = await h.engine.protocol.reconcile({ session, account: acct, token, log: new Log({ level: 'SILENT' }), redactor: session.redactor });

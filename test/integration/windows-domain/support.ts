@@ -18,6 +18,7 @@ import type { Account } from '../../../layers/resources/common.js';
 import { windowsDomainSchema, type WindowsDomainResource } from '../../../layers/resources/windows-domain/schema.js';
 import { uniqueName } from '../../servers/fixtures.js';
 import type { Servers } from '../../servers/index.js';
+import { REGISTRY } from '../../../layers/resources/registry.js';
 
 export type SambaInfo = Servers['samba'];
 
@@ -187,8 +188,8 @@ export function escapeDnValue(value: string): string {
 export async function engineHarness(dir: string, adapters: AdapterRegistry = { 'windows-domain': createWindowsDomainAdapter as AdapterFactory<never> }) {
   const stores = await openEmbeddedStores({ dir, vaultKey: VAULT_KEY });
   const { store: credentials, written } = recordingStore(stores.credentials);
-  const engine = new ResetEngine({ state: stores.state, credentials, adapters, log: new Log({ level: 'DEBUG' }), timeoutMs: 10_000 });
-  const config = new Configurator(stores.state, credentials);
+  const engine = new ResetEngine({ registry: REGISTRY, state: stores.state, credentials, adapters, log: new Log({ level: 'DEBUG' }), timeoutMs: 10_000 });
+  const config = new Configurator(stores.state, credentials, REGISTRY);
   return {
     stores,
     credentials,

@@ -13,6 +13,7 @@ import { createWindowsAdapter } from '../../../layers/resources/windows/adapter.
 import { captureOutput, filesText, findLeaks, recordingStore } from '../../support/leaks.js';
 import { WindowsOpenSshSimulator, type SimulatorOptions } from '../../simulators/windows-openssh/server.js';
 import { loginWorks } from './support.js';
+import { REGISTRY } from '../../../layers/resources/registry.js';
 
 /**
  * The whole product path for the windows type: configuration validated and stored, passwords in
@@ -33,8 +34,8 @@ describe('reset engine on a simulated Windows OpenSSH host', () => {
   beforeAll(async () => {
     stores = await openEmbeddedStores({ dir, vaultKey: randomBytes(32) });
     ({ store: credentials, written } = recordingStore(stores.credentials));
-    engine = new ResetEngine({ state: stores.state, credentials, adapters: { windows: createWindowsAdapter }, log: new Log({ level: 'DEBUG' }), timeoutMs: 10_000 });
-    config = new Configurator(stores.state, credentials);
+    engine = new ResetEngine({ registry: REGISTRY, state: stores.state, credentials, adapters: { windows: createWindowsAdapter }, log: new Log({ level: 'DEBUG' }), timeoutMs: 10_000 });
+    config = new Configurator(stores.state, credentials, REGISTRY);
   });
   afterAll(async () => {
     for (const s of sims) await s.close();

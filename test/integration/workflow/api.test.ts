@@ -11,6 +11,7 @@ import { describeServer } from '../../servers/index.js';
 import { everyStoredPassword, findLeaks } from '../../support/leaks.js';
 import { MemoryTarget } from '../../support/memory-target.js';
 import { engineOnMoto, type EngineHarness } from '../engine/support.js';
+import { REGISTRY } from '../../../layers/resources/registry.js';
 
 const AWS = { region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
 
@@ -107,7 +108,7 @@ describeServer('moto', 'the reset API on moto', (moto) => {
 
     // The workflow records the run: here, the engine on an in-process target, under the API's run id.
     const target = new MemoryTarget();
-    const engine = new ResetEngine({ state: h.stores.state, credentials: h.credentials, adapters: { postgresql: target.adapter('postgresql') }, log: new Log({ level: 'SILENT' }) });
+    const engine = new ResetEngine({ registry: REGISTRY, state: h.stores.state, credentials: h.credentials, adapters: { postgresql: target.adapter('postgresql') }, log: new Log({ level: 'SILENT' }) });
     await h.config.putResource({ id: 'mem1', type: 'postgresql', host: 'mem1.example' });
     for (const u of ['alice', 'bob']) {
       target.passwords.set(u, `${u}-Api-start-1`);

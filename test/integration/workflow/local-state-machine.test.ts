@@ -9,7 +9,6 @@ import { Log } from '../../../layers/engine/log.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { AWSCURRENT } from '../../../layers/engine/stores/types.js';
 import { activityClientConfig, runAgent } from '../../../layers/agent/agent.js';
-import { ALL_ADAPTERS } from '../../../layers/resources/adapters.js';
 import { resetStoresFromEnvironment } from '../../../layers/workflow/environment.js';
 import type { ItemsLocation } from '../../../layers/workflow/events.js';
 import {
@@ -30,6 +29,7 @@ import { ActivityStandIn } from '../../support/activity-standin.js';
 import { captureOutput, findLeaks } from '../../support/leaks.js';
 import { functionTimeoutMs, lambdaTask, locallyRunnable, readingItems, statesOf, synthesizedDefinition } from '../../support/local-state-machine.js';
 import { engineOnMoto, type EngineHarness } from '../engine/support.js';
+import { REGISTRY } from '../../../layers/resources/registry.js';
 
 /**
  * The state machine CDK synthesizes, run locally by an ASL interpreter: each Lambda task bound
@@ -129,7 +129,7 @@ describeServer('moto', 'the synthesized workflow, run locally', (moto) => {
       sfn: new SFNClient(activityClientConfig({ endpoint: standIn.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'agent', secretAccessKey: 'agent' } })),
       activityArn: standIn.activityArn,
       workerName: 'site-a@test',
-      engineFactory: () => ({ engine: new ResetEngine({ state: h.stores.state, credentials: h.credentials, adapters: ALL_ADAPTERS, log: new Log({ level: 'SILENT' }) }), config: h.stores.state }),
+      engineFactory: () => ({ engine: new ResetEngine({ registry: REGISTRY, state: h.stores.state, credentials: h.credentials, log: new Log({ level: 'SILENT' }) }), config: h.stores.state }),
       log: new Log({ level: 'SILENT' }),
       signal: stopAgent.signal,
       heartbeatIntervalMs: 500,

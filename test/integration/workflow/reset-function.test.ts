@@ -4,9 +4,9 @@ import { AccountBusyError } from '../../../layers/engine/errors.js';
 import { Log } from '../../../layers/engine/log.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { AWSCURRENT, AWSPENDING } from '../../../layers/engine/stores/types.js';
-import { ALL_ADAPTERS } from '../../../layers/resources/adapters.js';
 import { describeSecretWith, resetStoresFromEnvironment } from '../../../layers/workflow/environment.js';
 import { createResetHandler, type ResetHandler } from '../../../layers/workflow/handler.js';
+import { createPostgresqlAdapter } from '../../../layers/resources/postgresql/adapter.js';
 import { pgAdminQuery, pgCreateRole, pgDropRole, pgPasswordWorks, uniqueName } from '../../servers/fixtures.js';
 import { describeServer } from '../../servers/index.js';
 import { FaultProxy } from '../../servers/proxy.js';
@@ -46,7 +46,7 @@ describeServer('moto', 'reset function on moto', (moto) => {
       h.stores.clients.secrets.middlewareStack.add((next, context) => (args) => (secrets(context), next(args)), { step: 'initialize' });
       sm.middlewareStack.add((next, context) => (args) => (secrets(context), next(args)), { step: 'initialize' });
       rotation = createResetHandler({
-        adapters: { postgresql: ALL_ADAPTERS.postgresql! },
+        adapters: { postgresql: createPostgresqlAdapter },
         stores: async () => ({ state: h.stores.state, credentials: h.credentials, describeSecret: describeSecretWith(sm) }),
         log: new Log({ level: 'DEBUG' }),
         timeoutMs: 10_000,

@@ -12,6 +12,7 @@ import { groupResultSchema } from '../../../layers/workflow/events.js';
 import { ActivityStandIn } from '../../support/activity-standin.js';
 import { findLeaks, recordingStore } from '../../support/leaks.js';
 import { MemoryTarget } from '../../support/memory-target.js';
+import { REGISTRY } from '../../../layers/resources/registry.js';
 
 const log = new Log({ level: 'SILENT' });
 const task = (over: Record<string, unknown> = {}) => ({ runId: 'run-agent-1', resourceId: 'db1', type: 'postgresql', site: 'dmz1', accountIds: ['db1/alice', 'db1/bob'], ...over });
@@ -50,8 +51,8 @@ describe('the agent against a local stand-in for the activity API', () => {
     target = new MemoryTarget();
     delay = 0;
     const adapters = { postgresql: slow(target.adapter('postgresql'), () => delay) };
-    engineFactory = () => ({ engine: new ResetEngine({ state: stores.state, credentials: recorded.store, adapters, log }), config: stores.state });
-    const config = new Configurator(stores.state, recorded.store);
+    engineFactory = () => ({ engine: new ResetEngine({ registry: REGISTRY, state: stores.state, credentials: recorded.store, adapters, log }), config: stores.state });
+    const config = new Configurator(stores.state, recorded.store, REGISTRY);
     await config.putResource({ id: 'db1', type: 'postgresql', host: 'db1.example', site: 'dmz1' });
     for (const u of ['alice', 'bob']) {
       target.passwords.set(u, `${u}-Start-pw-1`);
@@ -217,9 +218,9 @@ describe('the agent against a local stand-in for the activity API', () => {
 
   it('works on several tasks at once with concurrency', async () => {
     delay = 200;
-    await new Configurator(stores.state, stores.credentials).putResource({ id: 'db2', type: 'postgresql', host: 'db2.example', site: 'dmz1' });
+    await new Configurator(stores.state, stores.credentials, REGISTRY).putResource({ id: 'db2', type: 'postgresql', host: 'db2.example', site: 'dmz1' });
     target.passwords.set('carol', 'carol-Start-pw-1');
-    await new Configurator(stores.state, stores.credentials).putAccount({ resourceId: 'db2', username: 'carol', secretId: 's/carol' }, { password: new Secret('carol-Start-pw-1') });
+    await new Configurator(stores.state, stores.credentials, REGISTRY).putAccount({ resourceId: 'db2', username: 'carol', secretId: 's/carol' }, { password: new Secret('carol-Start-pw-1') });
     const { controller, done } = start({ concurrency: 2 });
     await standIn.untilPolling(2);
 

@@ -9,6 +9,7 @@ import { openMemoryStores, type EmbeddedStores } from '../../../layers/engine/st
 import { patiently } from '../../../layers/engine/patience.js';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type CredentialStore } from '../../../layers/engine/stores/types.js';
 import { MemoryTarget } from '../../support/memory-target.js';
+import { REGISTRY } from '../../../layers/resources/registry.js';
 
 const log = new Log({ level: 'SILENT' });
 const TOKEN = '6f1c2a9e-0b7d-4c11-9a53-2f0e8d4b7a10';
@@ -23,8 +24,8 @@ describe('the reset engine with an in-process target', () => {
     // Prepare: a PostgreSQL-typed resource with an admin account and three accounts.
     stores = await openMemoryStores();
     target = new MemoryTarget();
-    engine = new ResetEngine({ state: stores.state, credentials: stores.credentials, adapters: { postgresql: target.adapter('postgresql') }, log });
-    config = new Configurator(stores.state, stores.credentials);
+    engine = new ResetEngine({ registry: REGISTRY, state: stores.state, credentials: stores.credentials, adapters: { postgresql: target.adapter('postgresql') }, log });
+    config = new Configurator(stores.state, stores.credentials, REGISTRY);
     await config.putResource({ id: 'db1', type: 'postgresql', host: 'db1.example', adminAccount: 'db1/admin' });
     await addAccount('admin', 'admin-start-pw');
     target.adminPassword = 'admin-start-pw';
@@ -63,7 +64,7 @@ describe('the reset engine with an in-process target', () => {
   });
 
   it('runs each step twice with one token and changes nothing twice', async () => {
-    const session = await openResourceSession({ state: stores.state, credentials: stores.credentials, adapters: { postgresql: target.adapter('postgresql') }, log, timeoutMs: 1000 }, 'db1');
+    const session = await openResourceSession({ registry: REGISTRY, state: stores.state, credentials: stores.credentials, adapters: { postgresql: target.adapter('postgresql') }, log, timeoutMs: 1000 }, 'db1');
     const account = (await stores.state.getAccount('db1/alice'))!;
     const ctx = { session, account, token: TOKEN, log, redactor: session.redactor.with() };
 
@@ -209,7 +210,7 @@ describe('the reset engine with an in-process target', () => {
       };
     };
     // A lease of 61.5 s leaves each account 1.5 s of patience (the lease's last minute is kept clear).
-    const engineWith = (credentials: CredentialStore) => new ResetEngine({ state: stores.state, credentials, adapters: { postgresql: target.adapter('postgresql') }, log, leaseTtlMs: 61_500 });
+    const engineWith = (credentials: CredentialStore) => new ResetEngine({ registry: REGISTRY, state: stores.state, credentials, adapters: { postgresql: target.adapter('postgresql') }, log, leaseTtlMs: 61_500 });
 
     it('gives accounts left unfinished another pass, which resumes them: succeeded, each changed once, throttles counted', async () => {
       const until = Date.now() + 2_000;

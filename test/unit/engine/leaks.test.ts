@@ -10,6 +10,7 @@ import { Secret } from '../../../layers/engine/secret.js';
 import { openEmbeddedStores } from '../../../layers/engine/stores/embedded.js';
 import { captureOutput, everyStoredPassword, filesText, findLeaks, recordingStore } from '../../support/leaks.js';
 import { MemoryTarget } from '../../support/memory-target.js';
+import { REGISTRY } from '../../../layers/resources/registry.js';
 
 describe('secrets never leak from the engine', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rpr-leaks-'));
@@ -20,7 +21,7 @@ describe('secrets never leak from the engine', () => {
     const stores = await openEmbeddedStores({ dir, vaultKey: randomBytes(32) });
     const { store: credentials, written } = recordingStore(stores.credentials);
     const target = new MemoryTarget();
-    const config = new Configurator(stores.state, credentials);
+    const config = new Configurator(stores.state, credentials, REGISTRY);
     await config.putResource({ id: 'db1', type: 'postgresql', host: 'db1.example', adminAccount: 'db1/admin' });
     const secretIds: string[] = [];
     const users = ['admin', 'u1', 'u2', 'u3', 'u4', 'u5', 'u6'];
@@ -31,7 +32,7 @@ describe('secrets never leak from the engine', () => {
       secretIds.push(`leak/${u}`);
     }
     target.faults.push('drop-after-applied', 'drop-after-lost', 'scramble');
-    const engine = new ResetEngine({ state: stores.state, credentials, adapters: { postgresql: target.adapter('postgresql') }, log: new Log({ level: 'DEBUG' }) });
+    const engine = new ResetEngine({ registry: REGISTRY, state: stores.state, credentials, adapters: { postgresql: target.adapter('postgresql') }, log: new Log({ level: 'DEBUG' }) });
 
     // Act: two runs with all logs captured.
     const out = captureOutput();

@@ -116,6 +116,36 @@ describe('the registry', () => {
     expect(def.onPremises).toBe(!CLOUD.includes(type));
   });
 
+  it.each(RESOURCE_TYPES)('%s: the ports a configuration needs without a custom port are the ports its function opens', (type) => {
+    const def = definitionOf(type);
+    const open = { tcp: new Set(def.defaultPorts.tcp), udp: new Set(def.defaultPorts.udp ?? []) };
+    const needs = def.ports(parseResource({ ...MINIMAL[type].input, type }) as never);
+    expect(needs.tcp.every((p) => open.tcp.has(p)) && (needs.udp ?? []).every((p) => open.udp.has(p)), JSON.stringify(needs)).toBe(true);
+    expect(needs.tcp.length + (needs.udp ?? []).length).toBeGreaterThan(0);
+  });
+
+  it('ports follow the configuration: Telnet, SSL listeners, a named SQL Server instance over UDP 1434', () => {
+    const needs = (input: Record<string, unknown>) => definitionOf(input.type).ports(parseResource(input) as never);
+    const open = (type: ResourceType) => definitionOf(type).defaultPorts;
+    expect(needs({ ...MINIMAL.linux.input, type: 'linux', protocol: 'telnet' })).toEqual({ tcp: [23] });
+    expect(needs({ ...MINIMAL.weblogic.input, type: 'weblogic', ssl: true })).toEqual({ tcp: [7002] });
+    expect(needs({ ...MINIMAL['sybase-ase'].input, type: 'sybase-ase', ssl: true })).toEqual({ tcp: [2748] });
+    expect(needs({ ...MINIMAL.ldap.input, type: 'ldap', ssl: true })).toEqual({ tcp: [636] });
+    expect(needs({ ...MINIMAL.mssql.input, type: 'mssql', instanceName: 'SQLEXPRESS' })).toEqual({ tcp: [], udp: [1434] });
+    expect(needs({ ...MINIMAL.postgresql.input, type: 'postgresql', port: 6432 })).toEqual({ tcp: [6432] });
+    for (const type of ['linux', 'weblogic', 'sybase-ase', 'ldap'] as const) expect(open(type).tcp.length).toBe(2);
+    expect(open('mssql').udp).toEqual([1434]);
+  });
+
+  it('every implemented type names its function family, its adapter loader and what the suite checks it against', () => {
+    for (const def of Object.values(RESOURCE_TYPE_DEFINITIONS)) {
+      if (def.implementation === 'not yet') continue;
+      expect(def.implementation.family, def.type).toMatch(/^[a-z][a-z0-9-]*$/);
+      expect(typeof def.implementation.adapter).toBe('function');
+      expect(def.implementation.testedAgainst.what.length, def.type).toBeGreaterThan(0);
+    }
+  });
+
   it.each(RESOURCE_TYPES.filter((t) => !BOUND_NAMES.includes(t)))('%s: takes its ordinary user name and refuses hostile ones', (type) => {
     expect(takesUsername(type, MINIMAL[type].username)).toBe(true);
     for (const name of HOSTILE_USERNAMES) expect(takesUsername(type, name), JSON.stringify(name)).toBe(false);

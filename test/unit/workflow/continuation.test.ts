@@ -11,6 +11,7 @@ import { bounded, parseGroupTask, runGroupTask } from '../../../layers/workflow/
 import { fitted, TASK_BYTES } from '../../../layers/workflow/plan.js';
 import { deadlineFromContext } from '../../../layers/workflow/handler.js';
 import { MemoryTarget } from '../../support/memory-target.js';
+import { REGISTRY } from '../../../layers/resources/registry.js';
 
 const log = new Log({ level: 'SILENT' });
 
@@ -27,8 +28,8 @@ describe('group tasks across invocations', () => {
   beforeEach(async () => {
     stores = await openMemoryStores();
     target = new MemoryTarget();
-    engine = new ResetEngine({ state: stores.state, credentials: stores.credentials, adapters: { postgresql: target.adapter('postgresql') }, log });
-    config = new Configurator(stores.state, stores.credentials);
+    engine = new ResetEngine({ registry: REGISTRY, state: stores.state, credentials: stores.credentials, adapters: { postgresql: target.adapter('postgresql') }, log });
+    config = new Configurator(stores.state, stores.credentials, REGISTRY);
   });
   afterEach(async () => stores.close());
 

@@ -10,6 +10,7 @@ import { createResetHandler, type ResetHandler } from '../../../layers/workflow/
 import { DETAIL_TYPES, EVENT_SOURCE, METRIC_NAMESPACE, OUT_OF_SYNC_METRIC } from '../../../layers/workflow/outcome-events.js';
 import { MemoryTarget } from '../../support/memory-target.js';
 import { findLeaks } from '../../support/leaks.js';
+import { REGISTRY } from '../../../layers/resources/registry.js';
 
 const log = new Log({ level: 'SILENT' });
 const TOKEN = '6f1c2a9e-0b7d-4c11-9a53-2f0e8d4b7a10';
@@ -49,7 +50,7 @@ describe('createResetHandler with an in-process target', () => {
     };
     published.length = 0;
     handler = createResetHandler({ adapters: { postgresql: target.adapter('postgresql') }, stores: async () => workflowStores, log, events: publishing, metrics: publishing, eventBusName: 'rpr-bus' });
-    const config = new Configurator(stores.state, credentials);
+    const config = new Configurator(stores.state, credentials, REGISTRY);
     await config.putResource({ id: 'db1', type: 'postgresql', host: 'db1.example', adminAccount: 'db1/admin' });
     for (const u of ['admin', 'alice', 'bob']) {
       target.passwords.set(u, `${u}-start-pw`);
@@ -91,7 +92,7 @@ describe('createResetHandler with an in-process target', () => {
   });
 
   it('a task with a chain runs the chained groups after its own, one at a time, and returns their outcomes under chain', async () => {
-    const config = new Configurator(stores.state, credentials);
+    const config = new Configurator(stores.state, credentials, REGISTRY);
     // A second resource on the same server, with the same admin login (whose password the in-process target checks).
     await config.putResource({ id: 'db2', type: 'postgresql', host: 'db1.example', adminAccount: 'db2/admin' });
     await config.putAccount({ resourceId: 'db2', username: 'admin', secretId: 's/db2-admin' }, { password: new Secret('admin-start-pw') });

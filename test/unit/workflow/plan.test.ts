@@ -7,6 +7,7 @@ import { openMemoryStores, type EmbeddedStores } from '../../../layers/engine/st
 import type { GroupTask } from '../../../layers/workflow/events.js';
 import { chainByServer, createPlanHandler, createPlanStepHandler } from '../../../layers/workflow/plan.js';
 import { findLeaks } from '../../support/leaks.js';
+import { REGISTRY } from '../../../layers/resources/registry.js';
 
 const log = new Log({ level: 'SILENT' });
 
@@ -21,7 +22,7 @@ describe('the plan step', () => {
     stores = await openMemoryStores();
     const s = { state: stores.state, credentials: stores.credentials, describeSecret: async (id: string) => ({ arn: id, name: id }) };
     plan = createPlanHandler({ stores: async () => s, log });
-    const config = new Configurator(stores.state, stores.credentials);
+    const config = new Configurator(stores.state, stores.credentials, REGISTRY);
     await config.putResource({ id: 'db1', type: 'postgresql', host: 'db1.example', tags: ['prod'] });
     await config.putResource({ id: 'db2', type: 'postgresql', host: 'db2.example', site: 'dmz1' });
     await config.putResource({ id: 'web1', type: 'linux', host: 'web1.example', login: { account: 'web1/ops' }, privilege: { mode: 'sudo' }, tags: ['prod'] });

@@ -1,0 +1,103 @@
+import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { InvalidConfigurationError } from '../errors.js';
+import type { Account } from '../types.js';
+import type { ConfigStore, StoredResource } from './types.js';
+import { GSI_COLLECTION, keyPart } from './dynamo-schema.js';
+import { plainRecord, type DynamoTable } from './dynamo-table.js';
+
+const RESOURCE_PK = 'RESOURCE';
+
+/** Resources and accounts in the state table: resources in one partition, each resource's accounts in their own. */
+export class DynamoConfigStore implements ConfigStore {
+  readonly #table: DynamoTable;
+
+  constructor(table: DynamoTable) {
+    this.#table = table;
+  }
+
+  async putResource(resource: StoredResource): Promise<void> {
+    await this.#table.put({ pk: RESOURCE_PK, sk: keyPart(resource.id), kind: 'resource', data: plainRecord(resource, 'resource') });
+  }
+
+  async getResource(id: string): Promise<StoredResource | undefined> {
+    return (await this.#table.get(RESOURCE_PK, keyPart(id)))?.data as StoredResource | undefined;
+  }
+
+  async listResources(filter: { type?: string; tag?: string; site?: string } = {}): Promise<StoredResource[]> {
+    const conditions: string[] = [];
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    for (const [field, value] of Object.entries(filter)) {
+      if (value === undefined) continue;
+      const attribute = field === 'tag' ? 'tags' : field;
+      names['#d'] = 'data';
+      names[`#${attribute}`] = attribute;
+      values[`:${field}`] = value;
+      conditions.push(field === 'tag' ? `contains(#d.#tags, :tag)` : `#d.#${attribute} = :${field}`);
+    }
+    return this.#table.collect<StoredResource>({
+      KeyConditionExpression: 'pk = :pk',
+      ...(conditions.length > 0 ? { FilterExpression: conditions.join(' AND '), ExpressionAttributeNames: names } : {}),
+      ExpressionAttributeValues: { ':pk': RESOURCE_PK, ...values },
+      ConsistentRead: true,
+    });
+  }
+
+  async deleteResource(id: string): Promise<void> {
+    await this.#table.delete(RESOURCE_PK, keyPart(id));
+  }
+
+  /** Accounts live in their resource's partition, so an account's id must be `<resourceId>/<name>`. */
+  async putAccount(account: Account): Promise<void> {
+    if (!account.id.startsWith(`${account.resourceId}/`)) {
+      throw new InvalidConfigurationError('id', `account id must start with its resource id "${account.resourceId}/"`);
+    }
+    const key = accountKey(account.id);
+    if (!key) throw new InvalidConfigurationError('id', 'account id must be "<resource id>/<account name>"');
+    await this.#table.put({
+      pk: key.pk,
+      sk: key.sk,
+      kind: 'account',
+      [GSI_COLLECTION.partitionKey]: 'ACCOUNT',
+      [GSI_COLLECTION.sortKey]: keyPart(account.id),
+      data: plainRecord(account, 'account'),
+    });
+  }
+
+  async getAccount(id: string): Promise<Account | undefined> {
+    const key = accountKey(id);
+    if (!key) return undefined;
+    return (await this.#table.get(key.pk, key.sk))?.data as Account | undefined;
+  }
+
+  async listAccounts(filter: { resourceId?: string } = {}): Promise<Account[]> {
+    const accounts: Account[] = [];
+    for await (const account of this.iterateAccounts(filter)) accounts.push(account);
+    return accounts;
+  }
+
+  /** Accounts one query page at a time, for bulk runs that should not hold every account at once. */
+  async *iterateAccounts(filter: { resourceId?: string } = {}): AsyncGenerator<Account> {
+    const input: Omit<QueryCommandInput, 'TableName'> =
+      filter.resourceId !== undefined
+        ? { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `ACCOUNTS#${keyPart(filter.resourceId)}` }, ConsistentRead: true }
+        : {
+            IndexName: GSI_COLLECTION.indexName,
+            KeyConditionExpression: '#gpk = :gpk',
+            ExpressionAttributeNames: { '#gpk': GSI_COLLECTION.partitionKey },
+            ExpressionAttributeValues: { ':gpk': 'ACCOUNT' },
+          };
+    for await (const item of this.#table.query(input)) yield item.data as Account;
+  }
+
+  async deleteAccount(id: string): Promise<void> {
+    const key = accountKey(id);
+    if (key) await this.#table.delete(key.pk, key.sk);
+  }
+}
+
+function accountKey(id: string): { pk: string; sk: string } | undefined {
+  const slash = id.indexOf('/');
+  if (slash <= 0) return undefined;
+  return { pk: `ACCOUNTS#${keyPart(id.slice(0, slash))}`, sk: keyPart(id) };
+}
