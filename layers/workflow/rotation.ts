@@ -4,7 +4,7 @@ import { ResetProtocol, type StepContext } from '../engine/protocol.js';
 import type { Secret } from '../engine/secret.js';
 import { openResourceSession, type AdapterRegistry, type ResourceSession, type SessionDeps } from '../engine/session.js';
 import type { Account, TypeRegistry } from '../engine/types.js';
-import { AWSCURRENT, AWSPENDING, type AccountOutcome, type AccountResult, type CredentialStore, type Lease, type SecretVersionInfo } from '../engine/stores/types.js';
+import { AWSCURRENT, AWSPENDING, type AccountOutcome, type AccountResult, type CredentialStore, type Lease, type SecretVersionInfo, type StoredResource } from '../engine/stores/types.js';
 import type { SecretIdentity, WorkflowStores } from './environment.js';
 import { rotationEventSchema } from './events.js';
 import { parsePayload } from './parse.js';
@@ -242,12 +242,12 @@ export class RotationRunner {
     const identity = known ?? (await this.#d.stores.describeSecret(req.secretId));
     const named = identity.taggedAccountId ?? this.#accountBySecret.get(identity.arn);
     const early = req.step === 'create' && named !== undefined ? settled(state.acquire(named, owner, this.#d.leaseTtlMs, { reentrant: true })) : undefined;
-    const account = await this.#findAccount(req.secretId, identity, known !== undefined).catch(async (e: unknown) => {
+    const { account, resource } = await this.#findAccount(req.secretId, identity, known !== undefined).catch(async (e: unknown) => {
       const got = await early;
       if (got && 'value' in got) await state.release(got.value).catch(() => undefined);
       throw e;
     });
-    const held: HeldRotation = { secretId: req.secretId, account, config: configOnce(this.#d.stores, account) };
+    const held: HeldRotation = { secretId: req.secretId, account, config: configOnce(this.#d.stores, account, resource) };
     const got = await early;
     if (!got) return { held, leased: false };
     if (named !== account.id) {
@@ -273,25 +273,29 @@ export class RotationRunner {
    * so its identity is kept for the container's life; the account is read each time, and must
    * still name the secret. Untagged secrets are found by a scan of the accounts.
    */
-  async #findAccount(secretId: string, identity: SecretIdentity, remembered: boolean): Promise<Account> {
-    let account = await this.#accountOf(identity);
-    if (!account && remembered) {
+  async #findAccount(secretId: string, identity: SecretIdentity, remembered: boolean): Promise<{ account: Account; resource?: StoredResource }> {
+    let found = await this.#accountOf(identity);
+    if (!found && remembered) {
       // The account the remembered identity named no longer names the secret: ask again.
       identity = await this.#d.stores.describeSecret(secretId);
-      account = await this.#accountOf(identity);
+      found = await this.#accountOf(identity);
     }
-    account ??= await this.#scanFor(identity);
+    found ??= { account: await this.#scanFor(identity) };
     if (this.#identities.size >= IDENTITIES_KEPT) this.#identities.clear();
     this.#identities.set(secretId, identity);
-    return account;
+    return found;
   }
 
-  /** The account the tag (or an earlier scan) names, if it still names this secret. */
-  async #accountOf(identity: SecretIdentity): Promise<Account | undefined> {
+  /**
+   * The account the tag (or an earlier scan) names, if it still names this secret; with its
+   * resource, when the store reads the two in one request.
+   */
+  async #accountOf(identity: SecretIdentity): Promise<{ account: Account; resource?: StoredResource } | undefined> {
+    const { state } = this.#d.stores;
     for (const id of [identity.taggedAccountId, this.#accountBySecret.get(identity.arn)]) {
       if (id === undefined) continue;
-      const account = await this.#d.stores.state.getAccount(id);
-      if (account && namesSecret(account, identity)) return account;
+      const { account, resource } = state.getAccountAndResource ? await state.getAccountAndResource(id) : { account: await state.getAccount(id), resource: undefined };
+      if (account && namesSecret(account, identity)) return { account, ...(resource?.id === account.resourceId ? { resource } : {}) };
     }
     return undefined;
   }
@@ -347,11 +351,13 @@ class RecordedError extends Error {
 
 /**
  * The stores a rotation's sessions are opened from, each read made once for the rotation: the
- * resource, the accounts its logins name, and their passwords (AWSCURRENT of secrets other
+ * resource (given, when it was read with the account), the accounts its logins name, and their passwords (AWSCURRENT of secrets other
  * than the rotated account's own, which its steps always read afresh).
  */
-function configOnce(stores: Pick<SessionDeps, 'state' | 'credentials'>, account: Account): Pick<SessionDeps, 'state' | 'credentials'> {
+function configOnce(stores: Pick<SessionDeps, 'state' | 'credentials'>, account: Account, resource?: StoredResource): Pick<SessionDeps, 'state' | 'credentials'> {
   const reads = new Map<string, Promise<unknown>>();
+  // Read with the account already, when the store reads both at once.
+  if (resource) reads.set(`resource ${resource.id}`, Promise.resolve(resource));
   const once = <T>(key: string, read: () => Promise<T>): Promise<T> => {
     let p = reads.get(key) as Promise<T> | undefined;
     if (!p) {

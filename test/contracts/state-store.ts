@@ -148,6 +148,19 @@ export function stateStoreContract(name: string, factory: (options: StateStoreFa
         expect(await store.getAccount('no-such-resource/nobody')).toBeUndefined();
       });
 
+      it('reads an account and its resource together (what a rotation\'s first step needs); either may be missing', async () => {
+        const r = unique('rot');
+        await store.putResource(resource(r, { port: 5432 }));
+        await store.putAccount(account(r, 'app'));
+
+        expect(await store.getAccountAndResource!(`${r}/app`)).toEqual({ account: account(r, 'app'), resource: resource(r, { port: 5432 }) });
+        expect(await store.getAccountAndResource!(`${r}/nobody`)).toEqual({ resource: resource(r, { port: 5432 }) });
+        const orphan = unique('gone');
+        await store.putAccount(account(orphan, 'app'));
+        expect(await store.getAccountAndResource!(`${orphan}/app`)).toEqual({ account: account(orphan, 'app') });
+        expect(await store.getAccountAndResource!('no-slash')).toEqual({});
+      });
+
       it('keeps an account whose id is a long DN with any printable characters', async () => {
         const r = unique('ldap');
         const dn = `cn=Jürgen "J" O'Brien\\, #1,${'ou=Ünits,'.repeat(110)}dc=example,dc=com`;

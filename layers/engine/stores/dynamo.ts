@@ -68,6 +68,9 @@ export class DynamoStateStore implements StateStore {
   getAccount(id: string): Promise<Account | undefined> {
     return this.#config.getAccount(id);
   }
+  getAccountAndResource(accountId: string): Promise<{ account?: Account; resource?: StoredResource }> {
+    return this.#config.getAccountAndResource(accountId);
+  }
   listAccounts(filter?: { resourceId?: string }): Promise<Account[]> {
     return this.#config.listAccounts(filter);
   }

@@ -113,6 +113,11 @@ export interface ConfigStore {
   deleteResource(id: string): Promise<void>;
   putAccount(account: Account): Promise<void>;
   getAccount(id: string): Promise<Account | undefined>;
+  /**
+   * An account and the resource it belongs to, read together (one request where the store
+   * allows): what a rotation's first step needs. Either is undefined when missing.
+   */
+  getAccountAndResource?(accountId: string): Promise<{ account?: Account; resource?: StoredResource }>;
   listAccounts(filter?: { resourceId?: string }): Promise<Account[]>;
   deleteAccount(id: string): Promise<void>;
 }
