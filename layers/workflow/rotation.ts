@@ -73,6 +73,12 @@ interface HeldRotation {
   readonly config: Pick<SessionDeps, 'state' | 'credentials'>;
   /** The lease as this container last took or renewed it. */
   lease?: Lease;
+  /**
+   * The token's version as setSecret read it (its stored value and labels), for testSecret: the
+   * lease has been ours since, so no one else has moved its labels, and finishSecret reads them
+   * again before it promotes.
+   */
+  pending?: Awaited<ReturnType<CredentialStore['getValue']>>;
 }
 
 /**
@@ -128,6 +134,7 @@ export class RotationRunner {
     // set reads the token's version and the current password while the lease is renewed; read
     // again if the lease had to be taken anew (another reset may have held it in between).
     if (req.step === 'set') credentials.prefetch([{ versionId: req.token }, { stage: AWSCURRENT }]);
+    if (req.step === 'test' && held.pending) credentials.seed({ versionId: req.token }, held.pending);
     // A lease another reset holds fails the step before anything is changed or recorded.
     if (!begun?.leased && (await this.#holdLease(held, req.step, owner)) === 'taken') credentials.forget();
     const protocol = new ResetProtocol(state, credentials);
@@ -157,6 +164,7 @@ export class RotationRunner {
           return;
         }
       }
+      if (req.step === 'set') held.pending = await credentials.seen({ versionId: req.token });
       this.#held.set(req.token, held);
     } catch (e) {
       const err = redactor.redactError(e);
@@ -431,6 +439,16 @@ class StepCredentials implements CredentialStore {
   prefetch(selectors: readonly { versionId?: string; stage?: string }[]): void {
     if (selectors.length === 0) void this.listVersions(this.#secretId).catch(() => undefined);
     for (const selector of selectors) void this.getValue(this.#secretId, selector).catch(() => undefined);
+  }
+
+  /** What the step has read of this version of the rotated secret, if it has (no new read). */
+  async seen(selector: { versionId?: string; stage?: string }): Promise<Awaited<ReturnType<CredentialStore['getValue']>> | undefined> {
+    return this.#values.get(`${selector.versionId ?? ''} ${selector.stage ?? ''}`)?.catch(() => undefined);
+  }
+
+  /** What an earlier step of the rotation read, as if this step had read it. */
+  seed(selector: { versionId?: string; stage?: string }, value: Awaited<ReturnType<CredentialStore['getValue']>>): void {
+    this.#values.set(`${selector.versionId ?? ''} ${selector.stage ?? ''}`, Promise.resolve(value));
   }
 
   /** Forgets what was read: the step reads it again. */

@@ -347,6 +347,23 @@ describe('createResetHandler with an in-process target', () => {
     expect(sent[1]!.input).toMatchObject({ Namespace: METRIC_NAMESPACE, MetricData: [{ MetricName: OUT_OF_SYNC_METRIC, Value: 1, Unit: 'Count' }] });
   });
 
+  it('rotation: a version another reset settled is neither tested (read afresh in another container) nor promoted by finishSecret', async () => {
+    await rotate('createSecret');
+    await rotate('setSecret');
+    // Another reset took the account over and discarded the pending version.
+    await credentials.discardPending('s/alice', TOKEN);
+    const other = createResetHandler({ adapters: { postgresql: target.adapter('postgresql') }, stores: async () => workflowStores, log, events: publishing, metrics: publishing });
+
+    const tested = await rejection(other({ Step: 'testSecret', SecretId: arnOf('s/alice'), ClientRequestToken: TOKEN }));
+    const finished = await rejection(rotate('finishSecret'));
+
+    expect(tested.name).toBe('TargetUnchangedError');
+    expect(tested.message).toContain('another reset settled it');
+    expect(finished.name).toBe('TargetUnchangedError');
+    expect(await current('alice')).toBe('alice-start-pw');
+    expect((await stagesOf('alice'))[TOKEN]).toBeUndefined();
+  });
+
   it('no handler output or error carries a password', async () => {
     const errors: string[] = [];
     await rotate('createSecret');
