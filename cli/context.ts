@@ -1,22 +1,76 @@
 import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { Configurator } from '../layers/engine/configure.js';
+import type { Selector } from '../layers/engine/engine.js';
 import { InvalidConfigurationError } from '../layers/engine/errors.js';
 import type { LogLevel } from '../layers/engine/log.js';
+import type { AdapterRegistry } from '../layers/engine/session.js';
 import type { AwsClients, AwsTarget } from './aws.js';
-import type { EXIT, Io } from './program.js';
 import type { StoreOptions, Stores } from './stores.js';
 
-/** What the deployment commands (agent, schedule, run, rotation, deploy-check) get from the program. */
+/** Exit codes: scripts tell success, partial failure, bad input and total failure apart. */
+export const EXIT = { ok: 0, partial: 1, badInput: 2, failed: 3, error: 4 } as const;
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  readStdin: () => Promise<string>;
+}
+
+export type GlobalOptions = StoreOptions & { json?: boolean; logLevel: LogLevel };
+
+/**
+ * What every command group gets from the program (see program.ts): the global options, the
+ * stores (opened once, closed when the command ends), output and the exit code.
+ */
 export interface CommandContext {
   readonly io: Io;
   readonly aws: AwsClients;
+  /** When given, the only adapters `reset` and `status` use (tests pass their own); else each type's, loaded when first needed. */
+  readonly adapters?: AdapterRegistry;
   readonly exit: typeof EXIT;
-  globals(): StoreOptions & { json?: boolean; logLevel: LogLevel };
+  globals(): GlobalOptions;
   /** Whether --log-level was given (an agent logs INFO unless told otherwise). */
   logLevelGiven(): boolean;
+  /** Human text, or `json` with --json. */
   out(human: string, json: unknown): void;
   setExit(code: number): void;
   /** The stores, closed when the command ends. */
   openStores(overrides?: Partial<StoreOptions>): Promise<Stores>;
+  /** A Configurator on the stores, for commands that write configuration. */
+  configurator(): Promise<Configurator>;
+}
+
+/** A repeatable option's values, in order. */
+export const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** The selector options of `reset`, `run start` and `schedule add`: they combine with AND, repeated values with OR. */
+export interface SelectorOptions {
+  account?: string[];
+  resource?: string[];
+  type?: string[];
+  tag?: string[];
+  site?: string[];
+}
+
+export function withSelectorOptions(c: Command): Command {
+  return c
+    .option('--account <id>', 'repeatable', collect)
+    .option('--resource <id>', 'repeatable', collect)
+    .option('--type <type>', 'repeatable', collect)
+    .option('--tag <tag>', 'account or resource tag; repeatable', collect)
+    .option('--site <site>', 'repeatable', collect);
+}
+
+/** The selector the options name (the engine's and the workflow's shape); empty when none is given. */
+export function selectorOf(o: SelectorOptions): Selector {
+  return {
+    ...(o.account ? { accountIds: o.account } : {}),
+    ...(o.resource ? { resourceIds: o.resource } : {}),
+    ...(o.type ? { types: o.type } : {}),
+    ...(o.tag ? { tags: o.tag } : {}),
+    ...(o.site ? { sites: o.site } : {}),
+  };
 }
 
 /** The global --region and --endpoint, for every AWS client. */

@@ -26,3 +26,13 @@ export function progress(stream: NodeJS.WriteStream = process.stderr): { update(
     },
   };
 }
+
+/** One audit record as a table row. */
+export const auditRow = (a: { at: string; accountId: string; runId: string; event: string; outcome?: string; versionId?: string; detail?: string }) => ({
+  at: a.at,
+  account: a.accountId,
+  run: a.runId,
+  outcome: a.outcome,
+  version: a.versionId,
+  detail: a.detail,
+});

@@ -1,14 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { Configurator } from '../layers/engine/configure.js';
 import { InvalidConfigurationError } from '../layers/engine/errors.js';
 import { Secret } from '../layers/engine/secret.js';
-
-export interface SecretCommandDeps {
-  readonly configurator: () => Promise<Configurator>;
-  readonly readStdin: () => Promise<string>;
-  readonly out: (human: string, json: unknown) => void;
-}
+import type { CommandContext } from './context.js';
 
 /**
  * `rpr secret put ID [--file PATH]`: stores a standalone secret that resources name by id (an
@@ -16,7 +10,7 @@ export interface SecretCommandDeps {
  * on either store, tagged as rpr's so the deployment's functions may read it. Its value is never
  * printed.
  */
-export function registerSecretCommands(program: Command, deps: SecretCommandDeps): void {
+export function registerSecretCommands(program: Command, ctx: CommandContext): void {
   const secret = program.command('secret').description('store the standalone secrets resources name (keys, client secrets)');
   secret
     .command('put <id>')
@@ -28,9 +22,9 @@ export function registerSecretCommands(program: Command, deps: SecretCommandDeps
             throw new InvalidConfigurationError('--file', `cannot be read: ${(e as Error).message}`, { cause: e });
           })
         : // Standard input typed or piped ends with a newline that is not part of the value.
-          (await deps.readStdin()).replace(/\r?\n$/, '');
+          (await ctx.io.readStdin()).replace(/\r?\n$/, '');
       if (text.length === 0) throw new InvalidConfigurationError(o.file !== undefined ? '--file' : 'stdin', 'is empty');
-      const { created } = await (await deps.configurator()).putSecret(id, new Secret(text));
-      deps.out(`${created ? 'created' : 'updated'} secret ${id}`, { secretId: id, created });
+      const { created } = await (await ctx.configurator()).putSecret(id, new Secret(text));
+      ctx.out(`${created ? 'created' : 'updated'} secret ${id}`, { secretId: id, created });
     });
 }

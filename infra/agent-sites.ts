@@ -6,6 +6,7 @@ import { Activity, CustomerManagedEncryptionConfiguration } from 'aws-cdk-lib/aw
 import { Construct } from 'constructs';
 import { siteSchema } from '../layers/resources/common.js';
 import { grantManagedSecrets } from './secret-access.js';
+import { grantResetState } from './state-access.js';
 
 export interface AgentSitesProps {
   /** Agent sites (networks the cloud cannot reach). Default: none. "cloud" is not a site. */
@@ -53,7 +54,7 @@ export class AgentSites extends Construct {
         resourceArns: ['*'],
       });
       grantManagedSecrets(role, { site });
-      props.table.grantReadWriteData(role);
+      grantResetState(role, props.table);
       props.key.grantEncryptDecrypt(role);
       activities.set(site, activity);
       roles.set(site, role);

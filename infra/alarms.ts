@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 
@@ -8,14 +9,19 @@ export const OUT_OF_SYNC_METRIC = { namespace: 'rpr', metricName: 'OutOfSyncAcco
 
 export interface ResetAlarmsProps {
   readonly stateMachine: IStateMachine;
+  /** The reset functions, by type: their errors and throttles alarm too (a failed rotation step is a function error). */
+  readonly functions?: ReadonlyMap<string, IFunction>;
   /** Where alarms go (e.g. an SNS topic action). Default: none; the alarms still show in CloudWatch. */
   readonly alarmAction?: IAlarmAction;
   /** Default: 5 minutes. */
   readonly period?: Duration;
 }
 
-/** Alarms on failed, throttled and aborted runs and on any out-of-sync account. */
+/** Alarms on failed, throttled and aborted runs, on any out-of-sync account, and on the reset functions' errors and throttles. */
 export class ResetAlarms extends Construct {
+  /** Per reset function: its errors and its throttles. */
+  readonly functionErrors = new Map<string, Alarm>();
+  readonly functionThrottles = new Map<string, Alarm>();
   readonly failed: Alarm;
   readonly throttled: Alarm;
   readonly aborted: Alarm;
@@ -44,5 +50,10 @@ export class ResetAlarms extends Construct {
       new Metric({ ...OUT_OF_SYNC_METRIC, statistic: 'Sum', period }),
       'rpr: accounts are out of sync (their record says which stored version works)',
     );
+    for (const [type, fn] of props.functions ?? []) {
+      const id = type.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
+      this.functionErrors.set(type, atLeastOne(`${id}Errors`, fn.metricErrors({ period, statistic: 'Sum' }), `rpr: the reset-${type} function failed (a workflow task or a rotation step)`));
+      this.functionThrottles.set(type, atLeastOne(`${id}Throttles`, fn.metricThrottles({ period, statistic: 'Sum' }), `rpr: the reset-${type} function was throttled by Lambda`));
+    }
   }
 }

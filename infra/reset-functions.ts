@@ -15,6 +15,7 @@ import { functionProps } from './bundling.js';
 import type { Network } from './network.js';
 import { targetPorts } from './ports.js';
 import { grantManagedSecrets } from './secret-access.js';
+import { grantResetState } from './state-access.js';
 
 /** Private address ranges: where on-premises targets are reached through VPN or Direct Connect. */
 export const RFC1918 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] as const;
@@ -127,7 +128,7 @@ export class ResetFunctions extends Construct {
         ...network,
         ...(props.typeConcurrency?.[type] !== undefined ? { reservedConcurrentExecutions: props.typeConcurrency[type] } : {}),
       });
-      props.table.grantReadWriteData(fn);
+      grantResetState(fn, props.table);
       props.key.grantEncryptDecrypt(fn);
       grantManagedSecrets(fn);
       // A rotation that ends out of sync sends the event and the metric a run's summary sends.

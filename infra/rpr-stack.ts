@@ -103,7 +103,7 @@ export class RprStack extends Stack {
     const stateMachine = this.workflow.stateMachine;
     this.schedules = new ResetSchedules(this, 'Schedules', { stateMachine });
     this.api = new ResetApi(this, 'Api', { key, table, stateMachine });
-    this.alarms = new ResetAlarms(this, 'Alarms', { stateMachine, ...(props.alarmAction ? { alarmAction: props.alarmAction } : {}) });
+    this.alarms = new ResetAlarms(this, 'Alarms', { stateMachine, functions: this.resetFunctions.functions, ...(props.alarmAction ? { alarmAction: props.alarmAction } : {}) });
 
     new CfnOutput(this, 'StateTableName', { value: table.tableName, description: 'rpr --store aws --table <this>' });
     new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn, description: 'the bulk reset workflow' });

@@ -27,6 +27,23 @@ export interface AdapterContext<C> {
   readonly redactor: Redactor;
   /** Deadline for one network operation, in milliseconds. */
   readonly timeoutMs: number;
+  /** The resource's SSH host key, trusted on first use: what an SSH adapter checks before it sends any password. */
+  readonly hostKeys: HostKeyTrust;
+}
+
+/**
+ * A resource's SSH host key as its state records it (not its configuration): the first key seen,
+ * or one an operator accepted. The engine backs it with the state store; adapters never touch stores.
+ */
+export interface HostKeyTrust {
+  /** The fingerprint recorded for the resource (base64 SHA-256 without padding), if any. */
+  trusted(): Promise<string | undefined>;
+  /**
+   * Records `sha256` as the resource's key if none is recorded yet, with a conditional write, and
+   * returns the fingerprint recorded afterwards: `sha256`, or another group's if it recorded first.
+   * `seen`: the key's algorithm and the `host:port` that presented it, kept with the record.
+   */
+  firstSeen(sha256: string, seen?: { readonly keyType?: string; readonly at?: string }): Promise<string>;
 }
 
 export interface ChangeRequest {

@@ -65,6 +65,32 @@ export class StoreThrottledError extends ThrottledError {}
 /** Another reset of the same account holds its lease. Nothing was changed. */
 export class AccountBusyError extends TargetUnchangedError {}
 
+/**
+ * An SSH server presented a host key other than the one trusted for the resource: the one pinned
+ * in `hostKeySha256`, or the one recorded on first use (or accepted by an operator). The
+ * connection ended during the key exchange, before any login, so no password was sent. Not
+ * retried (its class name is on no Retry list): only an operator can accept a new key.
+ */
+export class HostKeyMismatchError extends InvalidConfigurationError {
+  /** The fingerprint trusted for the resource (base64 SHA-256, as `ssh-keygen -lf` prints after "SHA256:"). */
+  readonly trustedSha256: string;
+  /** The fingerprint the server presented. */
+  readonly presentedSha256: string;
+  constructor(options: { where: string; trusted: string; presented: string; pinned: boolean; resourceId: string }) {
+    const { where, trusted, presented, pinned, resourceId } = options;
+    const remedy = pinned
+      ? 'if the new key is genuine, change hostKeySha256 in the resource\'s configuration'
+      : `if the new key is genuine, accept it with "rpr resource trust-host-key ${resourceId}"`;
+    super(
+      'hostKeySha256',
+      `the SSH host key of ${where} is SHA256:${presented}, not the ${pinned ? 'pinned' : 'recorded'} SHA256:${trusted}; ` +
+        `nothing was sent (${remedy})`,
+    );
+    this.trustedSha256 = trusted;
+    this.presentedSha256 = presented;
+  }
+}
+
 /** The resource type is known to the configuration model but has no adapter yet. */
 export class NotSupportedError extends InvalidConfigurationError {}
 

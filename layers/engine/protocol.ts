@@ -7,8 +7,6 @@ import type { Secret } from './secret.js';
 import type { ResourceSession } from './session.js';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type AccountOutcome, type CredentialStore, type StateStore } from './stores/types.js';
 
-export type StepName = 'create' | 'set' | 'test' | 'finish';
-
 export interface StepContext {
   readonly session: ResourceSession;
   readonly account: Account;

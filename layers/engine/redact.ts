@@ -69,6 +69,21 @@ export class Redactor {
     return out;
   }
 
+  /**
+   * A redacted copy of an error: the same class and own fields (a ResetError's `field`), its
+   * message, stack and causes redacted. The original is left untouched. A non-error becomes an Error.
+   */
+  redactedCopy(e: unknown): Error {
+    if (!(e instanceof Error)) return new Error(this.redact(String(e)));
+    const copy = Object.create(Object.getPrototypeOf(e) as object) as Error;
+    for (const key of Object.getOwnPropertyNames(e)) {
+      const value = (e as unknown as Record<string, unknown>)[key];
+      const redacted = key === 'cause' ? (value instanceof Error ? this.redactedCopy(value) : this.redactDeep(value)) : this.redactDeep(value);
+      Object.defineProperty(copy, key, { value: redacted, writable: true, configurable: true, enumerable: Object.prototype.propertyIsEnumerable.call(e, key) });
+    }
+    return copy;
+  }
+
   /** The same error, with its message (and its causes' messages) redacted. Keeps the class. */
   redactError<E>(e: E): E {
     if (!(e instanceof Error)) return new Error(this.redact(String(e))) as E;

@@ -1,5 +1,6 @@
 import type { AdapterFactory, ChangeRequest, Credential, TargetAdapter, VerifyRequest } from './adapter.js';
 import { InvalidConfigurationError, NotFoundError, NotSupportedError, OutcomeUnknownError, ResetError, TargetUnchangedError } from './errors.js';
+import { trustOnFirstUse } from './host-keys.js';
 import type { Log } from './log.js';
 import { resolvePolicy, type Policy, type PolicyOverrides } from './policy.js';
 import { Redactor } from './redact.js';
@@ -90,18 +91,19 @@ async function adapterFactory(deps: SessionDeps, type: EngineType): Promise<Adap
 }
 
 /**
- * Wraps an adapter so every error leaving it is redacted and classified (an unexpected error
- * from `change` may have changed the target, so it becomes OutcomeUnknownError), and so that
- * one conversation at a time runs on the resource's connection while the engine overlaps the
- * store work of several accounts.
+ * Wraps an adapter so every error leaving it is redacted and classified, at this one choke
+ * point: the redactor knows the session's logins and standalone secrets, and each request's new,
+ * current and pending passwords. The adapter's own error is left as it is; what leaves is a copy
+ * of it, redacted (an unexpected error from `change` may have changed the target, so it becomes
+ * OutcomeUnknownError). One conversation at a time runs on the resource's connection while the
+ * engine overlaps the store work of several accounts.
  */
 function guarded(adapter: TargetAdapter, redactor: Redactor): TargetAdapter {
-  const wrap = (e: unknown, op: 'change' | 'verify' | 'close' | 'passwordLastSet'): never => {
-    const err = redactor.redactError(e);
+  const wrap = (e: unknown, op: 'change' | 'verify' | 'close' | 'passwordLastSet', request: Redactor = redactor): never => {
+    const err = request.redactedCopy(e);
     if (err instanceof ResetError) throw err;
-    const message = err instanceof Error ? err.message : String(err);
-    if (op === 'change') throw new OutcomeUnknownError(`unexpected error while changing the password: ${message}`, { cause: err });
-    throw new TargetUnchangedError(`unexpected error during ${op}: ${message}`, { cause: err });
+    if (op === 'change') throw new OutcomeUnknownError(`unexpected error while changing the password: ${err.message}`, { cause: err });
+    throw new TargetUnchangedError(`unexpected error during ${op}: ${err.message}`, { cause: err });
   };
   let turn: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -112,10 +114,22 @@ function guarded(adapter: TargetAdapter, redactor: Redactor): TargetAdapter {
   return {
     type: adapter.type,
     verification: adapter.verification,
-    change: (req: ChangeRequest) => serial(() => adapter.change(req)).catch((e) => wrap(e, 'change')),
-    verify: (req: VerifyRequest) => serial(() => adapter.verify(req)).catch((e) => wrap(e, 'verify')),
-    close: () => serial(() => adapter.close()).catch((e) => wrap(e, 'close')),
-    ...(adapter.passwordLastSet ? { passwordLastSet: (account: Account) => serial(() => adapter.passwordLastSet!(account)).catch((e) => wrap(e, 'passwordLastSet')) } : {}),
+    change: (req: ChangeRequest) => {
+      const request = redactor.with(req.newPassword, req.currentPassword);
+      return serial(() => adapter.change(req)).then(
+        (result) => ({ ...result, method: request.redact(result.method) }),
+        (e: unknown) => wrap(e, 'change', request),
+      );
+    },
+    verify: (req: VerifyRequest) => {
+      const request = redactor.with(req.password);
+      return serial(() => adapter.verify(req)).then(
+        (result) => (result.detail === undefined ? result : { ...result, detail: request.redact(result.detail) }),
+        (e: unknown) => wrap(e, 'verify', request),
+      );
+    },
+    close: () => serial(() => adapter.close()).catch((e: unknown) => wrap(e, 'close')),
+    ...(adapter.passwordLastSet ? { passwordLastSet: (account: Account) => serial(() => adapter.passwordLastSet!(account)).catch((e: unknown) => wrap(e, 'passwordLastSet')) } : {}),
   };
 }
 
@@ -130,7 +144,8 @@ export async function openResourceSession(deps: SessionDeps, resourceId: string)
   for (const c of Object.values(credentials)) redactor.add(c.password).add(c.privateKey);
   for (const value of Object.values(secrets)) redactor.add(value);
   const log = deps.log.child({ resourceId, type: resource.type }, redactor);
-  const adapter = guarded(factory({ resource, policy, credentials, secrets, log, redactor, timeoutMs: deps.timeoutMs }), redactor);
+  const hostKeys = trustOnFirstUse(deps.state, resource.id, log);
+  const adapter = guarded(factory({ resource, policy, credentials, secrets, log, redactor, timeoutMs: deps.timeoutMs, hostKeys }), redactor);
   return {
     resource,
     policy,

@@ -54,16 +54,3 @@ export async function prepareShell(session: ExpectSession, options: { timeoutMs?
   await session.expect([pattern], options);
   return { token, pattern };
 }
-
-/** Starts a command in a prepared shell; `finish` reads its exit status and the next prompt. */
-export function startInShell(session: ExpectSession, prompt: ShellPrompt, command: string): { finish(options?: { timeoutMs?: number }): Promise<{ exitCode: number; output: string }> } {
-  const status = exitStatusMarker(prompt.token);
-  session.send(`${command}; ${status.command}\n`);
-  return {
-    async finish(options = {}) {
-      const m = await session.expect([status.pattern], options);
-      await session.expect([prompt.pattern], options);
-      return { exitCode: Number(m.match[1]), output: m.before };
-    },
-  };
-}

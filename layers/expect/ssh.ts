@@ -1,9 +1,31 @@
 import { createHash } from 'node:crypto';
 import ssh2, { type AnyAuthMethod, type AuthenticationType, type ClientChannel, type ConnectConfig } from 'ssh2';
-import { AuthenticationError, InvalidConfigurationError, TargetTimeoutError, TargetUnchangedError, type ResetError } from '../engine/errors.js';
+import type { HostKeyTrust } from '../engine/adapter.js';
+import { AuthenticationError, HostKeyMismatchError, InvalidConfigurationError, isResetError, TargetTimeoutError, TargetUnchangedError, type ResetError } from '../engine/errors.js';
 import type { Log } from '../engine/log.js';
 import type { Secret } from '../engine/secret.js';
 import type { CloseInfo, Stream, StreamHandlers } from './stream.js';
+
+/**
+ * Which host key an SSH login accepts, checked during the key exchange, before any password or
+ * key is sent: the one pinned in the configuration, else the one recorded for the resource, else
+ * (first use) the one presented, which is then recorded. Telnet has no host key: none of this
+ * protects a Telnet login.
+ */
+export interface SshHostKeyCheck {
+  /** The resource whose key it is, for the message that says how to accept a new one. */
+  readonly resourceId: string;
+  /** Pinned fingerprint from the configuration (`hostKeySha256`, base64, "=" optional): wins over the recorded one, and nothing is recorded. */
+  readonly pinned?: string;
+  /** The resource's recorded key, from the adapter's context. */
+  readonly trust: HostKeyTrust;
+}
+
+/** The host key check for a resource whose configuration may pin `hostKeySha256`. */
+export function hostKeyCheck(ctx: { readonly resource: { readonly id: string; readonly hostKeySha256?: string | undefined }; readonly hostKeys: HostKeyTrust }): SshHostKeyCheck {
+  const pinned = ctx.resource.hostKeySha256;
+  return { resourceId: ctx.resource.id, trust: ctx.hostKeys, ...(pinned ? { pinned } : {}) };
+}
 
 export interface SshLoginOptions {
   readonly host: string;
@@ -12,8 +34,7 @@ export interface SshLoginOptions {
   readonly password?: Secret;
   /** PEM private key; used instead of the password when given. */
   readonly privateKey?: Secret;
-  /** Pinned SHA-256 fingerprint of the host key (base64, "=" optional). Unset: any key is accepted and logged. */
-  readonly hostKeySha256?: string;
+  readonly hostKey: SshHostKeyCheck;
   readonly timeoutMs: number;
   readonly log?: Log;
 }
@@ -21,6 +42,37 @@ export interface SshLoginOptions {
 /** The SHA-256 fingerprint of a host key as `ssh-keygen -lf` prints it, without "SHA256:" and padding. */
 export function hostKeyFingerprint(key: Buffer): string {
   return createHash('sha256').update(key).digest('base64').replace(/=+$/, '');
+}
+
+/** The algorithm name a key blob starts with (RFC 4253 6.6: string "ssh-ed25519", ...). */
+export function hostKeyType(key: Buffer): string | undefined {
+  if (key.length < 4) return undefined;
+  const length = key.readUInt32BE(0);
+  return length > 0 && length <= 64 && key.length >= 4 + length ? key.subarray(4, 4 + length).toString('latin1') : undefined;
+}
+
+/**
+ * Decides whether the presented key may be trusted. Resolves, or rejects with the error the
+ * login fails with (HostKeyMismatchError; a state store's own error when the recorded key cannot
+ * be read or written, since an unchecked key must not be let through).
+ */
+async function checkHostKey(check: SshHostKeyCheck, key: Buffer, where: string, log: Log | undefined): Promise<void> {
+  const presented = hostKeyFingerprint(key);
+  const refuse = (trusted: string, pinned: boolean) => new HostKeyMismatchError({ where, trusted, presented, pinned, resourceId: check.resourceId });
+  if (check.pinned !== undefined) {
+    const pinned = check.pinned.replace(/=+$/, '');
+    if (presented !== pinned) throw refuse(pinned, true);
+    return;
+  }
+  const keyType = hostKeyType(key);
+  const recorded = (await check.trust.trusted()) ?? (await check.trust.firstSeen(presented, { ...(keyType ? { keyType } : {}), at: where }));
+  if (recorded !== presented) throw refuse(recorded, false);
+  log?.debug('ssh: host key trusted', { host: where, hostKeySha256: presented });
+}
+
+function refusalError(e: unknown, where: string): ResetError {
+  if (isResetError(e)) return e;
+  return new TargetUnchangedError(`the host key of ${where} could not be checked: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }
 
 // ssh2 is CommonJS: its named exports are not all visible to Node's ESM loader.
@@ -31,8 +83,8 @@ const PTY = { term: 'dumb', cols: 250, rows: 40 } as const;
 /**
  * One SSH login, reused for many commands: each `exec` opens a channel on it.
  * Failures map to the engine's classes: a refused login is AuthenticationError, a host
- * key that does not match the pin InvalidConfigurationError, no answer TargetTimeoutError,
- * a refused or failed connection TargetUnchangedError (nothing has been sent yet).
+ * key other than the trusted one HostKeyMismatchError (see SshHostKeyCheck), no answer
+ * TargetTimeoutError, a refused or failed connection TargetUnchangedError (nothing has been sent yet).
  */
 export class SshConnection {
   readonly #client: InstanceType<typeof Client>;
@@ -50,7 +102,7 @@ export class SshConnection {
   static connect(options: SshLoginOptions): Promise<SshConnection> {
     const client = new Client();
     const where = `${options.host}:${options.port}`;
-    let hostKeyMismatch = false;
+    let hostKeyRefusal: unknown;
     let authTried = false;
     let kbdTried = false;
 
@@ -60,14 +112,15 @@ export class SshConnection {
       username: options.username,
       readyTimeout: options.timeoutMs,
       keepaliveInterval: 15_000,
-      hostVerifier: (key: Buffer) => {
-        const actual = hostKeyFingerprint(key);
-        if (options.hostKeySha256 === undefined) {
-          options.log?.info('ssh: host key not pinned; accepted', { host: where, hostKeySha256: actual });
-          return true;
-        }
-        hostKeyMismatch = actual !== options.hostKeySha256.replace(/=+$/, '');
-        return !hostKeyMismatch;
+      // ssh2 waits for verify() before it finishes the key exchange; no authentication starts before.
+      hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
+        checkHostKey(options.hostKey, key, where, options.log).then(
+          () => verify(true),
+          (e: unknown) => {
+            hostKeyRefusal = e;
+            verify(false);
+          },
+        );
       },
       authHandler: (methodsLeft, _partial, next) => {
         const done = () => next(false as unknown as AuthenticationType);
@@ -122,8 +175,8 @@ export class SshConnection {
         resolve(new SshConnection(client, options.timeoutMs));
       });
       client.on('error', (e: Error & { level?: string; code?: string }) => {
-        if (hostKeyMismatch) {
-          fail(new InvalidConfigurationError('hostKeySha256', `the host key of ${where} does not match the pinned fingerprint`));
+        if (hostKeyRefusal !== undefined) {
+          fail(refusalError(hostKeyRefusal, where));
         } else if (e.level === 'client-authentication') {
           fail(new AuthenticationError(`${where} refused the SSH login of ${JSON.stringify(options.username)}`, { cause: e }));
         } else if (e.level === 'client-timeout' || e.code === 'ETIMEDOUT') {
@@ -132,7 +185,7 @@ export class SshConnection {
           fail(new TargetUnchangedError(`could not connect to ${where} over SSH: ${e.message}`, { cause: e }));
         }
       });
-      client.on('close', () => fail(new TargetUnchangedError(`${where} closed the SSH connection during login`)));
+      client.on('close', () => fail(hostKeyRefusal !== undefined ? refusalError(hostKeyRefusal, where) : new TargetUnchangedError(`${where} closed the SSH connection during login`)));
       client.connect(config);
     });
   }
@@ -191,6 +244,47 @@ export class SshConnection {
       this.#client.end();
     });
   }
+}
+
+/**
+ * The host key a server presents now, read from the key exchange; the connection is then refused
+ * by us, so nothing is authenticated and no credential is sent. For an operator accepting a key.
+ */
+export function presentedHostKey(options: { host: string; port: number; timeoutMs: number }): Promise<{ sha256: string; keyType?: string }> {
+  const where = `${options.host}:${options.port}`;
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    let seen: { sha256: string; keyType?: string } | undefined;
+    const settle = (e?: ResetError) => {
+      client.removeAllListeners();
+      client.on('error', () => undefined);
+      client.destroy();
+      if (seen) resolve(seen);
+      else reject(e ?? new TargetUnchangedError(`${where} closed the SSH connection before presenting a host key`));
+    };
+    client.on('error', (e: Error & { level?: string; code?: string }) =>
+      settle(
+        e.level === 'client-timeout' || e.code === 'ETIMEDOUT'
+          ? new TargetTimeoutError(`${where} did not present an SSH host key within ${options.timeoutMs} ms`, { cause: e })
+          : new TargetUnchangedError(`could not connect to ${where} over SSH: ${e.message}`, { cause: e }),
+      ),
+    );
+    client.on('close', () => settle());
+    client.on('ready', () => settle());
+    client.connect({
+      host: options.host,
+      port: options.port,
+      username: 'rpr-host-key',
+      readyTimeout: options.timeoutMs,
+      // No authentication method is offered, should the refusal below ever be ignored.
+      authHandler: (_methods, _partial, next) => next(false as unknown as AuthenticationType),
+      hostVerifier: (key: Buffer) => {
+        const keyType = hostKeyType(key);
+        seen = { sha256: hostKeyFingerprint(key), ...(keyType ? { keyType } : {}) };
+        return false;
+      },
+    });
+  });
 }
 
 /** An SSH channel as a Stream: stdout and stderr merged (as on a terminal), the exit status on close. */

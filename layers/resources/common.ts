@@ -62,7 +62,7 @@ export const resourceBase = {
 export const cliTransport = {
   protocol: z.enum(['ssh', 'telnet']).default('ssh'),
   port: portSchema.optional(),
-  /** SHA-256 fingerprint of the SSH host key (base64, as ssh-keygen -lf prints it, without "SHA256:"). Unset: trust on first use is not done; any key is accepted and logged. */
+  /** SHA-256 fingerprint of the SSH host key (base64, as ssh-keygen -lf prints it, without "SHA256:"), pinned. Unset: the first key seen is recorded in the resource's state and required afterwards (trust on first use). */
   hostKeySha256: z.string().regex(/^[A-Za-z0-9+/]{43}=?$/, 'must be a base64 SHA-256 fingerprint').optional(),
 };
 

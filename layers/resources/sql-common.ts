@@ -123,11 +123,6 @@ export function readOnlyFailure(e: unknown, what: string): ResetError {
   return new TargetUnchangedError(`${what}: the server refused it; nothing was changed: ${describe(e)}`, { cause: e });
 }
 
-/** Every error leaving an SQL adapter: redacted with the invocation's secrets and this request's. */
-export function redacted(ctx: AdapterContext<unknown>, e: unknown, ...secrets: (Secret | undefined)[]): Error {
-  return ctx.redactor.with(...secrets).redactError(e instanceof Error ? e : new TargetUnchangedError(String(e)));
-}
-
 /**
  * The admin connection a SQL adapter keeps for its resource: opened on first use, reused for
  * every account, reopened when it broke, and logging in with the admin's new password once the

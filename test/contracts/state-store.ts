@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountBusyError, InvalidConfigurationError, NotFoundError } from '../../layers/engine/errors.js';
 import { Secret } from '../../layers/engine/secret.js';
 import type { Account } from '../../layers/resources/common.js';
-import type { AccountResult, AuditRecord, RunRecord, StateStore, StoredResource } from '../../layers/engine/stores/types.js';
+import type { AccountResult, AuditRecord, HostKeyRecord, RunRecord, StateStore, StoredResource } from '../../layers/engine/stores/types.js';
 
 export interface StateStoreFixture {
   readonly store: StateStore;
@@ -35,8 +35,8 @@ async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 }
 
 /**
- * The behaviour every StateStore shares: configuration, leases, set-attempt marks, runs and the
- * audit trail. The store may be shared with earlier runs of the suite, so every test uses fresh ids.
+ * The behaviour every StateStore shares: configuration, leases, set-attempt marks, SSH host keys,
+ * runs and the audit trail. The store may be shared with earlier runs of the suite, so every test uses fresh ids.
  */
 export function stateStoreContract(name: string, factory: (options: StateStoreFactoryOptions) => Promise<StateStoreFixture>): void {
   describe(`StateStore contract: ${name}`, () => {
@@ -310,6 +310,82 @@ export function stateStoreContract(name: string, factory: (options: StateStoreFa
         expect(await store.hasSetAttempt(accountId, other)).toBe(false);
         expect(await store.markSetAttempt(accountId, other)).toEqual({ earlier: false });
         expect(await store.markReconcileSet(accountId, other)).toBe(false);
+      });
+    });
+
+    describe('SSH host keys', () => {
+      const fingerprint = () => randomBytes(32).toString('base64').replace(/=+$/, '');
+      const hostKey = (resourceId: string, sha256: string, extra: Partial<HostKeyRecord> = {}): HostKeyRecord => ({
+        resourceId,
+        sha256,
+        keyType: 'ssh-ed25519',
+        seenAt: '127.0.0.1:22',
+        source: 'first-use',
+        recordedAt: new Date(now).toISOString(),
+        ...extra,
+      });
+
+      it('records the first key seen for a resource; a different first key later is not recorded, and the first is returned', async () => {
+        const id = unique('host');
+        const first = hostKey(id, fingerprint());
+        expect(await store.getHostKey(id)).toBeUndefined();
+
+        expect(await store.recordHostKey(first, undefined)).toEqual(first);
+        const later = await store.recordHostKey(hostKey(id, fingerprint()), undefined);
+
+        expect(later).toEqual(first);
+        expect(await store.getHostKey(id)).toEqual(first);
+        expect(await store.getHostKey(unique('other'))).toBeUndefined();
+      });
+
+      it('replaces a key only when the caller names the one recorded (an operator accepting a new key)', async () => {
+        const id = unique('host');
+        const first = hostKey(id, fingerprint());
+        await store.recordHostKey(first, undefined);
+        const accepted = hostKey(id, fingerprint(), { source: 'operator', replaced: first.sha256 });
+
+        const stale = await store.recordHostKey(hostKey(id, fingerprint(), { source: 'operator' }), fingerprint());
+        const replaced = await store.recordHostKey(accepted, first.sha256);
+
+        expect(stale).toEqual(first);
+        expect(replaced).toEqual(accepted);
+        expect(await store.getHostKey(id)).toEqual(accepted);
+      });
+
+      it('of concurrent first-use records with different keys, exactly one is recorded and every caller is told which', async () => {
+        const id = unique('host');
+        const keys = Array.from({ length: 10 }, () => hostKey(id, fingerprint()));
+
+        const held = await Promise.all(keys.map((k) => store.recordHostKey(k, undefined)));
+
+        const recorded = await store.getHostKey(id);
+        expect(keys).toContainEqual(recorded);
+        for (const h of held) expect(h).toEqual(recorded);
+      });
+
+      it('keeps the keys of resources apart, a long resource id included', async () => {
+        const long = `${unique('long')}-${'x'.repeat(500)}`;
+        const short = unique('short');
+        const a = hostKey(long, fingerprint());
+        const b = hostKey(short, fingerprint());
+
+        await store.recordHostKey(a, undefined);
+        await store.recordHostKey(b, undefined);
+
+        expect(await store.getHostKey(long)).toEqual(a);
+        expect(await store.getHostKey(short)).toEqual(b);
+      });
+
+      it('refuses anything but a fingerprint, naming hostKeySha256, and records nothing', async () => {
+        const id = unique('host');
+        const notAFingerprint = `${unique('hunter2')}!`;
+
+        const e = await rejectionOf(store.recordHostKey(hostKey(id, notAFingerprint), undefined));
+
+        expect(e).toBeInstanceOf(InvalidConfigurationError);
+        expect((e as InvalidConfigurationError).field).toBe('hostKeySha256');
+        expect(String(e)).not.toContain(notAFingerprint);
+        expect(await store.getHostKey(id)).toBeUndefined();
       });
     });
 

@@ -106,6 +106,20 @@ describe('the reset functions', () => {
     expect(unconditioned).toEqual([]);
   });
 
+  it('read the whole state table but write only the items a reset owns (leases, marks, host keys, runs, audit, the write budget)', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).map((p) => (p as Resource).Properties as { Roles: unknown[]; PolicyDocument: { Statement: { Action: string | string[]; Condition?: Record<string, Record<string, unknown>> }[] } });
+    for (const type of implementedTypes()) {
+      const role = ((template.toJSON().Resources[logicalId(type)] as Resource).Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const statements = policies.filter((p) => JSON.stringify(p.Roles).includes(JSON.stringify({ Ref: role }))).flatMap((p) => p.PolicyDocument.Statement);
+      const dynamo = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
+      const writes = dynamo.filter((s) => [s.Action].flat().some((a) => /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)$/.test(a)));
+      expect(writes.length, type).toBe(1);
+      expect(writes[0]!.Condition, type).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LEASE#*', 'SETMARK#*', 'HOSTKEY#*', 'RUN#*', 'AUDIT#*', 'BUDGET#*'] } });
+      expect(dynamo.some((s) => [s.Action].flat().includes('dynamodb:Query') && s.Condition === undefined), type).toBe(true);
+      expect(dynamo.flatMap((s) => [s.Action].flat()).filter((a) => a.includes('*')), type).toEqual([]);
+    }
+  });
+
   it('read and write only secrets tagged rpr:managed, and never with a wildcard action', () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
       (p) => ((p as Resource).Properties.PolicyDocument as { Statement: { Action: string | string[]; Condition?: unknown }[] }).Statement,

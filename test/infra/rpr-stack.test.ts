@@ -224,6 +224,13 @@ describe('the deployment', () => {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'rpr', MetricName: 'OutOfSyncAccounts', Threshold: 1 });
     });
 
+    it("alarms on every reset function's errors and throttles", () => {
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => (a as { Properties: { Namespace: string; MetricName: string; Threshold: number } }).Properties);
+      for (const metric of ['Errors', 'Throttles']) {
+        expect(alarms.filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === metric && a.Threshold === 1)).toHaveLength(implementedTypes().length);
+      }
+    });
+
     it('outputs the API URL, state machine, table, each reset function, and each site\'s activity and agent role', () => {
       const outputs = Object.keys(template.toJSON().Outputs as object);
       for (const name of ['ApiUrl', 'StateMachineArn', 'StateTableName', 'ResetFunctionLinuxArn', 'ResetFunctionHpUxArn', 'ResetFunctionPostgresqlArn', 'ResetFunctionMysqlArn', 'SiteDmz1ActivityArn', 'SiteDmz1AgentRoleArn', 'SitePlantBActivityArn', 'SitePlantBAgentRoleArn']) {

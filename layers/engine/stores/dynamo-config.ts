@@ -93,12 +93,12 @@ export class DynamoConfigStore implements ConfigStore {
 
   async listAccounts(filter: { resourceId?: string } = {}): Promise<Account[]> {
     const accounts: Account[] = [];
-    for await (const account of this.iterateAccounts(filter)) accounts.push(account);
+    for await (const account of this.#iterateAccounts(filter)) accounts.push(account);
     return accounts;
   }
 
-  /** Accounts one query page at a time, for bulk runs that should not hold every account at once. */
-  async *iterateAccounts(filter: { resourceId?: string } = {}): AsyncGenerator<Account> {
+  /** Accounts one query page at a time. */
+  async *#iterateAccounts(filter: { resourceId?: string }): AsyncGenerator<Account> {
     const input: Omit<QueryCommandInput, 'TableName'> =
       filter.resourceId !== undefined
         ? { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `ACCOUNTS#${keyPart(filter.resourceId)}` }, ConsistentRead: true }

@@ -78,7 +78,7 @@ export class DynamoRunStore implements RunStore {
 
   async listAccountResults(runId: string): Promise<AccountResult[]> {
     const results: AccountResult[] = [];
-    for await (const result of this.iterateAccountResults(runId)) results.push(result);
+    for await (const result of this.#iterateAccountResults(runId)) results.push(result);
     return results;
   }
 
@@ -103,7 +103,7 @@ export class DynamoRunStore implements RunStore {
   }
 
   /** A run's account results one query page at a time. */
-  async *iterateAccountResults(runId: string): AsyncGenerator<AccountResult> {
+  async *#iterateAccountResults(runId: string): AsyncGenerator<AccountResult> {
     const pages = this.#table.query({
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': `RUN#${keyPart(runId)}`, ':prefix': RESULT_PREFIX },

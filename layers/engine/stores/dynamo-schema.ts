@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
  * | account        | `ACCOUNTS#<resourceId>` | account id          | `ACCOUNT` / account id          |                         |     |
  * | lease          | `LEASE#<accountId>`     | `LEASE`             |                                 |                         | yes |
  * | set mark       | `SETMARK#<accountId>`   | version id          |                                 |                         | yes |
+ * | SSH host key   | `HOSTKEY#<resourceId>`  | `SSH`               |                                 |                         |     |
  * | run            | `RUN#<runId>`           | `RUN`               | `RUNS` / `<startedAt>#<runId>`  |                         | yes |
  * | account result | `RUN#<runId>`           | `RESULT#<accountId>`|                                 |                         | yes |
  * | audit record   | `AUDIT#<accountId>`     | `<at>#<digest>`     | `AUDIT` / `<at>#<digest>`       | `AUDIT#<runId>` / same  |     |
@@ -33,6 +34,13 @@ export const STATE_TABLE = {
     { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
   ],
 } as const;
+
+/**
+ * The partition-key prefixes of the items a reset (a workflow task, a rotation step, an agent's
+ * task) writes: leases, set marks, host keys, runs and their results, audit records and the write
+ * budget. Configuration (`RESOURCE`, `ACCOUNTS#`) it only reads; the deployment's IAM holds it to that.
+ */
+export const RESET_WRITES = ['LEASE#', 'SETMARK#', 'HOSTKEY#', 'RUN#', 'AUDIT#', 'BUDGET#'] as const;
 
 export const GSI_COLLECTION = STATE_TABLE.indexes[0];
 export const GSI_RUN_AUDIT = STATE_TABLE.indexes[1];

@@ -1,13 +1,14 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { patientClient } from '../patience.js';
 import type { Account } from '../types.js';
-import type { AccountResult, AuditRecord, Lease, RunRecord, StateStore, StoredResource } from './types.js';
+import type { AccountResult, AuditRecord, HostKeyRecord, Lease, RunRecord, StateStore, StoredResource } from './types.js';
+import { DynamoHostKeys } from './dynamo-host-keys.js';
 import { DynamoConfigStore } from './dynamo-config.js';
 import { DynamoLeaseStore } from './dynamo-leases.js';
 import { DynamoRunStore } from './dynamo-runs.js';
 import { DAY_SECONDS, DynamoTable } from './dynamo-table.js';
 
-export { STATE_TABLE, createStateTable, keyPart } from './dynamo-schema.js';
+export { createStateTable } from './dynamo-schema.js';
 
 export interface DynamoStateStoreOptions {
   readonly client: DynamoDBDocumentClient;
@@ -34,6 +35,7 @@ export class DynamoStateStore implements StateStore {
   readonly #config: DynamoConfigStore;
   readonly #leases: DynamoLeaseStore;
   readonly #runs: DynamoRunStore;
+  readonly #hostKeys: DynamoHostKeys;
 
   constructor(options: DynamoStateStoreOptions) {
     const table = new DynamoTable({
@@ -46,6 +48,16 @@ export class DynamoStateStore implements StateStore {
     this.#config = new DynamoConfigStore(table);
     this.#leases = new DynamoLeaseStore(table, { markRetentionSeconds: (options.markRetentionDays ?? 90) * DAY_SECONDS });
     this.#runs = new DynamoRunStore(table, { runRetentionSeconds: (options.runRetentionDays ?? 400) * DAY_SECONDS });
+    this.#hostKeys = new DynamoHostKeys(table.client, table.name);
+  }
+
+  // ---- SSH host keys (dynamo-host-keys.ts)
+
+  getHostKey(resourceId: string): Promise<HostKeyRecord | undefined> {
+    return this.#hostKeys.get(resourceId);
+  }
+  recordHostKey(record: HostKeyRecord, previous: string | undefined): Promise<HostKeyRecord> {
+    return this.#hostKeys.record(record, previous);
   }
 
   // ---- configuration (dynamo-config.ts)
@@ -73,9 +85,6 @@ export class DynamoStateStore implements StateStore {
   }
   listAccounts(filter?: { resourceId?: string }): Promise<Account[]> {
     return this.#config.listAccounts(filter);
-  }
-  iterateAccounts(filter?: { resourceId?: string }): AsyncGenerator<Account> {
-    return this.#config.iterateAccounts(filter);
   }
   deleteAccount(id: string): Promise<void> {
     return this.#config.deleteAccount(id);
@@ -128,9 +137,6 @@ export class DynamoStateStore implements StateStore {
   }
   getAccountResults(runId: string, accountIds: readonly string[]): Promise<AccountResult[]> {
     return this.#runs.getAccountResults(runId, accountIds);
-  }
-  iterateAccountResults(runId: string): AsyncGenerator<AccountResult> {
-    return this.#runs.iterateAccountResults(runId);
   }
   appendAudit(record: AuditRecord): Promise<void> {
     return this.#runs.appendAudit(record);

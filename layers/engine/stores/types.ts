@@ -164,4 +164,34 @@ export interface RunStore {
   listAudit(filter?: { accountId?: string; runId?: string; limit?: number }): Promise<AuditRecord[]>;
 }
 
-export interface StateStore extends ConfigStore, LeaseStore, RunStore {}
+/**
+ * The SSH host key trusted for a resource: recorded on its first connection (trust on first use)
+ * or by an operator accepting a changed key. State, not configuration: a pinned `hostKeySha256`
+ * in the configuration wins over it and is never written here.
+ */
+export interface HostKeyRecord {
+  readonly resourceId: string;
+  /** base64 SHA-256 of the key blob without padding, as `ssh-keygen -lf` prints after "SHA256:". */
+  readonly sha256: string;
+  /** The key's algorithm as the server named it (`ssh-ed25519`, `ssh-rsa`, ...), when known. */
+  readonly keyType?: string;
+  /** Where the server was reached when the key was seen (`host:port`), when known. */
+  readonly seenAt?: string;
+  /** `first-use`: a reset's first connection recorded it; `operator`: an operator accepted it. */
+  readonly source: 'first-use' | 'operator';
+  readonly recordedAt: string;
+  /** For an operator's acceptance: the fingerprint it replaced. */
+  readonly replaced?: string;
+}
+
+export interface HostKeyStore {
+  getHostKey(resourceId: string): Promise<HostKeyRecord | undefined>;
+  /**
+   * Compare and set: records `record` if the fingerprint recorded for its resource is `previous`
+   * (undefined: none is recorded yet), in one conditional write, and returns the record that holds
+   * afterwards: `record`, or the one another writer recorded first.
+   */
+  recordHostKey(record: HostKeyRecord, previous: string | undefined): Promise<HostKeyRecord>;
+}
+
+export interface StateStore extends ConfigStore, LeaseStore, RunStore, HostKeyStore {}

@@ -3,7 +3,7 @@ import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Targe
 import type { Account } from '../common.js';
 import { InvalidConfigurationError, TargetUnchangedError } from '../../engine/errors.js';
 import type { Secret } from '../../engine/secret.js';
-import { AdminConnection, assertChangeInput, currentPasswordForSelfChange, redacted } from '../sql-common.js';
+import { AdminConnection, assertChangeInput, currentPasswordForSelfChange } from '../sql-common.js';
 import { classifyLdapError, closeLdap, isLdapAlive, openLdap, tryBind, type LdapEndpoint, type LdapOptions } from './connection.js';
 import { isDnUnder, sameDn } from './dn-compare.js';
 import { dnProblem } from './dn.js';
@@ -89,48 +89,40 @@ class LdapAdapter implements TargetAdapter {
   }
 
   async change(req: ChangeRequest): Promise<ChangeResult> {
+    this.#checkAccount(req.account.username);
+    assertChangeInput(this.ctx, ldapDefinition.username, req);
+    const dn = req.account.username;
+    if (this.#admin) {
+      const admin = this.#admin;
+      const session = await admin.session();
+      const self = req.account.id === admin.credential.accountId || sameDn(dn, admin.credential.username);
+      const method = await this.#method(session);
+      await this.#write(session, method, {
+        dn,
+        newPassword: req.newPassword,
+        // The admin changing its own password proves the old one where the method carries it.
+        oldPassword: self ? (req.currentPassword ?? admin.password) : undefined,
+        as: self ? 'self' : 'admin',
+      });
+      if (self) admin.changed(req.newPassword);
+      return { method: `${self ? 'self change (admin account)' : 'admin reset'}: ${METHOD_NAMES[method]}` };
+    }
+    const current = currentPasswordForSelfChange(req);
+    const session = await this.#bind(dn, current, 'currentPassword', `binding as ${dn}`);
     try {
-      this.#checkAccount(req.account.username);
-      assertChangeInput(this.ctx, ldapDefinition.username, req);
-      const dn = req.account.username;
-      if (this.#admin) {
-        const admin = this.#admin;
-        const session = await admin.session();
-        const self = req.account.id === admin.credential.accountId || sameDn(dn, admin.credential.username);
-        const method = await this.#method(session);
-        await this.#write(session, method, {
-          dn,
-          newPassword: req.newPassword,
-          // The admin changing its own password proves the old one where the method carries it.
-          oldPassword: self ? (req.currentPassword ?? admin.password) : undefined,
-          as: self ? 'self' : 'admin',
-        });
-        if (self) admin.changed(req.newPassword);
-        return { method: `${self ? 'self change (admin account)' : 'admin reset'}: ${METHOD_NAMES[method]}` };
-      }
-      const current = currentPasswordForSelfChange(req);
-      const session = await this.#bind(dn, current, 'currentPassword', `binding as ${dn}`);
-      try {
-        const method = await this.#method(session);
-        await this.#write(session, method, { dn, newPassword: req.newPassword, oldPassword: current, as: 'self' });
-        return { method: `self change: ${METHOD_NAMES[method]}` };
-      } finally {
-        await session.close();
-      }
-    } catch (e) {
-      throw redacted(this.ctx, e, req.newPassword, req.currentPassword);
+      const method = await this.#method(session);
+      await this.#write(session, method, { dn, newPassword: req.newPassword, oldPassword: current, as: 'self' });
+      return { method: `self change: ${METHOD_NAMES[method]}` };
+    } finally {
+      await session.close();
     }
   }
 
   async verify(req: VerifyRequest): Promise<VerifyResult> {
-    try {
-      this.#checkAccount(req.account.username);
-      if (req.password.length === 0) return { valid: false, detail: 'an empty password never authenticates (it would be an unauthenticated bind)' };
-      const valid = await tryBind(this.#endpoint, req.account.username, req.password, this.#options);
-      return valid ? { valid: true } : { valid: false, detail: 'the server refused the bind (invalid credentials)' };
-    } catch (e) {
-      throw redacted(this.ctx, e, req.password);
-    }
+    this.#checkAccount(req.account.username);
+    if (req.password.length === 0) return { valid: false, detail: 'an empty password never authenticates (it would be an unauthenticated bind)' };
+    const valid = await tryBind(this.#endpoint, req.account.username, req.password, this.#options);
+    return valid ? { valid: true } : { valid: false, detail: 'the server refused the bind (invalid credentials)' };
   }
 
   /**
@@ -140,24 +132,20 @@ class LdapAdapter implements TargetAdapter {
    */
   async passwordLastSet(acct: Account): Promise<Date | undefined> {
     if (!this.#admin) return undefined;
+    this.#checkAccount(acct.username);
+    const session = await this.#admin.session();
+    const attribute = this.ctx.resource.serverType === 'entra-id' ? 'pwdLastSet' : 'pwdChangedTime';
+    let raw: unknown;
     try {
-      this.#checkAccount(acct.username);
-      const session = await this.#admin.session();
-      const attribute = this.ctx.resource.serverType === 'entra-id' ? 'pwdLastSet' : 'pwdChangedTime';
-      let raw: unknown;
-      try {
-        const { searchEntries } = await session.client.search(acct.username, { scope: 'base', filter: '(objectClass=*)', attributes: [attribute] });
-        raw = searchEntries[0]?.[attribute];
-      } catch (e) {
-        throw classifyLdapError(e, { operation: `reading ${attribute} of ${JSON.stringify(acct.username)}`, sent: false });
-      }
-      const value = Array.isArray(raw) ? raw[0] : raw;
-      if (value === undefined || value === '') return undefined;
-      const text = Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
-      return attribute === 'pwdLastSet' ? fromFileTime(text) : fromGeneralizedTime(text);
+      const { searchEntries } = await session.client.search(acct.username, { scope: 'base', filter: '(objectClass=*)', attributes: [attribute] });
+      raw = searchEntries[0]?.[attribute];
     } catch (e) {
-      throw redacted(this.ctx, e);
+      throw classifyLdapError(e, { operation: `reading ${attribute} of ${JSON.stringify(acct.username)}`, sent: false });
     }
+    const value = Array.isArray(raw) ? raw[0] : raw;
+    if (value === undefined || value === '') return undefined;
+    const text = Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+    return attribute === 'pwdLastSet' ? fromFileTime(text) : fromGeneralizedTime(text);
   }
 
   async close(): Promise<void> {

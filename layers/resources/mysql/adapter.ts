@@ -1,7 +1,8 @@
 import mysql from 'mysql2/promise';
+import type { Account } from '../common.js';
 import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
-import { OutcomeUnknownError, ResetError, TargetUnchangedError } from '../../engine/errors.js';
-import type { Secret } from '../../engine/secret.js';
+import { InvalidConfigurationError, OutcomeUnknownError, ResetError, TargetUnchangedError } from '../../engine/errors.js';
+import { Secret } from '../../engine/secret.js';
 import {
   AdminConnection,
   DeadlineExceeded,
@@ -10,63 +11,46 @@ import {
   connectFailure,
   isConnectionLoss,
   readOnlyFailure,
-  redacted,
   tlsOptions,
   withDeadline,
 } from '../sql-common.js';
+import { attest, comparable } from './hashes.js';
+import { isRefusal, isRefusalReason, isStrictPasswordValidation, refusesHashes, serverErrno } from './refusals.js';
 import { mysqlDefinition, type MysqlResource } from './schema.js';
-
-/**
- * How the password travels. mysql2's `query()` escapes values on the client with
- * backslashes, which is only safe while the session's sql_mode lacks NO_BACKSLASH_ESCAPES
- * (with it, `\'` no longer escapes the quote and a crafted password could end the literal).
- * So every session removes NO_BACKSLASH_ESCAPES from its own sql_mode when it opens, reads
- * it back, and refuses to continue if it is still there. We pin the mode rather than send a
- * hash (`IDENTIFIED BY PASSWORD '*…'`) because a hash fixes the account's authentication
- * plugin to mysql_native_password: MySQL 8 accounts use caching_sha2_password (and 8.4
- * disables native passwords), while `IDENTIFIED BY` keeps each server's own plugin. Pinning
- * works the same on MariaDB 10.11 and MySQL 8. `execute()` (server-side binding) cannot
- * carry ALTER USER's password on either server.
- */
-const DIALECTS = {
-  mariadb: {
-    selfChange: (p: string, _current: string) => ({ sql: 'SET PASSWORD = PASSWORD(?)', values: [p] }),
-  },
-  mysql: {
-    // REPLACE proves the current password where password_require_current is on (8.0.13+).
-    selfChange: (p: string, current: string) => ({ sql: 'ALTER USER CURRENT_USER() IDENTIFIED BY ? REPLACE ?', values: [p, current] }),
-  },
-  mysqlLegacy: {
-    selfChange: (p: string, _current: string) => ({ sql: 'ALTER USER CURRENT_USER() IDENTIFIED BY ?', values: [p] }),
-  },
-} as const;
-type Dialect = keyof typeof DIALECTS;
+import { adminClearText, adminStatement, dialectOf, pluginOfCreateUser, selfStatement, takesSelfHash, type Dialect, type Statement } from './statements.js';
 
 const SQL = {
-  readSession: 'SELECT @@SESSION.sql_mode AS mode, VERSION() AS version',
+  // CURRENT_USER(): the account the server matched this login to; USER(): the client as the server sees it.
+  readSession: 'SELECT @@SESSION.sql_mode AS mode, VERSION() AS version, CURRENT_USER() AS me, USER() AS client',
   setSqlMode: 'SET SESSION sql_mode = ?',
-  accountExists: 'SELECT 1 AS found FROM mysql.user WHERE User = ? AND Host = ?',
-  adminReset: 'ALTER USER ?@? IDENTIFIED BY ?',
+  // Every row a login as the user from here might be matched to: its own hosts and the anonymous accounts.
+  accountRows:
+    "SELECT User AS user, Host AS host, plugin, HEX(authentication_string) AS auth, LOWER(?) LIKE LOWER(Host) AS here FROM mysql.user WHERE User = ? OR User = ''",
+  showOwnAccount: 'SHOW CREATE USER CURRENT_USER()',
+  showWarnings: 'SHOW WARNINGS',
+  // MariaDB keeps it in global_priv only (the mysql.user view has no such column); MySQL in mysql.user.
+  passwordLastChanged: {
+    mariadb: "SELECT JSON_VALUE(Priv, '$.password_last_changed') AS t FROM mysql.global_priv WHERE User = ? AND Host = ?",
+    mysql: 'SELECT UNIX_TIMESTAMP(password_last_changed) AS t FROM mysql.user WHERE User = ? AND Host = ?',
+  },
   threadAlive: 'SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID = ?',
   kill: (threadId: number) => `KILL CONNECTION ${Math.trunc(threadId)}`,
 };
 
 const ER_ACCESS_DENIED_ERROR = 1045;
+/** "Access denied" without "(using password: ...)": MariaDB's answer when no account matches, under some plugins. */
+const ER_ACCESS_DENIED_NO_PASSWORD_ERROR = 1698;
 const ER_NO_SUCH_THREAD = 1094;
-
-function dialectOf(version: string): Dialect {
-  if (/mariadb/i.test(version)) return 'mariadb';
-  const [major = 0, minor = 0, patch = 0] = version.split(/[.-]/).map((n) => parseInt(n, 10) || 0);
-  return major > 8 || (major === 8 && (minor > 0 || patch >= 13)) ? 'mysql' : 'mysqlLegacy';
-}
+const ER_TABLEACCESS_DENIED_ERROR = 1142;
 
 function isAuthFailure(e: unknown): boolean {
-  return (e as { errno?: unknown } | null)?.errno === ER_ACCESS_DENIED_ERROR;
+  const errno = (e as { errno?: unknown } | null)?.errno;
+  return errno === ER_ACCESS_DENIED_ERROR || errno === ER_ACCESS_DENIED_NO_PASSWORD_ERROR;
 }
 
 /**
- * mysql2 keeps the statement it sent (with the escaped password) on its errors as `sql`, and
- * the server quotes statement text after "near": in escaped form a redactor may not recognise it.
+ * mysql2 keeps the statement it sent (with the escaped password or hash) on its errors as `sql`,
+ * and the server quotes statement text after "near": in escaped form a redactor may not recognise it.
  */
 function scrubbed(e: unknown): unknown {
   if (e !== null && typeof e === 'object') {
@@ -89,6 +73,8 @@ export function splitAccount(username: string): { user: string; host: string } {
   return at > 0 ? { user: username.slice(0, at), host: username.slice(at + 1) } : { user: username, host: '%' };
 }
 
+const accountName = (a: { user: string; host: string }) => `${a.user}@${a.host}`;
+
 type Rows = Record<string, unknown>[];
 
 /** A login that may open a session, with the passwords to try in order. */
@@ -97,12 +83,43 @@ interface Login {
   readonly passwords: readonly Secret[];
 }
 
+/** What the admin reads of an account: how it authenticates, and whether a login from here reaches it. */
+interface AccountInfo {
+  readonly plugin: string;
+  readonly stored: Buffer;
+  /**
+   * A login from here lands on this account: its host pattern matches the client address the
+   * server sees, and no other row (the same name on another host, an anonymous account) does,
+   * so the server cannot match the login to another account.
+   */
+  readonly logsInFromHere: boolean;
+}
+
+/** How a password of an account is proven: a fresh login, or the admin comparing the stored form. */
+type Proof = { by: 'login' } | { by: 'attestation' } | { by: 'none'; why: string };
+
+/** Plugins mysql2 cannot log in with (it has no client_ed25519). */
+const NO_LOGIN_PLUGINS = new Set(['ed25519']);
+
+function proofFor(info: AccountInfo, name: string): Proof {
+  if (info.logsInFromHere && !NO_LOGIN_PLUGINS.has(info.plugin)) return { by: 'login' };
+  if (comparable(info.plugin, info.stored)) return { by: 'attestation' };
+  return {
+    by: 'none',
+    why: `a login as ${JSON.stringify(name)} from here cannot prove its password (its host part does not match this client, another account would take the login, or rpr cannot log in with its plugin), and its plugin ${info.plugin || '(none)'} stores nothing rpr can compare; nothing was changed`,
+  };
+}
+
 class Session {
   broken = false;
   constructor(
     readonly conn: mysql.Connection,
     readonly dialect: Dialect,
     private readonly timeoutMs: number,
+    /** CURRENT_USER(): the account this session is, as "user@host". */
+    readonly me = '',
+    /** The client host as the server sees it (from USER()). */
+    readonly clientHost = '',
   ) {
     conn.on('error', () => {
       this.broken = true;
@@ -135,10 +152,28 @@ class Session {
   }
 }
 
+/** The server refused the change (nothing changed), with the reasons it gave. */
+class RefusedChange extends TargetUnchangedError {
+  constructor(
+    message: string,
+    readonly reasons: readonly { code: number; message: string }[],
+    options: { cause: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** MariaDB with a password validation plugin and strict_password_validation: only the clear text can be checked. */
+  get refusesHashes(): boolean {
+    return isStrictPasswordValidation(this.cause) || this.reasons.some(refusesHashes);
+  }
+}
+
 class MysqlAdapter implements TargetAdapter {
   readonly type = 'mysql' as const;
   readonly verification = 'login' as const;
   readonly #admin: AdminConnection<Session> | undefined;
+  /** Accounts a login from here was seen to reach (as CURRENT_USER()), so a refused login means a wrong password. */
+  readonly #reachable = new Set<string>();
 
   constructor(private readonly ctx: AdapterContext<MysqlResource>) {
     const admin = ctx.credentials.admin;
@@ -147,6 +182,7 @@ class MysqlAdapter implements TargetAdapter {
   }
 
   async change(req: ChangeRequest): Promise<ChangeResult> {
+    const sent: Secret[] = [];
     try {
       assertChangeInput(this.ctx, mysqlDefinition.username, req);
       const target = splitAccount(req.account.username);
@@ -156,70 +192,172 @@ class MysqlAdapter implements TargetAdapter {
         const session = await admin.session();
         if (this.#isAdmin(req, admin.credential)) {
           const current = admin.password;
-          const stmt = DIALECTS[session.dialect].selfChange(req.newPassword.reveal(), current.reveal());
-          await this.#alter(session, stmt, req, { user: adminUser, passwords: [current, req.newPassword] });
+          const stmt = await this.#selfStatement(session, req.newPassword, current);
+          if (stmt.hash) sent.push(stmt.hash);
+          const clear = selfStatement(session.dialect, undefined, req.newPassword, current);
+          const form = await this.#send(() => admin.session(), stmt, clear, req, { user: adminUser, passwords: [current, req.newPassword] });
           admin.changed(req.newPassword);
-          return { method: 'self change (admin account)' };
+          return { method: `self change (admin account${form === 'clear text' ? '; clear text: the server validates passwords' : ''})` };
         }
-        let found: Rows;
-        try {
-          found = await session.execute('looking up the account', SQL.accountExists, [target.user, target.host]);
-        } catch (e) {
-          throw readOnlyFailure(e, 'looking up the account in mysql.user');
-        }
-        if (found.length === 0) {
-          throw new TargetUnchangedError(`account ${JSON.stringify(`${target.user}@${target.host}`)} does not exist; nothing was changed`);
-        }
-        const stmt = { sql: SQL.adminReset, values: [target.user, target.host, req.newPassword.reveal()] };
-        await this.#alter(session, stmt, req, { user: adminUser, passwords: [admin.password] });
-        return { method: 'admin reset' };
+        const info = await this.#lookup(session, target);
+        if (!info) throw new TargetUnchangedError(`account ${JSON.stringify(accountName(target))} does not exist; nothing was changed`);
+        const proof = proofFor(info, accountName(target));
+        if (proof.by === 'none') throw new InvalidConfigurationError('username', proof.why);
+        const stmt = adminStatement(session.dialect, target, info.plugin, req.newPassword);
+        if (stmt.hash) sent.push(stmt.hash);
+        const form = await this.#send(() => admin.session(), stmt, adminClearText(target, req.newPassword), req, { user: adminUser, passwords: [admin.password] });
+        return { method: form === 'clear text' ? 'admin reset (clear text: the server validates passwords)' : 'admin reset' };
       }
       const current = currentPasswordForSelfChange(req);
-      const session = await this.#open(target.user, current, `logging in as ${target.user}`);
+      const session = await this.#openAs(target, current);
       try {
-        const stmt = DIALECTS[session.dialect].selfChange(req.newPassword.reveal(), current.reveal());
-        await this.#alter(session, stmt, req, { user: target.user, passwords: [current, req.newPassword] });
+        const stmt = await this.#selfStatement(session, req.newPassword, current);
+        if (stmt.hash) sent.push(stmt.hash);
+        const clear = selfStatement(session.dialect, undefined, req.newPassword, current);
+        const form = await this.#send(async () => session, stmt, clear, req, { user: target.user, passwords: [current, req.newPassword] });
+        return { method: form === 'clear text' ? 'self change (clear text: the server validates passwords)' : 'self change' };
       } finally {
         await session.close();
       }
-      return { method: 'self change' };
     } catch (e) {
-      throw redacted(this.ctx, e, req.newPassword, req.currentPassword);
+      // The stored forms sent instead of the password are secrets only this adapter knows;
+      // guarded() redacts the passwords themselves.
+      throw this.ctx.redactor.with(...sent).redactedCopy(e);
     }
   }
 
+  /**
+   * A fresh login as the account where one from here reaches it; otherwise, with an admin, the
+   * stored form compared with the one computed here (`by: 'attestation'`). Refuses, naming the
+   * field, an account neither can prove, rather than calling its password wrong.
+   */
   async verify(req: VerifyRequest): Promise<VerifyResult> {
-    const { user } = splitAccount(req.account.username);
-    try {
-      const ok = await this.#tryLogin(user, req.password);
-      return ok ? { valid: true } : { valid: false, detail: 'the server refused the password' };
-    } catch (e) {
-      throw redacted(this.ctx, e, req.password);
+    const target = splitAccount(req.account.username);
+    if (this.#admin && !this.#isAdmin(req, this.#admin.credential) && !this.#reachable.has(accountName(target))) {
+      const session = await this.#admin.session();
+      const info = await this.#lookup(session, target);
+      if (!info) return { valid: false, detail: 'the account does not exist' };
+      const proof = proofFor(info, accountName(target));
+      if (proof.by === 'none') throw new InvalidConfigurationError('username', proof.why);
+      if (proof.by === 'attestation') return this.#attested(info, req.password);
     }
+    return await this.#verifyByLogin(target, req.password);
+  }
+
+  /**
+   * When the server says the password was last set, read by the admin (for drift detection):
+   * undefined without an admin, without the right to read it (MariaDB: SELECT on
+   * mysql.global_priv), or when the server kept no time.
+   */
+  async passwordLastSet(acct: Account): Promise<Date | undefined> {
+    if (!this.#admin) return undefined;
+    const session = await this.#admin.session();
+    const t = splitAccount(acct.username);
+    let rows: Rows;
+    try {
+      rows = await session.execute('reading when the password was set', SQL.passwordLastChanged[session.dialect === 'mariadb' ? 'mariadb' : 'mysql'], [t.user, t.host]);
+    } catch (e) {
+      if (serverErrno(e) === ER_TABLEACCESS_DENIED_ERROR) return undefined;
+      throw readOnlyFailure(scrubbed(e), 'reading when the password was set');
+    }
+    const seconds = Number(rows[0]?.t ?? 0);
+    return Number.isFinite(seconds) && seconds > 0 ? new Date(seconds * 1000) : undefined;
   }
 
   async close(): Promise<void> {
     await this.#admin?.close();
   }
 
-  #isAdmin(req: ChangeRequest, admin: Credential): boolean {
+  #isAdmin(req: { account: { id: string; username: string } }, admin: Credential): boolean {
     if (req.account.id === admin.accountId) return true;
     const a = splitAccount(admin.username);
     const t = splitAccount(req.account.username);
     return a.user === t.user && a.host === t.host;
   }
 
-  /** A fresh login: true if accepted, false if the password is refused; throws when unreachable. */
-  async #tryLogin(user: string, password: Secret): Promise<boolean> {
+  #attested(info: AccountInfo, password: Secret): VerifyResult {
+    const valid = attest(info.plugin, info.stored, password) === true;
+    return valid ? { valid, by: 'attestation' } : { valid, by: 'attestation', detail: 'the stored password hash does not match' };
+  }
+
+  async #verifyByLogin(target: { user: string; host: string }, password: Secret): Promise<VerifyResult> {
+    const name = accountName(target);
     let s: Session;
     try {
-      s = await this.#open(user, password, `logging in as ${user}`);
+      s = await this.#open(target.user, password, `logging in as ${target.user}`);
     } catch (e) {
-      if (e instanceof ResetError && isAuthFailure(e.cause)) return false;
+      if (!(e instanceof ResetError && isAuthFailure(e.cause))) throw e;
+      // A refused login means a wrong password only where a login from here reaches the account.
+      if (target.host === '%' || this.#reachable.has(name)) return { valid: false, detail: 'the server refused the password' };
+      throw new InvalidConfigurationError(
+        'adminAccount',
+        `the server refused a login as ${JSON.stringify(name)} from here, which proves nothing for an account limited to a host: set an admin account so that rpr can compare the stored password hash`,
+      );
+    }
+    const me = s.me;
+    await s.close();
+    if (me !== name) {
+      throw new InvalidConfigurationError('username', `a login as ${JSON.stringify(target.user)} from here is the account ${JSON.stringify(me)}, not ${JSON.stringify(name)}: it cannot prove this account's password`);
+    }
+    this.#reachable.add(name);
+    return { valid: true };
+  }
+
+  /** The account's row as the admin reads it, and whether a login from here would reach it; undefined when it does not exist. */
+  async #lookup(session: Session, target: { user: string; host: string }): Promise<AccountInfo | undefined> {
+    let rows: Rows;
+    try {
+      rows = await session.query('looking up the account', SQL.accountRows, [session.clientHost, target.user]);
+    } catch (e) {
+      throw readOnlyFailure(scrubbed(e), 'looking up the account in mysql.user');
+    }
+    const own = rows.find((r) => r.user === target.user && r.host === target.host);
+    if (!own) return undefined;
+    const here = rows.filter((r) => Number(r.here) === 1);
+    const info = { plugin: String(own.plugin ?? ''), stored: Buffer.from(String(own.auth ?? ''), 'hex'), logsInFromHere: Number(own.here) === 1 && here.length === 1 };
+    if (proofFor(info, '').by === 'login') this.#reachable.add(accountName(target));
+    return info;
+  }
+
+  /** The session's own account: the stored form where the server takes one for a self change (its plugin from SHOW CREATE USER). */
+  async #selfStatement(session: Session, password: Secret, current: Secret): Promise<Statement> {
+    const plugin = takesSelfHash(session.dialect) ? await this.#ownPlugin(session) : undefined;
+    return selfStatement(session.dialect, plugin, password, current);
+  }
+
+  /** The plugin of the session's own account, from SHOW CREATE USER (allowed for one's own account); undefined when unreadable. */
+  async #ownPlugin(session: Session): Promise<string | undefined> {
+    let rows: Rows;
+    try {
+      rows = await session.query('reading the account', SQL.showOwnAccount);
+    } catch (e) {
+      throw readOnlyFailure(scrubbed(e), 'reading the account with SHOW CREATE USER');
+    }
+    return pluginOfCreateUser(String(Object.values(rows[0] ?? {})[0] ?? ''));
+  }
+
+  /** Opens a session as the account itself, refusing before anything is sent when the server takes the login as another account. */
+  async #openAs(target: { user: string; host: string }, password: Secret): Promise<Session> {
+    const name = accountName(target);
+    let s: Session;
+    try {
+      s = await this.#open(target.user, password, `logging in as ${target.user}`);
+    } catch (e) {
+      if (target.host !== '%' && e instanceof ResetError && isAuthFailure(e.cause)) {
+        throw new InvalidConfigurationError(
+          'adminAccount',
+          `the server refused a login as ${JSON.stringify(name)} from here: either its current password is wrong or the account is limited to another host; an account limited to a host that is not this one needs an admin account; nothing was changed`,
+          { cause: e },
+        );
+      }
       throw e;
     }
-    await s.close();
-    return true;
+    if (s.me !== name) {
+      await s.close();
+      throw new InvalidConfigurationError('username', `a login as ${JSON.stringify(target.user)} from here is the account ${JSON.stringify(s.me)}, not ${JSON.stringify(name)}; nothing was changed`);
+    }
+    this.#reachable.add(name);
+    return s;
   }
 
   /** Opens a connection and pins its sql_mode so that client-side escaping is sound. */
@@ -228,19 +366,22 @@ class MysqlAdapter implements TargetAdapter {
     const ssl = tlsOptions(r);
     let conn: mysql.Connection;
     const connecting = mysql.createConnection({
-          host: r.host,
-          port: r.port,
-          user,
-          password: password.reveal(),
-          ...(ssl ? { ssl } : {}),
-          connectTimeout: this.ctx.timeoutMs,
-          charset: 'utf8mb4',
-          multipleStatements: false,
+      host: r.host,
+      port: r.port,
+      user,
+      password: password.reveal(),
+      ...(ssl ? { ssl } : {}),
+      connectTimeout: this.ctx.timeoutMs,
+      charset: 'utf8mb4',
+      multipleStatements: false,
     });
     try {
       // A handshake that completes after the deadline is closed at once.
       conn = await withDeadline(what, this.ctx.timeoutMs, connecting, () => void connecting.then((c) => c.destroy(), () => undefined));
     } catch (e) {
+      if ((e as { code?: unknown } | null)?.code === 'AUTH_SWITCH_PLUGIN_ERROR') {
+        throw new InvalidConfigurationError('adminAccount', `${what}: the account's authentication plugin is one rpr cannot log in with (${(e as Error).message}); an admin account can change and attest it; nothing was changed`, { cause: e });
+      }
       throw connectFailure(e, what, isAuthFailure);
     }
     const probe = new Session(conn, 'mariadb', this.ctx.timeoutMs);
@@ -254,7 +395,8 @@ class MysqlAdapter implements TargetAdapter {
           throw new TargetUnchangedError('could not clear NO_BACKSLASH_ESCAPES from the session sql_mode; refusing to send a password');
         }
       }
-      return new Session(conn, dialectOf(String(info?.version ?? '')), this.ctx.timeoutMs);
+      const client = String(info?.client ?? '');
+      return new Session(conn, dialectOf(String(info?.version ?? '')), this.ctx.timeoutMs, String(info?.me ?? ''), client.slice(client.lastIndexOf('@') + 1));
     } catch (e) {
       probe.destroy();
       throw readOnlyFailure(e, `${what}: preparing the session`);
@@ -262,35 +404,73 @@ class MysqlAdapter implements TargetAdapter {
   }
 
   /**
-   * Sends the statement that changes the password. A server error means nothing changed.
-   * A lost connection leaves the outcome open, so the old session is killed and waited
-   * for on a fresh connection, then the new password is tried: still refused proves nothing
+   * Sends the stored form; if the server refuses hashes because a validation plugin must see the
+   * password (nothing changed), sends the clear text instead, which its logs will then hold.
+   */
+  async #send(session: () => Promise<Session>, stmt: Statement, clearText: Statement, req: ChangeRequest, owner: Login): Promise<'stored form' | 'clear text'> {
+    try {
+      await this.#alter(await session(), stmt, req, owner);
+      return stmt.hash ? 'stored form' : 'clear text';
+    } catch (e) {
+      if (!(stmt.hash && e instanceof RefusedChange && e.refusesHashes)) throw e;
+      this.ctx.log.warn('the server refuses hashed passwords (strict_password_validation with a validation plugin); sending the clear text, which its logs will hold', {
+        account: req.account.id,
+      });
+      await this.#alter(await session(), clearText, req, owner);
+      return 'clear text';
+    }
+  }
+
+  /**
+   * Sends the statement that changes the password. Only the server's own refusals on the list
+   * of refusals.ts mean nothing changed; any other error is an unknown outcome. A lost
+   * connection leaves the outcome open, so the old session is killed and waited for on a fresh
+   * connection, then the new password is proven (login or attestation): not taken proves nothing
    * changed; anything else is reported as unknown for the engine to reconcile.
    */
-  async #alter(session: Session, stmt: { sql: string; values: string[] }, req: ChangeRequest, owner: Login): Promise<void> {
+  async #alter(session: Session, stmt: Statement, req: ChangeRequest, owner: Login): Promise<void> {
     const threadId = session.threadId;
+    const who = JSON.stringify(req.account.username);
     try {
       await session.query('changing the password', stmt.sql, stmt.values);
     } catch (e) {
-      const who = JSON.stringify(req.account.username);
       if (!isConnectionLoss(e)) {
-        throw new TargetUnchangedError(`changing the password of ${who}: the server refused it; nothing was changed: ${serverMessage(e)}`, { cause: scrubbed(e) });
+        const reasons = isRefusal(e) ? await this.#reasons(session, e) : [];
+        const because = reasons.length ? `, because: ${reasons.map((r) => `${r.message} (error ${r.code})`).join('; ')}` : '';
+        // A wrapped 1396 is a refusal only if every reason behind it is one too.
+        if (isRefusal(e) && reasons.every((r) => isRefusalReason(r.code))) {
+          throw new RefusedChange(`changing the password of ${who}: the server refused it; nothing was changed: ${serverMessage(e)}${because}`, reasons, { cause: scrubbed(e) });
+        }
+        const answer = serverErrno(e) === undefined ? 'failed' : 'got an error that is not a known refusal';
+        throw new OutcomeUnknownError(`changing the password of ${who} ${answer}, so the change may have been applied: ${serverMessage(e)}${because}`, { cause: scrubbed(e) });
       }
       session.destroy();
       const outcome = await this.#settle(threadId, req, owner).catch(() => 'unknown' as const);
       scrubbed(e);
       const lost = e instanceof DeadlineExceeded ? e.message : 'the connection was lost before the answer';
       if (outcome === 'not-applied') {
-        throw new TargetUnchangedError(`changing the password of ${who}: ${lost}; afterwards the old session was gone and the new password was refused, so nothing was changed`, { cause: e });
+        throw new TargetUnchangedError(`changing the password of ${who}: ${lost}; afterwards the old session was gone and the new password was not taken, so nothing was changed`, { cause: e });
       }
-      throw new OutcomeUnknownError(`changing the password of ${who}: ${lost}; the change may have been applied${outcome === 'applied' ? ' (the new password now logs in)' : ''}`, { cause: e });
+      throw new OutcomeUnknownError(`changing the password of ${who}: ${lost}; the change may have been applied${outcome === 'applied' ? ' (the new password is now taken)' : ''}`, { cause: e });
     }
   }
 
-  /** Ends the lost session (as the login that owned it: anyone may kill their own threads), then tries the new password. */
+  /**
+   * MariaDB reports a failed ALTER USER as ER_CANNOT_USER (1396) whatever the reason, and the
+   * reason (a validation plugin's 1819, strict_password_validation's 1290) among the warnings.
+   */
+  async #reasons(session: Session, e: unknown): Promise<{ code: number; message: string }[]> {
+    if (serverErrno(e) !== 1396) return [];
+    try {
+      const rows = await session.query('reading why the change was refused', SQL.showWarnings);
+      return rows.filter((r) => Number(r.Code) !== 1396 && r.Level === 'Error').map((r) => ({ code: Number(r.Code), message: String(r.Message) }));
+    } catch {
+      return [];
+    }
+  }
+
+  /** Ends the lost session (as the login that owned it: anyone may kill their own threads), then proves the new password. */
   async #settle(threadId: number, req: ChangeRequest, owner: Login): Promise<'applied' | 'not-applied' | 'unknown'> {
-    const target = splitAccount(req.account.username).user;
-    // The login that owned the lost session (it may kill its own threads without privileges).
     let probe: Session | undefined;
     for (const p of owner.passwords) {
       try {
@@ -314,10 +494,23 @@ class MysqlAdapter implements TargetAdapter {
         if (Date.now() > deadline) return 'unknown';
         await new Promise((r) => setTimeout(r, 50));
       }
+      return (await this.#provesNew(probe, req)) ? 'applied' : 'not-applied';
     } finally {
       await probe.close();
     }
-    return (await this.#tryLogin(target, req.newPassword)) ? 'applied' : 'not-applied';
+  }
+
+  /** After the lost session ended: is the new password the account's? Attested with the admin's probe session where a login cannot tell. */
+  async #provesNew(probe: Session, req: ChangeRequest): Promise<boolean> {
+    const target = splitAccount(req.account.username);
+    if (this.#admin && !this.#isAdmin(req, this.#admin.credential)) {
+      const info = await this.#lookup(probe, target);
+      if (!info) throw new TargetUnchangedError('the account is gone');
+      const proof = proofFor(info, accountName(target));
+      if (proof.by === 'attestation') return this.#attested(info, req.newPassword).valid;
+      if (proof.by === 'none') throw new InvalidConfigurationError('username', proof.why);
+    }
+    return (await this.#verifyByLogin(target, req.newPassword)).valid;
   }
 }
 

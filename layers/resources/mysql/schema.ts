@@ -39,6 +39,7 @@ export const mysqlDefinition = defineType({
     adapter: () => import('./adapter.js').then((m) => m.createMysqlAdapter),
     testedAgainst: { kind: 'real server', what: 'MariaDB 10.11 (Debian 12) with TLS; MySQL 8 statements untested' },
   },
-  changedBy: '`ALTER USER ... IDENTIFIED BY` (admin) or `SET PASSWORD` / `ALTER USER CURRENT_USER()` (self), on a session whose sql_mode is pinned without NO_BACKSLASH_ESCAPES',
-  verifiedBy: 'a fresh login as the account',
+  changedBy:
+    "`ALTER USER … IDENTIFIED BY PASSWORD` / `IDENTIFIED VIA ed25519 USING` / `IDENTIFIED WITH … AS` with the hash the account's plugin stores, computed client-side (admin); `SET PASSWORD = '<hash>'` (MariaDB self) or `ALTER USER CURRENT_USER() … REPLACE` (MySQL self); clear text only for other plugins; on a session whose sql_mode is pinned without NO_BACKSLASH_ESCAPES",
+  verifiedBy: 'a fresh login as the account; for an account a login from here cannot reach (limited to another host), attestation by the admin (the stored hash compared)',
 });

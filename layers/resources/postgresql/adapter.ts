@@ -10,7 +10,6 @@ import {
   connectFailure,
   isConnectionLoss,
   readOnlyFailure,
-  redacted,
   tlsOptions,
   withDeadline,
 } from '../sql-common.js';
@@ -85,29 +84,25 @@ class PostgresqlAdapter implements TargetAdapter {
   }
 
   async change(req: ChangeRequest): Promise<ChangeResult> {
-    try {
-      assertChangeInput(this.ctx, postgresqlDefinition.username, req);
-      const verifier = await scramVerifier(req.newPassword);
-      if (this.#admin) {
-        const session = await this.#admin.session();
-        if (this.#isAdmin(req, this.#admin.credential)) {
-          await this.#apply(session, SQL.alterSelf(verifier), undefined);
-          this.#admin.changed(req.newPassword);
-          return { method: 'self change (admin account)' };
-        }
-        await this.#apply(session, SQL.alterRole(req.account.username, verifier), req.account.username);
-        return { method: 'admin reset' };
-      }
-      const session = await this.#open(req.account.username, currentPasswordForSelfChange(req), `logging in as ${req.account.username}`);
-      try {
+    assertChangeInput(this.ctx, postgresqlDefinition.username, req);
+    const verifier = await scramVerifier(req.newPassword);
+    if (this.#admin) {
+      const session = await this.#admin.session();
+      if (this.#isAdmin(req, this.#admin.credential)) {
         await this.#apply(session, SQL.alterSelf(verifier), undefined);
-      } finally {
-        await session.close();
+        this.#admin.changed(req.newPassword);
+        return { method: 'self change (admin account)' };
       }
-      return { method: 'self change' };
-    } catch (e) {
-      throw redacted(this.ctx, e, req.newPassword, req.currentPassword);
+      await this.#apply(session, SQL.alterRole(req.account.username, verifier), req.account.username);
+      return { method: 'admin reset' };
     }
+    const session = await this.#open(req.account.username, currentPasswordForSelfChange(req), `logging in as ${req.account.username}`);
+    try {
+      await this.#apply(session, SQL.alterSelf(verifier), undefined);
+    } finally {
+      await session.close();
+    }
+    return { method: 'self change' };
   }
 
   async verify(req: VerifyRequest): Promise<VerifyResult> {
@@ -116,7 +111,7 @@ class PostgresqlAdapter implements TargetAdapter {
       session = await this.#open(req.account.username, req.password, `logging in as ${req.account.username}`);
     } catch (e) {
       if (e instanceof ResetError && isAuthFailure(e.cause)) return { valid: false, detail: serverMessage(e.cause) };
-      throw redacted(this.ctx, e, req.password);
+      throw e;
     }
     await session.close();
     return { valid: true };

@@ -4,9 +4,22 @@ import { assertPasswordAcceptable } from '../../engine/policy.js';
 import type { Redactor } from '../../engine/redact.js';
 import { Secret } from '../../engine/secret.js';
 import { marker, newToken, shellQuote } from '../../expect/shell.js';
+import { hostKeyCheck } from '../../expect/ssh.js';
 import { isAscii } from '../../expect/telnet.js';
 import type { ResourceType } from '../common.js';
-import { adminCommand, CURRENT_PASSWORD_PROMPT, PASSWORD_PROMPT, PRIVILEGE_REFUSED, SELF_CHANGE_COMMAND, SUDO_NOT_ALLOWED, UNCHANGED_OUTPUT, type AdminCommand } from './commands.js';
+import {
+  adminChangeRefusals,
+  adminCommand,
+  CURRENT_PASSWORD_PROMPT,
+  PASSWORD_PROMPT,
+  PRIVILEGE_REFUSED,
+  refusalIn,
+  SELF_CHANGE_COMMAND,
+  selfChangeRefusals,
+  SUDO_NOT_ALLOWED,
+  type AdminCommand,
+  type Refusal,
+} from './commands.js';
 import { openConnection, type RunningCommand, type UnixConnection } from './connection.js';
 import { unixUsername, type UnixResource } from './schema.js';
 import { asResetError, said } from '../../expect/outcome.js';
@@ -43,7 +56,6 @@ class UnixAdapter implements TargetAdapter {
   }
 
   change(req: ChangeRequest): Promise<ChangeResult> {
-    const redactor = this.#redactor(req.newPassword, req.currentPassword);
     return this.#serial(async () => {
       try {
         const user = checkUsername(req.account.username);
@@ -64,7 +76,7 @@ class UnixAdapter implements TargetAdapter {
         this.#ctx.log.debug('unix: password changed', { account: req.account.id, method: result.method, ms: Date.now() - started });
         return result;
       } catch (e) {
-        throw redactor.redactError(asResetError(e));
+        throw asResetError(e);
       }
     });
   }
@@ -81,8 +93,8 @@ class UnixAdapter implements TargetAdapter {
       await conn.close();
       return { valid: true };
     } catch (e) {
-      if (e instanceof AuthenticationError) return { valid: false, detail: redactor.redact(e.message) };
-      throw redactor.redactError(asResetError(e));
+      if (e instanceof AuthenticationError) return { valid: false, detail: e.message };
+      throw asResetError(e);
     }
   }
 
@@ -108,16 +120,18 @@ class UnixAdapter implements TargetAdapter {
     if (!current) throw new InvalidConfigurationError('currentPassword', 'is needed for a self change with passwd');
     const conn = await this.#conn();
     assertTypeable(conn, { newPassword: req.newPassword, currentPassword: current });
+    const refusals = selfChangeRefusals(this.#ctx.resource.type);
     const running = await conn.run(`LC_ALL=C ${SELF_CHANGE_COMMAND}`);
     let currentSent = false;
     let newSent = 0;
     for (;;) {
       const m = await running.next([PASSWORD_PROMPT]);
       if ('ended' in m) break;
-      const prompt = lastLine(m.before + m.match[0]);
-      if (CURRENT_PASSWORD_PROMPT.test(prompt)) {
+      if (isCurrentPasswordPrompt(lastLine(m.before + m.match[0]), user)) {
         if (currentSent || newSent > 0) {
           await running.abort();
+          // Asked again for the current password: refused, unless a new password went out already.
+          if (newSent > 0) throw new OutcomeUnknownError(`passwd asked for the current password again after the new one was sent: ${said(m.before)}`);
           throw new AuthenticationError(`passwd refused the current password of ${JSON.stringify(user)}: ${said(m.before)}`);
         }
         running.session.sendSecret(current, '\n');
@@ -125,25 +139,29 @@ class UnixAdapter implements TargetAdapter {
       } else {
         if (newSent === 2) {
           await running.abort();
-          throw new TargetUnchangedError(`passwd refused the new password of ${JSON.stringify(user)}: ${said(m.before)}`);
+          throw askedAgain('passwd', m.before, refusals);
         }
-        if (newSent === 1) running.session.markChangeSent();
+        // From the first new password on, a passwd that asks only once may have taken it.
+        running.session.markChangeSent();
         running.session.sendSecret(req.newPassword, '\n');
         newSent++;
       }
     }
     const r = await running.finish();
-    if (r.exitCode !== 0 && currentSent && newSent === 0) {
-      throw new AuthenticationError(`passwd refused the current password of ${JSON.stringify(user)}: ${said(r.output)}`);
+    if (newSent === 0) {
+      if (r.exitCode !== 0 && refusalIn(r.output, refusals)?.meaning === 'too-soon') throw new TargetUnchangedError(`passwd may not change the password of ${JSON.stringify(user)} yet: ${said(r.output)}`);
+      if (r.exitCode !== 0 && currentSent) throw new AuthenticationError(`passwd refused the current password of ${JSON.stringify(user)}: ${said(r.output)}`);
+      if (r.exitCode === 0) throw new TargetUnchangedError(`passwd ended without asking for the new password: ${said(r.output)}`);
     }
-    if (r.exitCode === 0 && newSent < 2) throw new TargetUnchangedError(`passwd ended without asking for the new password: ${said(r.output)}`);
-    interpret(r, 'passwd');
+    if (r.exitCode === 0 && newSent === 1) throw new OutcomeUnknownError(`passwd ended after asking for the new password once: ${said(r.output)}`);
+    interpret(r, 'passwd', refusals);
     this.#loginPassword = req.newPassword;
     return { method: 'self change (passwd)' };
   }
 
   async #adminReset(user: string, newPassword: Secret): Promise<ChangeResult> {
     const cmd = adminCommand(this.#ctx.resource, user);
+    const refusals = adminChangeRefusals(this.#ctx.resource);
     const privilege = this.#ctx.resource.privilege;
     const conn = await this.#conn();
     assertTypeable(conn, { newPassword, 'privilege.rootAccount': privilege.mode === 'su' ? this.#ctx.credentials.root?.password : undefined });
@@ -155,7 +173,7 @@ class UnixAdapter implements TargetAdapter {
         const r = await (
           await conn.runWithInput(`LC_ALL=C sudo -S -k -p '' ${cmd.command}`, [sudoPassword, chpasswdLine(user, newPassword)], { changes: true })
         ).finish();
-        interpret(r, cmd.command);
+        interpret(r, cmd.command, refusals);
         return { method: `admin reset (sudo ${commandName(cmd)})` };
       }
       const token = newToken();
@@ -168,7 +186,7 @@ class UnixAdapter implements TargetAdapter {
         throw sudoRefusal(m.match[0]);
       }
       running.session.sendSecret(sudoPassword, '\n');
-      await typePasswordTwice(running, newPassword, [sudoPrompt, PRIVILEGE_REFUSED, SUDO_NOT_ALLOWED], (text) => sudoRefusal(text));
+      await typePasswordTwice(running, user, newPassword, refusals, [sudoPrompt, PRIVILEGE_REFUSED, SUDO_NOT_ALLOWED], (text) => sudoRefusal(text));
       return { method: `admin reset (sudo ${commandName(cmd)})` };
     }
 
@@ -179,9 +197,9 @@ class UnixAdapter implements TargetAdapter {
       running.session.markChangeSent();
       running.session.sendSecret(chpasswdLine(user, newPassword), '\n');
       running.endInput();
-      interpret(await running.finish(), cmd.command);
+      interpret(await running.finish(), cmd.command, refusals);
     } else {
-      await typePasswordTwice(running, newPassword, [], () => new AuthenticationError('su refused the root password'));
+      await typePasswordTwice(running, user, newPassword, refusals, [], () => new AuthenticationError('su refused the root password'));
     }
     return { method: `admin reset (su ${commandName(cmd)})` };
   }
@@ -246,7 +264,7 @@ class UnixAdapter implements TargetAdapter {
       username: login.username,
       ...(login.password ? { password: login.password } : {}),
       ...(login.privateKey ? { privateKey: login.privateKey } : {}),
-      ...(r.hostKeySha256 ? { hostKeySha256: r.hostKeySha256 } : {}),
+      hostKey: hostKeyCheck(this.#ctx),
       timeoutMs: this.#ctx.timeoutMs,
       redactor,
       log: this.#ctx.log,
@@ -277,30 +295,59 @@ class UnixAdapter implements TargetAdapter {
 }
 
 /**
- * Answers passwd-style prompts with the new password twice. `refusals` are patterns that
- * mean the privilege step (sudo) refused before any new password was sent.
+ * Answers passwd-style prompts with the new password twice. `before` are patterns that mean
+ * the privilege step (sudo) refused before any new password was sent. A prompt for the
+ * account's current password is refused before anything is typed at it: the command set
+ * does not suit an admin reset.
  */
-async function typePasswordTwice(running: RunningCommand, newPassword: Secret, refusals: readonly RegExp[], refused: (text: string) => ResetError): Promise<void> {
+async function typePasswordTwice(
+  running: RunningCommand,
+  user: string,
+  newPassword: Secret,
+  refusals: readonly Refusal[],
+  before: readonly RegExp[],
+  refused: (text: string) => ResetError,
+): Promise<void> {
   let sent = 0;
   for (;;) {
-    const m = await running.next([...refusals, PASSWORD_PROMPT]);
+    const m = await running.next([...before, PASSWORD_PROMPT]);
     if ('ended' in m) break;
-    if (m.index < refusals.length) {
+    if (m.index < before.length) {
       await running.abort();
       if (sent === 0) throw refused(m.before + m.match[0]);
       throw new OutcomeUnknownError(`unexpected output after the new password was sent: ${said(m.before + m.match[0])}`);
     }
+    if (sent === 0 && isCurrentPasswordPrompt(lastLine(m.before + m.match[0]), user)) {
+      await running.abort();
+      throw new InvalidConfigurationError('commandSet', `the change command asks for the current password of ${JSON.stringify(user)}, which an admin reset does not have: ${said(m.before + m.match[0])}`);
+    }
     if (sent === 2) {
       await running.abort();
-      throw new TargetUnchangedError(`the target refused the new password: ${said(m.before)}`);
+      throw askedAgain('the change command', m.before, refusals);
     }
-    if (sent === 1) running.session.markChangeSent();
+    running.session.markChangeSent();
     running.session.sendSecret(newPassword, '\n');
     sent++;
   }
   const r = await running.finish();
-  if (r.exitCode === 0 && sent < 2) throw new TargetUnchangedError(`the command ended without asking for the new password twice: ${said(r.output)}`);
-  interpret(r, 'passwd');
+  if (r.exitCode === 0 && sent === 0) throw new TargetUnchangedError(`the command ended without asking for the new password: ${said(r.output)}`);
+  if (r.exitCode === 0 && sent === 1) throw new OutcomeUnknownError(`the command ended after asking for the new password once: ${said(r.output)}`);
+  interpret(r, 'passwd', refusals);
+}
+
+/**
+ * passwd asking for the new password a third time: it did not take the two answers. Only a
+ * documented refusal before the prompt says it changed nothing (it asks again after a quality
+ * refusal or a mismatch); any other text leaves the outcome unknown.
+ */
+function askedAgain(what: string, before: string, refusals: readonly Refusal[]): ResetError {
+  const refusal = refusalIn(before, refusals);
+  if (refusal?.meaning === 'unchanged') return new TargetUnchangedError(`${what} refused the new password (${refusal.program}): ${said(before)}`);
+  return new OutcomeUnknownError(`${what} asked for the new password again without a documented refusal: ${said(before)}`);
+}
+
+function isCurrentPasswordPrompt(prompt: string, user: string): boolean {
+  return CURRENT_PASSWORD_PROMPT.test(prompt.split(user).join(' '));
 }
 
 /** Over a 7-bit Telnet link, a secret typed at the target must be ASCII: refused before it is sent. */
@@ -331,15 +378,30 @@ function chpasswdLine(user: string, password: Secret): Secret {
   return new Secret(`${user}:${password.reveal()}`);
 }
 
-/** Exit status 0 is success; a failure the output explains left the account unchanged; anything else is unknown. */
-function interpret(r: { exitCode: number; output: string }, what: string): void {
+/**
+ * Exit status 0 is success. A failure is classified only by a documented refusal in the
+ * output (whole lines with the program's own prefix); anything else — a profile that prints
+ * "error", a PAM notice, output cut short — leaves the outcome unknown, and the engine reconciles.
+ */
+function interpret(r: { exitCode: number; output: string }, what: string, refusals: readonly Refusal[]): void {
   if (r.exitCode === 0) return;
-  if (UNCHANGED_OUTPUT.test(r.output)) throw new TargetUnchangedError(`${what} refused the change (exit status ${r.exitCode}): ${said(r.output)}`);
-  throw new OutcomeUnknownError(`${what} exited with status ${r.exitCode} without saying why: ${said(r.output)}`);
+  const refusal = refusalIn(r.output, refusals);
+  const status = `exit status ${r.exitCode}`;
+  switch (refusal?.meaning) {
+    case 'unchanged':
+    case 'too-soon':
+      throw new TargetUnchangedError(`${what} refused the change (${status}): ${said(r.output)}`);
+    case 'authentication':
+      throw new AuthenticationError(`${refusal.program} refused the password it was given (${status}): ${said(r.output)}`);
+    case 'not-allowed':
+      throw new InvalidConfigurationError('privilege', `${refusal.program === 'sudo' ? 'sudo does not let the login account run the change command' : 'sudo is not installed'} (${status}): ${said(r.output)}`);
+    default:
+      throw new OutcomeUnknownError(`${what} exited with ${status} without a documented refusal: ${said(r.output)}`);
+  }
 }
 
 function sudoRefusal(output: string): ResetError {
-  if (SUDO_NOT_ALLOWED.test(output)) return new InvalidConfigurationError('privilege', `sudo does not let the login account run the change command: ${said(output)}`);
+  if (SUDO_NOT_ALLOWED.test(output)) return new InvalidConfigurationError('privilege', `sudo does not let the login account run the change command, or is not installed: ${said(output)}`);
   return new AuthenticationError(`sudo refused the login account's password: ${said(output)}`);
 }
 

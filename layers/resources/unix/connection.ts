@@ -37,6 +37,11 @@ export interface UnixConnection {
   close(): Promise<void>;
 }
 
+/**
+ * `hostKey` is checked on every SSH login before a password or key is sent (see SshHostKeyCheck).
+ * Telnet has no host key: a Telnet login cannot tell the host from an impostor, and its password
+ * crosses the network in clear text.
+ */
 export interface ConnectionOptions extends SshLoginOptions {
   readonly protocol: 'ssh' | 'telnet';
   readonly redactor: Redactor;
@@ -84,12 +89,16 @@ class SshUnixConnection implements UnixConnection {
 
   #wrap(stream: Awaited<ReturnType<SshConnection['exec']>>, pty: boolean): RunningCommand {
     const session = new ExpectSession(stream, { redactor: this.#options.redactor, log: this.#options.log, timeoutMs: this.#options.timeoutMs, name: 'SSH command' });
-    const finish = async () => {
-      const { info, output } = await session.expectClose();
-      // A channel that closes without an exit status was cut with its connection.
-      if (info.exitCode === undefined && info.signal === undefined) throw session.failure('closed', 'the connection was lost before the command reported its exit status');
-      return { exitCode: info.exitCode ?? 128, output };
-    };
+    // Kept once read: `next` reads the end when the command ends instead of prompting, and the
+    // caller's `finish` must still see what the command said.
+    let ended: Promise<{ exitCode: number; output: string }> | undefined;
+    const finish = () =>
+      (ended ??= (async () => {
+        const { info, output } = await session.expectClose();
+        // A channel that closes without an exit status was cut with its connection.
+        if (info.exitCode === undefined && info.signal === undefined) throw session.failure('closed', 'the connection was lost before the command reported its exit status');
+        return { exitCode: info.exitCode ?? 128, output };
+      })());
     return {
       session,
       async next(patterns) {

@@ -47,6 +47,7 @@ export function unixSchema<T extends UnixType>(type: T) {
     .superRefine((r, ctx) => {
       if (r.auth === 'key' && !r.privateKeySecret) ctx.addIssue({ code: 'custom', path: ['privateKeySecret'], message: 'is required when auth is "key"' });
       if (r.auth === 'key' && r.protocol === 'telnet') ctx.addIssue({ code: 'custom', path: ['auth'], message: 'must be "password" over Telnet' });
+      if (r.hostKeySha256 && r.protocol === 'telnet') ctx.addIssue({ code: 'custom', path: ['hostKeySha256'], message: 'is only used over SSH: Telnet has no host key' });
       if (r.auth === 'password' && r.privateKeySecret) ctx.addIssue({ code: 'custom', path: ['privateKeySecret'], message: 'is only used when auth is "key"' });
     })
     .transform((r) => ({ ...r, port: r.port ?? (r.protocol === 'telnet' ? 23 : 22) }));
@@ -74,21 +75,24 @@ const TITLES: Record<UnixType, string> = {
   esxi: 'VMware ESXi',
 };
 
-const DEBIAN_SSH = 'OpenSSH and inetutils telnetd (Debian 12), with sudo and su';
+const OPENSSH = 'OpenSSH 9.2 (Debian 12)';
 
-/** What the suite runs each command set on. */
+/** What the suite runs each command set on (test/integration/unix/command-sets.test.ts and the Linux suites). */
 const TESTED_AGAINST: Record<UnixType, TestedAgainst> = {
-  linux: { kind: 'real server', what: DEBIAN_SSH },
-  aix: { kind: 'real server', what: `${DEBIAN_SSH}, running AIX's command set (\`chpasswd\` on stdin)` },
-  'hp-ux': { kind: 'real server', what: `${DEBIAN_SSH}, running the HP-UX command set (\`passwd USER\` at its prompts)` },
-  solaris: { kind: 'real server', what: `${DEBIAN_SSH}, running the Solaris command set (\`passwd USER\` at its prompts)` },
-  macos: { kind: 'real server', what: `${DEBIAN_SSH}, running the macOS command set (\`passwd USER\` at its prompts); no macOS host` },
-  esxi: { kind: 'real server', what: `${DEBIAN_SSH}, running the ESXi command set (\`passwd USER\` at its prompts); no ESXi host` },
+  linux: { kind: 'real server', what: `${OPENSSH} and inetutils telnetd, with sudo and su (\`chpasswd\`, \`passwd\`)` },
+  aix: { kind: 'simulator', what: "AIX 7.3 shell (`chpasswd -c`, `pwdadm`, `passwd`, su and sudo) from IBM's documentation; no AIX host" },
+  'hp-ux': { kind: 'simulator', what: `HP-UX 11i v3 shell (\`passwd USER\`, \`passwd\`, su and sudo) from HP-UX passwd(1); \`passwd USER\` also on real ${OPENSSH}; no HP-UX host` },
+  solaris: { kind: 'simulator', what: `Oracle Solaris 11.4 shell (\`passwd USER\`, \`passwd\`, su and sudo) from Oracle's passwd(1) and illumos' messages; \`passwd USER\` also on real ${OPENSSH}; no Solaris host` },
+  macos: { kind: 'simulator', what: `macOS 14 shell (\`passwd USER\`, \`passwd\`, su and sudo) from passwd(1); \`passwd USER\` also on real ${OPENSSH}; no macOS host` },
+  esxi: { kind: 'simulator', what: `ESXi 8.0 shell (\`passwd USER\`, \`passwd\`, \`su -\`, no sudo) from Broadcom KB 318960; \`passwd USER\` also on real ${OPENSSH}; no ESXi host` },
 };
+
+/** Systems whose passwd(1) takes 7-bit characters only. */
+const SEVEN_BIT: readonly UnixType[] = ['aix', 'hp-ux'];
 
 const CHANGED_BY: Record<UnixType, string> = {
   linux: 'SSH or Telnet; `chpasswd` on stdin as root (su/sudo), or `passwd` as the user',
-  aix: 'SSH or Telnet; `chpasswd` on stdin as root (su/sudo), or `passwd` as the user',
+  aix: 'SSH or Telnet; `chpasswd -c` on stdin as root (su/sudo), clearing ADMCHG, or `passwd` as the user',
   'hp-ux': 'SSH or Telnet; `passwd USER` as root (su/sudo), or `passwd` as the user',
   solaris: 'SSH or Telnet; `passwd USER` as root (su/sudo), or `passwd` as the user',
   macos: 'SSH or Telnet; `passwd USER` as root (su/sudo), or `passwd` as the user (`dscl . -passwd` would take it on argv)',
@@ -104,7 +108,8 @@ export function unixDefinition<T extends UnixType>(type: T) {
     ports: (r) => tcp(r.port),
     defaultPorts: tcp(22, 23),
     // chpasswd takes every printable character and Unicode, up to 511 bytes; newline and NUL never.
-    policy: { length: 24, maxLength: 511, maxBytes: 511 },
+    // AIX's and HP-UX's passwd take 7-bit passwords only.
+    policy: { length: 24, maxLength: 511, maxBytes: 511, ...(SEVEN_BIT.includes(type) ? { allowUnicode: false } : {}) },
     username: unixUsername,
     references,
     secrets: (r: UnixResource) => (r.auth === 'key' && r.privateKeySecret ? [{ name: 'privateKey', field: 'privateKeySecret', secretId: r.privateKeySecret, ofLogin: 'login' }] : []),

@@ -5,7 +5,7 @@ import type { Secret } from '../../engine/secret.js';
 import type { Account } from '../common.js';
 import { closeLdap, isLdapAlive, LDAP_RESULT, ldapResultCode, openLdap, type LdapEndpoint } from '../ldap/connection.js';
 import { unicodePwdValue } from '../ldap/unicode-pwd.js';
-import { assertChangeInput, currentPasswordForSelfChange, redacted } from '../sql-common.js';
+import { assertChangeInput, currentPasswordForSelfChange } from '../sql-common.js';
 import { accountName, bindName, defaultNamingContext, findAccount, readDomainPolicy, readPsoPolicy, type AccountEntry } from './directory.js';
 import { bindFailure, classifyAdError } from './errors.js';
 import { LockoutBudget } from './lockout.js';
@@ -77,40 +77,32 @@ class ActiveDirectoryAdapter implements TargetAdapter {
   }
 
   async change(req: ChangeRequest): Promise<ChangeResult> {
-    try {
-      this.#assertInput(req.account, req.newPassword);
-      if (this.#admin) return await this.#adminReset(req);
-      return await this.#selfChange(req);
-    } catch (e) {
-      throw redacted(this.ctx, e, req.newPassword, req.currentPassword);
-    }
+    this.#assertInput(req.account, req.newPassword);
+    if (this.#admin) return await this.#adminReset(req);
+    return await this.#selfChange(req);
   }
 
   async verify(req: VerifyRequest): Promise<VerifyResult> {
-    try {
-      if (req.password.length === 0) throw new InvalidConfigurationError('password', 'is empty: a simple bind with an empty password is anonymous and proves nothing');
-      this.#assertName(req.account);
-      let key: string;
-      let policy: DomainPolicy;
-      let state: AccountEntry | undefined;
-      if (this.#admin) {
-        const client = await this.#adminSession();
-        const domain = await this.#domainInfo(client);
-        state = await findAccount(client, domain.searchBase, req.account.username, this.ctx.resource.domain);
-        key = state.dn;
-        policy = await this.#policyFor(client, domain, state);
-      } else {
-        key = bindName(accountName(req.account.username), this.ctx.resource.domain);
-        // Without an admin, the account's own policy is known once it has logged in in this group;
-        // until then the domain's, capped cautiously (a stricter PSO may apply), or a guess before any login.
-        policy = this.#selfPolicies.get(key.toLowerCase()) ?? cautiousPolicy(this.#domain?.policy ?? UNKNOWN_DOMAIN_POLICY);
-      }
-      const what = `checking the password of ${req.account.username}`;
-      this.#budget.check(key, what, policy, state ?? {}, new Date());
-      return await this.#probe(key, req.password, what, !this.#admin);
-    } catch (e) {
-      throw redacted(this.ctx, e, req.password);
+    if (req.password.length === 0) throw new InvalidConfigurationError('password', 'is empty: a simple bind with an empty password is anonymous and proves nothing');
+    this.#assertName(req.account);
+    let key: string;
+    let policy: DomainPolicy;
+    let state: AccountEntry | undefined;
+    if (this.#admin) {
+      const client = await this.#adminSession();
+      const domain = await this.#domainInfo(client);
+      state = await findAccount(client, domain.searchBase, req.account.username, this.ctx.resource.domain);
+      key = state.dn;
+      policy = await this.#policyFor(client, domain, state);
+    } else {
+      key = bindName(accountName(req.account.username), this.ctx.resource.domain);
+      // Without an admin, the account's own policy is known once it has logged in in this group;
+      // until then the domain's, capped cautiously (a stricter PSO may apply), or a guess before any login.
+      policy = this.#selfPolicies.get(key.toLowerCase()) ?? cautiousPolicy(this.#domain?.policy ?? UNKNOWN_DOMAIN_POLICY);
     }
+    const what = `checking the password of ${req.account.username}`;
+    this.#budget.check(key, what, policy, state ?? {}, new Date());
+    return await this.#probe(key, req.password, what, !this.#admin);
   }
 
   /**
@@ -119,14 +111,10 @@ class ActiveDirectoryAdapter implements TargetAdapter {
    */
   async passwordLastSet(account: Account): Promise<Date | undefined> {
     if (!this.#admin) return undefined;
-    try {
-      this.#assertName(account);
-      const client = await this.#adminSession();
-      const domain = await this.#domainInfo(client);
-      return (await findAccount(client, domain.searchBase, account.username, this.ctx.resource.domain)).pwdLastSet;
-    } catch (e) {
-      throw redacted(this.ctx, e);
-    }
+    this.#assertName(account);
+    const client = await this.#adminSession();
+    const domain = await this.#domainInfo(client);
+    return (await findAccount(client, domain.searchBase, account.username, this.ctx.resource.domain)).pwdLastSet;
   }
 
   async close(): Promise<void> {
@@ -330,9 +318,6 @@ class ActiveDirectoryAdapter implements TargetAdapter {
 function isReconnectRefusal(e: unknown): boolean {
   return e instanceof Error && /not reconnecting/.test(e.message);
 }
-
-/** The adapter with its optional drift reader present. */
-export type WindowsDomainAdapter = TargetAdapter & Required<Pick<TargetAdapter, 'passwordLastSet'>>;
 
 /** Active Directory domain accounts: admin reset or self change of unicodePwd over LDAPS or StartTLS. */
 export const createWindowsDomainAdapter: AdapterFactory<WindowsDomainResource> = (ctx) => new ActiveDirectoryAdapter(ctx);

@@ -4,7 +4,7 @@ import { assertPasswordAcceptable } from '../../engine/policy.js';
 import type { Redactor } from '../../engine/redact.js';
 import type { Secret } from '../../engine/secret.js';
 import { ExpectSession, expectFailureReason } from '../../expect/session.js';
-import { SshConnection } from '../../expect/ssh.js';
+import { hostKeyCheck, SshConnection } from '../../expect/ssh.js';
 import type { ResourceType } from '../common.js';
 import {
   errorIdName,
@@ -82,13 +82,12 @@ class WindowsAdapter implements TargetAdapter {
         this.#ctx.log.debug('windows: password changed', { account: req.account.id, method: result.method, ms: Date.now() - started });
         return result;
       } catch (e) {
-        throw redactor.redactError(asResetError(e));
+        throw asResetError(e);
       }
     });
   }
 
   async verify(req: VerifyRequest): Promise<VerifyResult> {
-    const redactor = this.#redactor(req.password);
     try {
       this.#assertTransport();
       const name = checkUsername(req.account.username);
@@ -96,8 +95,8 @@ class WindowsAdapter implements TargetAdapter {
       await conn.close();
       return { valid: true };
     } catch (e) {
-      if (e instanceof AuthenticationError) return { valid: false, detail: redactor.redact(e.message) };
-      throw redactor.redactError(asResetError(e));
+      if (e instanceof AuthenticationError) return { valid: false, detail: e.message };
+      throw asResetError(e);
     }
   }
 
@@ -269,7 +268,7 @@ class WindowsAdapter implements TargetAdapter {
       port: r.port,
       username,
       password,
-      ...(r.hostKeySha256 ? { hostKeySha256: r.hostKeySha256 } : {}),
+      hostKey: hostKeyCheck(this.#ctx),
       timeoutMs: this.#ctx.timeoutMs,
       log: this.#ctx.log,
     });

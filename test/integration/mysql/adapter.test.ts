@@ -241,6 +241,31 @@ describeServer('mariadb', 'MySQL adapter on a real MariaDB server', (info) => {
     }
   });
 
+  it('passwordLastSet: the admin reads when the server last set the password; a change made outside rpr shows as later', async () => {
+    const name = await user('mylast', 'Last-old-1');
+    const adapter = adminAdapter();
+    try {
+      const before = Date.now();
+      await adapter.change({ account: account(name), newPassword: new Secret('Last-new-1') });
+      const byRpr = await adapter.passwordLastSet!(account(name));
+      expect(byRpr!.getTime()).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 - 1000);
+      expect(byRpr!.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
+
+      await new Promise((r) => setTimeout(r, 1100));
+      await mariadbAdminQuery('ALTER USER ?@? IDENTIFIED BY ?', [name, '%', 'Outside-rpr-1']);
+      expect((await adapter.passwordLastSet!(account(name)))!.getTime()).toBeGreaterThan(byRpr!.getTime());
+    } finally {
+      await adapter.close();
+    }
+    // Without an admin there is no one to ask; an admin that may read mysql.user but not mysql.global_priv cannot tell on MariaDB.
+    expect(await createMysqlAdapter(context(resource(info))).passwordLastSet!(account(name))).toBeUndefined();
+    const narrow = await user('mynarrow', 'Narrow-admin-1');
+    await mariadbAdminQuery('GRANT CREATE USER ON *.* TO ?@?', [narrow, '%']);
+    await mariadbAdminQuery('GRANT SELECT ON mysql.user TO ?@?', [narrow, '%']);
+    const narrowAdapter = createMysqlAdapter(context(resource(info), credential(narrow, 'Narrow-admin-1')));
+    expect(await narrowAdapter.passwordLastSet!(account(name)).finally(() => narrowAdapter.close())).toBeUndefined();
+  });
+
   describe('with NO_BACKSLASH_ESCAPES in the server sql_mode and forced on the admin session', () => {
     let savedMode = '';
     let savedInit = '';

@@ -84,3 +84,22 @@ export async function countingListener(): Promise<{ port: number; connections: (
   if (address === null || typeof address === 'string') throw new Error('no port');
   return { port: address.port, connections: () => n, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
+
+/**
+ * Whether the server holds `password` for the account, by its own PASSWORD() (the
+ * mysql_native_password hash): the check for accounts no login from here can reach.
+ */
+export async function serverHoldsPassword(user: string, host: string, password: string): Promise<boolean> {
+  const rows = await mariadbAdminQuery<{ same: number | string }>(
+    'SELECT authentication_string = PASSWORD(?) AS same FROM mysql.user WHERE User = ? AND Host = ?',
+    [password, user, host],
+  );
+  if (rows.length === 0) throw new Error(`no account ${user}@${host}`);
+  return Number(rows[0]!.same) === 1;
+}
+
+/** The account's authentication plugin. */
+export async function pluginOf(user: string, host = '%'): Promise<string> {
+  const rows = await mariadbAdminQuery<{ plugin: string }>('SELECT plugin FROM mysql.user WHERE User = ? AND Host = ?', [user, host]);
+  return String(rows[0]?.plugin);
+}

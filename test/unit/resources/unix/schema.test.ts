@@ -24,6 +24,7 @@ describe('unix resources', () => {
 
   it('refuse key login over Telnet', () => {
     expect(refusedField({ ...linux, auth: 'key', privateKeySecret: 'rpr/web1/key', protocol: 'telnet' })).toBe('auth');
+    expect(refusedField({ ...linux, protocol: 'telnet', hostKeySha256: 'n'.repeat(43) })).toBe('hostKeySha256');
   });
 
   it('refuse a private key with password login', () => {

@@ -1,0 +1,106 @@
+import { Secret } from '../../engine/secret.js';
+import { cachingSha2Hash, ed25519PasswordKey, nativePasswordHash } from './hashes.js';
+
+/**
+ * How the password travels. The server is sent what it stores, not the clear text, wherever the
+ * account's plugin has a stored form rpr can compute (hashes.ts): a general query log, slow log,
+ * binary log or audit plugin then holds the hash. mysql_native_password: MariaDB's
+ * `IDENTIFIED BY PASSWORD` and `SET PASSWORD = '<hash>'`, MySQL's `IDENTIFIED WITH
+ * mysql_native_password AS`; MariaDB's ed25519: `IDENTIFIED VIA ed25519 USING '<key>'` and `SET
+ * PASSWORD = '<key>'`; caching_sha2_password (MySQL 8): `IDENTIFIED WITH caching_sha2_password AS`.
+ * The account keeps its plugin (MariaDB's `IDENTIFIED BY` would switch it to mysql_native_password).
+ * Other plugins (sha256_password, PAM, ...) and MySQL self changes, which have no hashed form
+ * without CREATE USER, get the clear text: MySQL rewrites it out of its logs itself (unless
+ * log_raw is on); MariaDB does not.
+ *
+ * Values are escaped by mysql2's `query()` on the client with backslashes, sound only while the
+ * session's sql_mode lacks NO_BACKSLASH_ESCAPES: every session removes it when it opens, reads
+ * it back, and refuses to continue if it is still there. `execute()` (server-side binding)
+ * cannot carry ALTER USER's password on either server.
+ */
+const DIALECTS = {
+  mariadb: {
+    adminNative: 'ALTER USER ?@? IDENTIFIED BY PASSWORD ?',
+    adminCachingSha2: undefined,
+    adminEd25519: 'ALTER USER ?@? IDENTIFIED VIA ed25519 USING ?',
+    // SET PASSWORD keeps the account's plugin and takes its stored form (native hash, ed25519 key).
+    selfHash: 'SET PASSWORD = ?',
+    selfChange: (p: string, _current: string) => ({ sql: 'SET PASSWORD = PASSWORD(?)', values: [p] }),
+  },
+  mysql: {
+    adminNative: 'ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ?',
+    adminCachingSha2: 'ALTER USER ?@? IDENTIFIED WITH caching_sha2_password AS ?',
+    adminEd25519: undefined,
+    selfHash: undefined,
+    // REPLACE proves the current password where password_require_current is on (8.0.13+).
+    selfChange: (p: string, current: string) => ({ sql: 'ALTER USER CURRENT_USER() IDENTIFIED BY ? REPLACE ?', values: [p, current] }),
+  },
+  mysqlLegacy: {
+    adminNative: 'ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ?',
+    adminCachingSha2: 'ALTER USER ?@? IDENTIFIED WITH caching_sha2_password AS ?',
+    adminEd25519: undefined,
+    selfHash: undefined,
+    selfChange: (p: string, _current: string) => ({ sql: 'ALTER USER CURRENT_USER() IDENTIFIED BY ?', values: [p] }),
+  },
+} as const;
+export type Dialect = keyof typeof DIALECTS;
+
+export function dialectOf(version: string): Dialect {
+  if (/mariadb/i.test(version)) return 'mariadb';
+  const [major = 0, minor = 0, patch = 0] = version.split(/[.-]/).map((n) => parseInt(n, 10) || 0);
+  return major > 8 || (major === 8 && (minor > 0 || patch >= 13)) ? 'mysql' : 'mysqlLegacy';
+}
+
+export interface Statement {
+  readonly sql: string;
+  readonly values: string[];
+  /** The stored form sent instead of the password, redacted like it. */
+  readonly hash?: Secret;
+}
+
+const ADMIN_CLEAR_TEXT = 'ALTER USER ?@? IDENTIFIED BY ?';
+
+/** The clear text, for plugins with no stored form rpr computes (the server's logs will hold it). */
+export function adminClearText(target: { user: string; host: string }, password: Secret): Statement {
+  return { sql: ADMIN_CLEAR_TEXT, values: [target.user, target.host, password.reveal()] };
+}
+
+/** An admin's change of another account, in the form the account's plugin stores where rpr can compute it. */
+export function adminStatement(dialect: Dialect, target: { user: string; host: string }, plugin: string, password: Secret): Statement {
+  const d = DIALECTS[dialect];
+  if (plugin === 'mysql_native_password') {
+    const hash = nativePasswordHash(password);
+    return { sql: d.adminNative, values: [target.user, target.host, hash], hash: new Secret(hash) };
+  }
+  if (plugin === 'caching_sha2_password' && d.adminCachingSha2) {
+    // Its salt holds any 7-bit byte but NUL and "$": escaped like any value on the pinned session.
+    const hash = cachingSha2Hash(password).toString('latin1');
+    return { sql: d.adminCachingSha2, values: [target.user, target.host, hash], hash: new Secret(hash) };
+  }
+  if (plugin === 'ed25519' && d.adminEd25519) {
+    const key = ed25519PasswordKey(password);
+    return { sql: d.adminEd25519, values: [target.user, target.host, key], hash: new Secret(key) };
+  }
+  return adminClearText(target, password);
+}
+
+/** Whether a self change on this server can send a stored form (and so needs the account's plugin). */
+export function takesSelfHash(dialect: Dialect): boolean {
+  return DIALECTS[dialect].selfHash !== undefined;
+}
+
+/** A session's change of its own account: the stored form where the server takes one, else the clear-text statement. */
+export function selfStatement(dialect: Dialect, plugin: string | undefined, password: Secret, current: Secret): Statement {
+  const d = DIALECTS[dialect];
+  if (d.selfHash && (plugin === 'mysql_native_password' || plugin === 'ed25519')) {
+    const hash = plugin === 'ed25519' ? ed25519PasswordKey(password) : nativePasswordHash(password);
+    return { sql: d.selfHash, values: [hash], hash: new Secret(hash) };
+  }
+  return d.selfChange(password.reveal(), current.reveal());
+}
+
+/** The plugin named by a SHOW CREATE USER line (MariaDB's `IDENTIFIED BY PASSWORD '*…'` is mysql_native_password). */
+export function pluginOfCreateUser(text: string): string | undefined {
+  if (/ IDENTIFIED BY PASSWORD '\*[0-9A-F]{40}'/i.test(text)) return 'mysql_native_password';
+  return / IDENTIFIED (?:VIA|WITH) '?([a-z0-9_]+)'?/i.exec(text)?.[1]?.toLowerCase();
+}
