@@ -1,7 +1,8 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Peer, Port, SecurityGroup } from 'aws-cdk-lib/aws-ec2';
-import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { EventBus } from 'aws-cdk-lib/aws-events';
+import { Grant, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnRotationSchedule, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -47,6 +48,11 @@ export interface ResetFunctionsProps {
   readonly secretsWriteRate?: number;
   /** Default: 1024 MB (ssh2's JavaScript crypto is CPU-bound). */
   readonly memorySize?: number;
+  /**
+   * The EventBridge bus where a rotation that ends out of sync sends its event (beside the
+   * `rpr` OutOfSyncAccounts metric), as the workflow's summary does for a run. Default: `default`.
+   */
+  readonly eventBusName?: string;
 }
 
 export interface RotationOptions {
@@ -88,6 +94,7 @@ export class ResetFunctions extends Construct {
     const functions = new Map<ResourceType, LambdaFunction>();
     const securityGroups = new Map<ResourceType, SecurityGroup>();
     const stack = Stack.of(this);
+    const eventBus = EventBus.fromEventBusName(this, 'EventBus', props.eventBusName ?? 'default');
 
     for (const type of implementedTypes()) {
       const scope = new Construct(this, type);
@@ -114,7 +121,7 @@ export class ResetFunctions extends Construct {
           entry: entryOf(type),
           description: `rpr: resets ${definition.title} accounts (workflow groups and Secrets Manager rotation)`,
           key: props.key,
-          environment: { RPR_TABLE: props.table.tableName, RPR_SECRETS_WRITE_RATE: String(props.secretsWriteRate ?? DEFAULT_SECRETS_WRITE_RATE) },
+          environment: { RPR_TABLE: props.table.tableName, RPR_SECRETS_WRITE_RATE: String(props.secretsWriteRate ?? DEFAULT_SECRETS_WRITE_RATE), RPR_EVENT_BUS: eventBus.eventBusName },
           timeout: this.timeout,
           memorySize: props.memorySize ?? 1024,
         }),
@@ -124,6 +131,9 @@ export class ResetFunctions extends Construct {
       grantResetState(fn, props.table);
       props.key.grantEncryptDecrypt(fn);
       grantManagedSecrets(fn);
+      // A rotation that ends out of sync sends the event and the metric a run's summary sends.
+      eventBus.grantPutEventsTo(fn);
+      Grant.addToPrincipal({ grantee: fn, actions: ['cloudwatch:PutMetricData'], resourceArns: ['*'], conditions: { StringEquals: { 'cloudwatch:namespace': 'rpr' } } });
       // The rotation hook: Secrets Manager may invoke it, for this account's secrets only.
       fn.addPermission('SecretsManagerRotation', {
         principal: new ServicePrincipal('secretsmanager.amazonaws.com'),

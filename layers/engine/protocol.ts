@@ -1,5 +1,5 @@
 import type { Account } from './types.js';
-import { errorClassOf, OutcomeUnknownError, ResetError, StoreThrottledError, TargetUnchangedError } from './errors.js';
+import { errorClassOf, NotFoundError, OutcomeUnknownError, ResetError, StoreThrottledError, TargetUnchangedError } from './errors.js';
 import type { Log } from './log.js';
 import { assertPasswordAcceptable, generatePassword } from './policy.js';
 import type { Redactor } from './redact.js';
@@ -52,6 +52,21 @@ export class ResetProtocol {
   async #versionStages(secretId: string, token: string): Promise<readonly string[] | undefined> {
     const versions = await this.credentials.listVersions(secretId);
     return versions.find((v) => v.versionId === token)?.stages;
+  }
+
+  /**
+   * The token's version, its value and its stages in one read. A token with no version is one
+   * that create never stored (TargetUnchangedError: nothing was or will be changed for it).
+   */
+  async #tokenVersion(ctx: StepContext): Promise<{ value: Secret; stages: readonly string[] }> {
+    try {
+      const { value, stages } = await this.credentials.getValue(ctx.account.secretId, { versionId: ctx.token });
+      ctx.redactor.add(value);
+      return { value, stages };
+    } catch (e) {
+      if (e instanceof NotFoundError) throw new TargetUnchangedError(`version ${ctx.token} does not exist; run create first`, { cause: e });
+      throw e;
+    }
   }
 
   async #value(ctx: StepContext, selector: { versionId?: string; stage?: string }): Promise<Secret> {
@@ -122,30 +137,35 @@ export class ResetProtocol {
    */
   async set(ctx: StepContext): Promise<string> {
     if (ctx.known?.finished) return 'already finished';
-    let pending = ctx.known?.pending;
-    if (!pending) {
-      const stages = await this.#versionStages(ctx.account.secretId, ctx.token);
-      if (stages?.includes(AWSCURRENT)) return 'already finished';
-      if (!stages?.includes(AWSPENDING)) throw new TargetUnchangedError(`version ${ctx.token} is not pending; run create first`);
-      pending = await this.#value(ctx, { versionId: ctx.token });
-    }
-    assertPasswordAcceptable(ctx.session.policy, pending, 'policy');
-    // Read while the mark is written; settled either way, so an early return leaves no rejection behind.
+    // Read while the token's version is read and the mark written; settled either way, so an early return leaves no rejection behind.
     const currentValue = this.#value(ctx, { stage: AWSCURRENT }).then(
       (value) => ({ value }),
       (error: unknown) => ({ error }),
     );
-    // A step on its own (rotation) may be a retry: the mark says whether an earlier attempt may
-    // have reached the target. In a whole reset, a version create found already pending says so.
-    // Then a login with the pending password decides. A whole reset whose create stored the
-    // version cannot be a retry: nothing to probe, nothing to mark; if it is interrupted, the next
-    // attempt of its run resumes it (same token) and the next reset's create settles it.
-    const mayBeRetry = ctx.known ? ctx.known.resumed === true : await this.state.hasSetAttempt(ctx.account.id, ctx.token);
+    // A step on its own (rotation) may be a retry: it marks its attempt durably before it touches
+    // the target, and the mark's write says whether an earlier attempt had marked it (so may have
+    // reached the target). Written while the version is read: a mark for a version that turns out
+    // not to be pending only makes a later set of it probe first, and none will come.
+    const mark = ctx.known ? undefined : settled(this.state.markSetAttempt(ctx.account.id, ctx.token));
+    let pending = ctx.known?.pending;
+    if (!pending) {
+      const version = await this.#tokenVersion(ctx);
+      if (version.stages.includes(AWSCURRENT)) return 'already finished';
+      if (!version.stages.includes(AWSPENDING)) throw new TargetUnchangedError(`version ${ctx.token} is not pending; run create first`);
+      pending = version.value;
+      if (ctx.known) ctx.known.pending = pending;
+    }
+    assertPasswordAcceptable(ctx.session.policy, pending, 'policy');
+    // On its own, the mark says whether this may be a retry; in a whole reset, a version create
+    // found already pending says so. Then a login with the pending password decides. A whole
+    // reset whose create stored the version cannot be a retry: nothing to probe, nothing to mark;
+    // if it is interrupted, the next attempt of its run resumes it (same token) and the next
+    // reset's create settles it.
+    const mayBeRetry = mark ? unsettled(await mark).earlier : ctx.known?.resumed === true;
     if (mayBeRetry && (await ctx.session.adapter.verify({ account: ctx.account, password: pending })).valid) {
       ctx.log.info('set: pending password already works; not changing it again');
       return 'already set';
     }
-    if (!ctx.known) await this.state.markSetAttempt(ctx.account.id, ctx.token);
     const read = await currentValue;
     // Without a current password an admin reset still works; a store that kept throttling is another matter.
     if ('error' in read && read.error instanceof StoreThrottledError) throw read.error;
@@ -155,13 +175,18 @@ export class ResetProtocol {
     return result.method;
   }
 
-  /** 3. test: log in with the pending password on a fresh connection. */
+  /**
+   * 3. test: log in with the pending password on a fresh connection. On its own (rotation), only
+   * a version still pending is tested: one another reset settled is not this reset's any more.
+   */
   async test(ctx: StepContext): Promise<void> {
     if (ctx.known?.finished) return;
     let pending = ctx.known?.pending;
     if (!pending) {
-      if ((await this.#versionStages(ctx.account.secretId, ctx.token))?.includes(AWSCURRENT)) return;
-      pending = await this.#value(ctx, { versionId: ctx.token });
+      const version = await this.#tokenVersion(ctx);
+      if (version.stages.includes(AWSCURRENT)) return;
+      if (!version.stages.includes(AWSPENDING)) throw new TargetUnchangedError(`version ${ctx.token} is neither pending nor current: another reset settled it; start a new reset`);
+      pending = version.value;
     }
     const result = await ctx.session.adapter.verify({ account: ctx.account, password: pending });
     if (!result.valid) {
@@ -206,8 +231,13 @@ export class ResetProtocol {
       if (previous && (await verify(previous))) {
         return { outcome: 'out-of-sync', workingVersion: 'previous', detail: 'only the AWSPREVIOUS password works; it was not promoted automatically' };
       }
-      // No stored password works: try the resource's admin login once more with the pending password.
+      // No stored password works: try the resource's admin login once more with the pending
+      // password, once per version: a later reconcile of the same version (a retried rotation
+      // step, a resumed run) finds the mark and does not change the password a second time.
       if (!ctx.session.loginAccountIds.has(ctx.account.id) && ctx.session.loginAccountIds.size > 0) {
+        if (!(await this.state.markReconcileSet(ctx.account.id, ctx.token))) {
+          return { outcome: 'out-of-sync', workingVersion: 'none', detail: 'no stored password works on the target; the reconcile login had set the pending password once already for this version and is not used again; the pending version is kept' };
+        }
         try {
           await ctx.session.adapter.change({ account: ctx.account, newPassword: pending, currentPassword: current });
           if (await verify(pending)) {
@@ -226,4 +256,19 @@ export class ResetProtocol {
       return { outcome: 'out-of-sync', workingVersion: 'unknown', detail: `the target could not be probed (${ctx.redactor.redact(reason)}); the pending version is kept` };
     }
   }
+}
+
+type Settled<T> = { value: T } | { error: unknown };
+
+/** A promise that never rejects, so an early return leaves no rejection behind. */
+function settled<T>(p: Promise<T>): Promise<Settled<T>> {
+  return p.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+function unsettled<T>(s: Settled<T>): T {
+  if ('error' in s) throw s.error;
+  return s.value;
 }

@@ -1,10 +1,13 @@
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { ResourceType } from '../resources/common.js';
 import { REGISTRY } from '../resources/registry.js';
 import { ResetEngine } from '../engine/engine.js';
 import { Log } from '../engine/log.js';
 import { DEFAULT_PATIENCE_MS, patience, withPatience } from '../engine/patience.js';
 import type { AdapterRegistry } from '../engine/session.js';
-import { storesFromEnvironment, type WorkflowStores } from './environment.js';
+import type { AccountResult } from '../engine/stores/types.js';
+import { clientConfig, storesFromEnvironment, type WorkflowStores } from './environment.js';
 import { groupTaskSchema, type GroupResult } from './events.js';
 import { runGroupTask } from './group.js';
 import { forCaller, parsePayload } from './parse.js';
@@ -21,6 +24,14 @@ export interface ResetHandlerOptions {
   /** Deadline for one network operation. Default 30 s. */
   readonly timeoutMs?: number;
   readonly now?: () => Date;
+  /**
+   * Where a rotation that ends out of sync publishes its event and the OutOfSyncAccounts metric,
+   * as a workflow run's summary does. Default: clients for the function's region (and
+   * `RPR_AWS_ENDPOINT`), created the first time one is needed; the bus `RPR_EVENT_BUS`.
+   */
+  readonly events?: Pick<EventBridgeClient, 'send'>;
+  readonly metrics?: Pick<CloudWatchClient, 'send'>;
+  readonly eventBusName?: string;
 }
 
 /**
@@ -59,7 +70,7 @@ export function createResetHandler(options: ResetHandlerOptions): ResetHandler {
     (ready ??= (async () => {
       const stores = await (options.stores ?? storesFromEnvironment)();
       const engine = new ResetEngine({ state: stores.state, credentials: stores.credentials, registry: REGISTRY, adapters: options.adapters, log, leaseTtlMs, timeoutMs, now });
-      const rotation = new RotationRunner({ stores, registry: REGISTRY, adapters: options.adapters, log, leaseTtlMs, timeoutMs, now });
+      const rotation = new RotationRunner({ stores, registry: REGISTRY, adapters: options.adapters, log, leaseTtlMs, timeoutMs, now, publishOutOfSync: outOfSyncPublisher(options, now) });
       return { stores, engine, rotation };
     })().catch((e: unknown) => {
       ready = undefined;
@@ -86,3 +97,25 @@ export function createResetHandler(options: ResetHandlerOptions): ResetHandler {
   return Object.assign(handler, { types: Object.keys(options.adapters) as ResourceType[] });
 }
 
+
+/**
+ * Publishes an out-of-sync rotation's result as the summary publishes a run's: its event, and the
+ * metric with the one account. The SDK clients are loaded the first time (rarely): a reset
+ * function's start does not pay for them.
+ */
+function outOfSyncPublisher(options: ResetHandlerOptions, now: () => Date): (result: AccountResult) => Promise<void> {
+  let clients: Promise<{ events: Pick<EventBridgeClient, 'send'>; metrics: Pick<CloudWatchClient, 'send'> }> | undefined;
+  return async (result) => {
+    clients ??= (async () => ({
+      events: options.events ?? new (await import('@aws-sdk/client-eventbridge')).EventBridgeClient(clientConfig()),
+      metrics: options.metrics ?? new (await import('@aws-sdk/client-cloudwatch')).CloudWatchClient(clientConfig()),
+    }))().catch((e: unknown) => {
+      clients = undefined;
+      throw e;
+    });
+    const { events, metrics } = await clients;
+    const { putAccountEvents, putOutOfSyncMetric } = await import('./outcome-events.js');
+    await putAccountEvents(events, [result], options.eventBusName ?? process.env.RPR_EVENT_BUS);
+    await putOutOfSyncMetric(metrics, 1, now());
+  };
+}

@@ -1,10 +1,11 @@
-import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { z } from 'zod';
 import { NotFoundError } from '../engine/errors.js';
 import { Log } from '../engine/log.js';
-import type { AccountOutcome, AccountResult, RunRecord } from '../engine/stores/types.js';
+import type { RunRecord } from '../engine/stores/types.js';
 import { clientConfig, storesFromEnvironment, type WorkflowStores } from './environment.js';
+import { putAccountEvents, putOutOfSyncMetric } from './outcome-events.js';
 import { forCaller, parsePayload } from './parse.js';
 
 export const summarizeInputSchema = z
@@ -15,17 +16,7 @@ export const summarizeInputSchema = z
   })
   .strict();
 
-export const EVENT_SOURCE = 'rpr';
-export const METRIC_NAMESPACE = 'rpr';
-export const OUT_OF_SYNC_METRIC = 'OutOfSyncAccounts';
-export const DETAIL_TYPES = {
-  succeeded: 'PasswordReset Succeeded',
-  failed: 'PasswordReset Failed',
-  outOfSync: 'PasswordReset OutOfSync',
-} as const;
-
-/** PutEvents takes at most 10 entries per call. */
-const EVENTS_PER_CALL = 10;
+export { DETAIL_TYPES, EVENT_SOURCE, METRIC_NAMESPACE, OUT_OF_SYNC_METRIC } from './outcome-events.js';
 
 export interface SummarizeHandlerOptions {
   readonly stores?: () => Promise<WorkflowStores>;
@@ -43,12 +34,6 @@ export interface RunSummary {
   readonly status: RunRecord['status'];
   readonly counts: RunRecord['counts'];
   readonly throttling?: RunRecord['throttling'];
-}
-
-function detailTypeOf(outcome: AccountOutcome): string {
-  if (outcome === 'succeeded') return DETAIL_TYPES.succeeded;
-  if (outcome === 'out-of-sync') return DETAIL_TYPES.outOfSync;
-  return DETAIL_TYPES.failed;
 }
 
 /**
@@ -90,13 +75,8 @@ export function createSummarizeHandler(options: SummarizeHandlerOptions = {}): (
       } else {
         events ??= new EventBridgeClient(clientConfig());
         metrics ??= new CloudWatchClient(clientConfig());
-        await putEvents(events, results, options.eventBusName ?? process.env.RPR_EVENT_BUS);
-        await metrics.send(
-          new PutMetricDataCommand({
-            Namespace: METRIC_NAMESPACE,
-            MetricData: [{ MetricName: OUT_OF_SYNC_METRIC, Value: counts['out-of-sync'] ?? 0, Unit: 'Count', Timestamp: now() }],
-          }),
-        );
+        await putAccountEvents(events, results, options.eventBusName ?? process.env.RPR_EVENT_BUS);
+        await putOutOfSyncMetric(metrics, counts['out-of-sync'] ?? 0, now());
         await stores.state.updateRun({ ...summarized, eventsSentAt: now().toISOString() });
       }
       log.info('run summarized', { runId, status, counts, missing, throttling, mapResult: mapResult === undefined ? undefined : JSON.stringify(mapResult).slice(0, 2000) });
@@ -105,33 +85,4 @@ export function createSummarizeHandler(options: SummarizeHandlerOptions = {}): (
       throw forCaller(e);
     }
   };
-}
-
-async function putEvents(client: EventBridgeClient, results: AccountResult[], eventBusName: string | undefined): Promise<void> {
-  const entries: PutEventsRequestEntry[] = results.map((r) => ({
-    Source: EVENT_SOURCE,
-    DetailType: detailTypeOf(r.outcome),
-    Detail: JSON.stringify({
-      runId: r.runId,
-      accountId: r.accountId,
-      resourceId: r.resourceId,
-      outcome: r.outcome,
-      ...(r.versionId !== undefined ? { versionId: r.versionId } : {}),
-      ...(r.errorClass !== undefined ? { errorClass: r.errorClass } : {}),
-      ...(r.workingVersion !== undefined ? { workingVersion: r.workingVersion } : {}),
-    }),
-    ...(eventBusName ? { EventBusName: eventBusName } : {}),
-  }));
-  for (let i = 0; i < entries.length; i += EVENTS_PER_CALL) {
-    let batch = entries.slice(i, i + EVENTS_PER_CALL);
-    for (let attempt = 0; batch.length > 0; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * 100 * 2 ** attempt));
-      const out = await client.send(new PutEventsCommand({ Entries: batch }));
-      if (!out.FailedEntryCount) break;
-      // Entries come back in order; only the failed ones are sent again.
-      const failed = batch.filter((_, j) => out.Entries?.[j]?.ErrorCode);
-      if (attempt >= 4) throw new Error(`EventBridge refused ${failed.length} event(s): ${out.Entries?.find((e) => e.ErrorCode)?.ErrorCode ?? 'unknown error'}`);
-      batch = failed;
-    }
-  }
 }

@@ -95,6 +95,9 @@ export function credentialStoreContract(name: string, factory: () => Promise<Cre
       expect(await store.getValue(id, { stage: AWSPENDING })).toMatchObject({ versionId: token });
       expect((await store.getValue(id, { versionId: token, stage: AWSPENDING })).value.equals(pending)).toBe(true);
       expect((await store.getValue(id)).value.equals(first)).toBe(true);
+      // A read by version id also says which stages that version holds: one read serves a step.
+      expect((await store.getValue(id, { versionId: token })).stages).toEqual([AWSPENDING]);
+      expect((await store.getValue(id, { versionId: currentId })).stages).toEqual([AWSCURRENT]);
       expect(await stagesOf(id)).toEqual({ [currentId]: [AWSCURRENT], [token]: [AWSPENDING] });
     });
 
@@ -216,6 +219,8 @@ export function credentialStoreContract(name: string, factory: () => Promise<Cre
       await store.putPending(id, token, password('retry'));
 
       expect((await store.getValue(id, { versionId: token })).value.equals(pending)).toBe(true);
+      // Read by its id, it says it holds no stage: not pending, not current.
+      expect((await store.getValue(id, { versionId: token })).stages).toEqual([]);
     });
 
     it('a missing secret is a NotFoundError naming secretId, for every operation', async () => {

@@ -148,6 +148,19 @@ export function stateStoreContract(name: string, factory: (options: StateStoreFa
         expect(await store.getAccount('no-such-resource/nobody')).toBeUndefined();
       });
 
+      it('reads an account and its resource together (what a rotation\'s first step needs); either may be missing', async () => {
+        const r = unique('rot');
+        await store.putResource(resource(r, { port: 5432 }));
+        await store.putAccount(account(r, 'app'));
+
+        expect(await store.getAccountAndResource!(`${r}/app`)).toEqual({ account: account(r, 'app'), resource: resource(r, { port: 5432 }) });
+        expect(await store.getAccountAndResource!(`${r}/nobody`)).toEqual({ resource: resource(r, { port: 5432 }) });
+        const orphan = unique('gone');
+        await store.putAccount(account(orphan, 'app'));
+        expect(await store.getAccountAndResource!(`${orphan}/app`)).toEqual({ account: account(orphan, 'app') });
+        expect(await store.getAccountAndResource!('no-slash')).toEqual({});
+      });
+
       it('keeps an account whose id is a long DN with any printable characters', async () => {
         const r = unique('ldap');
         const dn = `cn=Jürgen "J" O'Brien\\, #1,${'ou=Ünits,'.repeat(110)}dc=example,dc=com`;
@@ -265,17 +278,38 @@ export function stateStoreContract(name: string, factory: (options: StateStoreFa
         for (const l of lost) expect(l.reason).toBeInstanceOf(AccountBusyError);
       });
 
-      it('records set attempts per account and version', async () => {
+      it('records set attempts per account and version; marking says whether an earlier attempt had', async () => {
         const accountId = `${unique('r')}/root`;
         const version = randomUUID();
         expect(await store.hasSetAttempt(accountId, version)).toBe(false);
 
-        await store.markSetAttempt(accountId, version);
-        await store.markSetAttempt(accountId, version);
+        expect(await store.markSetAttempt(accountId, version)).toEqual({ earlier: false });
+        expect(await store.markSetAttempt(accountId, version)).toEqual({ earlier: true });
 
         expect(await store.hasSetAttempt(accountId, version)).toBe(true);
         expect(await store.hasSetAttempt(accountId, randomUUID())).toBe(false);
         expect(await store.hasSetAttempt(`${unique('r')}/root`, version)).toBe(false);
+        expect(await store.markSetAttempt(accountId, randomUUID())).toEqual({ earlier: false });
+      });
+
+      it('records reconcile\'s admin set once per account and version, beside the set mark and without wiping it', async () => {
+        const accountId = `${unique('r')}/root`;
+        const version = randomUUID();
+        await store.markSetAttempt(accountId, version);
+
+        expect(await store.markReconcileSet(accountId, version)).toBe(true);
+        expect(await store.markReconcileSet(accountId, version)).toBe(false);
+        // A retried set marks again: the reconcile mark stays, and so does the set mark.
+        expect(await store.markSetAttempt(accountId, version)).toEqual({ earlier: true });
+        expect(await store.markReconcileSet(accountId, version)).toBe(false);
+        expect(await store.hasSetAttempt(accountId, version)).toBe(true);
+
+        // Another version, or a whole reset that writes no set mark: its own first time, and no set attempt recorded.
+        const other = randomUUID();
+        expect(await store.markReconcileSet(accountId, other)).toBe(true);
+        expect(await store.hasSetAttempt(accountId, other)).toBe(false);
+        expect(await store.markSetAttempt(accountId, other)).toEqual({ earlier: false });
+        expect(await store.markReconcileSet(accountId, other)).toBe(false);
       });
     });
 

@@ -133,6 +133,22 @@ describe('the reset functions', () => {
     expect(statements.flatMap((s) => [s.Action].flat()).filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
   });
 
+  it('may send a rotation\'s out-of-sync event to the bus they are told of and the metric only in the rpr namespace, as the summary does', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => ((p as Resource).Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown; Condition?: unknown }[] }).Statement,
+    );
+    const metrics = statements.filter((s) => [s.Action].flat().includes('cloudwatch:PutMetricData'));
+    expect(metrics).toHaveLength(implementedTypes().length);
+    for (const s of metrics) expect(s).toMatchObject({ Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': 'rpr' } } });
+    const events = statements.filter((s) => [s.Action].flat().includes('events:PutEvents'));
+    expect(events).toHaveLength(implementedTypes().length);
+    for (const s of events) expect(JSON.stringify(s.Resource)).toContain(':event-bus/default');
+    for (const type of implementedTypes()) {
+      const fn = template.toJSON().Resources[logicalId(type)] as Resource;
+      expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables.RPR_EVENT_BUS).toBe('default');
+    }
+  });
+
   it('reach AWS through endpoints in an isolated VPC with no NAT or internet gateway', () => {
     for (const service of ['secretsmanager', 'states', 'sts', 'kms']) {
       template.hasResourceProperties('AWS::EC2::VPCEndpoint', {

@@ -10,7 +10,9 @@ export type Fault =
   /** The connection drops after the command was sent, and the target did not apply it. */
   | 'drop-after-lost'
   /** The target applies something else (neither stored password works afterwards). */
-  | 'scramble';
+  | 'scramble'
+  /** The change is applied, and no answer ever comes (the invocation is cut off at its timeout). */
+  | 'hang-after-applied';
 
 /**
  * An in-process target system for engine tests and benchmarks: user name -> password,
@@ -26,6 +28,8 @@ export class MemoryTarget {
   verifies = 0;
   connections = 0;
   faults: Fault[] = [];
+  /** Every change and verify, in order: `change alice`, `verify alice`. */
+  readonly calls: string[] = [];
   /** Logins the admin must use; a wrong one makes change fail with AuthenticationError. */
   adminPassword?: string;
 
@@ -46,6 +50,7 @@ export class MemoryTarget {
             throw new AuthenticationError(`login refused for ${admin?.username}`);
           }
           target.changes++;
+          target.calls.push(`change ${req.account.username}`);
           target.changesOf.set(req.account.username, (target.changesOf.get(req.account.username) ?? 0) + 1);
           if (target.changeDelayMs) await new Promise((r) => setTimeout(r, target.changeDelayMs));
           const fault = target.faults.shift();
@@ -56,11 +61,13 @@ export class MemoryTarget {
             throw new OutcomeUnknownError('connection closed after the change was sent');
           }
           target.passwords.set(req.account.username, req.newPassword.reveal());
+          if (fault === 'hang-after-applied') return new Promise(() => undefined);
           if (fault === 'drop-after-applied') throw new OutcomeUnknownError('connection closed after the change was sent');
           return { method: 'admin reset' };
         },
         async verify(req: VerifyRequest) {
           target.verifies++;
+          target.calls.push(`verify ${req.account.username}`);
           return { valid: target.passwords.get(req.account.username) === req.password.reveal() };
         },
         async close() {

@@ -33,6 +33,8 @@ export interface AwsStoresOptions {
 export interface AwsStores {
   readonly state: DynamoStateStore;
   readonly credentials: SecretsManagerStore;
+  /** The SDK clients the stores send through (a benchmark counts their calls with a middleware). */
+  readonly clients: { readonly dynamo: DynamoDBClient; readonly secrets: SecretsManagerClient };
   close(): Promise<void>;
 }
 
@@ -50,6 +52,7 @@ export async function openAwsStores(options: AwsStoresOptions): Promise<AwsStore
   return {
     state: new DynamoStateStore({ client: documents, tableName: options.tableName }),
     credentials: new SecretsManagerStore({ client: secrets, writeBudget }),
+    clients: { dynamo, secrets },
     async close() {
       dynamo.destroy();
       secrets.destroy();

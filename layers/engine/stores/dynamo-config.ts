@@ -1,4 +1,4 @@
-import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { InvalidConfigurationError } from '../errors.js';
 import type { Account } from '../types.js';
 import type { ConfigStore, StoredResource } from './types.js';
@@ -68,6 +68,27 @@ export class DynamoConfigStore implements ConfigStore {
     const key = accountKey(id);
     if (!key) return undefined;
     return (await this.#table.get(key.pk, key.sk))?.data as Account | undefined;
+  }
+
+  /**
+   * An account and its resource in one BatchGetItem (consistent reads): an account's id names its
+   * resource (`<resource id>/<name>`, as putAccount requires), so both keys are known at once.
+   */
+  async getAccountAndResource(accountId: string): Promise<{ account?: Account; resource?: StoredResource }> {
+    const key = accountKey(accountId);
+    if (!key) return {};
+    const table = this.#table;
+    let keys: Record<string, unknown>[] = [key, { pk: RESOURCE_PK, sk: keyPart(accountId.slice(0, accountId.indexOf('/'))) }];
+    const found: Record<string, unknown>[] = [];
+    for (let attempt = 0; keys.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * 50 * 2 ** Math.min(attempt, 6)));
+      const { Responses, UnprocessedKeys } = await table.client.send(new BatchGetCommand({ RequestItems: { [table.name]: { Keys: keys, ConsistentRead: true } } }));
+      found.push(...(Responses?.[table.name] ?? []));
+      keys = (UnprocessedKeys?.[table.name]?.Keys ?? []) as Record<string, unknown>[];
+    }
+    const account = found.find((i) => i.kind === 'account')?.data as Account | undefined;
+    const resource = found.find((i) => i.kind === 'resource')?.data as StoredResource | undefined;
+    return { ...(account ? { account } : {}), ...(resource ? { resource } : {}) };
   }
 
   async listAccounts(filter: { resourceId?: string } = {}): Promise<Account[]> {

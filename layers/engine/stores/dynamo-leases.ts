@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { AccountBusyError } from '../errors.js';
 import type { Lease, LeaseStore } from './types.js';
 import { keyPart } from './dynamo-schema.js';
@@ -90,22 +90,59 @@ export class DynamoLeaseStore implements LeaseStore {
     }
   }
 
-  async markSetAttempt(accountId: string, versionId: string): Promise<void> {
+  /**
+   * The marks a step leaves for its retries live on one item per account and version: that `set`
+   * was about to run (`data`, as the item has always held it), and that reconcile set the pending
+   * password with the reconcile login (`reconcileSetAt`). Each is written with an update, so
+   * neither wipes the other, and the write answers whether it was there before: marking and
+   * asking cost one request.
+   */
+  async markSetAttempt(accountId: string, versionId: string): Promise<{ earlier: boolean }> {
     const now = this.#table.clock();
-    await this.#table.put({
-      pk: `SETMARK#${keyPart(accountId)}`,
-      sk: keyPart(versionId),
-      kind: 'set-mark',
-      data: { accountId, versionId, markedAt: new Date(now).toISOString() },
-      ttl: Math.floor(now / 1000) + this.#markRetentionSeconds,
-    });
+    const { Attributes } = await this.#table.client.send(
+      new UpdateCommand({
+        TableName: this.#table.name,
+        Key: markKey(accountId, versionId),
+        UpdateExpression: 'SET #kind = :kind, #data = if_not_exists(#data, :data), #ttl = :ttl',
+        ExpressionAttributeNames: { '#kind': 'kind', '#data': 'data', '#ttl': 'ttl' },
+        ExpressionAttributeValues: { ':kind': 'set-mark', ':data': { accountId, versionId, markedAt: new Date(now).toISOString() }, ':ttl': this.#markExpiry(now) },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return { earlier: Attributes?.data !== undefined };
   }
 
   async hasSetAttempt(accountId: string, versionId: string): Promise<boolean> {
-    return (await this.#table.get(`SETMARK#${keyPart(accountId)}`, keyPart(versionId))) !== undefined;
+    const { pk, sk } = markKey(accountId, versionId);
+    return (await this.#table.get(pk, sk))?.data !== undefined;
+  }
+
+  async markReconcileSet(accountId: string, versionId: string): Promise<boolean> {
+    const now = this.#table.clock();
+    try {
+      await this.#table.client.send(
+        new UpdateCommand({
+          TableName: this.#table.name,
+          Key: markKey(accountId, versionId),
+          UpdateExpression: 'SET #kind = :kind, #at = :at, #ttl = :ttl',
+          ConditionExpression: 'attribute_not_exists(#at)',
+          ExpressionAttributeNames: { '#kind': 'kind', '#at': 'reconcileSetAt', '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':kind': 'set-mark', ':at': new Date(now).toISOString(), ':ttl': this.#markExpiry(now) },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  #markExpiry(now: number): number {
+    return Math.floor(now / 1000) + this.#markRetentionSeconds;
   }
 }
 
+const markKey = (accountId: string, versionId: string) => ({ pk: `SETMARK#${keyPart(accountId)}`, sk: keyPart(versionId) });
 const leasePk = (accountId: string) => `LEASE#${keyPart(accountId)}`;
 
 function leaseAttributes(lease: Lease): Item {

@@ -80,6 +80,9 @@ export class DynamoStateStore implements StateStore {
   getAccount(id: string): Promise<Account | undefined> {
     return this.#config.getAccount(id);
   }
+  getAccountAndResource(accountId: string): Promise<{ account?: Account; resource?: StoredResource }> {
+    return this.#config.getAccountAndResource(accountId);
+  }
   listAccounts(filter?: { resourceId?: string }): Promise<Account[]> {
     return this.#config.listAccounts(filter);
   }
@@ -98,11 +101,15 @@ export class DynamoStateStore implements StateStore {
   release(lease: Lease): Promise<void> {
     return this.#leases.release(lease);
   }
-  markSetAttempt(accountId: string, versionId: string): Promise<void> {
+  markSetAttempt(accountId: string, versionId: string): Promise<{ earlier: boolean }> {
     return this.#leases.markSetAttempt(accountId, versionId);
   }
   hasSetAttempt(accountId: string, versionId: string): Promise<boolean> {
     return this.#leases.hasSetAttempt(accountId, versionId);
+  }
+
+  markReconcileSet(accountId: string, versionId: string): Promise<boolean> {
+    return this.#leases.markReconcileSet(accountId, versionId);
   }
 
   // ---- runs, results, audit (dynamo-runs.ts)

@@ -79,7 +79,7 @@ export class LocalVault implements CredentialStore {
     });
   }
 
-  getValue(secretId: string, selector: { versionId?: string; stage?: string } = {}): Promise<{ versionId: string; value: Secret }> {
+  getValue(secretId: string, selector: { versionId?: string; stage?: string } = {}): Promise<{ versionId: string; value: Secret; stages: readonly string[] }> {
     return this.#serialize(secretId, async () => {
       const file = await this.#load(secretId);
       const stage = selector.stage ?? (selector.versionId === undefined ? AWSCURRENT : undefined);
@@ -90,7 +90,7 @@ export class LocalVault implements CredentialStore {
         const what = [selector.versionId && `version ${selector.versionId}`, stage && `stage ${stage}`].filter(Boolean).join(', ');
         throw new NotFoundError('secretId', `secret ${secretId} has no ${what}`);
       }
-      return { versionId: version.versionId, value: this.#open(secretId, version) };
+      return { versionId: version.versionId, value: this.#open(secretId, version), stages: [...version.stages] };
     });
   }
 

@@ -77,7 +77,7 @@ export class SecretsManagerStore implements CredentialStore {
     }
   }
 
-  async getValue(secretId: string, selector: { versionId?: string; stage?: string } = {}): Promise<{ versionId: string; value: Secret }> {
+  async getValue(secretId: string, selector: { versionId?: string; stage?: string } = {}): Promise<{ versionId: string; value: Secret; stages: readonly string[] }> {
     const stage = selector.stage ?? (selector.versionId === undefined ? AWSCURRENT : undefined);
     const what = describeSelector(selector.versionId, stage);
     const got = await this.#send(secretId, what, () =>
@@ -86,7 +86,7 @@ export class SecretsManagerStore implements CredentialStore {
     if (got.SecretString === undefined || got.VersionId === undefined) {
       throw new InvalidConfigurationError('secretId', `secret ${secretId} (${what}) holds a binary value, not a password`);
     }
-    return { versionId: got.VersionId, value: new Secret(got.SecretString) };
+    return { versionId: got.VersionId, value: new Secret(got.SecretString), stages: got.VersionStages ?? [] };
   }
 
   /**

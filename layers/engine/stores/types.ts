@@ -25,8 +25,11 @@ export interface SecretVersionInfo {
 export interface CredentialStore {
   /** Creates a secret with its first value as AWSCURRENT. Returns its id (an ARN on AWS). Fails if it exists. */
   createSecret(name: string, value: Secret, options?: { description?: string; tags?: Record<string, string> }): Promise<string>;
-  /** The value of a version, by id or by stage (default AWSCURRENT). Throws NotFoundError naming `secretId`. */
-  getValue(secretId: string, selector?: { versionId?: string; stage?: string }): Promise<{ versionId: string; value: Secret }>;
+  /**
+   * The value of a version, by id or by stage (default AWSCURRENT), with the stages it holds (one
+   * read gives a step both). Throws NotFoundError naming `secretId`.
+   */
+  getValue(secretId: string, selector?: { versionId?: string; stage?: string }): Promise<{ versionId: string; value: Secret; stages: readonly string[] }>;
   /** Every version that carries a stage, with its stages. */
   listVersions(secretId: string): Promise<SecretVersionInfo[]>;
   /**
@@ -110,6 +113,11 @@ export interface ConfigStore {
   deleteResource(id: string): Promise<void>;
   putAccount(account: Account): Promise<void>;
   getAccount(id: string): Promise<Account | undefined>;
+  /**
+   * An account and the resource it belongs to, read together (one request where the store
+   * allows): what a rotation's first step needs. Either is undefined when missing.
+   */
+  getAccountAndResource?(accountId: string): Promise<{ account?: Account; resource?: StoredResource }>;
   listAccounts(filter?: { resourceId?: string }): Promise<Account[]>;
   deleteAccount(id: string): Promise<void>;
 }
@@ -127,11 +135,18 @@ export interface LeaseStore {
   renew(lease: Lease, ttlMs: number): Promise<Lease>;
   release(lease: Lease): Promise<void>;
   /**
-   * Records, durably and before the target is touched, that `set` is about to run for this version.
-   * A retried set finds the mark and checks whether the pending password already works.
+   * Records, durably and before the target is touched, that `set` is about to run for this version,
+   * and answers whether an earlier attempt had recorded it (so may have reached the target): a
+   * retried set then checks whether the pending password already works. One request for both.
    */
-  markSetAttempt(accountId: string, versionId: string): Promise<void>;
+  markSetAttempt(accountId: string, versionId: string): Promise<{ earlier: boolean }>;
   hasSetAttempt(accountId: string, versionId: string): Promise<boolean>;
+  /**
+   * Records that reconcile is about to set the pending password again with the reconcile login,
+   * once per version: true if this call recorded it, false if an earlier reconcile of the same
+   * version had (it is not tried again: a second admin change could change the password twice).
+   */
+  markReconcileSet(accountId: string, versionId: string): Promise<boolean>;
 }
 
 export interface RunStore {

@@ -29,11 +29,22 @@ describeServer('moto', 'reset function on moto', (moto) => {
     const outputs: unknown[] = [];
     const logs: string[] = [];
     const secretIds = new Set<string>();
+    const calls = new Map<string, number>();
     let n = 0;
 
     beforeAll(async () => {
       h = await engineOnMoto(moto.endpoint);
       sm = new SecretsManagerClient({ ...AWS, endpoint: moto.endpoint });
+      // Every AWS call the stores and the handler make, by operation.
+      const count = (service: string) => (context: { commandName?: string }) => {
+        const op = `${service}.${(context.commandName ?? '?').replace(/Command$/, '')}`;
+        calls.set(op, (calls.get(op) ?? 0) + 1);
+      };
+      const dynamo = count('DynamoDB');
+      const secrets = count('SecretsManager');
+      h.stores.clients.dynamo.middlewareStack.add((next, context) => (args) => (dynamo(context), next(args)), { step: 'initialize' });
+      h.stores.clients.secrets.middlewareStack.add((next, context) => (args) => (secrets(context), next(args)), { step: 'initialize' });
+      sm.middlewareStack.add((next, context) => (args) => (secrets(context), next(args)), { step: 'initialize' });
       rotation = createResetHandler({
         adapters: { postgresql: createPostgresqlAdapter },
         stores: async () => ({ state: h.stores.state, credentials: h.credentials, describeSecret: describeSecretWith(sm) }),
@@ -157,6 +168,33 @@ describeServer('moto', 'reset function on moto', (moto) => {
       expect(await pgPasswordWorks(a!.role, pending)).toBe(true);
     });
 
+    it('rotation: setSecret that failed before it reached the server (connection refused), retried by Secrets Manager, logs in with the pending password before it changes', async () => {
+      const { proxy, accounts: [a] } = await setup(1, { proxy: true });
+      const seen: string[] = [];
+      proxy!.onClientData((chunk) => {
+        const text = chunk.toString('latin1');
+        if (text.includes(`user\0${a!.role}\0`)) seen.push('login as the role');
+        if (text.includes('ALTER ROLE')) seen.push('ALTER ROLE');
+      });
+      const t = token();
+      await rotate('createSecret', t, a!.secretId);
+      proxy!.refuseNew(true);
+      const e = await rotate('setSecret', t, a!.secretId).then(() => undefined, (err: unknown) => err as Error);
+      proxy!.refuseNew(false);
+      expect(e?.name).toBe('TargetUnchangedError');
+      expect(seen).toEqual([]);
+
+      await rotate('setSecret', t, a!.secretId);
+
+      // The mark the first attempt wrote makes the retry try the pending password first (refused: not set yet), then change it.
+      expect(seen).toEqual(['login as the role', 'ALTER ROLE']);
+      await rotate('testSecret', t, a!.secretId);
+      await rotate('finishSecret', t, a!.secretId);
+      expect((await stagesOf(a!.secretId))[t]).toEqual([AWSCURRENT, AWSPENDING]);
+      expect(await pgPasswordWorks(a!.role, await h.current(a!.secretId))).toBe(true);
+      expect(await pgPasswordWorks(a!.role, a!.start)).toBe(false);
+    });
+
     it('rotation: setSecret cut after COMMIT is sent is reconciled; the rotation finishes and AWSCURRENT logs in', async () => {
       const { proxy, accounts: [a] } = await setup(1, { proxy: true });
       const t = token();
@@ -228,6 +266,42 @@ describeServer('moto', 'reset function on moto', (moto) => {
 
       expect(await pgPasswordWorks(role, await h.current(name))).toBe(true);
       expect(await pgPasswordWorks(role, `${role}-Untagged`)).toBe(false);
+    });
+
+    it.each([
+      ['each role changes its own password', false],
+      ['an admin login changes it', true],
+    ])('a rotation (the four steps, as Secrets Manager invokes them) makes at most 20 AWS calls: %s', async (_, withAdmin) => {
+      let secretId: string;
+      let role: string;
+      if (withAdmin) {
+        const { accounts: [a] } = await setup(1);
+        ({ secretId, role } = a!);
+      } else {
+        const id = `pg-fn-${++n}`;
+        role = uniqueName('r');
+        await pgCreateRole(role, `${role}-Self`);
+        cleanups.push(() => pgDropRole(role));
+        await h.config.putResource({ id, type: 'postgresql', host: pg.host, port: pg.port });
+        ({ secretId } = await addAccount(id, role, `${role}-Self`));
+      }
+      const arn = await arnOf(secretId);
+      const t = token();
+      calls.clear();
+
+      for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await rotate(step, t, arn);
+
+      const total = [...calls.values()].reduce((a, b) => a + b, 0);
+      expect(total, JSON.stringify(Object.fromEntries(calls))).toBeLessThanOrEqual(20);
+      // The account and its resource read once, together; the lease taken once by create, renewed once by set (before the change), released by finish.
+      expect(calls.get('DynamoDB.BatchGetItem')).toBe(1);
+      expect(calls.get('DynamoDB.PutItem')).toBe(2);
+      expect(calls.get('DynamoDB.DeleteItem')).toBe(1);
+      // Two Secrets Manager writes: the pending version, and the label move that promotes it.
+      expect(calls.get('SecretsManager.PutSecretValue')).toBe(1);
+      expect(calls.get('SecretsManager.UpdateSecretVersionStage')).toBe(1);
+      expect((await h.credentials.getValue(secretId, { stage: AWSCURRENT })).versionId).toBe(t);
+      expect(await pgPasswordWorks(role, await h.current(secretId))).toBe(true);
     });
 
     it('no password appears in any handler output or error, any log line, or any DynamoDB item', async () => {

@@ -7,6 +7,7 @@ import { openMemoryStores, type EmbeddedStores } from '../../../layers/engine/st
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type CredentialStore } from '../../../layers/engine/stores/types.js';
 import type { WorkflowStores } from '../../../layers/workflow/environment.js';
 import { createResetHandler, type ResetHandler } from '../../../layers/workflow/handler.js';
+import { DETAIL_TYPES, EVENT_SOURCE, METRIC_NAMESPACE, OUT_OF_SYNC_METRIC } from '../../../layers/workflow/outcome-events.js';
 import { MemoryTarget } from '../../support/memory-target.js';
 import { findLeaks } from '../../support/leaks.js';
 import { REGISTRY } from '../../../layers/resources/registry.js';
@@ -26,6 +27,10 @@ describe('createResetHandler with an in-process target', () => {
   let target: MemoryTarget;
   let handler: ResetHandler;
   let credentials: CredentialStore;
+  let workflowStores: WorkflowStores;
+  /** What the handler sent to EventBridge and CloudWatch, as commands. */
+  const published: { constructor: { name: string }; input: Record<string, unknown> }[] = [];
+  const publishing = { send: async (command: unknown) => (published.push(command as (typeof published)[number]), {}) } as never;
   const outputs: unknown[] = [];
   const written = new Set<string>();
 
@@ -33,7 +38,7 @@ describe('createResetHandler with an in-process target', () => {
     stores = await openMemoryStores();
     target = new MemoryTarget();
     credentials = stores.credentials;
-    const workflowStores: WorkflowStores = {
+    workflowStores = {
       state: stores.state,
       credentials,
       // The embedded vault names secrets only by name; the event may carry an ARN of it.
@@ -43,7 +48,8 @@ describe('createResetHandler with an in-process target', () => {
         return { arn: arnOf(name), name };
       },
     };
-    handler = createResetHandler({ adapters: { postgresql: target.adapter('postgresql') }, stores: async () => workflowStores, log });
+    published.length = 0;
+    handler = createResetHandler({ adapters: { postgresql: target.adapter('postgresql') }, stores: async () => workflowStores, log, events: publishing, metrics: publishing, eventBusName: 'rpr-bus' });
     const config = new Configurator(stores.state, credentials, REGISTRY);
     await config.putResource({ id: 'db1', type: 'postgresql', host: 'db1.example', adminAccount: 'db1/admin' });
     for (const u of ['admin', 'alice', 'bob']) {
@@ -249,6 +255,113 @@ describe('createResetHandler with an in-process target', () => {
     expect(e.name).toBe('AccountBusyError');
     expect((await stagesOf('bob'))[TOKEN2]).toBeUndefined();
     await stores.state.release(lease);
+  });
+
+  it('rotation: a setSecret cut before the change reached the target, retried by Secrets Manager, logs in with the pending password before it changes', async () => {
+    await rotate('createSecret');
+    target.faults.push('drop-before');
+    expect((await rejection(rotate('setSecret'))).name).toBe('TargetUnchangedError');
+
+    await rotate('setSecret');
+
+    expect(target.calls).toEqual(['change alice', 'verify alice', 'change alice']);
+    await rotate('testSecret');
+    await rotate('finishSecret');
+    expect(target.passwords.get('alice')).toBe(await current('alice'));
+  });
+
+  it('rotation: a setSecret cut off after the change was applied, retried in another container, probes first and does not change it again', async () => {
+    await rotate('createSecret');
+    target.faults.push('hang-after-applied');
+    // The first invocation never answers: Lambda ends it at its timeout.
+    void rotate('setSecret');
+    for (let i = 0; i < 100 && target.changes === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(target.changes).toBe(1);
+    // Secrets Manager invokes the step again; a new container (a handler of its own, nothing remembered) takes it.
+    const other = createResetHandler({ adapters: { postgresql: target.adapter('postgresql') }, stores: async () => workflowStores, log });
+    const step = (Step: string) => other({ Step, SecretId: arnOf('s/alice'), ClientRequestToken: TOKEN });
+
+    await step('setSecret');
+    await step('testSecret');
+    await step('finishSecret');
+
+    expect(target.calls).toEqual(['change alice', 'verify alice', 'verify alice']);
+    expect(target.changes).toBe(1);
+    expect((await stagesOf('alice'))[TOKEN]).toEqual([AWSCURRENT, AWSPENDING]);
+    expect(target.passwords.get('alice')).toBe(await current('alice'));
+  });
+
+  it('rotation: reconcile sets the pending password with the admin login once per token, not again when the retried setSecret reconciles again', async () => {
+    await rotate('createSecret');
+    // The change goes astray, and so does reconcile's one set with the admin login.
+    target.faults.push('scramble', 'scramble');
+    expect((await rejection(rotate('setSecret'))).name).toBe('OutcomeUnknownError');
+    expect(target.changes).toBe(2);
+    expect((await stores.state.listAccountResults(`rotation:${TOKEN}`))[0]).toMatchObject({ outcome: 'out-of-sync', step: 'reconcile', workingVersion: 'none' });
+
+    // Secrets Manager retries setSecret: it probes, changes (astray again), reconciles, and leaves the admin set alone this time.
+    target.faults.push('scramble');
+    expect((await rejection(rotate('setSecret'))).name).toBe('OutcomeUnknownError');
+
+    expect(target.changes).toBe(3);
+    expect(target.calls.filter((c) => c === 'change alice')).toHaveLength(3);
+    const [result] = await stores.state.listAccountResults(`rotation:${TOKEN}`);
+    expect(result).toMatchObject({ outcome: 'out-of-sync', workingVersion: 'none' });
+    expect(result!.message).toContain('had set the pending password once already for this version');
+    expect(await current('alice')).toBe('alice-start-pw');
+    expect((await stagesOf('alice'))[TOKEN]).toEqual([AWSPENDING]);
+  });
+
+  it('rotation: the lease is held from createSecret to finishSecret: a workflow reset of the account between any two steps is refused as busy, and goes through after', async () => {
+    const workflowReset = (runId: string) => invoke({ runId, resourceId: 'db1', type: 'postgresql', site: 'cloud', accountIds: ['db1/alice'] });
+    for (const step of ['createSecret', 'setSecret', 'testSecret']) {
+      await rotate(step);
+      const group = await workflowReset(`run-during-${step}`);
+      expect(group!.results[0]).toMatchObject({ outcome: 'failed', step: 'lease', errorClass: 'AccountBusyError' });
+      expect(group!.results[0]!.message).toContain(`rotation:${TOKEN}`);
+    }
+    expect(target.changes).toBe(1);
+    await rotate('finishSecret');
+    expect(target.passwords.get('alice')).toBe(await current('alice'));
+
+    const after = await workflowReset('run-after');
+
+    expect(after!.results[0]).toMatchObject({ outcome: 'succeeded' });
+    expect(target.changes).toBe(2);
+    expect(target.passwords.get('alice')).toBe(await current('alice'));
+  });
+
+  it('rotation: a rotation that ends out of sync publishes the event and the OutOfSyncAccounts metric a workflow run would, so the alarm fires', async () => {
+    const sent = published;
+    for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await rotate(step, TOKEN2, arnOf('s/bob'));
+    expect(sent).toEqual([]);
+
+    await rotate('createSecret');
+    target.faults.push('scramble', 'scramble');
+    expect((await rejection(rotate('setSecret'))).name).toBe('OutcomeUnknownError');
+
+    expect(sent.map((c) => c.constructor.name)).toEqual(['PutEventsCommand', 'PutMetricDataCommand']);
+    const [entry] = sent[0]!.input.Entries as { Source: string; DetailType: string; Detail: string; EventBusName: string }[];
+    expect(entry).toMatchObject({ Source: EVENT_SOURCE, DetailType: DETAIL_TYPES.outOfSync, EventBusName: 'rpr-bus' });
+    expect(JSON.parse(entry!.Detail)).toEqual({ runId: `rotation:${TOKEN}`, accountId: 'db1/alice', resourceId: 'db1', outcome: 'out-of-sync', versionId: TOKEN, errorClass: 'OutcomeUnknownError', workingVersion: 'none' });
+    expect(sent[1]!.input).toMatchObject({ Namespace: METRIC_NAMESPACE, MetricData: [{ MetricName: OUT_OF_SYNC_METRIC, Value: 1, Unit: 'Count' }] });
+  });
+
+  it('rotation: a version another reset settled is neither tested (read afresh in another container) nor promoted by finishSecret', async () => {
+    await rotate('createSecret');
+    await rotate('setSecret');
+    // Another reset took the account over and discarded the pending version.
+    await credentials.discardPending('s/alice', TOKEN);
+    const other = createResetHandler({ adapters: { postgresql: target.adapter('postgresql') }, stores: async () => workflowStores, log, events: publishing, metrics: publishing });
+
+    const tested = await rejection(other({ Step: 'testSecret', SecretId: arnOf('s/alice'), ClientRequestToken: TOKEN }));
+    const finished = await rejection(rotate('finishSecret'));
+
+    expect(tested.name).toBe('TargetUnchangedError');
+    expect(tested.message).toContain('another reset settled it');
+    expect(finished.name).toBe('TargetUnchangedError');
+    expect(await current('alice')).toBe('alice-start-pw');
+    expect((await stagesOf('alice'))[TOKEN]).toBeUndefined();
   });
 
   it('no handler output or error carries a password', async () => {
