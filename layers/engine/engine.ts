@@ -342,7 +342,7 @@ export class ResetEngine {
       event: 'password-reset',
       outcome: result.outcome,
       ...(result.versionId ? { versionId: result.versionId } : {}),
-      detail: [result.method, result.workingVersion ? `working version: ${result.workingVersion}` : undefined, result.errorClass, result.message].filter(Boolean).join('; '),
+      detail: [result.method, result.proof ? `proven: ${result.proof}` : undefined, result.workingVersion ? `working version: ${result.workingVersion}` : undefined, result.errorClass, result.message].filter(Boolean).join('; '),
     };
     await Promise.all([this.#o.state.recordAccountResult(result, audit), lease ? this.#release(lease, log) : undefined]);
     const level = result.outcome === 'succeeded' ? 'info' : 'warn';
@@ -367,6 +367,7 @@ export class ResetEngine {
     const startedAt = this.#o.now().toISOString();
     let step = 'lease';
     let method: string | undefined;
+    let proof: string | undefined;
     let lease: Lease | undefined;
     const finish = async (outcome: AccountOutcome, extra: Partial<AccountResult> = {}) => {
       const result: AccountResult = {
@@ -379,6 +380,7 @@ export class ResetEngine {
         startedAt,
         endedAt: this.#o.now().toISOString(),
         ...(method ? { method } : {}),
+        ...(proof ? { proof } : {}),
         ...(p.throttled ? { throttled: p.throttled } : {}),
         ...extra,
       };
@@ -405,7 +407,7 @@ export class ResetEngine {
       try {
         method = await this.protocol.set(ctx);
         step = 'test';
-        await this.protocol.test(ctx);
+        proof = await this.protocol.test(ctx);
       } catch (e) {
         if (e instanceof StoreThrottledError) throw e;
         if (step === 'set' && e instanceof ResetError && !e.targetMayHaveChanged) {

@@ -5,7 +5,7 @@ import { assertPasswordAcceptable, generatePassword } from './policy.js';
 import type { Redactor } from './redact.js';
 import type { Secret } from './secret.js';
 import type { ResourceSession } from './session.js';
-import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type AccountOutcome, type CredentialStore, type StateStore } from './stores/types.js';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, isKeptLabel, type AccountOutcome, type CredentialStore, type StateStore } from './stores/types.js';
 
 export interface StepContext {
   readonly session: ResourceSession;
@@ -31,6 +31,16 @@ export interface StepContext {
     currentVersionId?: string;
   };
 }
+
+/** What a probe found: the password's fate, and how it was proven. */
+export interface Probe {
+  readonly valid: boolean;
+  /** "logged in" or "confirmed by the target" (attestation). */
+  readonly proof: string;
+}
+
+/** What finish records the new password was proven by. */
+export const PROVIDER_ANSWER = "the provider's answer to the change";
 
 export interface ReconcileResult {
   readonly outcome: Extract<AccountOutcome, 'succeeded' | 'rolled-back' | 'out-of-sync'>;
@@ -76,6 +86,26 @@ export class ResetProtocol {
   }
 
   /**
+   * A probe of one password where the type's verification capability makes one meaningful;
+   * undefined where it cannot (`none`): a type that cannot log in never reads "could not log
+   * in" as "wrong password".
+   */
+  async #probe(ctx: StepContext, password: Secret): Promise<Probe | undefined> {
+    const adapter = ctx.session.adapter;
+    if (adapter.verification === 'none') return undefined;
+    const result = await adapter.verify({ account: ctx.account, password });
+    const by = result.by ?? adapter.verification;
+    return { valid: result.valid, proof: by === 'login' ? 'logged in' : 'confirmed by the target' };
+  }
+
+  /** Keeps a version that may work under its own label (never AWSPENDING, never none); returns the label. */
+  async #keep(ctx: StepContext, versionId: string): Promise<string> {
+    const label = await this.credentials.keep(ctx.account.secretId, versionId);
+    ctx.log.warn('kept a version that may hold the target password under its own label', { versionId, label });
+    return label;
+  }
+
+  /**
    * 1. create: generate a password from the policy and store it as version `token`, AWSPENDING.
    * A different version still labelled AWSPENDING was left by an interrupted reset: it is
    * settled first, so that a password the target may already have is never lost.
@@ -84,8 +114,11 @@ export class ResetProtocol {
     const versions = await this.credentials.listVersions(ctx.account.secretId);
     if (ctx.known) ctx.known.currentVersionId = versions.find((v) => v.stages.includes(AWSCURRENT))?.versionId;
     if (this.#alreadyCreated(ctx, versions.find((v) => v.versionId === ctx.token)?.stages)) return;
-    const stale = versions.find((v) => v.versionId !== ctx.token && v.stages.includes(AWSPENDING) && !v.stages.includes(AWSCURRENT));
-    if (stale && (await this.#settleStalePending(ctx, stale.versionId)) && ctx.known) ctx.known.currentVersionId = stale.versionId;
+    // Versions an earlier reset left that may hold the target's password: pending, or kept.
+    const stale = versions.filter((v) => v.versionId !== ctx.token && !v.stages.includes(AWSCURRENT) && v.stages.some((s) => s === AWSPENDING || isKeptLabel(s)));
+    for (const v of stale) {
+      if ((await this.#settleStalePending(ctx, v.versionId, v.stages)) && ctx.known) ctx.known.currentVersionId = v.versionId;
+    }
     const password = generatePassword(ctx.session.policy);
     ctx.redactor.add(password);
     if (await this.credentials.putPending(ctx.account.secretId, ctx.token, password)) {
@@ -107,25 +140,36 @@ export class ResetProtocol {
     } else if (stages.includes(AWSPENDING)) {
       if (ctx.known) ctx.known.resumed = true;
     } else {
-      throw new TargetUnchangedError(`version ${ctx.token} was rolled back; start a new reset with a new token`);
+      throw notPending(ctx.token, stages);
     }
     ctx.log.info('create: version already exists', { stages });
     return true;
   }
 
   /**
-   * An earlier reset's pending version: promoted if the target took it (true), else discarded.
-   * Always probed (one login): a whole-reset run writes no set mark, so its absence proves nothing.
+   * An earlier reset's pending or kept version: promoted if the target took it (true), dropped
+   * if the target proves it wrong. Always probed (one login or attestation): a whole-reset run
+   * writes no set mark, so its absence proves nothing. A type that cannot probe keeps it under its
+   * own label: this reset's change replaces the target's password either way, and the kept
+   * version stays readable until an operator removes it.
    */
-  async #settleStalePending(ctx: StepContext, versionId: string): Promise<boolean> {
+  async #settleStalePending(ctx: StepContext, versionId: string, stages: readonly string[]): Promise<boolean> {
     const stale = await this.#value(ctx, { versionId });
-    if ((await ctx.session.adapter.verify({ account: ctx.account, password: stale })).valid) {
+    const probe = await this.#probe(ctx, stale);
+    const kept = stages.some(isKeptLabel);
+    if (probe === undefined) {
+      if (stages.includes(AWSPENDING)) await this.#keep(ctx, versionId);
+      return false;
+    }
+    if (probe.valid) {
       await this.credentials.promote(ctx.account.secretId, versionId);
-      ctx.log.warn('create: an interrupted reset had changed the password; its version was promoted', { staleVersionId: versionId });
+      if (kept) await this.credentials.release(ctx.account.secretId, versionId);
+      ctx.log.warn('create: an interrupted reset had changed the password; its version was promoted', { staleVersionId: versionId, proof: probe.proof });
       return true;
     }
     await this.credentials.discardPending(ctx.account.secretId, versionId);
-    ctx.log.info('create: discarded the pending version of an interrupted reset', { staleVersionId: versionId });
+    if (kept) await this.credentials.release(ctx.account.secretId, versionId);
+    ctx.log.info('create: dropped the version of an interrupted reset: the target refuses it', { staleVersionId: versionId });
     return false;
   }
 
@@ -151,7 +195,7 @@ export class ResetProtocol {
     if (!pending) {
       const version = await this.#tokenVersion(ctx);
       if (version.stages.includes(AWSCURRENT)) return 'already finished';
-      if (!version.stages.includes(AWSPENDING)) throw new TargetUnchangedError(`version ${ctx.token} is not pending; run create first`);
+      if (!version.stages.includes(AWSPENDING)) throw notPending(ctx.token, version.stages);
       pending = version.value;
       if (ctx.known) ctx.known.pending = pending;
     }
@@ -162,9 +206,14 @@ export class ResetProtocol {
     // if it is interrupted, the next attempt of its run resumes it (same token) and the next
     // reset's create settles it.
     const mayBeRetry = mark ? unsettled(await mark).earlier : ctx.known?.resumed === true;
-    if (mayBeRetry && (await ctx.session.adapter.verify({ account: ctx.account, password: pending })).valid) {
-      ctx.log.info('set: pending password already works; not changing it again');
-      return 'already set';
+    if (mayBeRetry) {
+      const probe = await this.#probe(ctx, pending);
+      if (probe?.valid) {
+        ctx.log.info('set: pending password already works; not changing it again', { proof: probe.proof });
+        return 'already set';
+      }
+      // A type that cannot probe sends the same password again: the provider's set is idempotent.
+      if (probe === undefined) ctx.log.info('set: may be a retry, and the type cannot tell; setting the same pending password again');
     }
     const read = await currentValue;
     // Without a current password an admin reset still works; a store that kept throttling is another matter.
@@ -179,21 +228,26 @@ export class ResetProtocol {
    * 3. test: log in with the pending password on a fresh connection. On its own (rotation), only
    * a version still pending is tested: one another reset settled is not this reset's any more.
    */
-  async test(ctx: StepContext): Promise<void> {
-    if (ctx.known?.finished) return;
+  async test(ctx: StepContext): Promise<string> {
+    if (ctx.known?.finished) return 'already finished';
     let pending = ctx.known?.pending;
     if (!pending) {
       const version = await this.#tokenVersion(ctx);
-      if (version.stages.includes(AWSCURRENT)) return;
-      if (!version.stages.includes(AWSPENDING)) throw new TargetUnchangedError(`version ${ctx.token} is neither pending nor current: another reset settled it; start a new reset`);
+      if (version.stages.includes(AWSCURRENT)) return 'already finished';
+      if (!version.stages.includes(AWSPENDING)) throw notPending(ctx.token, version.stages);
       pending = version.value;
     }
-    const result = await ctx.session.adapter.verify({ account: ctx.account, password: pending });
-    if (!result.valid) {
-      // set said it changed the password, yet it does not log in: which password works is unknown.
-      throw new OutcomeUnknownError(`the new password does not log in${result.detail ? `: ${result.detail}` : ''}`);
+    const probe = await this.#probe(ctx, pending);
+    if (probe === undefined) {
+      ctx.log.info("test: the type cannot prove a password; the provider's answer to the change stands");
+      return PROVIDER_ANSWER;
     }
-    ctx.log.info('test: the new password logs in');
+    if (!probe.valid) {
+      // set said it changed the password, yet the target refuses it: which password works is unknown.
+      throw new OutcomeUnknownError(`the target refuses the new password (${probe.proof === 'logged in' ? 'a fresh login' : 'attestation'})`);
+    }
+    ctx.log.info('test: the new password is proven', { proof: probe.proof });
+    return probe.proof;
   }
 
   /** 4. finish: move AWSCURRENT to the token; the old value becomes AWSPREVIOUS. */
@@ -208,8 +262,13 @@ export class ResetProtocol {
    * roll back, or record which version works. Each probe is one login attempt.
    */
   async reconcile(ctx: StepContext): Promise<ReconcileResult> {
-    const verify = async (password: Secret) => (await ctx.session.adapter.verify({ account: ctx.account, password })).valid;
+    const verify = async (password: Secret) => (await this.#probe(ctx, password))?.valid === true;
+    // A version the engine cannot prove wrong is kept under its own label, and the record names it.
+    const keptDetail = async (why: string) => `${why}; the pending version is kept as ${await this.#keep(ctx, ctx.token)}`;
     try {
+      if (ctx.session.adapter.verification === 'none') {
+        return { outcome: 'out-of-sync', workingVersion: 'unknown', detail: await keptDetail('the type cannot prove which password the target holds') };
+      }
       const pending = await this.#value(ctx, { versionId: ctx.token });
       if (await verify(pending)) {
         await this.finish(ctx);
@@ -229,14 +288,14 @@ export class ResetProtocol {
       }
       const previous = await this.#value(ctx, { stage: AWSPREVIOUS }).catch(() => undefined);
       if (previous && (await verify(previous))) {
-        return { outcome: 'out-of-sync', workingVersion: 'previous', detail: 'only the AWSPREVIOUS password works; it was not promoted automatically' };
+        return { outcome: 'out-of-sync', workingVersion: 'previous', detail: await keptDetail('only the AWSPREVIOUS password works; it was not promoted automatically') };
       }
       // No stored password works: try the resource's admin login once more with the pending
       // password, once per version: a later reconcile of the same version (a retried rotation
       // step, a resumed run) finds the mark and does not change the password a second time.
       if (!ctx.session.loginAccountIds.has(ctx.account.id) && ctx.session.loginAccountIds.size > 0) {
         if (!(await this.state.markReconcileSet(ctx.account.id, ctx.token))) {
-          return { outcome: 'out-of-sync', workingVersion: 'none', detail: 'no stored password works on the target; the reconcile login had set the pending password once already for this version and is not used again; the pending version is kept' };
+          return { outcome: 'out-of-sync', workingVersion: 'none', detail: await keptDetail('no stored password works on the target; the reconcile login had set the pending password once already for this version and is not used again') };
         }
         try {
           await ctx.session.adapter.change({ account: ctx.account, newPassword: pending, currentPassword: current });
@@ -248,14 +307,23 @@ export class ResetProtocol {
           ctx.log.warn('reconcile: setting the pending password with the admin login failed', { errorClass: errorClassOf(e) });
         }
       }
-      return { outcome: 'out-of-sync', workingVersion: 'none', detail: 'no stored password works on the target; the pending version is kept' };
+      return { outcome: 'out-of-sync', workingVersion: 'none', detail: await keptDetail('no stored password works on the target') };
     } catch (e) {
       // The store, not the target, stood in the way: the account is unfinished, not out of sync.
       if (e instanceof StoreThrottledError) throw e;
-      const reason = e instanceof ResetError ? e.message : errorClassOf(e);
-      return { outcome: 'out-of-sync', workingVersion: 'unknown', detail: `the target could not be probed (${ctx.redactor.redact(reason)}); the pending version is kept` };
+      const reason = ctx.redactor.redact(e instanceof ResetError ? e.message : errorClassOf(e));
+      const label = await this.#keep(ctx, ctx.token).catch(() => undefined);
+      return { outcome: 'out-of-sync', workingVersion: 'unknown', detail: `the target could not be probed (${reason}); ${label ? `the pending version is kept as ${label}` : 'the pending version keeps its AWSPENDING label (relabelling it failed too)'}` };
     }
   }
+}
+
+/** A step asked to work on a version that is no longer pending: kept after an out-of-sync reset, or settled by another. */
+function notPending(token: string, stages: readonly string[]): TargetUnchangedError {
+  const kept = stages.find(isKeptLabel);
+  if (kept) return new TargetUnchangedError(`version ${token} is kept as ${kept} after a reset that ended out of sync; nothing is sent for it again (the next reset settles it); start a new reset`);
+  if (stages.length === 0) return new TargetUnchangedError(`version ${token} was rolled back or settled by another reset; start a new reset with a new token`);
+  return new TargetUnchangedError(`version ${token} is not pending (${stages.join(', ')}); run create first`);
 }
 
 type Settled<T> = { value: T } | { error: unknown };

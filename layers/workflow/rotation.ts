@@ -494,6 +494,22 @@ class StepCredentials implements CredentialStore {
     }
   }
 
+  async keep(secretId: string, versionId: string): Promise<string> {
+    try {
+      return await this.#inner.keep(secretId, versionId);
+    } finally {
+      this.#changed(secretId, versionId);
+    }
+  }
+
+  async release(secretId: string, versionId: string): Promise<void> {
+    try {
+      await this.#inner.release(secretId, versionId);
+    } finally {
+      this.#changed(secretId, versionId);
+    }
+  }
+
   deleteSecret(secretId: string): Promise<void> {
     return this.#inner.deleteSecret(secretId);
   }

@@ -1,4 +1,4 @@
-import type { AdapterFactory, ChangeRequest, TargetAdapter, VerifyRequest } from '../../layers/engine/adapter.js';
+import type { AdapterFactory, ChangeRequest, TargetAdapter, Verification, VerifyRequest } from '../../layers/engine/adapter.js';
 import { AuthenticationError, OutcomeUnknownError, TargetUnchangedError } from '../../layers/engine/errors.js';
 import type { ResourceType } from '../../layers/resources/common.js';
 
@@ -32,6 +32,8 @@ export class MemoryTarget {
   readonly calls: string[] = [];
   /** Logins the admin must use; a wrong one makes change fail with AuthenticationError. */
   adminPassword?: string;
+  /** How the adapter proves a password; with `none`, a verify is a defect of the caller and fails the test. */
+  verification: Verification = 'login';
 
   adapter(type: ResourceType = 'linux'): AdapterFactory<unknown> {
     const target = this as MemoryTarget;
@@ -39,7 +41,7 @@ export class MemoryTarget {
       let connected = false;
       const adapter: TargetAdapter = {
         type,
-        verification: 'login',
+        verification: target.verification,
         async change(req: ChangeRequest) {
           if (!connected) {
             target.connections++;
@@ -66,6 +68,7 @@ export class MemoryTarget {
           return { method: 'admin reset' };
         },
         async verify(req: VerifyRequest) {
+          if (target.verification === 'none') throw new Error(`verify called on a target that cannot prove a password (${req.account.username})`);
           target.verifies++;
           target.calls.push(`verify ${req.account.username}`);
           return { valid: target.passwords.get(req.account.username) === req.password.reveal() };

@@ -4,7 +4,7 @@ import { chmod, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InvalidConfigurationError, NotFoundError } from '../errors.js';
 import { Secret } from '../secret.js';
-import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type CredentialStore, type SecretVersionInfo } from './types.js';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type CredentialStore, type SecretVersionInfo, keptLabel } from './types.js';
 
 const FORMAT = 'rpr-vault/1';
 const KEY_BYTES = 32;
@@ -136,6 +136,28 @@ export class LocalVault implements CredentialStore {
       const target = file.versions.find((v) => v.versionId === versionId);
       if (!target?.stages.includes(AWSPENDING)) return;
       target.stages = target.stages.filter((s) => s !== AWSPENDING);
+      await this.#write(file);
+    });
+  }
+
+  keep(secretId: string, versionId: string): Promise<string> {
+    const label = keptLabel(versionId);
+    return this.#serialize(secretId, async () => {
+      const file = await this.#load(secretId);
+      const target = file.versions.find((v) => v.versionId === versionId);
+      if (!target) throw new NotFoundError('versionId', `secret "${secretId}" has no version ${versionId}`);
+      target.stages = [...target.stages.filter((s) => s !== AWSPENDING && s !== label), label];
+      await this.#write(file);
+      return label;
+    });
+  }
+
+  release(secretId: string, versionId: string): Promise<void> {
+    return this.#serialize(secretId, async () => {
+      const file = await this.#load(secretId);
+      const target = file.versions.find((v) => v.versionId === versionId);
+      if (!target?.stages.includes(keptLabel(versionId))) return;
+      target.stages = target.stages.filter((s) => s !== keptLabel(versionId));
       await this.#write(file);
     });
   }

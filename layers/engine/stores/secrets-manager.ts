@@ -11,7 +11,7 @@ import {
 import { InvalidConfigurationError, NotFoundError } from '../errors.js';
 import { patientClient } from '../patience.js';
 import { Secret } from '../secret.js';
-import { AWSCURRENT, AWSPENDING, type CredentialStore, type SecretVersionInfo } from './types.js';
+import { AWSCURRENT, AWSPENDING, type CredentialStore, type SecretVersionInfo, keptLabel } from './types.js';
 import type { WriteBudget } from './write-budget.js';
 
 export interface SecretsManagerStoreOptions {
@@ -157,6 +157,20 @@ export class SecretsManagerStore implements CredentialStore {
     if (stages[versionId]?.includes(AWSPENDING)) {
       await this.#removeStage(secretId, versionId, AWSPENDING);
     }
+  }
+
+  async keep(secretId: string, versionId: string): Promise<string> {
+    const label = keptLabel(versionId);
+    const stages = (await this.#stages(secretId))[versionId] ?? [];
+    // Labelled first, so the version is never without a label (Secrets Manager deletes such versions).
+    if (!stages.includes(label)) await this.#updateStage(secretId, versionId, { VersionStage: label, MoveToVersionId: versionId });
+    if (stages.includes(AWSPENDING)) await this.#removeStage(secretId, versionId, AWSPENDING);
+    return label;
+  }
+
+  async release(secretId: string, versionId: string): Promise<void> {
+    const label = keptLabel(versionId);
+    if ((await this.#stages(secretId))[versionId]?.includes(label)) await this.#removeStage(secretId, versionId, label);
   }
 
   async deleteSecret(secretId: string): Promise<void> {

@@ -13,6 +13,15 @@ export const AWSCURRENT = 'AWSCURRENT';
 export const AWSPENDING = 'AWSPENDING';
 export const AWSPREVIOUS = 'AWSPREVIOUS';
 
+/**
+ * The label a kept version carries: one that may hold the target's password but could not be
+ * promoted (an out-of-sync reset's, or one the type cannot prove wrong). Its own label per
+ * version, since a label sits on one version at a time; not AWSPENDING, which would stop Secrets
+ * Manager's own rotation of the secret; and never none, which would let Secrets Manager delete it.
+ */
+export const keptLabel = (versionId: string): string => `rpr-kept-${versionId}`;
+export const isKeptLabel = (stage: string): boolean => stage.startsWith('rpr-kept-');
+
 export interface SecretVersionInfo {
   readonly versionId: string;
   readonly stages: readonly string[];
@@ -47,6 +56,13 @@ export interface CredentialStore {
   promote(secretId: string, versionId: string, options?: { current?: string }): Promise<void>;
   /** Removes AWSPENDING from `versionId` if it holds it. Idempotent. */
   discardPending(secretId: string, versionId: string): Promise<void>;
+  /**
+   * Keeps a version under its own label (`keptLabel`), then takes AWSPENDING off it. Idempotent.
+   * Returns the label.
+   */
+  keep(secretId: string, versionId: string): Promise<string>;
+  /** Takes the kept label off a version (proven wrong, or promoted). Idempotent. */
+  release(secretId: string, versionId: string): Promise<void>;
   deleteSecret(secretId: string): Promise<void>;
 }
 
@@ -69,6 +85,8 @@ export interface AccountResult {
   /** The step that ended the reset: create, set, test, finish, reconcile. */
   readonly step: string;
   readonly method?: string;
+  /** What proved the new password: "logged in", "confirmed by the target" (attestation), or the provider's answer to the change. */
+  readonly proof?: string;
   readonly errorClass?: string;
   readonly message?: string;
   /** For out-of-sync: which stored version works on the target ("pending", "current", "previous", "none"). */

@@ -205,6 +205,8 @@ describe('the reset engine with an in-process target', () => {
         listVersions: (...a) => inner.listVersions(...a),
         putPending: (...a) => inner.putPending(...a),
         discardPending: (...a) => inner.discardPending(...a),
+        keep: (...a) => inner.keep(...a),
+        release: (...a) => inner.release(...a),
         deleteSecret: (...a) => inner.deleteSecret(...a),
         promote: (...a) => patiently(async () => (Date.now() < until() ? Promise.reject(throttle()) : inner.promote(...a))),
       };

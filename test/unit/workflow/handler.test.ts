@@ -4,7 +4,7 @@ import { AccountBusyError, InvalidConfigurationError, NotFoundError } from '../.
 import { Log } from '../../../layers/engine/log.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { openMemoryStores, type EmbeddedStores } from '../../../layers/engine/stores/embedded.js';
-import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type CredentialStore } from '../../../layers/engine/stores/types.js';
+import { AWSCURRENT, AWSPENDING, keptLabel, AWSPREVIOUS, type CredentialStore } from '../../../layers/engine/stores/types.js';
 import type { WorkflowStores } from '../../../layers/workflow/environment.js';
 import { createResetHandler, type ResetHandler } from '../../../layers/workflow/handler.js';
 import { DETAIL_TYPES, EVENT_SOURCE, METRIC_NAMESPACE, OUT_OF_SYNC_METRIC } from '../../../layers/workflow/outcome-events.js';
@@ -291,25 +291,25 @@ describe('createResetHandler with an in-process target', () => {
     expect(target.passwords.get('alice')).toBe(await current('alice'));
   });
 
-  it('rotation: reconcile sets the pending password with the admin login once per token, not again when the retried setSecret reconciles again', async () => {
+  it('rotation: an out-of-sync reconcile keeps the pending version under its own label, and a retried setSecret leaves the target alone', async () => {
     await rotate('createSecret');
     // The change goes astray, and so does reconcile's one set with the admin login.
     target.faults.push('scramble', 'scramble');
     expect((await rejection(rotate('setSecret'))).name).toBe('OutcomeUnknownError');
     expect(target.changes).toBe(2);
-    expect((await stores.state.listAccountResults(`rotation:${TOKEN}`))[0]).toMatchObject({ outcome: 'out-of-sync', step: 'reconcile', workingVersion: 'none' });
+    const [first] = await stores.state.listAccountResults(`rotation:${TOKEN}`);
+    expect(first).toMatchObject({ outcome: 'out-of-sync', step: 'reconcile', workingVersion: 'none' });
+    expect(first!.message).toContain(`the pending version is kept as ${keptLabel(TOKEN)}`);
+    // Not AWSPENDING, which would hold off Secrets Manager's next rotation; not unlabelled, which would lose it.
+    expect((await stagesOf('alice'))[TOKEN]).toEqual([keptLabel(TOKEN)]);
 
-    // Secrets Manager retries setSecret: it probes, changes (astray again), reconciles, and leaves the admin set alone this time.
-    target.faults.push('scramble');
-    expect((await rejection(rotate('setSecret'))).name).toBe('OutcomeUnknownError');
-
-    expect(target.changes).toBe(3);
-    expect(target.calls.filter((c) => c === 'change alice')).toHaveLength(3);
-    const [result] = await stores.state.listAccountResults(`rotation:${TOKEN}`);
-    expect(result).toMatchObject({ outcome: 'out-of-sync', workingVersion: 'none' });
-    expect(result!.message).toContain('had set the pending password once already for this version');
+    // Secrets Manager retries setSecret: the version is no longer pending, so nothing is sent again.
+    const retried = await rejection(rotate('setSecret'));
+    expect(retried.name).toBe('TargetUnchangedError');
+    expect(retried.message).toContain(keptLabel(TOKEN));
+    expect(target.changes).toBe(2);
+    expect(target.calls.filter((c) => c === 'change alice')).toHaveLength(2);
     expect(await current('alice')).toBe('alice-start-pw');
-    expect((await stagesOf('alice'))[TOKEN]).toEqual([AWSPENDING]);
   });
 
   it('rotation: the lease is held from createSecret to finishSecret: a workflow reset of the account between any two steps is refused as busy, and goes through after', async () => {
@@ -358,7 +358,7 @@ describe('createResetHandler with an in-process target', () => {
     const finished = await rejection(rotate('finishSecret'));
 
     expect(tested.name).toBe('TargetUnchangedError');
-    expect(tested.message).toContain('another reset settled it');
+    expect(tested.message).toContain('settled by another reset');
     expect(finished.name).toBe('TargetUnchangedError');
     expect(await current('alice')).toBe('alice-start-pw');
     expect((await stagesOf('alice'))[TOKEN]).toBeUndefined();
