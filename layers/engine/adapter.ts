@@ -1,3 +1,4 @@
+import type { LockoutReading } from './lockout.js';
 import type { Log } from './log.js';
 import type { Redactor } from './redact.js';
 import type { Secret } from './secret.js';
@@ -97,6 +98,12 @@ export interface TargetAdapter {
    * undefined when the target cannot tell. `rpr status` compares it with the last reset recorded.
    */
   passwordLastSet?(account: Account): Promise<Date | undefined>;
+  /**
+   * For targets whose failed logins lock an account: its threshold and the failed logons that
+   * count now, read before each probe. The protocol probes only within the lockout budget
+   * (lockout.ts). Undefined: the target does not lock, or cannot tell.
+   */
+  lockout?(account: Account): Promise<LockoutReading | undefined>;
   close(): Promise<void>;
 }
 

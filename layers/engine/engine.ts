@@ -410,9 +410,11 @@ export class ResetEngine {
         proof = await this.protocol.test(ctx);
       } catch (e) {
         if (e instanceof StoreThrottledError) throw e;
-        if (step === 'set' && e instanceof ResetError && !e.targetMayHaveChanged) {
-          // Nothing changed on the target: drop the pending version so AWSCURRENT stays the truth
-          // (if that is refused too, the next reset's create settles it).
+        // Nothing changed on the target by this attempt: drop the pending version so AWSCURRENT stays
+        // the truth (if that is refused too, the next reset's create settles it). Not for a version
+        // an earlier attempt of the run stored: that one may have reached the target, so reconcile
+        // finds out (its retry probe may have been what failed).
+        if (step === 'set' && e instanceof ResetError && !e.targetMayHaveChanged && !ctx.known?.resumed) {
           await this.#o.credentials.discardPending(account.secretId, token).catch(() => undefined);
           throw e;
         }

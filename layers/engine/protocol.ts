@@ -1,5 +1,6 @@
 import type { Account } from './types.js';
 import { errorClassOf, NotFoundError, OutcomeUnknownError, ResetError, StoreThrottledError, TargetUnchangedError } from './errors.js';
+import { assertProbeAffordable } from './lockout.js';
 import type { Log } from './log.js';
 import { assertPasswordAcceptable, generatePassword } from './policy.js';
 import type { Redactor } from './redact.js';
@@ -93,6 +94,8 @@ export class ResetProtocol {
   async #probe(ctx: StepContext, password: Secret): Promise<Probe | undefined> {
     const adapter = ctx.session.adapter;
     if (adapter.verification === 'none') return undefined;
+    // A probe that may fail spends the account's lockout budget: made only while it is affordable.
+    if (adapter.lockout) assertProbeAffordable(await adapter.lockout(ctx.account), `checking the password of ${ctx.account.username}`);
     const result = await adapter.verify({ account: ctx.account, password });
     const by = result.by ?? adapter.verification;
     return { valid: result.valid, proof: by === 'login' ? 'logged in' : 'confirmed by the target' };

@@ -32,6 +32,10 @@ export class MemoryTarget {
   readonly calls: string[] = [];
   /** Logins the admin must use; a wrong one makes change fail with AuthenticationError. */
   adminPassword?: string;
+  /** Failed logons that lock an account (reported to the protocol through `lockout`); unset: the target does not lock. */
+  lockoutThreshold?: number;
+  /** Failed logons per user name since the last good one. */
+  readonly failedLogons = new Map<string, number>();
   /** How the adapter proves a password; with `none`, a verify is a defect of the caller and fails the test. */
   verification: Verification = 'login';
 
@@ -71,8 +75,13 @@ export class MemoryTarget {
           if (target.verification === 'none') throw new Error(`verify called on a target that cannot prove a password (${req.account.username})`);
           target.verifies++;
           target.calls.push(`verify ${req.account.username}`);
-          return { valid: target.passwords.get(req.account.username) === req.password.reveal() };
+          const valid = target.passwords.get(req.account.username) === req.password.reveal();
+          target.failedLogons.set(req.account.username, valid ? 0 : (target.failedLogons.get(req.account.username) ?? 0) + 1);
+          return { valid };
         },
+        ...(target.lockoutThreshold === undefined
+          ? {}
+          : { lockout: async (account) => ({ threshold: target.lockoutThreshold!, failedLogons: target.failedLogons.get(account.username) ?? 0 }) }),
         async close() {
           connected = false;
         },

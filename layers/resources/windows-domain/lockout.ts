@@ -1,9 +1,12 @@
 import { ThrottledError } from '../../engine/errors.js';
+import { lockoutReserve, probesLeft } from '../../engine/lockout.js';
 import type { DomainPolicy } from './policy.js';
 
 /**
  * The lockout budget: a login that may fail (a verify or reconcile probe, a user's own change with a
  * password that may be stale) costs one of the account's failed logons before the domain locks it.
+ *
+ * The rule is the protocol's (layers/engine/lockout.ts); this file reads AD's side of it.
  *
  * Rule: with a lockout threshold T, such a login is made only if, should it fail, at least
  * R = reserve(T) failed logons would remain before the lockout, where R = max(2, ceil(T / 5)) for
@@ -19,16 +22,7 @@ import type { DomainPolicy } from './policy.js';
  * The engine then cannot tell which password works; reconcile records the account out of sync with
  * the pending version kept (needs attention), never as "the password is wrong".
  */
-export function lockoutReserve(threshold: number): number {
-  if (threshold <= 2) return 1;
-  return Math.max(2, Math.ceil(threshold / 5));
-}
-
-/** How many failed logons the adapter may still cause right now (0: none). */
-export function probesLeft(threshold: number, failedLogons: number): number {
-  if (threshold <= 0) return Number.POSITIVE_INFINITY;
-  return Math.max(0, threshold - lockoutReserve(threshold) - failedLogons);
-}
+export { lockoutReserve, probesLeft };
 
 export interface LockoutState {
   /** badPwdCount as read from the DC; undefined when it could not be read. */

@@ -116,6 +116,30 @@ describe('verification by capability (embedded stores)', () => {
     expect(target.passwords.get('alice')).toBe(await current('alice'));
   });
 
+  it('the lockout budget is the protocol\'s: with a threshold of 5, probes stop while 2 failed logons remain, and what they could not prove is kept, never called wrong', async () => {
+    target.lockoutThreshold = 5;
+    engine = await setUp(stores.state, stores.credentials, target);
+    // Two failed logons already (someone mistyped); the change is lost on the way. Reconcile's probe
+    // of the pending password fails (3 of 5); a probe of the current one would leave one, so it is
+    // not made, although the current password works.
+    target.failedLogons.set('alice', 2);
+    target.faults.push('drop-after-lost');
+    const run = await engine.run({ accountIds: ['db1/alice'] });
+    const [result] = await stores.state.listAccountResults(run.runId);
+    expect(target.failedLogons.get('alice')).toBe(3);
+    expect(target.calls).toEqual(['change alice', 'verify alice']);
+    expect(result).toMatchObject({ outcome: 'out-of-sync', workingVersion: 'unknown' });
+    expect(result!.message).toMatch(/to protect the account from lockout/);
+    expect(result!.message).toContain(`kept as ${keptLabel(result!.versionId!)}`);
+
+    // Already at the budget's end: the next reset's probe of the kept version is not made, so nothing is called wrong or dropped.
+    const verifies = target.verifies;
+    const next = await engine.run({ accountIds: ['db1/alice'] });
+    expect(target.verifies).toBe(verifies);
+    expect((await stores.state.listAccountResults(next.runId))[0]).toMatchObject({ outcome: 'failed', errorClass: 'ThrottledError' });
+    expect((await stagesOf('alice'))[result!.versionId!]).toEqual([keptLabel(result!.versionId!)]);
+  });
+
   it('a kept version the target refuses is dropped by the next reset: proven wrong', async () => {
     engine = await setUp(stores.state, stores.credentials, target);
     target.faults.push('scramble', 'scramble');
