@@ -3,7 +3,7 @@ import type { Log } from './log.js';
 import type { Redactor } from './redact.js';
 import type { Secret } from './secret.js';
 import type { Policy } from './policy.js';
-import type { Account } from './types.js';
+import type { Account } from './account.js';
 
 /** A login the adapter uses: an account of this resource or of another (a domain admin, say). */
 export interface Credential {

@@ -7,17 +7,9 @@ import type { AdapterFactory, Verification } from './adapter.js';
 import type { PolicyInput, PolicyOverrides } from './policy.js';
 import type { StoredResource } from './stores/types.js';
 
-/** An account whose password rpr manages: one Secrets Manager secret, one user on one resource. */
-export interface Account {
-  /** `<resource id>/<name>`. */
-  readonly id: string;
-  readonly resourceId: string;
-  /** The user name on the target (a DN for LDAP). */
-  readonly username: string;
-  readonly secretId: string;
-  readonly tags: readonly string[];
-  readonly description?: string;
-}
+import type { Account } from './account.js';
+
+export type { Account };
 
 /** An account that a resource's configuration names as a login (admin, root, login, ...). */
 export interface AccountReference {

@@ -1,6 +1,6 @@
 import { BatchGetCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { InvalidConfigurationError } from '../errors.js';
-import type { Account } from '../types.js';
+import type { Account } from '../account.js';
 import type { ConfigStore, StoredResource } from './types.js';
 import { GSI_COLLECTION, keyPart } from './dynamo-schema.js';
 import { plainRecord, type DynamoTable } from './dynamo-table.js';

@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { patientClient } from '../patience.js';
-import type { Account } from '../types.js';
+import type { Account } from '../account.js';
 import type { AccountResult, AuditRecord, HostKeyRecord, Lease, RunRecord, StateStore, StoredResource } from './types.js';
 import { DynamoHostKeys } from './dynamo-host-keys.js';
 import { DynamoConfigStore } from './dynamo-config.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Secret } from '../secret.js';
-import type { Account } from '../types.js';
+import type { Account } from '../account.js';
 
 /** A secret's name or ARN in the credential store. */
 export const secretIdSchema = z
