@@ -81,9 +81,12 @@ describeServer('ssh', "solaris, hp-ux, macos, esxi: the built-in `passwd USER` a
       const name = await users.create('cs_pt', `Old-cs-${type}-1`);
       const r = unixSchema(type).parse({ id: 'unix-test', type, host: info.host, port: info.port, login: { account: 'unix-test/admin' }, privilege: { mode: 'sudo' } });
       const adapter = createUnixAdapter(adapterContext(r, { login: credential(admin, adminPassword) }));
-      expect((await adapter.change({ account: account(name), newPassword: new Secret(`New cs ${type} "1" \\ ü`) })).method).toBe('admin reset (sudo passwd)');
+      // HP-UX's passwd(1) takes 7-bit characters only: its policy refuses the rest before anything is sent.
+      const password = type === 'hp-ux' ? `New cs ${type} "1" \\ u` : `New cs ${type} "1" \\ ü`;
+      if (type === 'hp-ux') await expect(adapter.change({ account: account(name), newPassword: new Secret(`${password}ü`) })).rejects.toMatchObject({ field: 'newPassword' });
+      expect((await adapter.change({ account: account(name), newPassword: new Secret(password) })).method).toBe('admin reset (sudo passwd)');
       await adapter.close();
-      expect(await unixPasswordWorks(name, `New cs ${type} "1" \\ ü`)).toBe(true);
+      expect(await unixPasswordWorks(name, password)).toBe(true);
       expect(await unixPasswordWorks(name, `Old-cs-${type}-1`)).toBe(false);
     });
   }
