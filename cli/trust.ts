@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidConfigurationError, TargetUnchangedError } from '../layers/engine/errors.js';
 import type { HostKeyRecord, StateStore, StoredResource } from '../layers/engine/stores/types.js';
-import { presentedHostKey } from '../layers/expect/ssh.js';
 import type { CommandContext } from './context.js';
 
 const PRESENTED_TIMEOUT_MS = 15_000;
@@ -23,7 +22,7 @@ export function registerTrustCommand(program: Command, ctx: CommandContext): voi
       const r = await sshResource(state, id);
       const where = `${String(r.host)}:${String(r.port)}`;
       const previous = await state.getHostKey(id);
-      const presented = given ? { sha256: given } : await presentedHostKey({ host: String(r.host), port: Number(r.port), timeoutMs: PRESENTED_TIMEOUT_MS });
+      const presented = given ? { sha256: given } : await (await import('../layers/expect/ssh.js')).presentedHostKey({ host: String(r.host), port: Number(r.port), timeoutMs: PRESENTED_TIMEOUT_MS });
       const changed = previous?.sha256 !== presented.sha256;
       let recorded: HostKeyRecord | undefined = previous;
       if (changed) {
