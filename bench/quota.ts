@@ -12,7 +12,7 @@
  * one for Secrets Manager and one for DynamoDB, since one Python process serves about one core and
  * this run needs more than one moto can answer. moto then answers a bench's requests about as fast
  * as the engine makes them; AWS would answer them faster.
- * `npm run bench:quota [-- --large] [-- --resources 200 --per-resource 10] [-- --rate 45]`.
+ * `npm run bench:quota [-- --large] [-- --resources 200 --per-resource 10] [-- --rate 45] [-- --concurrency 50]`.
  */
 import { prepareBulk, runBulk } from '../test/support/bulk-run.js';
 import { startMoto } from '../test/support/moto-process.js';
@@ -28,7 +28,8 @@ const large = process.argv.includes('--large');
 const RESOURCES = arg('resources', large ? 1000 : 200);
 const PER = arg('per-resource', 10);
 const RATE = arg('rate', DEFAULT_SECRETS_WRITE_RATE);
-const CONCURRENCIES = [10, 50];
+// `--concurrency N` runs one MaxConcurrency only.
+const CONCURRENCIES = process.argv.includes('--concurrency') ? [arg('concurrency', 50)] : [10, 50];
 
 const [dynamo, secrets] = await Promise.all([startMoto(), startMoto()]);
 const upstreams = { upstream: dynamo.endpoint, secretsManagerUpstream: secrets.endpoint };

@@ -87,6 +87,20 @@ export class ResetProtocol {
   }
 
   /**
+   * The token's pending password: what create stored in this invocation, else read (with its
+   * labels) once. Undefined when the version already holds AWSCURRENT (an earlier attempt
+   * finished it); a version that is neither is refused.
+   */
+  async #pending(ctx: StepContext): Promise<Secret | undefined> {
+    if (ctx.known?.pending) return ctx.known.pending;
+    const version = await this.#tokenVersion(ctx);
+    if (version.stages.includes(AWSCURRENT)) return undefined;
+    if (!version.stages.includes(AWSPENDING)) throw notPending(ctx.token, version.stages);
+    if (ctx.known) ctx.known.pending = version.value;
+    return version.value;
+  }
+
+  /**
    * A probe of one password where the type's verification capability makes one meaningful;
    * undefined where it cannot (`none`): a type that cannot log in never reads "could not log
    * in" as "wrong password".
@@ -194,14 +208,8 @@ export class ResetProtocol {
     // reached the target). Written while the version is read: a mark for a version that turns out
     // not to be pending only makes a later set of it probe first, and none will come.
     const mark = ctx.known ? undefined : settled(this.state.markSetAttempt(ctx.account.id, ctx.token));
-    let pending = ctx.known?.pending;
-    if (!pending) {
-      const version = await this.#tokenVersion(ctx);
-      if (version.stages.includes(AWSCURRENT)) return 'already finished';
-      if (!version.stages.includes(AWSPENDING)) throw notPending(ctx.token, version.stages);
-      pending = version.value;
-      if (ctx.known) ctx.known.pending = pending;
-    }
+    const pending = await this.#pending(ctx);
+    if (!pending) return 'already finished';
     assertPasswordAcceptable(ctx.session.policy, pending, 'policy');
     // On its own, the mark says whether this may be a retry; in a whole reset, a version create
     // found already pending says so. Then a login with the pending password decides. A whole
@@ -233,13 +241,8 @@ export class ResetProtocol {
    */
   async test(ctx: StepContext): Promise<string> {
     if (ctx.known?.finished) return 'already finished';
-    let pending = ctx.known?.pending;
-    if (!pending) {
-      const version = await this.#tokenVersion(ctx);
-      if (version.stages.includes(AWSCURRENT)) return 'already finished';
-      if (!version.stages.includes(AWSPENDING)) throw notPending(ctx.token, version.stages);
-      pending = version.value;
-    }
+    const pending = await this.#pending(ctx);
+    if (!pending) return 'already finished';
     const probe = await this.#probe(ctx, pending);
     if (probe === undefined) {
       ctx.log.info("test: the type cannot prove a password; the provider's answer to the change stands");
