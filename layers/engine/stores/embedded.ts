@@ -1,9 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import dynalite from 'dynalite';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoStateStore, type DynamoStateStoreOptions } from './dynamo.js';
@@ -20,7 +21,7 @@ export interface EmbeddedStores {
 
 /**
  * The stores of the embedded default (no AWS account): the same DynamoStateStore against
- * dynalite, in a worker thread on a random loopback port, persisted under `<dir>/state`, and the
+ * dynalite, in process on a random loopback port, persisted under `<dir>/state`, and the
  * local vault under `<dir>/vault`.
  */
 export async function openEmbeddedStores(options: { dir: string; vaultKey: Buffer }): Promise<EmbeddedStores> {
@@ -59,8 +60,15 @@ async function openDynalite(
   path: string | undefined,
   stateOptions: MemoryStoresOptions = {},
 ): Promise<{ store: DynamoStateStore; close(): Promise<void> }> {
-  const server = await startDynalite(path);
-  const port = server.port;
+  const server = dynalite({ ...(path !== undefined ? { path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
   const client = new DynamoDBClient({
     endpoint: `http://127.0.0.1:${port}`,
     region: 'local',
@@ -69,7 +77,7 @@ async function openDynalite(
   });
   const close = async (): Promise<void> => {
     client.destroy();
-    await server.close();
+    await closeServer(server);
   };
   try {
     await createStateTable(client, EMBEDDED_TABLE_NAME);
@@ -81,37 +89,9 @@ async function openDynalite(
   return { store: new DynamoStateStore({ ...stateOptions, client: documents, tableName: EMBEDDED_TABLE_NAME }), close };
 }
 
-/**
- * dynalite in a worker thread of its own: its request parsing, validation and LevelDB work
- * run beside the engine and the adapters instead of on their event loop.
- */
-const WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const dynalite = require(workerData.module);
-const server = dynalite({ ...(workerData.path !== undefined ? { path: workerData.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-server.once('error', (e) => parentPort.postMessage({ error: String(e) }));
-server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
-parentPort.on('message', () => {
-  server.close(() => parentPort.close());
-  server.closeAllConnections();
-});
-`;
-
-async function startDynalite(path: string | undefined): Promise<{ port: number; close(): Promise<void> }> {
-  const worker = new Worker(WORKER, { eval: true, workerData: { module: createRequire(import.meta.url).resolve('dynalite'), path } });
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-  // After start-up, a failing worker shows as refused connections, which the store reports.
-  worker.on('error', () => undefined);
-  const port = await new Promise<number>((resolve, reject) => {
-    worker.once('error', reject);
-    worker.once('message', (m: { port?: number; error?: string }) => (m.port ? resolve(m.port) : reject(new Error(`the embedded DynamoDB (dynalite) did not start: ${m.error}`))));
-    void exited.then(() => reject(new Error('the embedded DynamoDB (dynalite) exited before it listened')));
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((e) => (e ? reject(e) : resolve()));
+    server.closeAllConnections();
   });
-  return {
-    port,
-    close: async () => {
-      worker.postMessage('close');
-      await exited;
-    },
-  };
 }
