@@ -36,7 +36,7 @@ export interface SessionDeps {
 }
 
 /** The effective password policy of a resource: its overrides on top of its type's defaults and limits. */
-export function policyOf(type: EngineType, resource: StoredResource, path = 'policy'): Policy {
+function policyOf(type: EngineType, resource: StoredResource, path = 'policy'): Policy {
   return resolvePolicy(type.policy, resource.policy as PolicyOverrides | undefined, path);
 }
 
