@@ -75,11 +75,11 @@ const summary = (run: Pick<RunRecord, 'counts' | 'throttling'>) =>
     .filter(Boolean)
     .join('; ');
 
-const resultRow = (r: { accountId: string; outcome: string; step: string; method?: string; workingVersion?: string; message?: string; throttled?: number }) => ({
+const resultRow = (r: { accountId: string; outcome: string; step: string; method?: string; workingVersion?: string; keptVersion?: string; message?: string; throttled?: number }) => ({
   account: r.accountId,
   outcome: r.outcome,
   step: r.step,
-  detail: [r.method, r.workingVersion ? `works: ${r.workingVersion}` : undefined, r.throttled ? `throttled ${r.throttled}× and retried` : undefined, r.message].filter(Boolean).join('; '),
+  detail: [r.method, r.workingVersion ? `works: ${r.workingVersion}` : undefined, r.keptVersion ? `kept as ${r.keptVersion}` : undefined, r.throttled ? `throttled ${r.throttled}× and retried` : undefined, r.message].filter(Boolean).join('; '),
 });
 
 const driftCell = (d: { state: string; reason?: string } | undefined) => (d === undefined ? '' : d.state === 'unknown' && d.reason ? `unknown (${d.reason})` : d.state);

@@ -423,7 +423,7 @@ export class ResetEngine {
         log.warn('outcome unknown; reconciling', { step, errorClass: errorClassOf(e), error: message });
         step = 'reconcile';
         const r = await this.protocol.reconcile(ctx);
-        return await finish(r.outcome, { workingVersion: r.workingVersion, errorClass: errorClassOf(e), message: `${message}; reconciled: ${r.detail}` });
+        return await finish(r.outcome, { workingVersion: r.workingVersion, ...(r.kept ? { keptVersion: r.kept } : {}), errorClass: errorClassOf(e), message: `${message}; reconciled: ${r.detail}` });
       }
       step = 'finish';
       await this.protocol.finish(ctx);

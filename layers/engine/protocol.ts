@@ -48,6 +48,8 @@ export interface ReconcileResult {
   /** Which stored version works on the target: pending, current, previous, none, or unknown (unreachable). */
   readonly workingVersion: 'pending' | 'current' | 'previous' | 'none' | 'unknown';
   readonly detail: string;
+  /** The label the pending version is kept under, when it could not be proven wrong (the version to try). */
+  readonly kept?: string;
 }
 
 /**
@@ -270,10 +272,13 @@ export class ResetProtocol {
   async reconcile(ctx: StepContext): Promise<ReconcileResult> {
     const verify = async (password: Secret) => (await this.#probe(ctx, password))?.valid === true;
     // A version the engine cannot prove wrong is kept under its own label, and the record names it.
-    const keptDetail = async (why: string) => `${why}; the pending version is kept as ${await this.#keep(ctx, ctx.token)}`;
+    const kept = async (outcome: { workingVersion: ReconcileResult['workingVersion']; why: string }): Promise<ReconcileResult> => {
+      const label = await this.#keep(ctx, ctx.token);
+      return { outcome: 'out-of-sync', workingVersion: outcome.workingVersion, detail: `${outcome.why}; the pending version is kept as ${label}`, kept: label };
+    };
     try {
       if (ctx.session.adapter.verification === 'none') {
-        return { outcome: 'out-of-sync', workingVersion: 'unknown', detail: await keptDetail('the type cannot prove which password the target holds') };
+        return kept({ workingVersion: 'unknown', why: 'the type cannot prove which password the target holds' });
       }
       const pending = await this.#value(ctx, { versionId: ctx.token });
       if (await verify(pending)) {
@@ -294,14 +299,14 @@ export class ResetProtocol {
       }
       const previous = await this.#value(ctx, { stage: AWSPREVIOUS }).catch(() => undefined);
       if (previous && (await verify(previous))) {
-        return { outcome: 'out-of-sync', workingVersion: 'previous', detail: await keptDetail('only the AWSPREVIOUS password works; it was not promoted automatically') };
+        return kept({ workingVersion: 'previous', why: 'only the AWSPREVIOUS password works; it was not promoted automatically' });
       }
       // No stored password works: try the resource's admin login once more with the pending
       // password, once per version: a later reconcile of the same version (a retried rotation
       // step, a resumed run) finds the mark and does not change the password a second time.
       if (!ctx.session.loginAccountIds.has(ctx.account.id) && ctx.session.loginAccountIds.size > 0) {
         if (!(await this.state.markReconcileSet(ctx.account.id, ctx.token))) {
-          return { outcome: 'out-of-sync', workingVersion: 'none', detail: await keptDetail('no stored password works on the target; the reconcile login had set the pending password once already for this version and is not used again') };
+          return kept({ workingVersion: 'none', why: 'no stored password works on the target; the reconcile login had set the pending password once already for this version and is not used again' });
         }
         try {
           await ctx.session.adapter.change({ account: ctx.account, newPassword: pending, currentPassword: current });
@@ -313,13 +318,18 @@ export class ResetProtocol {
           ctx.log.warn('reconcile: setting the pending password with the admin login failed', { errorClass: errorClassOf(e) });
         }
       }
-      return { outcome: 'out-of-sync', workingVersion: 'none', detail: await keptDetail('no stored password works on the target') };
+      return kept({ workingVersion: 'none', why: 'no stored password works on the target' });
     } catch (e) {
       // The store, not the target, stood in the way: the account is unfinished, not out of sync.
       if (e instanceof StoreThrottledError) throw e;
       const reason = ctx.redactor.redact(e instanceof ResetError ? e.message : errorClassOf(e));
       const label = await this.#keep(ctx, ctx.token).catch(() => undefined);
-      return { outcome: 'out-of-sync', workingVersion: 'unknown', detail: `the target could not be probed (${reason}); ${label ? `the pending version is kept as ${label}` : 'the pending version keeps its AWSPENDING label (relabelling it failed too)'}` };
+      return {
+        outcome: 'out-of-sync',
+        workingVersion: 'unknown',
+        detail: `the target could not be probed (${reason}); ${label ? `the pending version is kept as ${label}` : 'the pending version keeps its AWSPENDING label (relabelling it failed too)'}`,
+        ...(label ? { kept: label } : {}),
+      };
     }
   }
 }

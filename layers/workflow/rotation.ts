@@ -197,7 +197,7 @@ export class RotationRunner {
       // The pending password works and is AWSCURRENT now: test and finish find it so and pass.
       if (r.outcome === 'succeeded') return;
       const detail = `${message}; reconciled: ${r.detail}`;
-      const result = await record(r.outcome, { step: 'reconcile', workingVersion: r.workingVersion, errorClass: errorClassOf(e), message: detail });
+      const result = await record(r.outcome, { step: 'reconcile', workingVersion: r.workingVersion, ...(r.kept ? { keptVersion: r.kept } : {}), errorClass: errorClassOf(e), message: detail });
       if (r.outcome === 'out-of-sync') {
         await this.#d.publishOutOfSync?.(result).catch((pe: unknown) => ctx.log.warn('publishing the out-of-sync event and metric failed', { errorClass: errorClassOf(pe) }));
       }

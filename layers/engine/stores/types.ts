@@ -91,6 +91,8 @@ export interface AccountResult {
   readonly message?: string;
   /** For out-of-sync: which stored version works on the target ("pending", "current", "previous", "none"). */
   readonly workingVersion?: string;
+  /** For out-of-sync: the label the pending version is kept under (`rpr-kept-<version>`), the version to try. */
+  readonly keptVersion?: string;
   /** Throttled responses from Secrets Manager or DynamoDB that this account's reset met and retried. */
   readonly throttled?: number;
   readonly startedAt: string;

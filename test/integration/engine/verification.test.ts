@@ -103,6 +103,8 @@ describe('verification by capability (embedded stores)', () => {
     const [result] = await stores.state.listAccountResults(run.runId);
     expect(result).toMatchObject({ outcome: 'out-of-sync', workingVersion: 'none' });
     const token = result!.versionId!;
+    // The record names the version to try, as a field of its own.
+    expect(result!.keptVersion).toBe(keptLabel(token));
     expect((await stagesOf('alice'))[token]).toEqual([keptLabel(token)]);
     rotatableAndNothingLost(await stagesOf('alice'));
 
