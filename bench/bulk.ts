@@ -13,7 +13,7 @@ import { ResetEngine } from '../layers/engine/engine.js';
 import { Log } from '../layers/engine/log.js';
 import { Secret } from '../layers/engine/secret.js';
 import { openEmbeddedStores } from '../layers/engine/stores/embedded.js';
-import { MemoryTarget } from '../test/support/memory-target.js';
+import { MemoryTarget } from '../harness/support/memory-target.js';
 import { REGISTRY } from '../layers/resources/registry.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { buildFunction, ESBUILD_OPTIONS, LAYER_MOUNT, packageOf, REPO_ROOT, runtimeModules } from '../infra/build.js';
-import { functionBundles, node22, type Bundles } from '../test/support/bundles.js';
+import { functionBundles, node22, type Bundles } from '../harness/support/bundles.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -14,9 +14,9 @@
  * as the engine makes them; AWS would answer them faster.
  * `npm run bench:quota [-- --large] [-- --resources 200 --per-resource 10] [-- --rate 45] [-- --concurrency 50]`.
  */
-import { prepareBulk, runBulk } from '../test/support/bulk-run.js';
-import { startMoto } from '../test/support/moto-process.js';
-import { SECRETS_MANAGER_QUOTAS, ThrottlingProxy } from '../test/support/throttling-proxy.js';
+import { prepareBulk, runBulk } from '../harness/support/bulk-run.js';
+import { startMoto } from '../harness/support/moto-process.js';
+import { SECRETS_MANAGER_QUOTAS, ThrottlingProxy } from '../harness/support/throttling-proxy.js';
 import { DEFAULT_SECRETS_WRITE_RATE, SECRETS_MANAGER_WRITE_QUOTA } from '../layers/engine/stores/write-budget.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

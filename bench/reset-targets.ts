@@ -17,8 +17,8 @@ import {
   pgCreateRole,
   pgDropRole,
   uniqueName,
-} from '../test/servers/fixtures.js';
-import { serverInfo } from '../test/servers/index.js';
+} from '../harness/servers/fixtures.js';
+import { serverInfo } from '../harness/servers/index.js';
 
 export interface Login {
   readonly username: string;

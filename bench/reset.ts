@@ -28,8 +28,8 @@ import { Secret } from '../layers/engine/secret.js';
 import { openEmbeddedStores, type EmbeddedStores } from '../layers/engine/stores/embedded.js';
 import type { Account } from '../layers/engine/types.js';
 import { REGISTRY } from '../layers/resources/registry.js';
-import { repoRoot } from '../test/servers/index.js';
-import { adapterContext } from '../test/support/adapter-context.js';
+import { repoRoot } from '../harness/servers/index.js';
+import { adapterContext } from '../harness/support/adapter-context.js';
 import { targets, type Prepared, type Target } from './reset-targets.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

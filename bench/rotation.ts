@@ -31,9 +31,9 @@ import { createPostgresqlAdapter } from '../layers/resources/postgresql/adapter.
 import { describeSecretWith } from '../layers/workflow/environment.js';
 import { createResetHandler } from '../layers/workflow/handler.js';
 import { REGISTRY } from '../layers/resources/registry.js';
-import { pgCreateRole, pgDropRole, pgPasswordWorks, uniqueName } from '../test/servers/fixtures.js';
-import { serverInfo } from '../test/servers/index.js';
-import { startMoto } from '../test/support/moto-process.js';
+import { pgCreateRole, pgDropRole, pgPasswordWorks, uniqueName } from '../harness/servers/fixtures.js';
+import { serverInfo } from '../harness/servers/index.js';
+import { startMoto } from '../harness/support/moto-process.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const arg = (name: string, fallback: number) => {

@@ -22,8 +22,8 @@ import type { WorkflowStores } from '../layers/workflow/environment.js';
 import { createResetHandler } from '../layers/workflow/handler.js';
 import { createPlanStepHandler, type ItemsStore } from '../layers/workflow/plan.js';
 import { createSummarizeHandler, type RunSummary } from '../layers/workflow/summarize.js';
-import { functionTimeoutMs, lambdaTask, locallyRunnable, readingItems, statesOf, synthesizedDefinition } from '../test/support/local-state-machine.js';
-import { MemoryTarget } from '../test/support/memory-target.js';
+import { functionTimeoutMs, lambdaTask, locallyRunnable, readingItems, statesOf, synthesizedDefinition } from '../harness/support/local-state-machine.js';
+import { MemoryTarget } from '../harness/support/memory-target.js';
 import { REGISTRY } from '../layers/resources/registry.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

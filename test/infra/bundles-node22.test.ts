@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../infra/bundling.js';
 import { functionFamilies } from '../../layers/workflow/families.js';
-import { functionBundles, node22, type Bundles, type FunctionBundle } from '../support/bundles.js';
+import { functionBundles, node22, type Bundles, type FunctionBundle } from '../../harness/support/bundles.js';
 
 /** Node 22 is Lambda's runtime; outside CI a machine that cannot fetch it skips, saying why. */
 let node: string | undefined;

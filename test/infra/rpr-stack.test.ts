@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CUT_OFF_ERRORS, LAMBDA_SERVICE_ERRORS, RETRYABLE_ENGINE_ERRORS } from '../../infra/reset-workflow.js';
 import { implementedTypes } from '../../infra/reset-functions.js';
 import { RprStack } from '../../infra/rpr-stack.js';
-import { allStates, fieldNamesAndPaths, resolveDefinition, type Resources } from './template-tools.js';
+import { allStates, fieldNamesAndPaths, resolveDefinition, type Resources } from '../../harness/support/template-tools.js';
 
 const SITES = ['dmz1', 'plant-b'];
 

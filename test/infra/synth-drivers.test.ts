@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../servers/index.js';
+import { repoRoot } from '../../harness/servers/index.js';
 
 const DRIVERS = ['ssh2', 'pg', 'mysql2', 'ldapts'];
 const dir = mkdtempSync(join(tmpdir(), 'rpr-synth-loads-'));

@@ -13,9 +13,9 @@ import { createMysqlAdapter } from '../../layers/resources/mysql/adapter.js';
 import { createPostgresqlAdapter } from '../../layers/resources/postgresql/adapter.js';
 import { parseResource } from '../../layers/resources/registry.js';
 import { createWindowsDomainAdapter } from '../../layers/resources/windows-domain/adapter.js';
-import { describeServer } from '../servers/index.js';
+import { describeServer } from '../../harness/servers/index.js';
 import { FaultProxy } from '../servers/proxy.js';
-import { adapterContext } from '../support/adapter-context.js';
+import { adapterContext } from '../../harness/support/adapter-context.js';
 
 const proxies: FaultProxy[] = [];
 afterAll(async () => Promise.all(proxies.splice(0).map((p) => p.close())));

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Attribute, Change, Client, InsufficientAccessError, InvalidCredentialsError, StrongAuthRequiredError } from 'ldapts';
-import { describeServer, type Servers } from './index.js';
-import { uniqueName } from './fixtures.js';
+import { describeServer, type Servers } from '../../harness/servers/index.js';
+import { uniqueName } from '../../harness/servers/fixtures.js';
 
 const PASSWORD_MODIFY_OID = '1.3.6.1.4.1.4203.1.11.1';
 

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Client as SshClient } from 'ssh2';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeServer } from './index.js';
+import { describeServer } from '../../harness/servers/index.js';
 import {
   ALL_PRINTABLE_ASCII,
   createUnixUser,
@@ -19,7 +19,7 @@ import {
   uniqueName,
   unixPasswordWorks,
   withRootPassword,
-} from './fixtures.js';
+} from '../../harness/servers/fixtures.js';
 
 const isRoot = process.getuid?.() === 0;
 

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { envFile, repoRoot, SERVER_NAMES, stateDir, type ServerName } from './index.js';
+import { envFile, repoRoot, SERVER_NAMES, stateDir, type ServerName } from '../../harness/servers/index.js';
 
 const SETUP = join(repoRoot, 'test/servers/setup.sh');
 const LEASES = join(stateDir, 'leases');

@@ -2,8 +2,8 @@
 import { connect } from 'node:net';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, expect, it } from 'vitest';
-import { describeServer } from './index.js';
-import { createUnixUser, deleteUnixUser, uniqueName } from './fixtures.js';
+import { describeServer } from '../../harness/servers/index.js';
+import { createUnixUser, deleteUnixUser, uniqueName } from '../../harness/servers/fixtures.js';
 
 const IAC = 255;
 const DONT = 254;

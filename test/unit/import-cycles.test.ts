@@ -128,6 +128,19 @@ describe('the module graph', () => {
     expect(cycles.sort()).toEqual(Object.keys(KNOWN_CYCLES).sort());
   });
 
+  it('lets nothing in bench/ or harness/ reach into test/: benchmarks share the harness with the tests, not the tests', () => {
+    const reached = new Set<string>();
+    const pending = sources('bench', 'harness');
+    while (pending.length > 0) {
+      const file = pending.pop()!;
+      if (reached.has(file)) continue;
+      reached.add(file);
+      pending.push(...importsOf(file, repository));
+    }
+    const intoTest = [...reached].map((f) => relative(root, f)).filter((f) => f.startsWith('test/'));
+    expect(intoTest).toEqual([]);
+  });
+
   it('finds a cycle made by a type-only import, and none once it is gone; a dynamic import() is no cycle', () => {
     const file = (name: string) => join(root, 'cli', `${name}.ts`);
     const inMemory = (modules: Record<string, string>): ModuleHost => {

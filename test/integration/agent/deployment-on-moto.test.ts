@@ -4,7 +4,7 @@ import { CreateStateMachineCommand, DescribeExecutionCommand, SFNClient, StopExe
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EXIT, runCli } from '../../../cli/program.js';
 import { resetRequestSchema } from '../../../layers/workflow/events.js';
-import { describeServer } from '../../servers/index.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { MOTO_CREDENTIALS, MOTO_REGION } from '../aws/clients.js';
 
 /** `rpr schedule` and `rpr run` against moto's EventBridge Scheduler and Step Functions. */

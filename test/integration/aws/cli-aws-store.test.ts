@@ -4,7 +4,7 @@ import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EXIT, runCli } from '../../../cli/program.js';
 import { createStateTable } from '../../../layers/engine/stores/dynamo-schema.js';
-import { describeServer } from '../../servers/index.js';
+import { describeServer } from '../../../harness/servers/index.js';
 
 describeServer('moto', 'rpr --store aws (DynamoDB and Secrets Manager on moto)', (moto) => {
   const table = `rpr-cli-${randomBytes(4).toString('hex')}`;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EXIT, runCli } from '../../../cli/program.js';
 import { openAwsStores } from '../../../layers/engine/stores/aws.js';
 import { createStateTable } from '../../../layers/engine/stores/dynamo-schema.js';
-import { describeServer } from '../../servers/index.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { authenticationAttempts, TestSshd } from '../unix/sshd.js';
 
 const AWS = { region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAwsStores } from '../../../layers/engine/stores/aws.js';
 import { DynamoStateStore, createStateTable } from '../../../layers/engine/stores/dynamo.js';
 import { stateStoreContract } from '../../contracts/state-store.js';
-import { describeServer } from '../../servers/index.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { MOTO_CREDENTIALS, MOTO_REGION, motoDynamoDb } from './clients.js';
 
 describeServer('moto', 'DynamoStateStore on moto', ({ endpoint }) => {

@@ -10,11 +10,11 @@ import { Secret } from '../../../layers/engine/secret.js';
 import { openAwsStores, type AwsStores } from '../../../layers/engine/stores/aws.js';
 import { createStateTable } from '../../../layers/engine/stores/dynamo-schema.js';
 import { AWSCURRENT, AWSPENDING, type AccountResult } from '../../../layers/engine/stores/types.js';
-import { describeServer } from '../../servers/index.js';
-import { mismatched, outcomes, prepareBulk, runBulk, type BulkFixture } from '../../support/bulk-run.js';
+import { describeServer } from '../../../harness/servers/index.js';
+import { mismatched, outcomes, prepareBulk, runBulk, type BulkFixture } from '../../../harness/support/bulk-run.js';
 import { stillPending } from '../../support/labels.js';
-import { MemoryTarget } from '../../support/memory-target.js';
-import { ThrottlingProxy } from '../../support/throttling-proxy.js';
+import { MemoryTarget } from '../../../harness/support/memory-target.js';
+import { ThrottlingProxy } from '../../../harness/support/throttling-proxy.js';
 import { REGISTRY } from '../../../layers/resources/registry.js';
 
 const AWS = { region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeServer } from '../../servers/index.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { motoSecretsManager } from './clients.js';
 
 /**

@@ -1,6 +1,6 @@
 import { SecretsManagerStore } from '../../../layers/engine/stores/secrets-manager.js';
 import { credentialStoreContract } from '../../contracts/credential-store.js';
-import { describeServer } from '../../servers/index.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { motoSecretsManager } from './clients.js';
 
 describeServer('moto', 'SecretsManagerStore on moto', ({ endpoint }) => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { CloudFormationClient, CreateStackCommand, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
 import { afterAll, expect, it } from 'vitest';
 import { defaultAwsClients } from '../../../cli/aws.js';
-import { describeServer } from '../../servers/index.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { MOTO_CREDENTIALS, MOTO_REGION } from './clients.js';
 
 describeServer('moto', '`--stack NAME`: a deployed stack\'s outputs, read from CloudFormation (moto)', ({ endpoint }) => {

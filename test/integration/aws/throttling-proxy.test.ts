@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { CreateSecretCommand, DescribeSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { isThrottlingError } from '@smithy/core/retry';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeServer } from '../../servers/index.js';
-import { ThrottlingProxy } from '../../support/throttling-proxy.js';
+import { describeServer } from '../../../harness/servers/index.js';
+import { ThrottlingProxy } from '../../../harness/support/throttling-proxy.js';
 import { MOTO_CREDENTIALS, MOTO_REGION } from './clients.js';
 
 /**

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { InvalidConfigurationError, StoreThrottledError } from '../../../layers/engine/errors.js';
 import { createStateTable } from '../../../layers/engine/stores/dynamo-schema.js';
 import { DynamoWriteBudget } from '../../../layers/engine/stores/write-budget.js';
-import { describeServer } from '../../servers/index.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { MOTO_CREDENTIALS, MOTO_REGION } from './clients.js';
 
 /** The write budget on DynamoDB (moto): several processes, one rate. */

@@ -14,8 +14,8 @@ import {
   uniqueName,
   unixPasswordWorks,
   withRootPassword,
-} from '../../servers/fixtures.js';
-import { describeServer } from '../../servers/index.js';
+} from '../../../harness/servers/fixtures.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { FaultProxy } from '../../servers/proxy.js';
 import { captureOutput, findLeaks, scanTable } from '../../support/leaks.js';
 import { engineOnMoto, type EngineHarness } from './support.js';

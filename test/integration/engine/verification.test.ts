@@ -10,8 +10,8 @@ import { Secret } from '../../../layers/engine/secret.js';
 import { openMemoryStores, type EmbeddedStores } from '../../../layers/engine/stores/embedded.js';
 import { AWSCURRENT, AWSPENDING, keptLabel, type CredentialStore, type StateStore } from '../../../layers/engine/stores/types.js';
 import { REGISTRY } from '../../../layers/resources/registry.js';
-import { describeServer } from '../../servers/index.js';
-import { MemoryTarget } from '../../support/memory-target.js';
+import { describeServer } from '../../../harness/servers/index.js';
+import { MemoryTarget } from '../../../harness/support/memory-target.js';
 import { engineOnMoto } from './support.js';
 
 const log = new Log({ level: 'SILENT' });

@@ -4,8 +4,8 @@ import type { TargetAdapter } from '../../../layers/engine/adapter.js';
 import { AuthenticationError, InvalidConfigurationError, TargetUnchangedError } from '../../../layers/engine/errors.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { createLdapAdapter } from '../../../layers/resources/ldap/adapter.js';
-import { uniqueName } from '../../servers/fixtures.js';
-import { describeServer } from '../../servers/index.js';
+import { uniqueName } from '../../../harness/servers/fixtures.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { FaultProxy } from '../../servers/proxy.js';
 import { findLeaks } from '../../support/leaks.js';
 import {

@@ -4,12 +4,12 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { Credential, TargetAdapter } from '../../../layers/engine/adapter.js';
 import { AuthenticationError, TargetUnchangedError } from '../../../layers/engine/errors.js';
 import { Secret } from '../../../layers/engine/secret.js';
-import { adapterContext } from '../../support/adapter-context.js';
+import { adapterContext } from '../../../harness/support/adapter-context.js';
 import { createLdapAdapter } from '../../../layers/resources/ldap/adapter.js';
 import { ldapSchema } from '../../../layers/resources/ldap/schema.js';
 import { unicodePwdValue } from '../../../layers/resources/ldap/unicode-pwd.js';
-import { uniqueName } from '../../servers/fixtures.js';
-import { describeServer, stateDir } from '../../servers/index.js';
+import { uniqueName } from '../../../harness/servers/fixtures.js';
+import { describeServer, stateDir } from '../../../harness/servers/index.js';
 import { findLeaks } from '../../support/leaks.js';
 
 /**

@@ -4,8 +4,8 @@ import { OutcomeUnknownError, TargetTimeoutError, TargetUnchangedError } from '.
 import { Secret } from '../../../layers/engine/secret.js';
 import { createLdapAdapter } from '../../../layers/resources/ldap/adapter.js';
 import { PASSWORD_MODIFY_OID } from '../../../layers/resources/ldap/password-modify.js';
-import { uniqueName } from '../../servers/fixtures.js';
-import { describeServer } from '../../servers/index.js';
+import { uniqueName } from '../../../harness/servers/fixtures.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { FaultProxy } from '../../servers/proxy.js';
 import { findLeaks } from '../../support/leaks.js';
 import { EXTENDED_RESPONSE, MODIFY_RESPONSE, People, account, adminCredential, binds, context, cutWhenServerAnswers, resource } from './support.js';

@@ -7,10 +7,10 @@ import { Secret } from '../../../layers/engine/secret.js';
 import type { Account } from '../../../layers/resources/common.js';
 import { ldapSchema, type LdapResource } from '../../../layers/resources/ldap/schema.js';
 import { sshaUserPassword } from '../../../layers/resources/ldap/ssha.js';
-import { uniqueName } from '../../servers/fixtures.js';
-import type { Servers } from '../../servers/index.js';
+import { uniqueName } from '../../../harness/servers/fixtures.js';
+import type { Servers } from '../../../harness/servers/index.js';
 import type { FaultProxy } from '../../servers/proxy.js';
-import { adapterContext } from '../../support/adapter-context.js';
+import { adapterContext } from '../../../harness/support/adapter-context.js';
 
 export type LdapInfo = Servers['ldap'];
 export type Suffix = 'rpr' | 'clear';

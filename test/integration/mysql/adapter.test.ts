@@ -6,8 +6,8 @@ import { AuthenticationError, InvalidConfigurationError, TargetUnchangedError } 
 import { SYMBOLS } from '../../../layers/engine/policy.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { createMysqlAdapter } from '../../../layers/resources/mysql/adapter.js';
-import { mariadbAdminQuery, mariadbPasswordWorks, uniqueName } from '../../servers/fixtures.js';
-import { describeServer } from '../../servers/index.js';
+import { mariadbAdminQuery, mariadbPasswordWorks, uniqueName } from '../../../harness/servers/fixtures.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { account, accountState, context, isLocked, countingListener, createAdmin, createUser, credential, dropUser, resource, unrelatedCa } from './support.js';
 
 /**

@@ -4,8 +4,8 @@ import { SYMBOLS } from '../../../layers/engine/policy.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { createMysqlAdapter } from '../../../layers/resources/mysql/adapter.js';
 import { ed25519PasswordKey } from '../../../layers/resources/mysql/ed25519.js';
-import { ALL_PRINTABLE_ASCII, mariadbAdminQuery, uniqueName } from '../../servers/fixtures.js';
-import { describeServer } from '../../servers/index.js';
+import { ALL_PRINTABLE_ASCII, mariadbAdminQuery, uniqueName } from '../../../harness/servers/fixtures.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { account, accountState, context, createAdmin, credential, dropUser, pluginOf, resource } from './support.js';
 
 /**

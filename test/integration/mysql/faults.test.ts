@@ -2,8 +2,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { OutcomeUnknownError, TargetTimeoutError, TargetUnchangedError } from '../../../layers/engine/errors.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { createMysqlAdapter } from '../../../layers/resources/mysql/adapter.js';
-import { mariadbPasswordWorks, uniqueName } from '../../servers/fixtures.js';
-import { describeServer } from '../../servers/index.js';
+import { mariadbPasswordWorks, uniqueName } from '../../../harness/servers/fixtures.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { FaultProxy } from '../../servers/proxy.js';
 import { account, context, createAdmin, createUser, credential, dropUser, resource } from './support.js';
 

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Secret } from '../../../layers/engine/secret.js';
 import { SYMBOLS } from '../../../layers/engine/policy.js';
 import { createMysqlAdapter } from '../../../layers/resources/mysql/adapter.js';
-import { ALL_PRINTABLE_ASCII, mariadbAdminQuery, mariadbPasswordWorks, uniqueName } from '../../servers/fixtures.js';
-import { describeServer } from '../../servers/index.js';
+import { ALL_PRINTABLE_ASCII, mariadbAdminQuery, mariadbPasswordWorks, uniqueName } from '../../../harness/servers/fixtures.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { account, context, createAdmin, createUser, credential, dropUser, pluginOf, resource } from './support.js';
 
 /**

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { OutcomeUnknownError, TargetUnchangedError } from '../../../layers/engine/errors.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { createMysqlAdapter } from '../../../layers/resources/mysql/adapter.js';
-import { mariadbAdminQuery, mariadbPasswordWorks, uniqueName } from '../../servers/fixtures.js';
-import { describeServer } from '../../servers/index.js';
+import { mariadbAdminQuery, mariadbPasswordWorks, uniqueName } from '../../../harness/servers/fixtures.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { account, context, createAdmin, createUser, credential, dropUser, resource } from './support.js';
 
 /**

@@ -1,13 +1,13 @@
 // Helpers for the MySQL/MariaDB adapter's tests on the real MariaDB server.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { adapterContext } from '../../support/adapter-context.js';
+import { adapterContext } from '../../../harness/support/adapter-context.js';
 import type { AdapterContext, Credential } from '../../../layers/engine/adapter.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import type { Account } from '../../../layers/resources/common.js';
 import { mysqlSchema, type MysqlResource } from '../../../layers/resources/mysql/schema.js';
-import { mariadbAdminQuery } from '../../servers/fixtures.js';
-import type { Servers } from '../../servers/index.js';
+import { mariadbAdminQuery } from '../../../harness/servers/fixtures.js';
+import type { Servers } from '../../../harness/servers/index.js';
 
 export type MariadbInfo = Servers['mariadb'];
 

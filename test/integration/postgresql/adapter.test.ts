@@ -6,8 +6,8 @@ import { SYMBOLS } from '../../../layers/engine/policy.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { createPostgresqlAdapter } from '../../../layers/resources/postgresql/adapter.js';
 import { scramVerifier } from '../../../layers/resources/postgresql/scram.js';
-import { pgAdminQuery, pgPasswordWorks, uniqueName } from '../../servers/fixtures.js';
-import { describeServer, stateDir } from '../../servers/index.js';
+import { pgAdminQuery, pgPasswordWorks, uniqueName } from '../../../harness/servers/fixtures.js';
+import { describeServer, stateDir } from '../../../harness/servers/index.js';
 import {
   account,
   context,

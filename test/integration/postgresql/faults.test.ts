@@ -2,8 +2,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { OutcomeUnknownError, TargetTimeoutError, TargetUnchangedError } from '../../../layers/engine/errors.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { createPostgresqlAdapter } from '../../../layers/resources/postgresql/adapter.js';
-import { pgPasswordWorks, uniqueName } from '../../servers/fixtures.js';
-import { describeServer } from '../../servers/index.js';
+import { pgPasswordWorks, uniqueName } from '../../../harness/servers/fixtures.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { FaultProxy } from '../../servers/proxy.js';
 import { account, context, createRole, credential, dropRole, resource } from './support.js';
 

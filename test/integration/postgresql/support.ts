@@ -1,14 +1,14 @@
 // Helpers for the PostgreSQL adapter's tests on the real server.
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { adapterContext } from '../../support/adapter-context.js';
+import { adapterContext } from '../../../harness/support/adapter-context.js';
 import type { AdapterContext, Credential } from '../../../layers/engine/adapter.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import type { Account } from '../../../layers/resources/common.js';
 import { postgresqlSchema, type PostgresqlResource } from '../../../layers/resources/postgresql/schema.js';
 import { scramVerifier } from '../../../layers/resources/postgresql/scram.js';
-import { pgAdminQuery } from '../../servers/fixtures.js';
-import type { Servers } from '../../servers/index.js';
+import { pgAdminQuery } from '../../../harness/servers/fixtures.js';
+import type { Servers } from '../../../harness/servers/index.js';
 
 export type PgInfo = Servers['postgresql'];
 

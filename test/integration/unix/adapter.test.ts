@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuthenticationError, InvalidConfigurationError, TargetUnchangedError } from '../../../layers/engine/errors.js';
 import { Secret } from '../../../layers/engine/secret.js';
-import { ALL_PRINTABLE_ASCII, unixPasswordWorks, withRootPassword } from '../../servers/fixtures.js';
-import { describeServer } from '../../servers/index.js';
+import { ALL_PRINTABLE_ASCII, unixPasswordWorks, withRootPassword } from '../../../harness/servers/fixtures.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { FaultProxy } from '../../servers/proxy.js';
 import { account, credential, installKey, passwordOfBytes, resource, sshHostKeySha256, unixAdapter, Users } from './support.js';
 

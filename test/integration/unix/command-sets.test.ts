@@ -5,9 +5,9 @@ import { AuthenticationError, InvalidConfigurationError, TargetUnchangedError } 
 import { Secret } from '../../../layers/engine/secret.js';
 import { createUnixAdapter } from '../../../layers/resources/unix/adapter.js';
 import { unixSchema, type UnixType } from '../../../layers/resources/unix/schema.js';
-import { unixPasswordWorks } from '../../servers/fixtures.js';
-import { describeServer } from '../../servers/index.js';
-import { adapterContext } from '../../support/adapter-context.js';
+import { unixPasswordWorks } from '../../../harness/servers/fixtures.js';
+import { describeServer } from '../../../harness/servers/index.js';
+import { adapterContext } from '../../../harness/support/adapter-context.js';
 import { UnixShellSimulator } from '../../simulators/unix-shells/server.js';
 import type { SystemName } from '../../simulators/unix-shells/systems.js';
 import { account, credential, unixAdapter, resource as linuxResource, Users } from './support.js';

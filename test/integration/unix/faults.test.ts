@@ -3,8 +3,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import type { TargetAdapter } from '../../../layers/engine/adapter.js';
 import { OutcomeUnknownError, TargetTimeoutError, TargetUnchangedError } from '../../../layers/engine/errors.js';
 import { Secret } from '../../../layers/engine/secret.js';
-import { unixPasswordWorks, withRootPassword } from '../../servers/fixtures.js';
-import { describeServer } from '../../servers/index.js';
+import { unixPasswordWorks, withRootPassword } from '../../../harness/servers/fixtures.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { FaultProxy } from '../../servers/proxy.js';
 import { account, credential, resource, unixAdapter, Users } from './support.js';
 

@@ -13,8 +13,8 @@ import { openEmbeddedStores, type EmbeddedStores } from '../../../layers/engine/
 import { AWSCURRENT } from '../../../layers/engine/stores/types.js';
 import { REGISTRY } from '../../../layers/resources/registry.js';
 import { createUnixAdapter } from '../../../layers/resources/unix/adapter.js';
-import { unixPasswordWorks } from '../../servers/fixtures.js';
-import { describeServer } from '../../servers/index.js';
+import { unixPasswordWorks } from '../../../harness/servers/fixtures.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { FaultProxy } from '../../servers/proxy.js';
 import { captureOutput, findLeaks, recordingStore } from '../../support/leaks.js';
 import { account, credential, resource, unixAdapter, Users } from './support.js';

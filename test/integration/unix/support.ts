@@ -6,10 +6,10 @@ import { Secret } from '../../../layers/engine/secret.js';
 import type { Account } from '../../../layers/resources/common.js';
 import { createUnixAdapter } from '../../../layers/resources/unix/adapter.js';
 import { unixSchema, type UnixResource } from '../../../layers/resources/unix/schema.js';
-import { ALL_PRINTABLE_ASCII, createUnixUser, deleteUnixUser, uniqueName } from '../../servers/fixtures.js';
-import { stateDir } from '../../servers/index.js';
+import { ALL_PRINTABLE_ASCII, createUnixUser, deleteUnixUser, uniqueName } from '../../../harness/servers/fixtures.js';
+import { stateDir } from '../../../harness/servers/index.js';
 import { ed25519KeyPair } from '../../support/ssh-keys.js';
-import { adapterContext } from '../../support/adapter-context.js';
+import { adapterContext } from '../../../harness/support/adapter-context.js';
 
 export const RESOURCE_ID = 'unix-test';
 

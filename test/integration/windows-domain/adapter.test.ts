@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AuthenticationError, InvalidConfigurationError, TargetTimeoutError, TargetUnchangedError } from '../../../layers/engine/errors.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { createWindowsDomainAdapter } from '../../../layers/resources/windows-domain/adapter.js';
-import { describeServer } from '../../servers/index.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { FaultProxy } from '../../servers/proxy.js';
 import { unrelatedCa } from '../postgresql/support.js';
 import {

@@ -6,7 +6,7 @@ import { defaultAwsClients } from '../../../cli/aws.js';
 import { EXIT, runCli } from '../../../cli/program.js';
 import type { AdapterFactory } from '../../../layers/engine/adapter.js';
 import { createWindowsDomainAdapter } from '../../../layers/resources/windows-domain/adapter.js';
-import { describeServer } from '../../servers/index.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { filesText, findLeaks } from '../../support/leaks.js';
 import { bindWorks, createUser, deleteUser, freshPassword, makeDomainAdmin, setPasswordDirectly, VAULT_KEY, type TestUser } from './support.js';
 

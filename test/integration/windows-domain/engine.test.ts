@@ -9,7 +9,7 @@ import { Log } from '../../../layers/engine/log.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { openResourceSession } from '../../../layers/engine/session.js';
 import { createWindowsDomainAdapter } from '../../../layers/resources/windows-domain/adapter.js';
-import { describeServer } from '../../servers/index.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { FaultProxy } from '../../servers/proxy.js';
 import { captureOutput, filesText, findLeaks } from '../../support/leaks.js';
 import { stillPending } from '../../support/labels.js';

@@ -10,7 +10,7 @@ import { Secret } from '../../../layers/engine/secret.js';
 import { openResourceSession } from '../../../layers/engine/session.js';
 import { keptLabel } from '../../../layers/engine/stores/types.js';
 import { createWindowsDomainAdapter } from '../../../layers/resources/windows-domain/adapter.js';
-import { describeServer } from '../../servers/index.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { account, bindWorks, context, createPso, createUser, credential, deletePso, deleteUser, engineHarness, freshPassword, makeDomainAdmin, readUser, resource, type TestUser } from './support.js';
 import { REGISTRY } from '../../../layers/resources/registry.js';
 

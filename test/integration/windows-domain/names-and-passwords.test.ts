@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { InvalidConfigurationError, TargetUnchangedError } from '../../../layers/engine/errors.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { createWindowsDomainAdapter } from '../../../layers/resources/windows-domain/adapter.js';
-import { describeServer } from '../../servers/index.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { countingListener } from '../postgresql/support.js';
 import { account, bindWorks, context, createUser, credential, deleteUser, escapeDnValue, freshPassword, makeDomainAdmin, readUser, resource, usersContainer, type TestUser } from './support.js';
 

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Attribute, Change, Client, EqualityFilter } from 'ldapts';
-import { adapterContext } from '../../support/adapter-context.js';
+import { adapterContext } from '../../../harness/support/adapter-context.js';
 import { recordingStore } from '../../support/leaks.js';
 import type { AdapterContext, AdapterFactory, Credential } from '../../../layers/engine/adapter.js';
 import { Configurator } from '../../../layers/engine/configure.js';
@@ -16,8 +16,8 @@ import { createWindowsDomainAdapter } from '../../../layers/resources/windows-do
 import { Secret } from '../../../layers/engine/secret.js';
 import type { Account } from '../../../layers/resources/common.js';
 import { windowsDomainSchema, type WindowsDomainResource } from '../../../layers/resources/windows-domain/schema.js';
-import { uniqueName } from '../../servers/fixtures.js';
-import type { Servers } from '../../servers/index.js';
+import { uniqueName } from '../../../harness/servers/fixtures.js';
+import type { Servers } from '../../../harness/servers/index.js';
 import { REGISTRY } from '../../../layers/resources/registry.js';
 
 export type SambaInfo = Servers['samba'];

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuthenticationError, InvalidConfigurationError, NotSupportedError, OutcomeUnknownError, TargetUnchangedError } from '../../../layers/engine/errors.js';
 import { Secret } from '../../../layers/engine/secret.js';
-import { ALL_PRINTABLE_ASCII } from '../../servers/fixtures.js';
+import { ALL_PRINTABLE_ASCII } from '../../../harness/servers/fixtures.js';
 import { findLeaks } from '../../support/leaks.js';
 import { WindowsOpenSshSimulator, type SimulatorOptions } from '../../simulators/windows-openssh/server.js';
 import { account, credential, loginWorks, passwordOfLength, resource, windowsAdapter } from './support.js';

@@ -5,7 +5,7 @@ import { Secret } from '../../../layers/engine/secret.js';
 import type { Account } from '../../../layers/resources/common.js';
 import { createWindowsAdapter } from '../../../layers/resources/windows/adapter.js';
 import { windowsSchema, type WindowsResource } from '../../../layers/resources/windows/schema.js';
-import { adapterContext } from '../../support/adapter-context.js';
+import { adapterContext } from '../../../harness/support/adapter-context.js';
 import type { WindowsOpenSshSimulator } from '../../simulators/windows-openssh/server.js';
 
 export const RESOURCE_ID = 'win-test';

@@ -7,9 +7,9 @@ import { Secret } from '../../../layers/engine/secret.js';
 import { createApiHandler } from '../../../layers/workflow/api.js';
 import { describeSecretWith } from '../../../layers/workflow/environment.js';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { describeServer } from '../../servers/index.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { everyStoredPassword, findLeaks } from '../../support/leaks.js';
-import { MemoryTarget } from '../../support/memory-target.js';
+import { MemoryTarget } from '../../../harness/support/memory-target.js';
 import { engineOnMoto, type EngineHarness } from '../engine/support.js';
 import { REGISTRY } from '../../../layers/resources/registry.js';
 

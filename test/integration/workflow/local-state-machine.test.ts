@@ -23,11 +23,11 @@ import {
   pgPasswordWorks,
   uniqueName,
   unixPasswordWorks,
-} from '../../servers/fixtures.js';
-import { describeServer, serverInfo } from '../../servers/index.js';
+} from '../../../harness/servers/fixtures.js';
+import { describeServer, serverInfo } from '../../../harness/servers/index.js';
 import { ActivityStandIn } from '../../support/activity-standin.js';
 import { captureOutput, findLeaks } from '../../support/leaks.js';
-import { functionTimeoutMs, lambdaTask, locallyRunnable, readingItems, statesOf, synthesizedDefinition } from '../../support/local-state-machine.js';
+import { functionTimeoutMs, lambdaTask, locallyRunnable, readingItems, statesOf, synthesizedDefinition } from '../../../harness/support/local-state-machine.js';
 import { engineOnMoto, type EngineHarness } from '../engine/support.js';
 import { REGISTRY } from '../../../layers/resources/registry.js';
 

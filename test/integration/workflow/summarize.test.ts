@@ -6,7 +6,7 @@ import { NotFoundError } from '../../../layers/engine/errors.js';
 import type { AccountOutcome } from '../../../layers/engine/stores/types.js';
 import { describeSecretWith } from '../../../layers/workflow/environment.js';
 import { createSummarizeHandler, DETAIL_TYPES, METRIC_NAMESPACE, OUT_OF_SYNC_METRIC } from '../../../layers/workflow/summarize.js';
-import { describeServer } from '../../servers/index.js';
+import { describeServer } from '../../../harness/servers/index.js';
 import { engineOnMoto, type EngineHarness } from '../engine/support.js';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 

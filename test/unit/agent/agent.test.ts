@@ -11,7 +11,7 @@ import { AWSCURRENT } from '../../../layers/engine/stores/types.js';
 import { groupResultSchema } from '../../../layers/workflow/events.js';
 import { ActivityStandIn } from '../../support/activity-standin.js';
 import { findLeaks, recordingStore } from '../../support/leaks.js';
-import { MemoryTarget } from '../../support/memory-target.js';
+import { MemoryTarget } from '../../../harness/support/memory-target.js';
 import { REGISTRY } from '../../../layers/resources/registry.js';
 
 const log = new Log({ level: 'SILENT' });

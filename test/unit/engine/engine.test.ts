@@ -8,7 +8,7 @@ import { openResourceSession } from '../../../layers/engine/session.js';
 import { openMemoryStores, type EmbeddedStores } from '../../../layers/engine/stores/embedded.js';
 import { patiently } from '../../../layers/engine/patience.js';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type CredentialStore } from '../../../layers/engine/stores/types.js';
-import { MemoryTarget } from '../../support/memory-target.js';
+import { MemoryTarget } from '../../../harness/support/memory-target.js';
 import { REGISTRY } from '../../../layers/resources/registry.js';
 
 const log = new Log({ level: 'SILENT' });

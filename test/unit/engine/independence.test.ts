@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RESOURCE_TYPES } from '../../../layers/resources/common.js';
-import { repoRoot } from '../../servers/index.js';
+import { repoRoot } from '../../../harness/servers/index.js';
 
 /** Every source file of the engine. */
 function engineFiles(dir = join(repoRoot, 'layers/engine')): string[] {

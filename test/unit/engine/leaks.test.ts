@@ -9,7 +9,7 @@ import { Log } from '../../../layers/engine/log.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { openEmbeddedStores } from '../../../layers/engine/stores/embedded.js';
 import { captureOutput, everyStoredPassword, filesText, findLeaks, recordingStore } from '../../support/leaks.js';
-import { MemoryTarget } from '../../support/memory-target.js';
+import { MemoryTarget } from '../../../harness/support/memory-target.js';
 import { REGISTRY } from '../../../layers/resources/registry.js';
 
 describe('secrets never leak from the engine', () => {

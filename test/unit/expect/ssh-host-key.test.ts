@@ -4,7 +4,7 @@ import type { HostKeyTrust } from '../../../layers/engine/adapter.js';
 import { HostKeyMismatchError, StoreThrottledError, TargetUnchangedError } from '../../../layers/engine/errors.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { presentedHostKey, SshConnection, type SshHostKeyCheck } from '../../../layers/expect/ssh.js';
-import { memoryHostKeys } from '../../support/adapter-context.js';
+import { memoryHostKeys } from '../../../harness/support/adapter-context.js';
 import { ed25519KeyPair } from '../../support/ssh-keys.js';
 
 const PASSWORD = 'Host-key-test-pw-1';

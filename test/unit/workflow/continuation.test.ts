@@ -10,7 +10,7 @@ import type { GroupResult, GroupTask } from '../../../layers/workflow/events.js'
 import { bounded, parseGroupTask, runGroupTask } from '../../../layers/workflow/group.js';
 import { fitted, TASK_BYTES } from '../../../layers/workflow/plan.js';
 import { deadlineFromContext } from '../../../layers/workflow/handler.js';
-import { MemoryTarget } from '../../support/memory-target.js';
+import { MemoryTarget } from '../../../harness/support/memory-target.js';
 import { REGISTRY } from '../../../layers/resources/registry.js';
 
 const log = new Log({ level: 'SILENT' });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { implementedTypes, RESOURCE_TYPE_DEFINITIONS } from '../../../layers/resources/registry.js';
 import { familyOf, functionFamilies } from '../../../layers/workflow/families.js';
-import { repoRoot } from '../../servers/index.js';
+import { repoRoot } from '../../../harness/servers/index.js';
 
 describe('functionFamilies: one reset function per family the descriptors name', () => {
   const families = Object.entries(functionFamilies());

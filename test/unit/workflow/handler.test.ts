@@ -8,7 +8,7 @@ import { AWSCURRENT, AWSPENDING, keptLabel, AWSPREVIOUS, type CredentialStore } 
 import type { WorkflowStores } from '../../../layers/workflow/environment.js';
 import { createResetHandler, type ResetHandler } from '../../../layers/workflow/handler.js';
 import { DETAIL_TYPES, EVENT_SOURCE, METRIC_NAMESPACE, OUT_OF_SYNC_METRIC } from '../../../layers/workflow/outcome-events.js';
-import { MemoryTarget } from '../../support/memory-target.js';
+import { MemoryTarget } from '../../../harness/support/memory-target.js';
 import { findLeaks } from '../../support/leaks.js';
 import { REGISTRY } from '../../../layers/resources/registry.js';
 

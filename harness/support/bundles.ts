@@ -11,7 +11,7 @@ import { REPO_ROOT, RuntimeLayer } from '../../infra/bundling.js';
 import { entryOf } from '../../infra/reset-functions.js';
 import { RprStack } from '../../infra/rpr-stack.js';
 
-/** test/support/opt-mount.mjs: preloaded into a Node 22 process, it resolves /opt/... under RPR_OPT_ROOT. */
+/** harness/support/opt-mount.mjs: preloaded into a Node 22 process, it resolves /opt/... under RPR_OPT_ROOT. */
 export const OPT_MOUNT = fileURLToPath(new URL('./opt-mount.mjs', import.meta.url));
 
 export interface FunctionBundle {

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { TASK_TIMEOUT_MARGIN } from '../../infra/reset-workflow.js';
 import { RprStack, type RprStackProps } from '../../infra/rpr-stack.js';
 import type { ItemsLocation, PlannedRun } from '../../layers/workflow/events.js';
-import { allStates, resolveDefinition, type Resources } from '../infra/template-tools.js';
+import { allStates, resolveDefinition, type Resources } from './template-tools.js';
 
 // aws-local-stepfunctions 3 uses Promise.withResolvers, which Node 20 lacks (Node 22 has it).
 if (!('withResolvers' in Promise)) {
