@@ -104,7 +104,31 @@ export interface TargetAdapter {
    * (lockout.ts). Undefined: the target does not lock, or cannot tell.
    */
   lockout?(account: Account): Promise<LockoutReading | undefined>;
+  /**
+   * For `rpr reset --dry-run`: connects, authenticates the resource's logins, and checks what a
+   * change of these accounts will need where the target can tell (sudo rights, CREATEROLE or
+   * CREATE USER, the right to reset a password, the domain's password policy against the
+   * resource's), changing nothing. A check that fails is a finding with `ok: false`, not a throw;
+   * an unreachable target or a refused login throws as `change` would. Undefined: the type can
+   * tell nothing beyond what opening the session proves.
+   */
+  preflight?(req: PreflightRequest): Promise<readonly PreflightFinding[]>;
   close(): Promise<void>;
+}
+
+export interface PreflightRequest {
+  readonly accounts: readonly Account[];
+}
+
+/** One thing a dry run checked, for the whole resource (`accountId` unset) or one account. */
+export interface PreflightFinding {
+  readonly accountId?: string;
+  /** What was checked, short: "sudo rights", "CREATE USER", "right to reset", "domain policy". */
+  readonly check: string;
+  /** true: a real run would get past it; false: it would fail here. */
+  readonly ok: boolean;
+  /** What was found, or why a real run would fail, with the setting to change. Never a password. */
+  readonly detail: string;
 }
 
 export type AdapterFactory<C> = (ctx: AdapterContext<C>) => TargetAdapter;
