@@ -2,7 +2,7 @@ import { BatchGetCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { InvalidConfigurationError } from '../errors.js';
 import type { Account } from '../account.js';
 import type { ConfigStore, StoredResource } from './types.js';
-import { GSI_COLLECTION, keyPart } from './dynamo-schema.js';
+import { GSI_COLLECTION, keyPart, partitionKey } from './dynamo-schema.js';
 import { plainRecord, type DynamoTable } from './dynamo-table.js';
 
 const RESOURCE_PK = 'RESOURCE';
@@ -101,7 +101,7 @@ export class DynamoConfigStore implements ConfigStore {
   async *#iterateAccounts(filter: { resourceId?: string }): AsyncGenerator<Account> {
     const input: Omit<QueryCommandInput, 'TableName'> =
       filter.resourceId !== undefined
-        ? { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `ACCOUNTS#${keyPart(filter.resourceId)}` }, ConsistentRead: true }
+        ? { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': partitionKey('ACCOUNTS#', filter.resourceId) }, ConsistentRead: true }
         : {
             IndexName: GSI_COLLECTION.indexName,
             KeyConditionExpression: '#gpk = :gpk',
@@ -120,5 +120,5 @@ export class DynamoConfigStore implements ConfigStore {
 function accountKey(id: string): { pk: string; sk: string } | undefined {
   const slash = id.indexOf('/');
   if (slash <= 0) return undefined;
-  return { pk: `ACCOUNTS#${keyPart(id.slice(0, slash))}`, sk: keyPart(id) };
+  return { pk: partitionKey('ACCOUNTS#', id.slice(0, slash)), sk: keyPart(id) };
 }

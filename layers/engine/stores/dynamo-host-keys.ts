@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InvalidConfigurationError } from '../errors.js';
-import { keyPart } from './dynamo-schema.js';
+import { partitionKey } from './dynamo-schema.js';
 import type { HostKeyRecord } from './types.js';
 
 const HOST_KEY_SK = 'SSH';
@@ -51,5 +51,5 @@ export class DynamoHostKeys {
 }
 
 function key(resourceId: string): { pk: string; sk: string } {
-  return { pk: `HOSTKEY#${keyPart(resourceId)}`, sk: HOST_KEY_SK };
+  return { pk: partitionKey('HOSTKEY#', resourceId), sk: HOST_KEY_SK };
 }

@@ -1,7 +1,7 @@
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { AccountBusyError } from '../errors.js';
 import type { Lease, LeaseStore } from './types.js';
-import { keyPart } from './dynamo-schema.js';
+import { keyPart, partitionKey } from './dynamo-schema.js';
 import { isConditionFailure, type DynamoTable, type Item } from './dynamo-table.js';
 
 const LEASE_SK = 'LEASE';
@@ -142,8 +142,8 @@ export class DynamoLeaseStore implements LeaseStore {
   }
 }
 
-const markKey = (accountId: string, versionId: string) => ({ pk: `SETMARK#${keyPart(accountId)}`, sk: keyPart(versionId) });
-const leasePk = (accountId: string) => `LEASE#${keyPart(accountId)}`;
+const markKey = (accountId: string, versionId: string) => ({ pk: partitionKey('SETMARK#', accountId), sk: keyPart(versionId) });
+const leasePk = (accountId: string) => partitionKey('LEASE#', accountId);
 
 function leaseAttributes(lease: Lease): Item {
   return {

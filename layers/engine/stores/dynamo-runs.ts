@@ -2,7 +2,7 @@ import { BatchGetCommand, BatchWriteCommand, type QueryCommandInput } from '@aws
 import { createHash } from 'node:crypto';
 import { InvalidConfigurationError, NotFoundError } from '../errors.js';
 import type { AccountResult, AuditRecord, RunRecord, RunStore } from './types.js';
-import { GSI_COLLECTION, GSI_RUN_AUDIT, keyPart } from './dynamo-schema.js';
+import { GSI_COLLECTION, GSI_RUN_AUDIT, keyPart, partitionKey } from './dynamo-schema.js';
 import { batchBackoff, isConditionFailure, plainRecord, type DynamoTable, type Item } from './dynamo-table.js';
 
 const RUN_SK = 'RUN';
@@ -43,7 +43,7 @@ export class DynamoRunStore implements RunStore {
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
-    return (await this.#table.get(`RUN#${keyPart(runId)}`, RUN_SK))?.data as RunRecord | undefined;
+    return (await this.#table.get(partitionKey('RUN#', runId), RUN_SK))?.data as RunRecord | undefined;
   }
 
   /** Runs, newest first; at most `limit` of them. */
@@ -85,7 +85,7 @@ export class DynamoRunStore implements RunStore {
   /** The recorded results of these accounts in a run (at most one each); consistent reads, 100 keys a request. */
   async getAccountResults(runId: string, accountIds: readonly string[]): Promise<AccountResult[]> {
     const table = this.#table.name;
-    const pk = `RUN#${keyPart(runId)}`;
+    const pk = partitionKey('RUN#', runId);
     const keys = [...new Set(accountIds)].map((id) => ({ pk, sk: `${RESULT_PREFIX}${keyPart(id)}` }));
     const out: AccountResult[] = [];
     for (let i = 0; i < keys.length; i += 100) {
@@ -106,7 +106,7 @@ export class DynamoRunStore implements RunStore {
   async *#iterateAccountResults(runId: string): AsyncGenerator<AccountResult> {
     const pages = this.#table.query({
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': `RUN#${keyPart(runId)}`, ':prefix': RESULT_PREFIX },
+      ExpressionAttributeValues: { ':pk': partitionKey('RUN#', runId), ':prefix': RESULT_PREFIX },
       ConsistentRead: true,
     });
     for await (const item of pages) yield item.data as AccountResult;
@@ -123,7 +123,7 @@ export class DynamoRunStore implements RunStore {
     if (filter.accountId !== undefined) {
       input = {
         KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `AUDIT#${keyPart(filter.accountId)}` },
+        ExpressionAttributeValues: { ':pk': partitionKey('AUDIT#', filter.accountId) },
         ConsistentRead: true,
       };
       if (filter.runId !== undefined) {
@@ -137,7 +137,7 @@ export class DynamoRunStore implements RunStore {
         IndexName: index.indexName,
         KeyConditionExpression: '#gpk = :gpk',
         ExpressionAttributeNames: { '#gpk': index.partitionKey },
-        ExpressionAttributeValues: { ':gpk': filter.runId !== undefined ? `AUDIT#${keyPart(filter.runId)}` : 'AUDIT' },
+        ExpressionAttributeValues: { ':gpk': filter.runId !== undefined ? partitionKey('AUDIT#', filter.runId) : 'AUDIT' },
       };
     }
     const newestFirst = await this.#table.collect<AuditRecord>({ ...input, ScanIndexForward: false }, filter.limit);
@@ -146,7 +146,7 @@ export class DynamoRunStore implements RunStore {
 
   #runItem(run: RunRecord): Item {
     return {
-      pk: `RUN#${keyPart(run.runId)}`,
+      pk: partitionKey('RUN#', run.runId),
       sk: RUN_SK,
       kind: 'run',
       [GSI_COLLECTION.partitionKey]: 'RUNS',
@@ -158,7 +158,7 @@ export class DynamoRunStore implements RunStore {
 
   #resultItem(result: AccountResult): Item {
     return {
-      pk: `RUN#${keyPart(result.runId)}`,
+      pk: partitionKey('RUN#', result.runId),
       sk: `${RESULT_PREFIX}${keyPart(result.accountId)}`,
       kind: 'account-result',
       data: plainRecord(result, 'result'),
@@ -175,12 +175,12 @@ function auditItem(record: AuditRecord): Item {
   const data = plainRecord(record, 'audit');
   const order = `${record.at}#${createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 20)}`;
   return {
-    pk: `AUDIT#${keyPart(record.accountId)}`,
+    pk: partitionKey('AUDIT#', record.accountId),
     sk: order,
     kind: 'audit',
     [GSI_COLLECTION.partitionKey]: 'AUDIT',
     [GSI_COLLECTION.sortKey]: order,
-    [GSI_RUN_AUDIT.partitionKey]: `AUDIT#${keyPart(record.runId)}`,
+    [GSI_RUN_AUDIT.partitionKey]: partitionKey('AUDIT#', record.runId),
     [GSI_RUN_AUDIT.sortKey]: order,
     data,
   };

@@ -42,6 +42,11 @@ export const STATE_TABLE = {
  */
 export const RESET_WRITES = ['LEASE#', 'SETMARK#', 'HOSTKEY#', 'RUN#', 'AUDIT#', 'BUDGET#'] as const;
 
+/** An item's partition key, `<prefix><keyPart(id)>`; the prefixes a reset writes are RESET_WRITES. */
+export function partitionKey(prefix: (typeof RESET_WRITES)[number] | 'ACCOUNTS#', id: string): string {
+  return `${prefix}${keyPart(id)}`;
+}
+
 export const GSI_COLLECTION = STATE_TABLE.indexes[0];
 export const GSI_RUN_AUDIT = STATE_TABLE.indexes[1];
 

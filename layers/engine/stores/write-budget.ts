@@ -1,5 +1,6 @@
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InvalidConfigurationError, StoreThrottledError } from '../errors.js';
+import { partitionKey } from './dynamo-schema.js';
 
 /**
  * Secrets Manager's quota for PutSecretValue, UpdateSecret and UpdateSecretVersionStage together:
@@ -55,7 +56,7 @@ export class DynamoWriteBudget implements WriteBudget {
     }
     this.#o = options;
     this.#interval = 1000 / options.writesPerSecond;
-    this.#key = { pk: `BUDGET#${options.name ?? 'secretsmanager-writes'}`, sk: 'BUDGET' };
+    this.#key = { pk: partitionKey('BUDGET#', options.name ?? 'secretsmanager-writes'), sk: 'BUDGET' };
     this.#clock = options.clock ?? Date.now;
     this.#sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
