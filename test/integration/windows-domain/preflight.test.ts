@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { Attribute, Change, Client } from 'ldapts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { PreflightFinding } from '../../../layers/engine/adapter.js';
 import { AuthenticationError, TargetUnchangedError } from '../../../layers/engine/errors.js';
@@ -71,6 +73,24 @@ describeServer('samba', 'Active Directory dry run on Samba (rpr reset --dry-run)
     const findings = await dryRun(delegate, [only.sam, target.sam]);
     expect(find(findings, 'right to reset', account(only.sam).id)?.ok).toBe(true);
     expect(find(findings, 'right to reset', account(target.sam).id)?.ok).toBe(false);
+  });
+
+  it('a Domain Admin denied "Reset Password" on one account is not ok there: the deny comes first', async () => {
+    const guarded = await user();
+    await delegateResetPassword(info, admin, guarded, 'deny');
+    const findings = await dryRun(admin, [guarded.sam, target.sam]);
+    expect(find(findings, 'right to reset', account(guarded.sam).id)?.ok).toBe(false);
+    expect(find(findings, 'right to reset', account(target.sam).id)?.ok).toBe(true);
+    // The domain agrees: the admin's own reset of that account is refused (insufficient access, 50).
+    const client = new Client({ url: `ldaps://${info.host}:${info.ldapsPort}`, tlsOptions: { ca: readFileSync(info.caFile, 'utf8') } });
+    try {
+      await client.bind(admin.upn, passwords.get(admin)!);
+      const reset = new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [Buffer.from(`"${freshPassword()}"`, 'utf16le')] }) });
+      await expect(client.modify(guarded.dn, [reset])).rejects.toMatchObject({ code: 50 });
+    } finally {
+      await client.unbind();
+    }
+    expect(await bindWorks(info, guarded.upn, passwords.get(guarded)!)).toBe(true);
   });
 
   it("a resource policy shorter than the domain's minimum, or without 3 complexity categories, is not ok, naming the setting", async () => {

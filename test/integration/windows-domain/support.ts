@@ -246,10 +246,10 @@ export async function deletePso(info: SambaInfo, dn: string): Promise<void> {
 
 /**
  * Gives `to` the "Reset Password" control access right (User-Force-Change-Password) on `on`'s entry
- * only, as an operator delegates it: an ACE added with samba-tool on the DC's own database (as root,
+ * only (or denies it), as an operator delegates it: an ACE added with samba-tool on the DC's own database (as root,
  * no password on a command line). Deleting `on` removes it.
  */
-export async function delegateResetPassword(info: SambaInfo, to: TestUser, on: TestUser): Promise<void> {
+export async function delegateResetPassword(info: SambaInfo, to: TestUser, on: TestUser, action: 'allow' | 'deny' = 'allow'): Promise<void> {
   const sid = await asAdministrator(info, async (c) => {
     const { searchEntries } = await c.search(to.dn, { scope: 'base', attributes: ['objectSid'], explicitBufferAttributes: ['objectSid'] });
     return sidToString(searchEntries[0]!.objectSid as Buffer);
@@ -258,7 +258,7 @@ export async function delegateResetPassword(info: SambaInfo, to: TestUser, on: T
   await new Promise<void>((resolve, reject) =>
     execFile(
       'samba-tool',
-      ['dsacl', 'set', `--configfile=${dir}/etc/smb.conf`, '-H', `${dir}/private/sam.ldb`, `--objectdn=${on.dn}`, '--action=allow', `--sddl=(OA;;CR;00299570-246d-11d0-a768-00aa006e0529;;${sid})`],
+      ['dsacl', 'set', `--configfile=${dir}/etc/smb.conf`, '-H', `${dir}/private/sam.ldb`, `--objectdn=${on.dn}`, `--action=${action}`, `--sddl=(O${action === 'allow' ? 'A' : 'D'};;CR;00299570-246d-11d0-a768-00aa006e0529;;${sid})`],
       (e) => (e ? reject(e) : resolve()),
     ),
   );
