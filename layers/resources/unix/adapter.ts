@@ -127,6 +127,7 @@ class UnixAdapter implements TargetAdapter {
       } else {
         const root = this.#ctx.credentials.root?.password;
         if (!root) throw new InvalidConfigurationError('privilege.rootAccount', 'has no password for su');
+        assertTypeable(conn, { 'privilege.rootAccount': root });
         const running = await this.#su(conn, root, `sh -c ${shellQuote(`command -v ${shellQuote(programOf(cmd))}`)}`);
         findings.push({ check: 'su to root', ok: true, detail: 'su accepted the root password' }, commandFinding(await running.finish(), programOf(cmd), 'root'));
       }

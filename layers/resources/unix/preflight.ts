@@ -30,8 +30,8 @@ export async function sudoRights(conn: UnixConnection, login: string, password: 
   const r = await (await conn.runWithInput(`LC_ALL=C sudo -S -k -p '' -l ${command}`, [password], { changes: false })).finish();
   if (r.exitCode === 0) {
     return [
-      { check: 'sudo rights', ok: true, detail: `sudo lets ${JSON.stringify(login)} run ${said(r.output)} as root` },
-      { check: 'change command', ok: true, detail: `${said(r.output)} exists` },
+      { check: 'sudo rights', ok: true, detail: `sudo lets ${JSON.stringify(login)} run ${said(lastLine(r.output))} as root` },
+      { check: 'change command', ok: true, detail: `${said(lastLine(r.output))} exists` },
     ];
   }
   if (PRIVILEGE_REFUSED.test(r.output)) throw new AuthenticationError(`sudo refused the login account's password: ${said(r.output)}`);
