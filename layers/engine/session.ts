@@ -1,4 +1,4 @@
-import type { AdapterFactory, ChangeRequest, Credential, TargetAdapter, VerifyRequest } from './adapter.js';
+import type { AdapterFactory, ChangeRequest, Credential, PreflightRequest, TargetAdapter, VerifyRequest } from './adapter.js';
 import { InvalidConfigurationError, NotFoundError, NotSupportedError, OutcomeUnknownError, ResetError, TargetUnchangedError } from './errors.js';
 import { trustOnFirstUse } from './host-keys.js';
 import type { Log } from './log.js';
@@ -99,7 +99,7 @@ async function adapterFactory(deps: SessionDeps, type: EngineType): Promise<Adap
  * engine overlaps the store work of several accounts.
  */
 function guarded(adapter: TargetAdapter, redactor: Redactor): TargetAdapter {
-  const wrap = (e: unknown, op: 'change' | 'verify' | 'close' | 'passwordLastSet' | 'lockout', request: Redactor = redactor): never => {
+  const wrap = (e: unknown, op: 'change' | 'verify' | 'close' | 'passwordLastSet' | 'lockout' | 'preflight', request: Redactor = redactor): never => {
     const err = request.redactedCopy(e);
     if (err instanceof ResetError) throw err;
     if (op === 'change') throw new OutcomeUnknownError(`unexpected error while changing the password: ${err.message}`, { cause: err });
@@ -130,6 +130,15 @@ function guarded(adapter: TargetAdapter, redactor: Redactor): TargetAdapter {
     },
     close: () => serial(() => adapter.close()).catch((e: unknown) => wrap(e, 'close')),
     ...(adapter.lockout ? { lockout: (account: Account) => serial(() => adapter.lockout!(account)).catch((e: unknown) => wrap(e, 'lockout')) } : {}),
+    ...(adapter.preflight
+      ? {
+          preflight: (req: PreflightRequest) =>
+            serial(() => adapter.preflight!(req)).then(
+              (findings) => findings.map((f) => ({ ...f, detail: redactor.redact(f.detail) })),
+              (e: unknown) => wrap(e, 'preflight'),
+            ),
+        }
+      : {}),
     ...(adapter.passwordLastSet ? { passwordLastSet: (account: Account) => serial(() => adapter.passwordLastSet!(account)).catch((e: unknown) => wrap(e, 'passwordLastSet')) } : {}),
   };
 }
