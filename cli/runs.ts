@@ -88,12 +88,13 @@ async function runAndReport(ctx: CommandContext, o: RunCommandOptions, mode: Run
 async function dryRun(ctx: CommandContext, o: RunCommandOptions): Promise<void> {
   const { engine, selector } = await engineFor(ctx, o, 'reset');
   const report = await engine.dryRun(selector);
+  // Lines, not a table: the reasons are what an operator reads, and a table cell would cut them short.
   const text = report.resources.map((r) =>
     [
       `resource ${r.resourceId} (${r.type}): ${r.ok ? 'a real run would pass these checks' : 'a real run would fail'}`,
-      table(r.findings.map((f) => ({ check: f.check, ok: f.ok ? 'ok' : 'FAIL', account: f.accountId, detail: f.detail }))),
-      table(r.accounts.map((a) => ({ account: a.accountId, 'real run': a.ok ? a.wouldDo : 'would fail', detail: a.ok ? '' : a.failures.join('; ') }))),
-    ].join('\n\n'),
+      ...r.findings.map((f) => `  ${f.ok ? 'ok  ' : 'FAIL'}  ${f.check}${f.accountId ? ` (${f.accountId})` : ''}: ${f.detail}`),
+      ...r.accounts.map((a) => `  ${a.accountId}: ${a.ok ? a.wouldDo : `would fail (${[...new Set(a.failures.map((f) => f.slice(0, f.indexOf(':'))))].join(', ')})`}`),
+    ].join('\n'),
   );
   const accounts = report.resources.flatMap((r) => r.accounts);
   const failing = accounts.filter((a) => !a.ok).length;
