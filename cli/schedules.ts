@@ -53,7 +53,8 @@ export function registerScheduleCommands(program: Command, ctx: CommandContext):
     const every = parsePeriod(o.every, '--every');
     const window = o.window ? parsePeriod(o.window, '--window', ['h', 'm']) : undefined;
     if (window && minutesOf(window) > 1440) throw new InvalidConfigurationError('--window', 'must be at most 24h');
-    const name = o.name ?? `every-${o.every}-${[o.type, o.site, o.tag, o.resource, o.account].flatMap((v) => v ?? []).join('-')}`.replace(/[^0-9a-zA-Z._-]/g, '-').slice(0, 64);
+    // A verify schedule's default name differs from the reset schedule of the same selector's.
+    const name = o.name ?? `${o.mode === 'verify' ? 'verify-' : ''}every-${o.every}-${[o.type, o.site, o.tag, o.resource, o.account].flatMap((v) => v ?? []).join('-')}`.replace(/[^0-9a-zA-Z._-]/g, '-').slice(0, 64);
     if (!SCHEDULE_NAME.test(name)) throw new InvalidConfigurationError('--name', 'must be 1-64 letters, digits, ".", "_" or "-"');
     if (!SCHEDULE_NAME.test(o.group)) throw new InvalidConfigurationError('--group', 'must be 1-64 letters, digits, ".", "_" or "-"');
     const request = resetRequest(o, { requestedBy: `schedule/${o.group}/${name}`, ...(o.mode === 'verify' ? { mode: o.mode } : {}) });
