@@ -93,6 +93,7 @@ describeServer('moto', 'the reset API on moto', (moto) => {
     [undefined, { selector: { accountIds: ['no-slash'] } }, 'selector.accountIds.0'],
     [undefined, { selector: { resourceIds: ['db1'] }, idempotencyKey: 'a b' }, 'idempotencyKey'],
     [undefined, { selector: { resourceIds: ['db1'] }, password: 'hunter2' }, 'password'],
+    [undefined, { selector: { resourceIds: ['db1'] }, mode: 'rotate' }, 'mode'],
   ])('POST /resets with a bad body (%s %j) is 400 naming %s, and starts nothing', async (raw, body, field) => {
     const res = await request('POST', '/resets', { ...(raw !== undefined ? { raw } : { body }) });
     expect(res.status).toBe(400);
@@ -124,6 +125,31 @@ describeServer('moto', 'the reset API on moto', (moto) => {
     const passwords = new Set([...h.written, ...(await everyStoredPassword(h.credentials, ['alice', 'bob'].map((u) => h.secretName(`mem1/${u}`))))]);
     expect(passwords.size).toBeGreaterThanOrEqual(4);
     expect(findLeaks(passwords, { responses: bodies.join('\n') })).toEqual([]);
+  });
+
+  it('POST /resets with mode "verify" starts a verify run; GET /resets/{id} reports its mode and each account in-sync or drifted', async () => {
+    const key = `verify-${Date.now()}`;
+    const started = await request('POST', '/resets', { body: { selector: { resourceIds: ['mem2'] }, mode: 'verify', idempotencyKey: key } });
+    expect(started.status).toBe(202);
+    const runId = started.body.runId as string;
+    expect(JSON.parse((await sfn.send(new DescribeExecutionCommand({ executionArn: started.body.executionArn as string }))).input!)).toMatchObject({ mode: 'verify' });
+
+    // The workflow's verify of the run: here, the engine on an in-process target; carol's password was changed by hand.
+    const target = new MemoryTarget();
+    const engine = new ResetEngine({ registry: REGISTRY, state: h.stores.state, credentials: h.credentials, adapters: { postgresql: target.adapter('postgresql') }, log: new Log({ level: 'SILENT' }) });
+    await h.config.putResource({ id: 'mem2', type: 'postgresql', host: 'mem2.example' });
+    for (const u of ['dave', 'carol']) {
+      target.passwords.set(u, `${u}-Api-start-1`);
+      await h.config.putAccount({ resourceId: 'mem2', username: u, secretId: h.secretName(`mem2/${u}`) }, { password: new Secret(`${u}-Api-start-1`) });
+    }
+    target.passwords.set('carol', 'carol-by-hand-1');
+    await engine.run({ resourceIds: ['mem2'] }, { runId, mode: 'verify' });
+
+    const after = await request('GET', '/resets/{id}', { id: runId });
+
+    expect(after.body.run).toMatchObject({ mode: 'verify', status: 'partial', counts: { total: 2, 'in-sync': 1, drifted: 1 } });
+    expect((after.body.results as { accountId: string; outcome: string }[]).map((r) => [r.accountId, r.outcome]).sort()).toEqual([['mem2/carol', 'drifted'], ['mem2/dave', 'in-sync']]);
+    expect(target.changes).toBe(0);
   });
 
   it('GET /resets/{id} with a malformed id is 400 naming id; an unknown one is 404; other routes are 404', async () => {
