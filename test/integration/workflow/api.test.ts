@@ -55,6 +55,18 @@ describeServer('moto', 'the reset API on moto', (moto) => {
     return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, unknown> };
   };
 
+  /** A resource on an in-process target with accounts `users`, and an engine for it on the API's stores. */
+  async function inProcessResource(id: string, users: string[]) {
+    const target = new MemoryTarget();
+    const engine = new ResetEngine({ registry: REGISTRY, state: h.stores.state, credentials: h.credentials, adapters: { postgresql: target.adapter('postgresql') }, log: new Log({ level: 'SILENT' }) });
+    await h.config.putResource({ id, type: 'postgresql', host: `${id}.example` });
+    for (const u of users) {
+      target.passwords.set(u, `${u}-Api-start-1`);
+      await h.config.putAccount({ resourceId: id, username: u, secretId: h.secretName(`${id}/${u}`) }, { password: new Secret(`${u}-Api-start-1`) });
+    }
+    return { target, engine };
+  }
+
   it('POST /resets starts an execution named by the idempotency key and answers 202 with its ARN and run id', async () => {
     const body = { selector: { resourceIds: ['db1'] }, idempotencyKey: `key-${Date.now()}`, requestedBy: 'ticket-1' };
 
@@ -108,13 +120,7 @@ describeServer('moto', 'the reset API on moto', (moto) => {
     expect(before).toEqual({ status: 200, body: { runId, executionArn: started.body.executionArn, status: 'RUNNING', startDate: expect.any(String) } });
 
     // The workflow records the run: here, the engine on an in-process target, under the API's run id.
-    const target = new MemoryTarget();
-    const engine = new ResetEngine({ registry: REGISTRY, state: h.stores.state, credentials: h.credentials, adapters: { postgresql: target.adapter('postgresql') }, log: new Log({ level: 'SILENT' }) });
-    await h.config.putResource({ id: 'mem1', type: 'postgresql', host: 'mem1.example' });
-    for (const u of ['alice', 'bob']) {
-      target.passwords.set(u, `${u}-Api-start-1`);
-      await h.config.putAccount({ resourceId: 'mem1', username: u, secretId: h.secretName(`mem1/${u}`) }, { password: new Secret(`${u}-Api-start-1`) });
-    }
+    const { engine } = await inProcessResource('mem1', ['alice', 'bob']);
     await engine.run({ resourceIds: ['mem1'] }, { runId });
 
     const after = await request('GET', '/resets/{id}', { id: runId });
@@ -135,13 +141,7 @@ describeServer('moto', 'the reset API on moto', (moto) => {
     expect(JSON.parse((await sfn.send(new DescribeExecutionCommand({ executionArn: started.body.executionArn as string }))).input!)).toMatchObject({ mode: 'verify' });
 
     // The workflow's verify of the run: here, the engine on an in-process target; carol's password was changed by hand.
-    const target = new MemoryTarget();
-    const engine = new ResetEngine({ registry: REGISTRY, state: h.stores.state, credentials: h.credentials, adapters: { postgresql: target.adapter('postgresql') }, log: new Log({ level: 'SILENT' }) });
-    await h.config.putResource({ id: 'mem2', type: 'postgresql', host: 'mem2.example' });
-    for (const u of ['dave', 'carol']) {
-      target.passwords.set(u, `${u}-Api-start-1`);
-      await h.config.putAccount({ resourceId: 'mem2', username: u, secretId: h.secretName(`mem2/${u}`) }, { password: new Secret(`${u}-Api-start-1`) });
-    }
+    const { target, engine } = await inProcessResource('mem2', ['dave', 'carol']);
     target.passwords.set('carol', 'carol-by-hand-1');
     await engine.run({ resourceIds: ['mem2'] }, { runId, mode: 'verify' });
 
