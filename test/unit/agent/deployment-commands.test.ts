@@ -167,6 +167,13 @@ describe('rpr run', () => {
     expect(calls).toEqual([{ command: 'StartExecution', input: { stateMachineArn: SM, name: 'nightly-1', input: JSON.stringify({ selector: { types: ['postgresql'], tags: ['pci'] }, idempotencyKey: 'nightly-1' }) } }]);
   });
 
+  it('start --mode verify: the execution\'s request asks for a verify run', async () => {
+    const { aws, calls } = fakeClients({ StartExecution: () => ({ executionArn: EXEC, startDate: new Date(0) }) });
+    const r = await rpr(['run', 'start', '--mode', 'verify', '--tag', 'pci', '--state-machine-arn', SM], aws);
+    expect(r.code, r.stderr).toBe(EXIT.ok);
+    expect(JSON.parse((calls[0]!.input as { input: string }).input)).toEqual({ selector: { tags: ['pci'] }, mode: 'verify' });
+  });
+
   it.each([
     [['--type', 'linux', '--idempotency-key', 'has space'], '--idempotency-key'],
     [[], 'selector'],
