@@ -140,6 +140,15 @@ function guarded(adapter: TargetAdapter, redactor: Redactor): TargetAdapter {
         }
       : {}),
     ...(adapter.passwordLastSet ? { passwordLastSet: (account: Account) => serial(() => adapter.passwordLastSet!(account)).catch((e: unknown) => wrap(e, 'passwordLastSet')) } : {}),
+    ...(adapter.preflight
+      ? {
+          preflight: (req: PreflightRequest) =>
+            serial(() => adapter.preflight!(req)).then(
+              (findings) => findings.map((f) => ({ ...f, detail: redactor.redact(f.detail) })),
+              (e: unknown) => wrap(e, 'preflight'),
+            ),
+        }
+      : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { AdapterContext, ChangeRequest, Credential } from '../engine/adapter.js';
+import type { AdapterContext, ChangeRequest, Credential, PreflightFinding } from '../engine/adapter.js';
 import {
   AuthenticationError,
   InvalidConfigurationError,
@@ -172,4 +172,17 @@ export class AdminConnection<S extends { readonly broken: boolean; close(): Prom
 export function currentPasswordForSelfChange(req: ChangeRequest): Secret {
   if (!req.currentPassword) throw new InvalidConfigurationError('adminAccount', 'is not set and no current password was given for a self change');
   return req.currentPassword;
+}
+
+/**
+ * A dry run without an admin: each account will log in with its current password and change its
+ * own. The adapter holds no account's password, so it cannot try that login; `rpr verify` does.
+ */
+export function selfChangeFindings(accounts: readonly { id: string; username: string }[]): PreflightFinding[] {
+  return accounts.map((a) => ({
+    accountId: a.id,
+    check: 'self change',
+    ok: true,
+    detail: `no adminAccount: a reset logs in as ${JSON.stringify(a.username)} with its current password and changes its own; the dry run does not try that login (rpr verify does)`,
+  }));
 }

@@ -1,10 +1,10 @@
 import { Attribute, Change, type Client } from 'ldapts';
-import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
+import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, PreflightFinding, PreflightRequest, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
 import type { Account } from '../common.js';
 import { InvalidConfigurationError, TargetUnchangedError } from '../../engine/errors.js';
 import type { Secret } from '../../engine/secret.js';
-import { AdminConnection, assertChangeInput, currentPasswordForSelfChange } from '../sql-common.js';
-import { classifyLdapError, closeLdap, isLdapAlive, openLdap, tryBind, type LdapEndpoint, type LdapOptions } from './connection.js';
+import { AdminConnection, assertChangeInput, currentPasswordForSelfChange, selfChangeFindings } from '../sql-common.js';
+import { classifyLdapError, closeLdap, isLdapAlive, LDAP_RESULT, ldapResultCode, openLdap, tryBind, type LdapEndpoint, type LdapOptions } from './connection.js';
 import { isDnUnder, sameDn } from './dn-compare.js';
 import { dnProblem } from './dn.js';
 import { PASSWORD_MODIFY_OID, passwordModifyValue } from './password-modify.js';
@@ -146,6 +146,33 @@ class LdapAdapter implements TargetAdapter {
     if (value === undefined || value === '') return undefined;
     const text = Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
     return attribute === 'pwdLastSet' ? fromFileTime(text) : fromGeneralizedTime(text);
+  }
+
+  /**
+   * With the admin's bind: how the password will be changed (the root DSE's Password Modify), and
+   * that each account's entry is there for the admin. Whether the directory's ACLs let the admin
+   * write the password cannot be read without writing; the change itself will tell.
+   */
+  async preflight(req: PreflightRequest): Promise<readonly PreflightFinding[]> {
+    if (!this.#admin) return selfChangeFindings(req.accounts);
+    const session = await this.#admin.session();
+    const findings: PreflightFinding[] = [
+      { check: 'admin login', ok: true, detail: `bound as ${JSON.stringify(session.dn)}` },
+      { check: 'change method', ok: true, detail: `passwords will be changed with the ${METHOD_NAMES[await this.#method(session)]}` },
+    ];
+    for (const account of req.accounts) {
+      const accountId = account.id;
+      try {
+        this.#checkAccount(account.username);
+        await session.client.search(account.username, { scope: 'base', filter: '(objectClass=*)', attributes: ['1.1'] });
+        findings.push({ accountId, check: 'account exists', ok: true, detail: `the admin sees the entry ${JSON.stringify(account.username)}` });
+      } catch (e) {
+        if (e instanceof InvalidConfigurationError) findings.push({ accountId, check: 'account name', ok: false, detail: e.message });
+        else if (ldapResultCode(e) === LDAP_RESULT.noSuchObject) findings.push({ accountId, check: 'account exists', ok: false, detail: `the admin sees no entry ${JSON.stringify(account.username)} (noSuchObject); a reset of it would fail` });
+        else throw classifyLdapError(e, { operation: `looking up ${JSON.stringify(account.username)}`, sent: false });
+      }
+    }
+    return findings;
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import mysql from 'mysql2/promise';
 import { connect, isIP, type Socket } from 'node:net';
 import type { Account } from '../common.js';
-import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
+import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, PreflightFinding, PreflightRequest, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
 import { InvalidConfigurationError, OutcomeUnknownError, ResetError, TargetUnchangedError } from '../../engine/errors.js';
 import { Secret } from '../../engine/secret.js';
 import {
@@ -12,10 +12,12 @@ import {
   connectFailure,
   isConnectionLoss,
   readOnlyFailure,
+  selfChangeFindings,
   tlsOptions,
   withDeadline,
 } from '../sql-common.js';
 import { attest, comparable } from './hashes.js';
+import { changeFormFinding, granteeOf, PREFLIGHT_SQL, rightsFinding } from './preflight.js';
 import { isRefusal, isRefusalReason, isStrictPasswordValidation, refusesHashes, serverErrno } from './refusals.js';
 import { mysqlDefinition, type MysqlResource } from './schema.js';
 import { adminClearText, adminStatement, dialectOf, pluginOfCreateUser, selfStatement, takesSelfHash, type Dialect, type Statement } from './statements.js';
@@ -263,6 +265,51 @@ class MysqlAdapter implements TargetAdapter {
     }
     const seconds = Number(rows[0]?.t ?? 0);
     return Number.isFinite(seconds) && seconds > 0 ? new Date(seconds * 1000) : undefined;
+  }
+
+  /**
+   * With the admin's session, reads what ALTER USER will need: the admin's CREATE USER (or UPDATE
+   * on mysql.*), each account's row and plugin, and whether its password can be proven afterwards.
+   */
+  async preflight(req: PreflightRequest): Promise<readonly PreflightFinding[]> {
+    if (!this.#admin) return selfChangeFindings(req.accounts);
+    const session = await this.#admin.session();
+    const findings: PreflightFinding[] = [{ check: 'admin login', ok: true, detail: `logged in as ${JSON.stringify(session.me)}` }];
+    let rights: Rows;
+    try {
+      rights = await session.query("reading the admin's privileges", PREFLIGHT_SQL.rights, [granteeOf(session.me), granteeOf(session.me)]);
+    } catch (e) {
+      throw readOnlyFailure(scrubbed(e), "reading the admin's privileges from information_schema");
+    }
+    findings.push(rightsFinding(session.me, rights));
+    for (const account of req.accounts) {
+      const name = mysqlDefinition.username.safeParse(account.username);
+      if (!name.success) {
+        findings.push({ accountId: account.id, check: 'user name', ok: false, detail: name.error.issues[0]?.message ?? 'is not a valid account name' });
+        continue;
+      }
+      if (this.#isAdmin({ account }, this.#admin.credential)) {
+        findings.push({ accountId: account.id, check: 'self change', ok: true, detail: 'the admin account changes its own password, with SET PASSWORD' });
+        continue;
+      }
+      const target = splitAccount(name.data);
+      let info: AccountInfo | undefined;
+      try {
+        info = await this.#lookup(session, target);
+      } catch (e) {
+        if (serverErrno((e as Error).cause) !== ER_TABLEACCESS_DENIED_ERROR) throw e;
+        return [...findings, { check: 'read mysql.user', ok: false, detail: `the admin ${JSON.stringify(session.me)} may not read mysql.user, where rpr looks up each account and its plugin; GRANT SELECT ON mysql.user TO the admin` }];
+      }
+      if (!info) {
+        findings.push({ accountId: account.id, check: 'account exists', ok: false, detail: `the server has no account ${JSON.stringify(accountName(target))} (mysql.user); a reset of it would fail` });
+        continue;
+      }
+      findings.push({ accountId: account.id, check: 'account exists', ok: true, detail: `the server has the account ${JSON.stringify(accountName(target))}` });
+      findings.push(changeFormFinding(account.id, session.dialect, info.plugin));
+      const proof = proofFor(info, accountName(target));
+      findings.push({ accountId: account.id, check: 'proof', ok: proof.by !== 'none', detail: proof.by === 'none' ? proof.why : `the new password will be proven by ${proof.by === 'login' ? 'a fresh login' : 'comparing the stored hash'}` });
+    }
+    return findings;
   }
 
   async close(): Promise<void> {

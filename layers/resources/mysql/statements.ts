@@ -65,23 +65,35 @@ export function adminClearText(target: { user: string; host: string }, password:
   return { sql: ADMIN_CLEAR_TEXT, values: [target.user, target.host, password.reveal()] };
 }
 
+/** The stored form an admin sends for the account's plugin on this server; undefined: the clear text. */
+export function storedFormOf(dialect: Dialect, plugin: string): 'native' | 'caching_sha2' | 'ed25519' | undefined {
+  const d = DIALECTS[dialect];
+  if (plugin === 'mysql_native_password') return 'native';
+  if (plugin === 'caching_sha2_password' && d.adminCachingSha2) return 'caching_sha2';
+  if (plugin === 'ed25519' && d.adminEd25519) return 'ed25519';
+  return undefined;
+}
+
 /** An admin's change of another account, in the form the account's plugin stores where rpr can compute it. */
 export function adminStatement(dialect: Dialect, target: { user: string; host: string }, plugin: string, password: Secret): Statement {
   const d = DIALECTS[dialect];
-  if (plugin === 'mysql_native_password') {
-    const hash = nativePasswordHash(password);
-    return { sql: d.adminNative, values: [target.user, target.host, hash], hash: new Secret(hash) };
+  switch (storedFormOf(dialect, plugin)) {
+    case 'native': {
+      const hash = nativePasswordHash(password);
+      return { sql: d.adminNative, values: [target.user, target.host, hash], hash: new Secret(hash) };
+    }
+    case 'caching_sha2': {
+      // Its salt holds any 7-bit byte but NUL and "$": escaped like any value on the pinned session.
+      const hash = cachingSha2Hash(password).toString('latin1');
+      return { sql: d.adminCachingSha2!, values: [target.user, target.host, hash], hash: new Secret(hash) };
+    }
+    case 'ed25519': {
+      const key = ed25519PasswordKey(password);
+      return { sql: d.adminEd25519!, values: [target.user, target.host, key], hash: new Secret(key) };
+    }
+    case undefined:
+      return adminClearText(target, password);
   }
-  if (plugin === 'caching_sha2_password' && d.adminCachingSha2) {
-    // Its salt holds any 7-bit byte but NUL and "$": escaped like any value on the pinned session.
-    const hash = cachingSha2Hash(password).toString('latin1');
-    return { sql: d.adminCachingSha2, values: [target.user, target.host, hash], hash: new Secret(hash) };
-  }
-  if (plugin === 'ed25519' && d.adminEd25519) {
-    const key = ed25519PasswordKey(password);
-    return { sql: d.adminEd25519, values: [target.user, target.host, key], hash: new Secret(key) };
-  }
-  return adminClearText(target, password);
 }
 
 /** Whether a self change on this server can send a stored form (and so needs the account's plugin). */

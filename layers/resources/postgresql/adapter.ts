@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
+import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, PreflightFinding, PreflightRequest, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
 import { OutcomeUnknownError, ResetError, TargetTimeoutError, TargetUnchangedError } from '../../engine/errors.js';
 import type { Secret } from '../../engine/secret.js';
 import {
@@ -10,6 +10,7 @@ import {
   connectFailure,
   isConnectionLoss,
   readOnlyFailure,
+  selfChangeFindings,
   tlsOptions,
   withDeadline,
 } from '../sql-common.js';
@@ -23,6 +24,9 @@ const SQL = {
   // is checked to be base64 and "$:" only, so neither can end the statement.
   alterRole: (role: string, verifier: string) => `ALTER ROLE ${pg.escapeIdentifier(role)} PASSWORD '${checkedVerifier(verifier)}'`,
   alterSelf: (verifier: string) => `ALTER ROLE CURRENT_USER PASSWORD '${checkedVerifier(verifier)}'`,
+  // What a dry run reads. PostgreSQL 16+ also needs ADMIN OPTION on a role to change it with CREATEROLE.
+  adminRights: "SELECT rolsuper, rolcreaterole, current_setting('server_version_num')::int >= 160000 AS needs_admin_option FROM pg_catalog.pg_roles WHERE rolname = current_user",
+  roleFacts: "SELECT rolsuper, rolcanlogin, pg_catalog.pg_has_role(current_user, oid, 'MEMBER WITH ADMIN OPTION') AS admin_option FROM pg_catalog.pg_roles WHERE rolname = $1",
   // 28P01 invalid_password, 28000 invalid_authorization_specification (no such role, pg_hba refusal).
   authFailureCodes: new Set(['28P01', '28000']),
 };
@@ -117,11 +121,55 @@ class PostgresqlAdapter implements TargetAdapter {
     return { valid: true };
   }
 
+  /**
+   * With the admin's session, reads what ALTER ROLE will need: the admin's CREATEROLE or SUPERUSER,
+   * and for each role that it exists, that the admin may alter it (only a superuser alters a
+   * superuser; 16+: ADMIN OPTION on it), and that it may log in, so the new password can be proven.
+   */
+  async preflight(req: PreflightRequest): Promise<readonly PreflightFinding[]> {
+    if (!this.#admin) return selfChangeFindings(req.accounts);
+    const session = await this.#admin.session();
+    const read = (what: string, sql: string, values?: unknown[]) => session.query(what, sql, values).catch((e: unknown) => {
+      throw readOnlyFailure(new Error(serverMessage(e), { cause: e }), what);
+    });
+    const me = JSON.stringify(session.username);
+    const admin = (await read("reading the admin's attributes", SQL.adminRights)).rows[0] as { rolsuper: boolean; rolcreaterole: boolean; needs_admin_option: boolean };
+    const findings: PreflightFinding[] = [
+      { check: 'admin login', ok: true, detail: `logged in as ${me}` },
+      admin.rolsuper || admin.rolcreaterole
+        ? { check: 'CREATEROLE', ok: true, detail: `the admin ${me} has ${admin.rolsuper ? 'SUPERUSER' : 'CREATEROLE'}` }
+        : { check: 'CREATEROLE', ok: false, detail: `the admin ${me} has neither CREATEROLE nor SUPERUSER, one of which ALTER ROLE of another role needs; ALTER ROLE ${me} CREATEROLE` },
+    ];
+    for (const account of req.accounts) {
+      const accountId = account.id;
+      const role = JSON.stringify(account.username);
+      if (this.#isAdmin({ account }, this.#admin.credential)) {
+        findings.push({ accountId, check: 'self change', ok: true, detail: 'the admin role changes its own password' });
+        continue;
+      }
+      const facts = (await read('looking up the role', SQL.roleFacts, [account.username])).rows[0] as { rolsuper: boolean; rolcanlogin: boolean; admin_option: boolean } | undefined;
+      if (!facts) {
+        findings.push({ accountId, check: 'role exists', ok: false, detail: `the server has no role ${role} (pg_roles); a reset of it would fail` });
+        continue;
+      }
+      findings.push({ accountId, check: 'role exists', ok: true, detail: `the server has the role ${role}` });
+      if (facts.rolsuper && !admin.rolsuper) {
+        findings.push({ accountId, check: 'may alter', ok: false, detail: `${role} is a superuser, whose password only a superuser may change; the admin ${me} is not one` });
+      } else if (!admin.rolsuper && admin.needs_admin_option && !facts.admin_option) {
+        findings.push({ accountId, check: 'may alter', ok: false, detail: `PostgreSQL 16 and later let a CREATEROLE admin change only roles it holds ADMIN OPTION on; GRANT ${role} TO ${me} WITH ADMIN OPTION` });
+      } else if (admin.rolsuper || admin.rolcreaterole) {
+        findings.push({ accountId, check: 'may alter', ok: true, detail: `the admin ${me} may change the password of ${role}` });
+      }
+      if (!facts.rolcanlogin) findings.push({ accountId, check: 'proof', ok: false, detail: `${role} has NOLOGIN: no login can prove its new password` });
+    }
+    return findings;
+  }
+
   async close(): Promise<void> {
     await this.#admin?.close();
   }
 
-  #isAdmin(req: ChangeRequest, admin: Credential): boolean {
+  #isAdmin(req: Pick<ChangeRequest, 'account'>, admin: Credential): boolean {
     return req.account.id === admin.accountId || req.account.username === admin.username;
   }
 

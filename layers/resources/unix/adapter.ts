@@ -1,4 +1,4 @@
-import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
+import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, PreflightFinding, PreflightRequest, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
 import { AuthenticationError, InvalidConfigurationError, OutcomeUnknownError, TargetUnchangedError, type ResetError } from '../../engine/errors.js';
 import { assertPasswordAcceptable } from '../../engine/policy.js';
 import type { Redactor } from '../../engine/redact.js';
@@ -21,6 +21,7 @@ import {
   type Refusal,
 } from './commands.js';
 import { openConnection, type RunningCommand, type UnixConnection } from './connection.js';
+import { accountsExist, commandFinding, commandFound, lastLine, programOf, sudoRights } from './preflight.js';
 import { unixUsername, type UnixResource } from './schema.js';
 import { asResetError, said } from '../../expect/outcome.js';
 
@@ -96,6 +97,42 @@ class UnixAdapter implements TargetAdapter {
       if (e instanceof AuthenticationError) return { valid: false, detail: e.message };
       throw asResetError(e);
     }
+  }
+
+  /**
+   * Logs in as `change` would, then asks the host what a change needs: sudo's answer for the change
+   * command (`sudo -l`), su's acceptance of the root password, the change command, and each account.
+   * Runs no change command.
+   */
+  preflight(req: PreflightRequest): Promise<readonly PreflightFinding[]> {
+    return this.#serial(async () => {
+      const conn = await this.#conn();
+      const login = this.#login().username;
+      const r = this.#ctx.resource;
+      const findings: PreflightFinding[] = [{ check: 'login', ok: true, detail: `logged in as ${JSON.stringify(login)} over ${r.protocol}` }];
+      const users: { accountId: string; user: string }[] = [];
+      for (const account of req.accounts) {
+        const name = unixUsername.safeParse(account.username);
+        if (!name.success) findings.push({ accountId: account.id, check: 'user name', ok: false, detail: name.error.issues[0]?.message ?? 'is not a valid Unix user name' });
+        else if (r.privilege.mode === 'none' && name.data !== login) {
+          findings.push({ accountId: account.id, check: 'self change', ok: false, detail: `privilege is "none", so only the login account ${JSON.stringify(login)} can change its own password; use "su" or "sudo" to reset ${JSON.stringify(name.data)}` });
+        } else users.push({ accountId: account.id, user: name.data });
+      }
+      if (r.privilege.mode === 'none') return [...findings, await commandFound(conn, SELF_CHANGE_COMMAND, JSON.stringify(login))];
+      // One check for the resource: the built-in commands differ between accounts only in the user name.
+      const cmd = adminCommand(r, users[0]?.user ?? login);
+      if (r.privilege.mode === 'sudo') {
+        if (!this.#loginPassword) throw new InvalidConfigurationError('login.account', 'has no password, which sudo needs');
+        findings.push(...(await sudoRights(conn, login, this.#loginPassword, cmd)));
+      } else {
+        const root = this.#ctx.credentials.root?.password;
+        if (!root) throw new InvalidConfigurationError('privilege.rootAccount', 'has no password for su');
+        assertTypeable(conn, { 'privilege.rootAccount': root });
+        const running = await this.#su(conn, root, `sh -c ${shellQuote(`command -v ${shellQuote(programOf(cmd))}`)}`);
+        findings.push({ check: 'su to root', ok: true, detail: 'su accepted the root password' }, commandFinding(await running.finish(), programOf(cmd), 'root'));
+      }
+      return [...findings, ...(await accountsExist(conn, users))];
+    });
   }
 
   close(): Promise<void> {
@@ -192,7 +229,7 @@ class UnixAdapter implements TargetAdapter {
 
     const root = this.#ctx.credentials.root?.password;
     if (!root) throw new InvalidConfigurationError('privilege.rootAccount', 'has no password for su');
-    const running = await this.#su(conn, root, cmd);
+    const running = await this.#su(conn, root, cmd.command);
     if (cmd.input === 'chpasswd') {
       running.session.markChangeSent();
       running.session.sendSecret(chpasswdLine(user, newPassword), '\n');
@@ -215,10 +252,10 @@ class UnixAdapter implements TargetAdapter {
     this.#sudoProven = { conn, password };
   }
 
-  /** Starts `cmd` as root through su on a terminal; returns once the root shell has said it runs it. */
-  async #su(conn: UnixConnection, rootPassword: Secret, cmd: AdminCommand): Promise<RunningCommand> {
+  /** Starts `command` as root through su on a terminal; returns once the root shell has said it runs it. */
+  async #su(conn: UnixConnection, rootPassword: Secret, command: string): Promise<RunningCommand> {
     const ready = marker('ROOT', newToken());
-    const inner = `stty -echo; export LC_ALL=C; ${ready.command}; exec ${cmd.command}`;
+    const inner = `stty -echo; export LC_ALL=C; ${ready.command}; exec ${command}`;
     const running = await conn.run(`LC_ALL=C su - root -c ${shellQuote(inner)}`);
     let passwordSent = false;
     for (;;) {
@@ -407,9 +444,4 @@ function sudoRefusal(output: string): ResetError {
 
 function commandName(cmd: AdminCommand): string {
   return cmd.command.split(/\s+/)[0]!.split('/').pop()!;
-}
-
-function lastLine(text: string): string {
-  const lines = text.split(/\r?\n|\r/).filter((l) => l.trim());
-  return lines[lines.length - 1] ?? '';
 }

@@ -1,15 +1,16 @@
 import { Attribute, Change, type Client } from 'ldapts';
-import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
+import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, PreflightFinding, PreflightRequest, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
 import { AuthenticationError, errorClassOf, InvalidConfigurationError, ResetError, TargetUnchangedError, ThrottledError } from '../../engine/errors.js';
 import type { Secret } from '../../engine/secret.js';
 import type { Account } from '../common.js';
 import { closeLdap, isLdapAlive, LDAP_RESULT, ldapResultCode, openLdap, type LdapEndpoint } from '../ldap/connection.js';
 import { unicodePwdValue } from '../ldap/unicode-pwd.js';
-import { assertChangeInput, currentPasswordForSelfChange } from '../sql-common.js';
+import { assertChangeInput, currentPasswordForSelfChange, selfChangeFindings } from '../sql-common.js';
 import { accountName, bindName, defaultNamingContext, findAccount, readDomainPolicy, readPsoPolicy, type AccountEntry } from './directory.js';
 import { bindFailure, classifyAdError } from './errors.js';
 import { LockoutBudget } from './lockout.js';
-import { assertDomainPolicy, cautiousPolicy, type DomainPolicy } from './policy.js';
+import { assertDomainPolicy, cautiousPolicy, resourcePolicyProblem, type DomainPolicy } from './policy.js';
+import { accountDacl, loginSids, resetRightIn } from './rights.js';
 import { windowsDomainDefinition, type WindowsDomainResource } from './schema.js';
 
 /** unicodePwd holds at most 256 UTF-16 code units ([MS-ADTS] 3.1.1.3.1.5.1; Windows' password limit). */
@@ -115,6 +116,62 @@ class ActiveDirectoryAdapter implements TargetAdapter {
     const client = await this.#adminSession();
     const domain = await this.#domainInfo(client);
     return (await findAccount(client, domain.searchBase, account.username, this.ctx.resource.domain)).pwdLastSet;
+  }
+
+  /**
+   * With the admin's connection: the domain's password policy (and each account's PSO, where one
+   * applies and can be read) against the resource's policy, and the admin's "Reset Password" right
+   * on each account, read from the account's DACL. Sends no password but the admin's bind.
+   */
+  async preflight(req: PreflightRequest): Promise<readonly PreflightFinding[]> {
+    if (!this.#admin) return selfChangeFindings(req.accounts);
+    const client = await this.#adminSession();
+    const domain = await this.#domainInfo(client);
+    const admin = JSON.stringify(this.#admin.username);
+    const policyFinding = (rules: DomainPolicy, whose: string, accountId?: string): PreflightFinding => {
+      const problem = resourcePolicyProblem(this.ctx.policy, rules, whose);
+      const detail = problem ?? `the resource's policy (length ${this.ctx.policy.length}) meets ${whose} minimum length ${rules.minPwdLength}${rules.complex ? ' and complexity rule' : ''}`;
+      return { ...(accountId ? { accountId } : {}), check: 'domain policy', ok: !problem, detail };
+    };
+    const findings: PreflightFinding[] = [{ check: 'admin login', ok: true, detail: `logged in as ${admin}` }, policyFinding(domain.policy, "the domain's")];
+    const adminEntry = await findAccount(client, domain.domainDn, this.#admin.username, this.#admin.domain ?? this.ctx.resource.domain).catch(() => undefined);
+    const sids = adminEntry && (await loginSids(client, adminEntry.dn));
+    for (const account of req.accounts) {
+      const accountId = account.id;
+      const name = windowsDomainDefinition.username.safeParse(account.username);
+      if (!name.success) {
+        findings.push({ accountId, check: 'user name', ok: false, detail: name.error.issues[0]?.message ?? 'is not a domain account name' });
+        continue;
+      }
+      let entry: AccountEntry;
+      try {
+        entry = await findAccount(client, domain.searchBase, account.username, this.ctx.resource.domain);
+      } catch (e) {
+        if (!(e instanceof InvalidConfigurationError)) throw e;
+        findings.push({ accountId, check: 'account exists', ok: false, detail: e.message });
+        continue;
+      }
+      findings.push({ accountId, check: 'account exists', ok: true, detail: `found ${entry.dn}` });
+      findings.push(await this.#resetRight(client, entry, sids, admin, accountId));
+      if (entry.resultantPso) {
+        const rules = await this.#policyFor(client, domain, entry);
+        findings.push(
+          this.#psoPolicies.get(entry.resultantPso.toLowerCase())
+            ? policyFinding(rules, `the password settings object ${entry.resultantPso}'s`, accountId)
+            : { accountId, check: 'domain policy', ok: true, detail: `the password settings object ${entry.resultantPso} applies, which the admin may not read; only the domain's policy was checked` },
+        );
+      }
+    }
+    return findings;
+  }
+
+  async #resetRight(client: Client, entry: AccountEntry, sids: ReadonlySet<string> | undefined, admin: string, accountId: string): Promise<PreflightFinding> {
+    const check = 'right to reset';
+    if (!sids) return { accountId, check, ok: false, detail: `the admin ${admin} has no entry under the domain head, so its groups and rights cannot be read` };
+    const dacl = await accountDacl(client, entry.dn);
+    if (!dacl) return { accountId, check, ok: false, detail: `the admin ${admin} may not read the security descriptor of ${entry.dn}, so its right to reset cannot be told` };
+    if (resetRightIn(dacl, sids) === 'allow') return { accountId, check, ok: true, detail: `the admin ${admin} holds "Reset Password" on ${entry.dn}` };
+    return { accountId, check, ok: false, detail: `the admin ${admin} lacks the "Reset Password" right on ${entry.dn}; delegate it (or make the admin a member of a group that holds it)` };
   }
 
   async close(): Promise<void> {

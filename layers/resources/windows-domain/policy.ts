@@ -1,4 +1,5 @@
 import { TargetUnchangedError } from '../../engine/errors.js';
+import type { Policy } from '../../engine/policy.js';
 import type { Secret } from '../../engine/secret.js';
 
 /**
@@ -204,4 +205,32 @@ export function domainPolicyProblem(
 export function assertDomainPolicy(password: Secret, policy: DomainPolicy, account: AccountFacts, change: { readonly selfChange: boolean; readonly now: Date }): void {
   const problem = domainPolicyProblem(password, policy, account, change);
   if (problem) throw new TargetUnchangedError(`the new password breaks the domain's password policy, so it was not sent; nothing was changed: ${problem}`);
+}
+
+/** The resource policy's fields that guarantee each complexity category in every generated password. */
+const GUARANTEES = [
+  { field: 'minUpper', name: 'upper-case letters' },
+  { field: 'minLower', name: 'lower-case letters' },
+  { field: 'minDigits', name: 'digits' },
+  { field: 'minSymbols', name: 'symbols' },
+] as const;
+
+/**
+ * Why passwords generated from the resource's policy would break the domain's (or a PSO's) rules,
+ * or undefined: shorter than its minimum length, or, under complexity, sure of fewer than 3 of the
+ * categories (a generated password holds only ASCII letters, digits and the policy's ASCII symbols,
+ * each of which Windows and Samba count). `whose`: "the domain's", "the password settings object X's".
+ */
+export function resourcePolicyProblem(policy: Pick<Policy, 'length' | 'minUpper' | 'minLower' | 'minDigits' | 'minSymbols'>, rules: DomainPolicy, whose: string): string | undefined {
+  if (policy.length < rules.minPwdLength) {
+    return `the resource's policy.length is ${policy.length} and ${whose} minimum password length is ${rules.minPwdLength}; set policy.length to at least ${rules.minPwdLength}`;
+  }
+  if (!rules.complex) return undefined;
+  const sure = GUARANTEES.filter((g) => policy[g.field] > 0);
+  if (sure.length >= 3) return undefined;
+  const unset = GUARANTEES.filter((g) => policy[g.field] === 0).map((g) => g.field);
+  return (
+    `${whose} complexity rule needs characters from 3 categories, and the resource's policy makes sure of ${sure.length} (${sure.map((g) => g.name).join(', ') || 'none'}); ` +
+    `set ${3 - sure.length} more of ${unset.join(', ')} to 1 or more`
+  );
 }

@@ -75,3 +75,8 @@ export function passwordOfBytes(bytes: number): string {
   if (Buffer.byteLength(s, 'utf8') !== bytes) throw new Error('passwordOfBytes: length mismatch');
   return s;
 }
+
+/** The user's /etc/shadow line, to show that a dry run left the password (and its dates) as they were. */
+export async function shadowEntry(user: string): Promise<string | undefined> {
+  return (await readFile('/etc/shadow', 'utf8')).split('\n').find((l) => l.startsWith(`${user}:`));
+}

@@ -1,5 +1,6 @@
 // Accounts on the real Samba AD DC for the windows-domain adapter's tests. Every password travels
 // as an LDAP binary value (unicodePwd) or a bind password over TLS: never in argv or a shell string.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Attribute, Change, Client, EqualityFilter } from 'ldapts';
@@ -17,7 +18,8 @@ import { Secret } from '../../../layers/engine/secret.js';
 import type { Account } from '../../../layers/resources/common.js';
 import { windowsDomainSchema, type WindowsDomainResource } from '../../../layers/resources/windows-domain/schema.js';
 import { uniqueName } from '../../../harness/servers/fixtures.js';
-import type { Servers } from '../../../harness/servers/index.js';
+import { stateDir, type Servers } from '../../../harness/servers/index.js';
+import { sidToString } from '../../../layers/resources/windows-domain/rights.js';
 import { REGISTRY } from '../../../layers/resources/registry.js';
 
 export type SambaInfo = Servers['samba'];
@@ -240,4 +242,24 @@ export async function createPso(info: SambaInfo, appliesTo: TestUser, settings: 
 
 export async function deletePso(info: SambaInfo, dn: string): Promise<void> {
   await asAdministrator(info, (c) => c.del(dn)).catch(() => undefined);
+}
+
+/**
+ * Gives `to` the "Reset Password" control access right (User-Force-Change-Password) on `on`'s entry
+ * only (or denies it), as an operator delegates it: an ACE added with samba-tool on the DC's own database (as root,
+ * no password on a command line). Deleting `on` removes it.
+ */
+export async function delegateResetPassword(info: SambaInfo, to: TestUser, on: TestUser, action: 'allow' | 'deny' = 'allow'): Promise<void> {
+  const sid = await asAdministrator(info, async (c) => {
+    const { searchEntries } = await c.search(to.dn, { scope: 'base', attributes: ['objectSid'], explicitBufferAttributes: ['objectSid'] });
+    return sidToString(searchEntries[0]!.objectSid as Buffer);
+  });
+  const dir = `${stateDir}samba`;
+  await new Promise<void>((resolve, reject) =>
+    execFile(
+      'samba-tool',
+      ['dsacl', 'set', `--configfile=${dir}/etc/smb.conf`, '-H', `${dir}/private/sam.ldb`, `--objectdn=${on.dn}`, `--action=${action}`, `--sddl=(O${action === 'allow' ? 'A' : 'D'};;CR;00299570-246d-11d0-a768-00aa006e0529;;${sid})`],
+      (e) => (e ? reject(e) : resolve()),
+    ),
+  );
 }

@@ -81,6 +81,24 @@ describe('guarded(): the one choke point where every error leaving an adapter is
     expect(clean(result.detail!)).toBe(true);
   });
 
+  it("passes preflight through, redacting each finding's detail and the errors it throws", async () => {
+    const withPreflight = (fail: boolean): AdapterFactory<never> => (ctx) => ({
+      ...leaky(() => new TargetUnchangedError('x'))(ctx),
+      preflight: async (req) => {
+        const admin = ctx.credentials.admin!.password!.reveal();
+        if (fail) throw new Error(`could not connect as ${admin}`);
+        return [{ accountId: req.accounts[0]!.id, check: 'role exists', ok: false, detail: `refused ${admin}` }];
+      },
+    });
+    const account = (await stores.state.getAccount('db1/app'))!;
+    const findings = await (await open(withPreflight(false))).adapter.preflight!({ accounts: [account] });
+    expect(findings).toEqual([{ accountId: 'db1/app', check: 'role exists', ok: false, detail: `refused ${REDACTED}` }]);
+    const e = await (await open(withPreflight(true))).adapter.preflight!({ accounts: [account] }).catch((x: unknown) => x as Error);
+    expect(e).toBeInstanceOf(TargetUnchangedError);
+    expect(clean((e as Error).message)).toBe(true);
+    expect((await open(leaky(() => new TargetUnchangedError('x')))).adapter.preflight).toBeUndefined();
+  });
+
   it('redactedCopy leaves the original, copies own fields, and survives a circular cause', () => {
     const r = new Redactor([NEW]);
     const original = new TargetUnchangedError(`bad ${NEW}`) as TargetUnchangedError & { loop?: unknown; code?: string };
