@@ -130,15 +130,6 @@ function guarded(adapter: TargetAdapter, redactor: Redactor): TargetAdapter {
     },
     close: () => serial(() => adapter.close()).catch((e: unknown) => wrap(e, 'close')),
     ...(adapter.lockout ? { lockout: (account: Account) => serial(() => adapter.lockout!(account)).catch((e: unknown) => wrap(e, 'lockout')) } : {}),
-    ...(adapter.preflight
-      ? {
-          preflight: (req: PreflightRequest) =>
-            serial(() => adapter.preflight!(req)).then(
-              (findings) => findings.map((f) => ({ ...f, detail: redactor.redact(f.detail) })),
-              (e: unknown) => wrap(e, 'preflight'),
-            ),
-        }
-      : {}),
     ...(adapter.passwordLastSet ? { passwordLastSet: (account: Account) => serial(() => adapter.passwordLastSet!(account)).catch((e: unknown) => wrap(e, 'passwordLastSet')) } : {}),
     ...(adapter.preflight
       ? {
