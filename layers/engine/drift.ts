@@ -29,9 +29,12 @@ export function driftOf(passwordLastSet: Date | undefined, lastReset: Date | und
   return { state: 'none', ...times };
 }
 
-/** When rpr last reset the account successfully, from its newest audit records. */
+/**
+ * When rpr last changed the account's password successfully (a reset or a rotation), from its
+ * newest audit records; a verify run's records never say "succeeded", so they do not count.
+ */
 export async function lastSuccessfulReset(state: Pick<StateStore, 'listAudit'>, accountId: string): Promise<Date | undefined> {
   const audit = await state.listAudit({ accountId, limit: 100 });
-  const at = audit.filter((a) => a.event === 'password-reset' && a.outcome === 'succeeded').map((a) => Date.parse(a.at)).filter((t) => !Number.isNaN(t));
+  const at = audit.filter((a) => a.outcome === 'succeeded').map((a) => Date.parse(a.at)).filter((t) => !Number.isNaN(t));
   return at.length ? new Date(Math.max(...at)) : undefined;
 }
