@@ -19,7 +19,7 @@ export function withStackOptions(c: Command): Command {
 }
 
 /** A reset request, validated with the workflow's own schema; errors name the option. */
-export function resetRequest(o: SelectorOptions, extra: { idempotencyKey?: string; requestedBy?: string } = {}): ResetRequest {
+export function resetRequest(o: SelectorOptions, extra: Omit<ResetRequest, 'selector'> = {}): ResetRequest {
   const parsed = resetRequestSchema.safeParse({ selector: selectorOf(o), ...extra });
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;

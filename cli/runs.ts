@@ -1,38 +1,36 @@
 import type { Command } from 'commander';
-import { ResetEngine } from '../layers/engine/engine.js';
+import { ResetEngine, type Selector } from '../layers/engine/engine.js';
 import { InvalidConfigurationError } from '../layers/engine/errors.js';
 import { Log } from '../layers/engine/log.js';
-import type { RunRecord } from '../layers/engine/stores/types.js';
+import type { RunMode, RunRecord } from '../layers/engine/stores/types.js';
 import { REGISTRY } from '../layers/resources/registry.js';
 import { selectorOf, withSelectorOptions, type CommandContext, type SelectorOptions } from './context.js';
 import { detectDrift } from './drift.js';
 import { auditRow, progress, table } from './format.js';
+import type { Stores } from './stores.js';
 
-/** `rpr reset`, `runs`, `status` and `audit`: resets run here, with the engine on the chosen store, and what they recorded. */
+/** `rpr reset` (and `--dry-run`), `verify`, `runs`, `status` and `audit`: resets and verify runs run here, with the engine on the chosen store, and what they recorded. */
 export function registerRunCommands(program: Command, ctx: CommandContext): void {
   withSelectorOptions(program.command('reset').description('reset passwords: selectors combine with AND, repeated values with OR'))
     .option('--all', 'every configured account')
     .option('--concurrency <n>', 'resources worked on at once', (v) => Number.parseInt(v, 10), 8)
-    .action(async (o: SelectorOptions & { all?: boolean; concurrency: number }) => {
-      const selector = selectorOf(o);
-      if (!o.all && Object.keys(selector).length === 0) throw new InvalidConfigurationError('selector', 'name accounts to reset (--account, --resource, --type, --tag, --site) or --all');
-      if (!Number.isInteger(o.concurrency) || o.concurrency < 1) throw new InvalidConfigurationError('--concurrency', 'must be a positive integer');
-      const s = await ctx.openStores();
-      const engine = new ResetEngine({ registry: REGISTRY, state: s.state, credentials: s.credentials, ...(ctx.adapters ? { adapters: ctx.adapters } : {}), log: new Log({ level: ctx.globals().logLevel }), concurrency: o.concurrency });
-      const bar = progress();
-      const run = await engine.run(selector, { onAccountDone: (r, done, total) => bar.update(done, total, `${r.accountId}: ${r.outcome}`) });
-      bar.end();
-      const results = await s.state.listAccountResults(run.runId);
-      ctx.out(`${table(results.map(resultRow))}\n\nrun ${run.runId}: ${run.status} (${summary(run)})`, { ...run, results });
-      ctx.setExit(run.counts.total === 0 || run.status === 'succeeded' ? ctx.exit.ok : run.status === 'partial' ? ctx.exit.partial : ctx.exit.failed);
-    });
+    .option('--dry-run', 'change nothing: per resource, connect, authenticate its logins and check what the change needs; say what a real run would do or why it would fail')
+    .action(async (o: RunCommandOptions & { dryRun?: boolean }) => (o.dryRun ? dryRun(ctx, o) : runAndReport(ctx, o, 'reset')));
+  withSelectorOptions(
+    program
+      .command('verify')
+      .description("check each selected account's AWSCURRENT on the target, changing nothing: in-sync, drifted (changed outside rpr), out-of-sync (another version rpr holds works), failed or skipped (the type cannot tell without a change)"),
+  )
+    .option('--all', 'every configured account')
+    .option('--concurrency <n>', 'resources worked on at once', (v) => Number.parseInt(v, 10), 8)
+    .action(async (o: RunCommandOptions) => runAndReport(ctx, o, 'verify'));
   program
     .command('runs')
     .description('recent runs')
     .option('--limit <n>', 'how many', (v) => Number.parseInt(v, 10), 20)
     .action(async (o: { limit: number }) => {
       const runs = await (await ctx.openStores()).state.listRuns(o.limit);
-      ctx.out(table(runs.map((r) => ({ run: r.runId, status: r.status, started: r.startedAt, ended: r.endedAt, counts: summary(r) }))), runs);
+      ctx.out(table(runs.map((r) => ({ run: r.runId, mode: r.mode ?? 'reset', status: r.status, started: r.startedAt, ended: r.endedAt, counts: summary(r) }))), runs);
     });
   program
     .command('status <runId>')
@@ -49,7 +47,7 @@ export function registerRunCommands(program: Command, ctx: CommandContext): void
       const drift = o.drift ? await detectDrift({ state: s.state, credentials: s.credentials, ...(ctx.adapters ? { adapters: ctx.adapters } : {}), log: new Log({ level: ctx.globals().logLevel }) }, plain) : new Map();
       const results = plain.map((r) => (drift.has(r.accountId) ? { ...r, drift: drift.get(r.accountId) } : r));
       const rows = results.map((r) => ({ ...resultRow(r), ...(drift.size ? { drift: driftCell(drift.get(r.accountId)) } : {}) }));
-      ctx.out(`run ${run.runId}: ${run.status} (${summary(run)})\n\n${table(rows)}`, { ...run, results });
+      ctx.out(`${run.mode === 'verify' ? 'verify ' : ''}run ${run.runId}: ${run.status} (${summary(run)})\n\n${table(rows)}`, { ...run, results });
     });
   program
     .command('audit')
@@ -61,6 +59,47 @@ export function registerRunCommands(program: Command, ctx: CommandContext): void
       const records = await (await ctx.openStores()).state.listAudit({ ...(o.account ? { accountId: o.account } : {}), ...(o.run ? { runId: o.run } : {}), limit: o.limit });
       ctx.out(table(records.map(auditRow)), records);
     });
+}
+
+type RunCommandOptions = SelectorOptions & { all?: boolean; concurrency: number };
+
+/** The selector and engine a `reset` or `verify` names; bad input (no selector, a bad --concurrency) is refused first. */
+async function engineFor(ctx: CommandContext, o: RunCommandOptions, what: string): Promise<{ engine: ResetEngine; selector: Selector; stores: Stores }> {
+  const selector = selectorOf(o);
+  if (!o.all && Object.keys(selector).length === 0) throw new InvalidConfigurationError('selector', `name accounts to ${what} (--account, --resource, --type, --tag, --site) or --all`);
+  if (!Number.isInteger(o.concurrency) || o.concurrency < 1) throw new InvalidConfigurationError('--concurrency', 'must be a positive integer');
+  const stores = await ctx.openStores();
+  const engine = new ResetEngine({ registry: REGISTRY, state: stores.state, credentials: stores.credentials, ...(ctx.adapters ? { adapters: ctx.adapters } : {}), log: new Log({ level: ctx.globals().logLevel }), concurrency: o.concurrency });
+  return { engine, selector, stores };
+}
+
+/** A reset or verify run here: its per-account results, and an exit code by its status (0 only when every account succeeded, or is in sync). */
+async function runAndReport(ctx: CommandContext, o: RunCommandOptions, mode: RunMode): Promise<void> {
+  const { engine, selector, stores } = await engineFor(ctx, o, mode);
+  const bar = progress();
+  const run = await engine.run(selector, { mode, onAccountDone: (r, done, total) => bar.update(done, total, `${r.accountId}: ${r.outcome}`) });
+  bar.end();
+  const results = await stores.state.listAccountResults(run.runId);
+  ctx.out(`${table(results.map(resultRow))}\n\n${mode === 'verify' ? 'verify ' : ''}run ${run.runId}: ${run.status} (${summary(run)})`, { ...run, results });
+  ctx.setExit(run.counts.total === 0 || run.status === 'succeeded' ? ctx.exit.ok : run.status === 'partial' ? ctx.exit.partial : ctx.exit.failed);
+}
+
+/** `rpr reset --dry-run`: the findings per resource and what a real run would do per account; exit 0 only when nothing would fail. */
+async function dryRun(ctx: CommandContext, o: RunCommandOptions): Promise<void> {
+  const { engine, selector } = await engineFor(ctx, o, 'reset');
+  const report = await engine.dryRun(selector);
+  // Lines, not a table: the reasons are what an operator reads, and a table cell would cut them short.
+  const text = report.resources.map((r) =>
+    [
+      `resource ${r.resourceId} (${r.type}): ${r.ok ? 'a real run would pass these checks' : 'a real run would fail'}`,
+      ...r.findings.map((f) => `  ${f.ok ? 'ok  ' : 'FAIL'}  ${f.check}${f.accountId ? ` (${f.accountId})` : ''}: ${f.detail}`),
+      ...r.accounts.map((a) => `  ${a.accountId}: ${a.ok ? a.wouldDo : `would fail (${[...new Set(a.failures.map((f) => f.slice(0, f.indexOf(':'))))].join(', ')})`}`),
+    ].join('\n'),
+  );
+  const accounts = report.resources.flatMap((r) => r.accounts);
+  const failing = accounts.filter((a) => !a.ok).length;
+  ctx.out(`${text.join('\n\n') || '(no accounts selected)'}\n\ndry run: nothing was changed; ${failing} of ${accounts.length} account(s) would fail`, report);
+  ctx.setExit(failing === 0 ? ctx.exit.ok : failing < accounts.length ? ctx.exit.partial : ctx.exit.failed);
 }
 
 const summary = (run: Pick<RunRecord, 'counts' | 'throttling'>) =>

@@ -1,7 +1,8 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { CreateScheduleCommand, DeleteScheduleCommand, GetScheduleCommand, ListSchedulesCommand } from '@aws-sdk/client-scheduler';
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { InvalidConfigurationError } from '../layers/engine/errors.js';
+import type { RunMode } from '../layers/engine/stores/types.js';
 import { ARN, awsTarget, withSelectorOptions, type CommandContext, type SelectorOptions } from './context.js';
 import {
   minutesOf,
@@ -26,11 +27,12 @@ interface ScheduleAddOptions extends SelectorOptions, StackOptions {
   stateMachineArn?: string;
   schedulerRoleArn?: string;
   disabled?: boolean;
+  mode: RunMode;
 }
 
 const SCHEDULE_NAME = /^[0-9a-zA-Z._-]{1,64}$/;
 
-/** `rpr schedule add|list|remove`: periodic resets, as EventBridge Scheduler schedules that start the workflow with a stored selector. */
+/** `rpr schedule add|list|remove`: periodic resets (or verify runs, `--mode verify`), as EventBridge Scheduler schedules that start the workflow with a stored selector. */
 export function registerScheduleCommands(program: Command, ctx: CommandContext): void {
   const schedule = program.command('schedule').description('periodic resets: EventBridge Scheduler schedules that start the workflow with a stored selector');
   withStackOptions(
@@ -45,15 +47,17 @@ export function registerScheduleCommands(program: Command, ctx: CommandContext):
       .option('--group <name>', 'the schedule group', 'rpr')
       .option('--state-machine-arn <arn>', 'the workflow (default: $RPR_STATE_MACHINE_ARN or the stack output)')
       .option('--scheduler-role-arn <arn>', 'the role the scheduler starts it with (default: $RPR_SCHEDULER_ROLE_ARN or the stack output)')
-      .option('--disabled', 'create it disabled'),
+      .option('--disabled', 'create it disabled')
+      .addOption(new Option('--mode <mode>', 'reset the passwords, or verify each AWSCURRENT and change nothing').choices(['reset', 'verify']).default('reset')),
   ).action(async (o: ScheduleAddOptions) => {
     const every = parsePeriod(o.every, '--every');
     const window = o.window ? parsePeriod(o.window, '--window', ['h', 'm']) : undefined;
     if (window && minutesOf(window) > 1440) throw new InvalidConfigurationError('--window', 'must be at most 24h');
-    const name = o.name ?? `every-${o.every}-${[o.type, o.site, o.tag, o.resource, o.account].flatMap((v) => v ?? []).join('-')}`.replace(/[^0-9a-zA-Z._-]/g, '-').slice(0, 64);
+    // A verify schedule's default name differs from the reset schedule of the same selector's.
+    const name = o.name ?? `${o.mode === 'verify' ? 'verify-' : ''}every-${o.every}-${[o.type, o.site, o.tag, o.resource, o.account].flatMap((v) => v ?? []).join('-')}`.replace(/[^0-9a-zA-Z._-]/g, '-').slice(0, 64);
     if (!SCHEDULE_NAME.test(name)) throw new InvalidConfigurationError('--name', 'must be 1-64 letters, digits, ".", "_" or "-"');
     if (!SCHEDULE_NAME.test(o.group)) throw new InvalidConfigurationError('--group', 'must be 1-64 letters, digits, ".", "_" or "-"');
-    const request = resetRequest(o, { requestedBy: `schedule/${o.group}/${name}` });
+    const request = resetRequest(o, { requestedBy: `schedule/${o.group}/${name}`, ...(o.mode === 'verify' ? { mode: o.mode } : {}) });
     const target = await stateMachineArn(ctx, o);
     const role = await resolveArn(ctx, o.schedulerRoleArn, 'RPR_SCHEDULER_ROLE_ARN', o, ARN.role, '--scheduler-role-arn', 'scheduler');
     const client = ctx.aws.scheduler(awsTarget(ctx));
@@ -66,10 +70,10 @@ export function registerScheduleCommands(program: Command, ctx: CommandContext):
           FlexibleTimeWindow: window ? { Mode: 'FLEXIBLE', MaximumWindowInMinutes: minutesOf(window) } : { Mode: 'OFF' },
           Target: { Arn: target, RoleArn: role, Input: JSON.stringify(request) },
           State: o.disabled ? 'DISABLED' : 'ENABLED',
-          Description: `rpr: reset ${JSON.stringify(request.selector)} ${rateExpression(every)}`.slice(0, 512),
+          Description: `rpr: ${o.mode} ${JSON.stringify(request.selector)} ${rateExpression(every)}`.slice(0, 512),
         }),
       );
-      ctx.out(`added schedule ${o.group}/${name}: ${rateExpression(every)}${window ? `, within ${minutesOf(window)} minutes` : ''}`, { name, group: o.group, scheduleArn: created.ScheduleArn, expression: rateExpression(every), request });
+      ctx.out(`added schedule ${o.group}/${name}: ${o.mode} ${rateExpression(every)}${window ? `, within ${minutesOf(window)} minutes` : ''}`, { name, group: o.group, scheduleArn: created.ScheduleArn, expression: rateExpression(every), request });
     } finally {
       client.destroy();
     }
@@ -87,12 +91,12 @@ export function registerScheduleCommands(program: Command, ctx: CommandContext):
           const page = await client.send(new ListSchedulesCommand({ GroupName: o.group, ...(token ? { NextToken: token } : {}) }));
           for (const s of page.Schedules ?? []) {
             const d = await client.send(new GetScheduleCommand({ Name: s.Name, GroupName: o.group }));
-            const input = safeJson(d.Target?.Input) as { selector?: unknown } | undefined;
-            rows.push({ name: d.Name, state: d.State, every: d.ScheduleExpression, window: d.FlexibleTimeWindow?.Mode === 'FLEXIBLE' ? `${d.FlexibleTimeWindow.MaximumWindowInMinutes}m` : 'off', selector: input?.selector, target: d.Target?.Arn });
+            const input = safeJson(d.Target?.Input) as { selector?: unknown; mode?: string } | undefined;
+            rows.push({ name: d.Name, state: d.State, mode: input?.mode ?? 'reset', every: d.ScheduleExpression, window: d.FlexibleTimeWindow?.Mode === 'FLEXIBLE' ? `${d.FlexibleTimeWindow.MaximumWindowInMinutes}m` : 'off', selector: input?.selector, target: d.Target?.Arn });
           }
           token = page.NextToken;
         } while (token);
-        ctx.out(table(rows, ['name', 'state', 'every', 'window', 'selector']), rows);
+        ctx.out(table(rows, ['name', 'state', 'mode', 'every', 'window', 'selector']), rows);
       } finally {
         client.destroy();
       }

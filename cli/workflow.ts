@@ -1,7 +1,7 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { InvalidConfigurationError } from '../layers/engine/errors.js';
-import type { RunRecord } from '../layers/engine/stores/types.js';
+import type { RunMode, RunRecord } from '../layers/engine/stores/types.js';
 import { awsTarget, withSelectorOptions, type CommandContext, type SelectorOptions } from './context.js';
 import { resetRequest, safeJson, stateMachineArn, withStackOptions, type StackOptions } from './deployment.js';
 
@@ -26,9 +26,10 @@ export function registerWorkflowRunCommands(program: Command, ctx: CommandContex
     withSelectorOptions(run.command('start').description('start a workflow run for the selected accounts'))
       .option('--idempotency-key <key>', 'the execution name: a repeat with the same key starts nothing new')
       .option('--requested-by <who>', 'for the audit trail')
+      .addOption(new Option('--mode <mode>', 'reset the passwords, or verify each AWSCURRENT and change nothing').choices(['reset', 'verify']).default('reset'))
       .option('--state-machine-arn <arn>', 'default: $RPR_STATE_MACHINE_ARN or the stack output'),
-  ).action(async (o: SelectorOptions & StackOptions & { idempotencyKey?: string; requestedBy?: string; stateMachineArn?: string }) => {
-    const request = resetRequest(o, { ...(o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {}), ...(o.requestedBy ? { requestedBy: o.requestedBy } : {}) });
+  ).action(async (o: SelectorOptions & StackOptions & { idempotencyKey?: string; requestedBy?: string; stateMachineArn?: string; mode: RunMode }) => {
+    const request = resetRequest(o, { ...(o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {}), ...(o.requestedBy ? { requestedBy: o.requestedBy } : {}), ...(o.mode === 'verify' ? { mode: o.mode } : {}) });
     const arn = await stateMachineArn(ctx, o);
     const client = ctx.aws.sfn(awsTarget(ctx));
     try {

@@ -114,6 +114,13 @@ export async function deleteUnixUser(name: string): Promise<void> {
   }
 }
 
+/** Sets a user's password with chpasswd on stdin, as an operator would behind rpr's back. */
+export async function setUnixPassword(name: string, password: string): Promise<void> {
+  assertName(name);
+  assertChpasswdSafe(password);
+  await runOk('/usr/sbin/chpasswd', [], `${name}:${password}\n`);
+}
+
 let rootPasswordQueue: Promise<unknown> = Promise.resolve();
 
 /**
@@ -274,6 +281,13 @@ export async function pgCreateRole(name: string, password: string, attributes = 
   await pgAdminQuery(`CREATE ROLE ${name} LOGIN PASSWORD ${escape(password)} ${attributes}`);
 }
 
+/** ALTER ROLE name PASSWORD '...' as the superuser (the driver's literal escaping, as pgCreateRole): a change behind rpr's back. */
+export async function pgSetPassword(name: string, password: string): Promise<void> {
+  assertName(name);
+  const escape = pg.Client.prototype.escapeLiteral.bind(pg.Client.prototype);
+  await pgAdminQuery(`ALTER ROLE ${name} PASSWORD ${escape(password)}`);
+}
+
 export async function pgDropRole(name: string): Promise<void> {
   assertName(name);
   await pgAdminQuery(`DROP ROLE IF EXISTS ${name}`);
@@ -283,6 +297,12 @@ export async function pgDropRole(name: string): Promise<void> {
 export async function mariadbCreateUser(name: string, password: string, host = '%'): Promise<void> {
   assertName(name);
   await mariadbAdminQuery('CREATE USER ?@? IDENTIFIED BY ?', [name, host, password]);
+}
+
+/** ALTER USER ?@? IDENTIFIED BY ? as root: a change behind rpr's back. */
+export async function mariadbSetPassword(name: string, password: string, host = '%'): Promise<void> {
+  assertName(name);
+  await mariadbAdminQuery('ALTER USER ?@? IDENTIFIED BY ?', [name, host, password]);
 }
 
 export async function mariadbDropUser(name: string, host = '%'): Promise<void> {

@@ -1,5 +1,5 @@
-import type { AdapterFactory, ChangeRequest, TargetAdapter, Verification, VerifyRequest } from '../../layers/engine/adapter.js';
-import { AuthenticationError, OutcomeUnknownError, TargetUnchangedError } from '../../layers/engine/errors.js';
+import type { AdapterFactory, ChangeRequest, PreflightFinding, TargetAdapter, Verification, VerifyRequest } from '../../layers/engine/adapter.js';
+import { AuthenticationError, OutcomeUnknownError, TargetTimeoutError, TargetUnchangedError } from '../../layers/engine/errors.js';
 import type { ResourceType } from '../../layers/resources/common.js';
 
 export type Fault =
@@ -38,6 +38,12 @@ export class MemoryTarget {
   readonly failedLogons = new Map<string, number>();
   /** How the adapter proves a password; with `none`, a verify is a defect of the caller and fails the test. */
   verification: Verification = 'login';
+  /** The findings the adapter's preflight (a dry run's checks) returns; unset: the adapter has no preflight. */
+  preflightFindings?: PreflightFinding[];
+  /** When the target says each user's password was last set (drift, as AD's pwdLastSet); unset: the adapter cannot tell. */
+  passwordSetAt?: Map<string, Date>;
+  /** No connection can be made: every operation fails with TargetTimeoutError, before anything is sent. */
+  unreachable = false;
 
   adapter(type: ResourceType = 'linux'): AdapterFactory<unknown> {
     const target = this as MemoryTarget;
@@ -47,6 +53,7 @@ export class MemoryTarget {
         type,
         verification: target.verification,
         async change(req: ChangeRequest) {
+          target.#reach();
           if (!connected) {
             target.connections++;
             connected = true;
@@ -73,6 +80,7 @@ export class MemoryTarget {
         },
         async verify(req: VerifyRequest) {
           if (target.verification === 'none') throw new Error(`verify called on a target that cannot prove a password (${req.account.username})`);
+          target.#reach();
           target.verifies++;
           target.calls.push(`verify ${req.account.username}`);
           const valid = target.passwords.get(req.account.username) === req.password.reveal();
@@ -82,11 +90,25 @@ export class MemoryTarget {
         ...(target.lockoutThreshold === undefined
           ? {}
           : { lockout: async (account) => ({ threshold: target.lockoutThreshold!, failedLogons: target.failedLogons.get(account.username) ?? 0 }) }),
+        ...(target.preflightFindings === undefined
+          ? {}
+          : {
+              preflight: async () => {
+                target.#reach();
+                target.calls.push('preflight');
+                return target.preflightFindings!;
+              },
+            }),
+        ...(target.passwordSetAt === undefined ? {} : { passwordLastSet: async (account) => target.passwordSetAt!.get(account.username) }),
         async close() {
           connected = false;
         },
       };
       return adapter;
     };
+  }
+
+  #reach(): void {
+    if (this.unreachable) throw new TargetTimeoutError('connect ETIMEDOUT: the target did not answer');
   }
 }

@@ -5,7 +5,9 @@ import { DEFAULT_PATIENCE_MS, patience, withPatience, type Patience } from './pa
 import { ResetProtocol, type StepContext } from './protocol.js';
 import { openResourceSession, orderForReset, type AdapterRegistry, type ResourceSession } from './session.js';
 import type { Account, TypeRegistry } from './types.js';
-import { AWSCURRENT, type AccountOutcome, type AccountResult, type CredentialStore, type Lease, type RunRecord, type StateStore, type StoredResource } from './stores/types.js';
+import { auditEventOf, AWSCURRENT, runStatusOf, type AccountOutcome, type AccountResult, type CredentialStore, type Lease, type RunMode, type RunRecord, type StateStore, type StoredResource } from './stores/types.js';
+import { verifyCurrent } from './verify.js';
+import { dryRunResource, type DryRunReport } from './dry-run.js';
 
 /** Which accounts a run resets. Fields combine with AND; values within a field with OR. */
 export interface Selector {
@@ -40,11 +42,15 @@ export interface EngineOptions {
 
 export interface RunOptions {
   readonly runId?: string;
+  /** `verify`: check each account's AWSCURRENT and change nothing (verify.ts). Default `reset`. */
+  readonly mode?: RunMode;
   readonly onAccountDone?: (result: AccountResult, done: number, total: number) => void;
 }
 
 export interface GroupOptions {
   readonly runId: string;
+  /** `verify`: check each account's AWSCURRENT and change nothing. Default `reset`. */
+  readonly mode?: RunMode;
   readonly log?: Log;
   /**
    * Epoch ms by which the group must be left (a function's remaining time, less a reserve): no
@@ -189,10 +195,11 @@ export class ResetEngine {
     const total = groups.reduce((n, g) => n + g.accounts.length, 0);
     const counts: RunRecord['counts'] & Record<string, number> = { total };
     const throttling = { accounts: 0, retries: 0 };
-    let run: RunRecord = { runId, status: 'running', selector: { ...selector }, startedAt: this.#o.now().toISOString(), counts };
+    const mode = options.mode === 'verify' ? { mode: options.mode } : {};
+    let run: RunRecord = { runId, status: 'running', ...mode, selector: { ...selector }, startedAt: this.#o.now().toISOString(), counts };
     await this.#o.state.createRun(run);
     const log = this.log.child({ runId });
-    log.info('run started', { accounts: total, resources: groups.length });
+    log.info('run started', { accounts: total, resources: groups.length, mode: options.mode ?? 'reset' });
 
     const global = new Limiter(this.#o.concurrency);
     const perType = new Map<string, Limiter>();
@@ -217,7 +224,7 @@ export class ResetEngine {
       await Promise.all(
         groups.map((g) => {
           const work = () =>
-            this.resetGroup(g.resource, g.accounts, { runId, log }).then(({ results, unfinished }) => {
+            this.resetGroup(g.resource, g.accounts, { runId, log, ...mode }).then(({ results, unfinished }) => {
               results.forEach(record);
               if (unfinished.length) left.push({ resource: g.resource, accounts: unfinished });
             });
@@ -231,17 +238,16 @@ export class ResetEngine {
         // The stores have refused us for longer than an account may wait, twice over.
         log.error('accounts left unfinished after passes that finished none; recorded as failed', { pass, accounts: leftCount });
         const e = new StoreThrottledError(`not reset: Secrets Manager or DynamoDB kept throttling for ${pass} pass(es); the pending version, if one was stored, is kept and settled by the next reset`);
-        for (const g of left) for (const account of g.accounts) record(await this.#fail(runId, account, 'unfinished', e, log));
+        for (const g of left) for (const account of g.accounts) record(await this.#fail(runId, account, 'unfinished', e, log, options.mode));
         break;
       }
       if (leftCount > 0) log.warn('accounts left unfinished; another pass resumes them', { pass, accounts: leftCount });
       groups = left;
     }
 
-    const ok = counts.succeeded ?? 0;
     run = {
       ...run,
-      status: ok === total ? 'succeeded' : ok === 0 ? 'failed' : 'partial',
+      status: runStatusOf(counts),
       endedAt: this.#o.now().toISOString(),
       counts,
       ...(throttling.accounts ? { throttling } : {}),
@@ -252,12 +258,23 @@ export class ResetEngine {
   }
 
   /**
+   * A dry run of a reset of the selected accounts (dry-run.ts): per resource, its session opened,
+   * its logins authenticated and what the change needs checked; nothing changed or recorded.
+   */
+  async dryRun(selector: Selector): Promise<DryRunReport> {
+    const groups = await this.plan(selector);
+    const limiter = new Limiter(this.#o.concurrency);
+    const resources = await Promise.all(groups.map((g) => limiter.run(() => dryRunResource({ ...this.#o, log: this.log }, g.resource, g.accounts))));
+    return { ok: resources.every((r) => r.ok), resources };
+  }
+
+  /**
    * One resource's accounts on one connection; the adapter's own logins are changed last. With a
    * deadline, accounts that would not fit before it are left unfinished, as are those the stores
    * held up past it; the logins then wait for the next attempt too, so they still go last.
    */
   async resetGroup(resource: StoredResource, accounts: Account[], options: GroupOptions): Promise<GroupOutcome> {
-    const { runId, deadline } = options;
+    const { runId, deadline, mode } = options;
     const log = options.log ?? this.log;
     // The group's own store calls (its recorded results, the logins' secrets) wait no longer than its accounts may.
     const groupPatience = patience(deadline ?? Date.now() + DEFAULT_PATIENCE_MS);
@@ -280,7 +297,7 @@ export class ResetEngine {
     } catch (e) {
       if (e instanceof StoreThrottledError) return { results, unfinished: accounts };
       // The whole group fails the same way, before anything was touched.
-      for (const account of accounts) results.push(await this.#fail(runId, account, 'plan', e, log));
+      for (const account of accounts) results.push(await this.#fail(runId, account, 'plan', e, log, mode));
       return { results, unfinished: [] };
     }
     // Several accounts in flight: their store work overlaps while the adapter serves one at a time.
@@ -293,7 +310,8 @@ export class ResetEngine {
     const reset = async (account: Account) => {
       if (!clock.canStart()) return void unfinished.add(account.id);
       const t0 = Date.now();
-      const r = await this.resetAccount(session, account, { runId, ...(deadline !== undefined ? { deadline } : {}) });
+      const o = { runId, ...(deadline !== undefined ? { deadline } : {}) };
+      const r = await (mode === 'verify' ? this.verifyAccount(session, account, o) : this.resetAccount(session, account, o));
       clock.took(Date.now() - t0);
       if (isUnfinished(r)) unfinished.add(account.id);
       else results.push(r);
@@ -315,7 +333,7 @@ export class ResetEngine {
     return { results, unfinished: ordered.filter((a) => unfinished.has(a.id)) };
   }
 
-  async #fail(runId: string, account: Account, step: string, e: unknown, log: Log): Promise<AccountResult> {
+  async #fail(runId: string, account: Account, step: string, e: unknown, log: Log, mode?: RunMode): Promise<AccountResult> {
     const now = this.#o.now().toISOString();
     const result: AccountResult = {
       runId,
@@ -328,25 +346,69 @@ export class ResetEngine {
       startedAt: now,
       endedAt: now,
     };
-    await this.#record(result, log);
+    await this.#record(result, log, undefined, mode);
     return result;
   }
 
   /** Writes the result with its audit record, and releases the lease, at once: neither depends on the other. */
-  async #record(result: AccountResult, log: Log, lease?: Lease): Promise<void> {
+  async #record(result: AccountResult, log: Log, lease?: Lease, mode?: RunMode): Promise<void> {
     const audit = {
       at: result.endedAt,
       accountId: result.accountId,
       resourceId: result.resourceId,
       runId: result.runId,
-      event: 'password-reset',
+      event: auditEventOf(mode),
       outcome: result.outcome,
       ...(result.versionId ? { versionId: result.versionId } : {}),
       detail: [result.method, result.proof ? `proven: ${result.proof}` : undefined, result.workingVersion ? `working version: ${result.workingVersion}` : undefined, result.errorClass, result.message].filter(Boolean).join('; '),
     };
     await Promise.all([this.#o.state.recordAccountResult(result, audit), lease ? this.#release(lease, log) : undefined]);
-    const level = result.outcome === 'succeeded' ? 'info' : 'warn';
-    log[level]('account reset ended', { accountId: result.accountId, outcome: result.outcome, step: result.step, errorClass: result.errorClass, throttled: result.throttled });
+    const level = result.outcome === 'succeeded' || result.outcome === 'in-sync' ? 'info' : 'warn';
+    log[level](mode === 'verify' ? 'account verified' : 'account reset ended', { accountId: result.accountId, outcome: result.outcome, step: result.step, errorClass: result.errorClass, throttled: result.throttled });
+  }
+
+  /**
+   * Verifies one account under its lease (a reset of it cannot run meanwhile, so a half-done
+   * reset is never read as drift): its AWSCURRENT is proven or classified (verify.ts), and the
+   * result and audit recorded. Nothing is changed on the target or in the credential store.
+   */
+  async verifyAccount(session: ResourceSession, account: Account, options: { runId: string; deadline?: number }): Promise<AccountResult | UnfinishedAccount> {
+    const p = patience(Math.min(options.deadline ?? Infinity, Date.now() + this.#o.leaseTtlMs - LEASE_MARGIN_MS));
+    return withPatience(p, () => this.#verifyAccount(session, account, options.runId, p));
+  }
+
+  async #verifyAccount(session: ResourceSession, account: Account, runId: string, p: Patience): Promise<AccountResult | UnfinishedAccount> {
+    const redactor = session.redactor.with();
+    const log = this.log.child({ runId, accountId: account.id, resourceId: account.resourceId }, redactor);
+    const startedAt = this.#o.now().toISOString();
+    let step = 'lease';
+    let lease: Lease | undefined;
+    try {
+      lease = await this.#o.state.acquire(account.id, runId, this.#o.leaseTtlMs, { reentrant: true });
+      step = 'verify';
+      let found;
+      try {
+        found = await verifyCurrent(this.#o, session, account, redactor);
+      } catch (e) {
+        if (e instanceof StoreThrottledError) throw e;
+        found = { outcome: 'failed' as const, errorClass: errorClassOf(e), message: redactor.redact(e instanceof Error ? e.message : String(e)) };
+      }
+      const result: AccountResult = { runId, accountId: account.id, resourceId: account.resourceId, step, startedAt, endedAt: this.#o.now().toISOString(), ...found, ...(p.throttled ? { throttled: p.throttled } : {}) };
+      step = 'record';
+      await this.#record(result, log, lease, 'verify');
+      lease = undefined;
+      return result;
+    } catch (e) {
+      if (e instanceof StoreThrottledError) return this.#unfinished(account, step, e, log, p);
+      return this.#fail(runId, account, step, e, log, 'verify');
+    } finally {
+      if (lease) await this.#release(lease, log);
+    }
+  }
+
+  #unfinished(account: Account, step: string, e: StoreThrottledError, log: Log, p: Patience): UnfinishedAccount {
+    log.warn('account left unfinished: the stores held it up past its time; the next attempt of the run resumes it', { step, throttled: p.throttled });
+    return { unfinished: true, accountId: account.id, step, reason: e.message };
   }
 
   /**
@@ -389,10 +451,7 @@ export class ResetEngine {
       lease = undefined;
       return result;
     };
-    const unfinished = (e: StoreThrottledError): UnfinishedAccount => {
-      log.warn('account left unfinished: the stores held it up past its time; the next attempt of the run resumes it', { step, throttled: p.throttled });
-      return { unfinished: true, accountId: account.id, step, reason: e.message };
-    };
+    const unfinished = (e: StoreThrottledError): UnfinishedAccount => this.#unfinished(account, step, e, log, p);
 
     try {
       lease = await this.#o.state.acquire(account.id, runId, this.#o.leaseTtlMs, { reentrant: true });

@@ -1,3 +1,4 @@
+import type { TargetAdapter } from './adapter.js';
 import type { Account } from './types.js';
 import { errorClassOf, NotFoundError, OutcomeUnknownError, ResetError, StoreThrottledError, TargetUnchangedError } from './errors.js';
 import { assertProbeAffordable } from './lockout.js';
@@ -50,6 +51,21 @@ export interface ReconcileResult {
   readonly detail: string;
   /** The label the pending version is kept under, when it could not be proven wrong (the version to try). */
   readonly kept?: string;
+}
+
+/**
+ * One probe of an account's password by the adapter's verification capability, within the
+ * account's lockout budget (ThrottledError when it is not affordable: nothing was sent);
+ * undefined for a type that cannot prove a password (`none`). What the protocol, verify runs and
+ * dry runs all probe with.
+ */
+export async function probePassword(adapter: TargetAdapter, account: Account, password: Secret): Promise<Probe | undefined> {
+  if (adapter.verification === 'none') return undefined;
+  // A probe that may fail spends the account's lockout budget: made only while it is affordable.
+  if (adapter.lockout) assertProbeAffordable(await adapter.lockout(account), `checking the password of ${account.username}`);
+  const result = await adapter.verify({ account, password });
+  const by = result.by ?? adapter.verification;
+  return { valid: result.valid, proof: by === 'login' ? 'logged in' : 'confirmed by the target' };
 }
 
 /**
@@ -107,14 +123,8 @@ export class ResetProtocol {
    * undefined where it cannot (`none`): a type that cannot log in never reads "could not log
    * in" as "wrong password".
    */
-  async #probe(ctx: StepContext, password: Secret): Promise<Probe | undefined> {
-    const adapter = ctx.session.adapter;
-    if (adapter.verification === 'none') return undefined;
-    // A probe that may fail spends the account's lockout budget: made only while it is affordable.
-    if (adapter.lockout) assertProbeAffordable(await adapter.lockout(ctx.account), `checking the password of ${ctx.account.username}`);
-    const result = await adapter.verify({ account: ctx.account, password });
-    const by = result.by ?? adapter.verification;
-    return { valid: result.valid, proof: by === 'login' ? 'logged in' : 'confirmed by the target' };
+  #probe(ctx: StepContext, password: Secret): Promise<Probe | undefined> {
+    return probePassword(ctx.session.adapter, ctx.account, password);
   }
 
   /** Keeps a version that may work under its own label (never AWSPENDING, never none); returns the label. */

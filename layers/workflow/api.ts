@@ -6,7 +6,7 @@ import { InvalidConfigurationError } from '../engine/errors.js';
 import { Log } from '../engine/log.js';
 import { idSchema } from '../resources/common.js';
 import { clientConfig, storesFromEnvironment, type WorkflowStores } from './environment.js';
-import { groupResultSchema, resetRequestSchema } from './events.js';
+import { groupResultSchema, resetRequestSchema, runModeSchema } from './events.js';
 import { parsePayload } from './parse.js';
 import { runIdFor } from './plan.js';
 
@@ -34,6 +34,8 @@ export const statusResponseSchema = z
     run: z
       .object({
         status: z.enum(['running', 'succeeded', 'partial', 'failed']),
+        /** `verify` for a verify run (each account in-sync, drifted, out-of-sync, failed or skipped); absent for a reset. */
+        mode: runModeSchema.optional(),
         counts: z.record(z.string(), z.number()),
         startedAt: z.string(),
         endedAt: z.string().optional(),
@@ -131,7 +133,7 @@ export function createApiHandler(options: ApiHandlerOptions = {}): (event: APIGa
       ...(execution.startDate ? { startDate: execution.startDate.toISOString() } : {}),
       ...(execution.stopDate ? { stopDate: execution.stopDate.toISOString() } : {}),
       ...(execution.error ? { error: execution.error } : {}),
-      ...(run ? { run: { status: run.status, counts: run.counts, startedAt: run.startedAt, ...(run.endedAt ? { endedAt: run.endedAt } : {}) } } : {}),
+      ...(run ? { run: { status: run.status, ...(run.mode ? { mode: run.mode } : {}), counts: run.counts, startedAt: run.startedAt, ...(run.endedAt ? { endedAt: run.endedAt } : {}) } } : {}),
       ...(results
         ? {
             results: results.map((r) => ({
@@ -145,6 +147,7 @@ export function createApiHandler(options: ApiHandlerOptions = {}): (event: APIGa
               ...(r.errorClass !== undefined ? { errorClass: r.errorClass } : {}),
               ...(r.message !== undefined ? { message: r.message.slice(0, 2048) } : {}),
               ...(r.workingVersion !== undefined ? { workingVersion: r.workingVersion } : {}),
+              ...(r.keptVersion !== undefined ? { keptVersion: r.keptVersion } : {}),
             })),
           }
         : {}),

@@ -17,10 +17,18 @@ export const selectorSchema = z
   .strict()
   .refine((s) => Object.keys(s).length > 0, { message: 'must name accounts, resources, types, tags or sites' });
 
+/**
+ * What a run does: `reset` the selected accounts' passwords (the default), or `verify` each one's
+ * AWSCURRENT on the target and change nothing, reporting it in-sync, drifted or out-of-sync.
+ */
+export const runModeSchema = z.enum(['reset', 'verify']);
+
 /** The input of a workflow execution (POST /resets, a schedule, `rpr run start`). */
 export const resetRequestSchema = z
   .object({
     selector: selectorSchema,
+    /** `verify`: check each account's AWSCURRENT, change nothing. Default `reset`. */
+    mode: runModeSchema.optional(),
     /** The caller's idempotency key; it becomes the execution name, so a repeat starts nothing new. */
     idempotencyKey: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-"').optional(),
     /** Who asked, for the audit trail. */
@@ -43,6 +51,8 @@ const oneGroupSchema = z
      * when the task runs. For groups whose ids would not fit in a state's 256 KB.
      */
     selected: z.literal(true).optional(),
+    /** The run's mode; absent: reset. */
+    mode: runModeSchema.optional(),
   })
   .strict();
 
@@ -74,12 +84,13 @@ const oneGroupResultSchema = z
       z
         .object({
           accountId: accountIdSchema,
-          outcome: z.enum(['succeeded', 'failed', 'out-of-sync', 'rolled-back', 'skipped']),
+          outcome: z.enum(['succeeded', 'failed', 'out-of-sync', 'rolled-back', 'skipped', 'in-sync', 'drifted']),
           step: z.string(),
           versionId: z.string().optional(),
           errorClass: z.string().optional(),
           message: z.string().max(2048).optional(),
           workingVersion: z.string().optional(),
+          keptVersion: z.string().optional(),
           throttled: z.number().int().nonnegative().optional(),
         })
         .strict(),

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { ResetEngine } from '../engine/engine.js';
 import { InvalidConfigurationError, NotFoundError, ThrottledError } from '../engine/errors.js';
 import type { Log } from '../engine/log.js';
-import type { AccountResult, StateStore, StoredResource } from '../engine/stores/types.js';
+import { auditEventOf, GOOD_OUTCOMES, type AccountResult, type StateStore, type StoredResource } from '../engine/stores/types.js';
 import type { Selector } from '../engine/engine.js';
 import type { Account } from '../resources/common.js';
 import { groupResultSchema, groupTaskSchema, type GroupResult, type GroupTask } from './events.js';
@@ -66,8 +66,8 @@ type OneGroup = Omit<GroupTask, 'chain'>;
  */
 export async function runGroupTask(task: GroupTask, deps: GroupTaskDeps, options: GroupTaskOptions = {}): Promise<GroupResult> {
   const { chain, ...first } = task;
-  if (chain?.some((next) => next.runId !== task.runId || next.type !== task.type || next.site !== task.site)) {
-    throw new InvalidConfigurationError('chain', 'a chained group must have the run, type and site of the task');
+  if (chain?.some((next) => next.runId !== task.runId || next.type !== task.type || next.site !== task.site || next.mode !== task.mode)) {
+    throw new InvalidConfigurationError('chain', 'a chained group must have the run, type, site and mode of the task');
   }
   const groups: OneGroup[] = [first, ...(chain ?? [])];
   const done: GroupResult[] = [];
@@ -106,7 +106,7 @@ async function runOneGroup(task: OneGroup, deps: GroupTaskDeps, options: GroupTa
   const { accounts, missing } = await accountsOf(task, resource, deps);
   const log = deps.log?.child({ runId: task.runId, resourceId: resource.id });
   const { results, unfinished } = accounts.length > 0
-    ? await deps.engine.resetGroup(resource, accounts, { runId: task.runId, ...(log ? { log } : {}), ...(options.deadline !== undefined ? { deadline: options.deadline } : {}) })
+    ? await deps.engine.resetGroup(resource, accounts, { runId: task.runId, ...(task.mode ? { mode: task.mode } : {}), ...(log ? { log } : {}), ...(options.deadline !== undefined ? { deadline: options.deadline } : {}) })
     : { results: [], unfinished: [] };
   for (const accountId of missing) results.push(await skip(deps, task, accountId));
   return {
@@ -133,7 +133,8 @@ export function bounded(groups: GroupResult[]): GroupResult[] {
   let room = RESULT_BYTES;
   return groups.map((g) => {
     const kept: GroupResult['results'] = [];
-    const ordered = [...g.results.filter((r) => r.outcome !== 'succeeded'), ...g.results.filter((r) => r.outcome === 'succeeded')];
+    const good = (r: GroupResult['results'][number]) => GOOD_OUTCOMES.includes(r.outcome);
+    const ordered = [...g.results.filter((r) => !good(r)), ...g.results.filter(good)];
     for (const r of ordered) {
       const bytes = Buffer.byteLength(JSON.stringify(r)) + 1;
       if (bytes > room) break;
@@ -149,7 +150,7 @@ async function skip(deps: GroupTaskDeps, task: OneGroup, accountId: string): Pro
   const at = new Date().toISOString();
   const message = `account "${accountId}" is no longer configured on resource "${task.resourceId}"`;
   const result: AccountResult = { runId: task.runId, accountId, resourceId: task.resourceId, outcome: 'skipped', step: 'plan', errorClass: 'NotFoundError', message, startedAt: at, endedAt: at };
-  await deps.config.recordAccountResult(result, { at, accountId, resourceId: task.resourceId, runId: task.runId, event: 'password-reset', outcome: 'skipped', detail: message });
+  await deps.config.recordAccountResult(result, { at, accountId, resourceId: task.resourceId, runId: task.runId, event: auditEventOf(task.mode), outcome: 'skipped', detail: message });
   return result;
 }
 
@@ -162,6 +163,7 @@ function groupResultEntry(r: AccountResult): GroupResult['results'][number] {
     ...(r.errorClass ? { errorClass: r.errorClass } : {}),
     ...(r.message ? { message: r.message.length > MESSAGE_MAX ? `${r.message.slice(0, MESSAGE_MAX - 1)}…` : r.message } : {}),
     ...(r.workingVersion ? { workingVersion: r.workingVersion } : {}),
+    ...(r.keptVersion ? { keptVersion: r.keptVersion } : {}),
     ...(r.throttled ? { throttled: r.throttled } : {}),
   };
 }

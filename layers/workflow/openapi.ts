@@ -25,7 +25,7 @@ export function buildOpenApi(): Record<string, unknown> {
       '/resets': {
         post: {
           operationId: 'startReset',
-          summary: 'Start a reset of the selected accounts; answers at once with the execution and run ids.',
+          summary: 'Start a reset of the selected accounts, or with mode "verify" a verify run that checks each account\'s AWSCURRENT and changes nothing; answers at once with the execution and run ids.',
           requestBody: { required: true, content: json('ResetRequest') },
           responses: {
             '202': { description: 'Started.', content: json('StartResponse') },

@@ -1,11 +1,14 @@
 import { PutMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import type { AccountOutcome, AccountResult } from '../engine/stores/types.js';
+import { OUT_OF_SYNC_OUTCOMES, type AccountOutcome, type AccountResult, type RunMode } from '../engine/stores/types.js';
 
 /**
  * What the deployment publishes about accounts' outcomes, the same from a workflow run's summary
- * and from a Secrets Manager rotation: one EventBridge event per account (ids only, never a
- * password) and the out-of-sync count as a CloudWatch metric, which the OutOfSync alarm watches.
+ * (reset or verify) and from a Secrets Manager rotation: one EventBridge event per account (ids
+ * only, never a password) and the out-of-sync count as a CloudWatch metric, which the OutOfSync
+ * alarm watches. A verify run's drifted and out-of-sync accounts take the same path as a reset's
+ * out-of-sync ones (the OutOfSync event, counted in the metric); an account found in sync gets an
+ * event of its own, never "PasswordReset Succeeded", which says a new password was set.
  */
 
 export const EVENT_SOURCE = 'rpr';
@@ -15,6 +18,7 @@ export const DETAIL_TYPES = {
   succeeded: 'PasswordReset Succeeded',
   failed: 'PasswordReset Failed',
   outOfSync: 'PasswordReset OutOfSync',
+  inSync: 'PasswordVerify InSync',
 } as const;
 
 /** PutEvents takes at most 10 entries per call. */
@@ -22,12 +26,18 @@ const EVENTS_PER_CALL = 10;
 
 function detailTypeOf(outcome: AccountOutcome): string {
   if (outcome === 'succeeded') return DETAIL_TYPES.succeeded;
-  if (outcome === 'out-of-sync') return DETAIL_TYPES.outOfSync;
+  if (outcome === 'in-sync') return DETAIL_TYPES.inSync;
+  if (OUT_OF_SYNC_OUTCOMES.includes(outcome)) return DETAIL_TYPES.outOfSync;
   return DETAIL_TYPES.failed;
 }
 
-/** One event per result, in batches of ten; only the entries EventBridge refused are sent again. */
-export async function putAccountEvents(client: Pick<EventBridgeClient, 'send'>, results: readonly AccountResult[], eventBusName: string | undefined): Promise<void> {
+/** The accounts the OutOfSyncAccounts metric counts: out of sync, or (verify runs) drifted. */
+export function outOfSyncCount(counts: Partial<Record<AccountOutcome, number>>): number {
+  return OUT_OF_SYNC_OUTCOMES.reduce((n, o) => n + (counts[o] ?? 0), 0);
+}
+
+/** One event per result, in batches of ten; only the entries EventBridge refused are sent again. A verify run's carry `mode: "verify"`. */
+export async function putAccountEvents(client: Pick<EventBridgeClient, 'send'>, results: readonly AccountResult[], eventBusName: string | undefined, mode?: RunMode): Promise<void> {
   const entries: PutEventsRequestEntry[] = results.map((r) => ({
     Source: EVENT_SOURCE,
     DetailType: detailTypeOf(r.outcome),
@@ -36,9 +46,11 @@ export async function putAccountEvents(client: Pick<EventBridgeClient, 'send'>, 
       accountId: r.accountId,
       resourceId: r.resourceId,
       outcome: r.outcome,
+      ...(mode === 'verify' ? { mode } : {}),
       ...(r.versionId !== undefined ? { versionId: r.versionId } : {}),
       ...(r.errorClass !== undefined ? { errorClass: r.errorClass } : {}),
       ...(r.workingVersion !== undefined ? { workingVersion: r.workingVersion } : {}),
+      ...(r.keptVersion !== undefined ? { keptVersion: r.keptVersion } : {}),
     }),
     ...(eventBusName ? { EventBusName: eventBusName } : {}),
   }));

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ResetEngine } from '../engine/engine.js';
 import { InvalidConfigurationError } from '../engine/errors.js';
 import { Log } from '../engine/log.js';
-import type { AccountResult, RunRecord } from '../engine/stores/types.js';
+import { auditEventOf, type AccountResult, type RunRecord } from '../engine/stores/types.js';
 import { clientConfig, storesFromEnvironment, type WorkflowStores } from './environment.js';
 import { familyOf } from './families.js';
 import { resetRequestSchema, type GroupTask, type ItemsLocation, type Plan, type PlannedRun, type ResetRequest } from './events.js';
@@ -64,12 +64,13 @@ export function createPlanHandler(options: PlanHandlerOptions = {}): (event: unk
       const total = groups.reduce((n, g) => n + g.accounts.length, 0);
 
       const existing = await stores.state.getRun(runId);
-      if (existing && JSON.stringify(existing.selector) !== JSON.stringify(selector)) {
+      const mode = request.mode === 'verify' ? { mode: request.mode } : {};
+      if (existing && (JSON.stringify(existing.selector) !== JSON.stringify(selector) || existing.mode !== mode.mode)) {
         throw new InvalidConfigurationError('idempotencyKey', `run ${runId} was started by a different request; use a new key`);
       }
       const startedAt = now().toISOString();
       if (!existing) {
-        const run: RunRecord = { runId, status: 'running', selector, startedAt, counts: { total } };
+        const run: RunRecord = { runId, status: 'running', ...mode, selector, startedAt, counts: { total } };
         await stores.state.createRun(run);
       }
 
@@ -80,15 +81,15 @@ export function createPlanHandler(options: PlanHandlerOptions = {}): (event: unk
             if (existing) continue;
             const message = `resource type "${resource.type}" is not supported yet: it can be configured, but no adapter can reset it`;
             const result: AccountResult = { runId, accountId: a.id, resourceId: resource.id, outcome: 'failed', step: 'plan', errorClass: 'NotSupportedError', message, startedAt, endedAt: startedAt };
-            await stores.state.recordAccountResult(result, { at: startedAt, accountId: a.id, resourceId: resource.id, runId, event: 'password-reset', outcome: 'failed', detail: `NotSupportedError; ${message}` });
+            await stores.state.recordAccountResult(result, { at: startedAt, accountId: a.id, resourceId: resource.id, runId, event: auditEventOf(request.mode), outcome: 'failed', detail: `NotSupportedError; ${message}` });
           }
           continue;
         }
-        tasks.push({ runId, resourceId: resource.id, type: resource.type as GroupTask['type'], site: resource.site, accountIds: accounts.map((a) => a.id) });
+        tasks.push({ runId, resourceId: resource.id, type: resource.type as GroupTask['type'], site: resource.site, accountIds: accounts.map((a) => a.id), ...mode });
       }
       const resources = new Map(groups.map((g) => [g.resource.id, g.resource]));
       const items = chainByServer(tasks, (id) => resources.get(id)).map(fitted);
-      log.info('run planned', { runId, accounts: total, groups: tasks.length, items: items.length, repeated: existing !== undefined, requestedBy: request.requestedBy });
+      log.info('run planned', { runId, mode: request.mode ?? 'reset', accounts: total, groups: tasks.length, items: items.length, repeated: existing !== undefined, requestedBy: request.requestedBy });
       return { runId, groups: items, total };
     } catch (e) {
       throw forCaller(e);

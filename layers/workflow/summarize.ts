@@ -3,9 +3,9 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { z } from 'zod';
 import { NotFoundError } from '../engine/errors.js';
 import { Log } from '../engine/log.js';
-import type { RunRecord } from '../engine/stores/types.js';
+import { runStatusOf, type RunRecord } from '../engine/stores/types.js';
 import { clientConfig, storesFromEnvironment, type WorkflowStores } from './environment.js';
-import { putAccountEvents, putOutOfSyncMetric } from './outcome-events.js';
+import { outOfSyncCount, putAccountEvents, putOutOfSyncMetric } from './outcome-events.js';
 import { forCaller, parsePayload } from './parse.js';
 
 export const summarizeInputSchema = z
@@ -32,13 +32,14 @@ export interface SummarizeHandlerOptions {
 export interface RunSummary {
   readonly runId: string;
   readonly status: RunRecord['status'];
+  readonly mode?: RunRecord['mode'];
   readonly counts: RunRecord['counts'];
   readonly throttling?: RunRecord['throttling'];
 }
 
 /**
  * The workflow's last step: reads the run's account results, records the run's outcome
- * (succeeded, partial or failed, with counts; an account with no result counts as failed; the
+ * (succeeded, partial or failed, with counts; a verify run succeeds when every account is in sync; an account with no result counts as failed; the
  * accounts that were throttled on the way, and how often, apart from those counts),
  * emits one EventBridge event per account (ids only, never a password) and the number of
  * out-of-sync accounts as a CloudWatch metric. The events and the metric are sent once per run:
@@ -62,8 +63,7 @@ export function createSummarizeHandler(options: SummarizeHandlerOptions = {}): (
       for (const r of results) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
       const missing = counts.total - results.length;
       if (missing > 0) counts.failed = (counts.failed ?? 0) + missing;
-      const ok = counts.succeeded ?? 0;
-      const status: RunRecord['status'] = ok === counts.total ? 'succeeded' : ok === 0 ? 'failed' : 'partial';
+      const status = runStatusOf(counts);
       const throttled = results.filter((r) => (r.throttled ?? 0) > 0);
       const throttling = { accounts: throttled.length, retries: throttled.reduce((n, r) => n + r.throttled!, 0) };
       const summarized: RunRecord = { ...run, status, endedAt: now().toISOString(), counts, ...(throttling.accounts ? { throttling } : {}) };
@@ -75,12 +75,12 @@ export function createSummarizeHandler(options: SummarizeHandlerOptions = {}): (
       } else {
         events ??= new EventBridgeClient(clientConfig());
         metrics ??= new CloudWatchClient(clientConfig());
-        await putAccountEvents(events, results, options.eventBusName ?? process.env.RPR_EVENT_BUS);
-        await putOutOfSyncMetric(metrics, counts['out-of-sync'] ?? 0, now());
+        await putAccountEvents(events, results, options.eventBusName ?? process.env.RPR_EVENT_BUS, run.mode);
+        await putOutOfSyncMetric(metrics, outOfSyncCount(counts), now());
         await stores.state.updateRun({ ...summarized, eventsSentAt: now().toISOString() });
       }
-      log.info('run summarized', { runId, status, counts, missing, throttling, mapResult: mapResult === undefined ? undefined : JSON.stringify(mapResult).slice(0, 2000) });
-      return { runId, status, counts, ...(throttling.accounts ? { throttling } : {}) };
+      log.info('run summarized', { runId, mode: run.mode ?? 'reset', status, counts, missing, throttling, mapResult: mapResult === undefined ? undefined : JSON.stringify(mapResult).slice(0, 2000) });
+      return { runId, status, ...(run.mode ? { mode: run.mode } : {}), counts, ...(throttling.accounts ? { throttling } : {}) };
     } catch (e) {
       throw forCaller(e);
     }

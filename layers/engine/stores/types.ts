@@ -72,7 +72,31 @@ export interface Lease {
   readonly expiresAt: number;
 }
 
-export type AccountOutcome = 'succeeded' | 'failed' | 'out-of-sync' | 'rolled-back' | 'skipped';
+/**
+ * A reset ends succeeded, failed, out-of-sync, rolled-back or skipped. A verify run (nothing
+ * changed) ends each account in-sync (AWSCURRENT proven), drifted (changed outside rpr),
+ * out-of-sync (another version rpr holds works), failed (could not tell) or skipped (the type
+ * cannot prove a password without a change).
+ */
+export type AccountOutcome = 'succeeded' | 'failed' | 'out-of-sync' | 'rolled-back' | 'skipped' | 'in-sync' | 'drifted';
+
+/** What a run does: reset passwords, or only verify each account's AWSCURRENT (changing nothing). */
+export type RunMode = 'reset' | 'verify';
+
+/** The outcomes that count toward a run's success: its accounts got what the run was for. */
+export const GOOD_OUTCOMES: readonly AccountOutcome[] = ['succeeded', 'in-sync'];
+
+/** The outcomes that mean AWSCURRENT does not work on the target: the out-of-sync metric counts them. */
+export const OUT_OF_SYNC_OUTCOMES: readonly AccountOutcome[] = ['out-of-sync', 'drifted'];
+
+/** The audit trail's event for an account's result in a run of that mode. */
+export const auditEventOf = (mode: RunMode | undefined): string => (mode === 'verify' ? 'password-verify' : 'password-reset');
+
+/** A run's status from its counts: succeeded when every account got a good outcome, failed when none did. */
+export function runStatusOf(counts: Partial<Record<AccountOutcome, number>> & { total: number }): Exclude<RunStatus, 'running'> {
+  const ok = GOOD_OUTCOMES.reduce((n, o) => n + (counts[o] ?? 0), 0);
+  return ok === counts.total ? 'succeeded' : ok === 0 ? 'failed' : 'partial';
+}
 
 /** One account's record in one run. Never holds a secret: only ids, versions and redacted messages. */
 export interface AccountResult {
@@ -89,9 +113,9 @@ export interface AccountResult {
   readonly proof?: string;
   readonly errorClass?: string;
   readonly message?: string;
-  /** For out-of-sync: which stored version works on the target ("pending", "current", "previous", "none"). */
+  /** For out-of-sync: which stored version works on the target ("pending", "current", "previous", "kept", "none", "unknown"); for drifted, "none". */
   readonly workingVersion?: string;
-  /** For out-of-sync: the label the pending version is kept under (`rpr-kept-<version>`), the version to try. */
+  /** For out-of-sync: the label the pending version is kept under (`rpr-kept-<version>`), the version to try; in a verify run, the kept version that works. */
   readonly keptVersion?: string;
   /** Throttled responses from Secrets Manager or DynamoDB that this account's reset met and retried. */
   readonly throttled?: number;
@@ -104,6 +128,8 @@ export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed';
 export interface RunRecord {
   readonly runId: string;
   readonly status: RunStatus;
+  /** Absent: a reset run (records written before verify runs existed have none). */
+  readonly mode?: RunMode;
   readonly selector: Record<string, unknown>;
   readonly startedAt: string;
   readonly endedAt?: string;

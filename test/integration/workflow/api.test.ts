@@ -55,6 +55,18 @@ describeServer('moto', 'the reset API on moto', (moto) => {
     return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, unknown> };
   };
 
+  /** A resource on an in-process target with accounts `users`, and an engine for it on the API's stores. */
+  async function inProcessResource(id: string, users: string[]) {
+    const target = new MemoryTarget();
+    const engine = new ResetEngine({ registry: REGISTRY, state: h.stores.state, credentials: h.credentials, adapters: { postgresql: target.adapter('postgresql') }, log: new Log({ level: 'SILENT' }) });
+    await h.config.putResource({ id, type: 'postgresql', host: `${id}.example` });
+    for (const u of users) {
+      target.passwords.set(u, `${u}-Api-start-1`);
+      await h.config.putAccount({ resourceId: id, username: u, secretId: h.secretName(`${id}/${u}`) }, { password: new Secret(`${u}-Api-start-1`) });
+    }
+    return { target, engine };
+  }
+
   it('POST /resets starts an execution named by the idempotency key and answers 202 with its ARN and run id', async () => {
     const body = { selector: { resourceIds: ['db1'] }, idempotencyKey: `key-${Date.now()}`, requestedBy: 'ticket-1' };
 
@@ -93,6 +105,7 @@ describeServer('moto', 'the reset API on moto', (moto) => {
     [undefined, { selector: { accountIds: ['no-slash'] } }, 'selector.accountIds.0'],
     [undefined, { selector: { resourceIds: ['db1'] }, idempotencyKey: 'a b' }, 'idempotencyKey'],
     [undefined, { selector: { resourceIds: ['db1'] }, password: 'hunter2' }, 'password'],
+    [undefined, { selector: { resourceIds: ['db1'] }, mode: 'rotate' }, 'mode'],
   ])('POST /resets with a bad body (%s %j) is 400 naming %s, and starts nothing', async (raw, body, field) => {
     const res = await request('POST', '/resets', { ...(raw !== undefined ? { raw } : { body }) });
     expect(res.status).toBe(400);
@@ -107,13 +120,7 @@ describeServer('moto', 'the reset API on moto', (moto) => {
     expect(before).toEqual({ status: 200, body: { runId, executionArn: started.body.executionArn, status: 'RUNNING', startDate: expect.any(String) } });
 
     // The workflow records the run: here, the engine on an in-process target, under the API's run id.
-    const target = new MemoryTarget();
-    const engine = new ResetEngine({ registry: REGISTRY, state: h.stores.state, credentials: h.credentials, adapters: { postgresql: target.adapter('postgresql') }, log: new Log({ level: 'SILENT' }) });
-    await h.config.putResource({ id: 'mem1', type: 'postgresql', host: 'mem1.example' });
-    for (const u of ['alice', 'bob']) {
-      target.passwords.set(u, `${u}-Api-start-1`);
-      await h.config.putAccount({ resourceId: 'mem1', username: u, secretId: h.secretName(`mem1/${u}`) }, { password: new Secret(`${u}-Api-start-1`) });
-    }
+    const { engine } = await inProcessResource('mem1', ['alice', 'bob']);
     await engine.run({ resourceIds: ['mem1'] }, { runId });
 
     const after = await request('GET', '/resets/{id}', { id: runId });
@@ -124,6 +131,25 @@ describeServer('moto', 'the reset API on moto', (moto) => {
     const passwords = new Set([...h.written, ...(await everyStoredPassword(h.credentials, ['alice', 'bob'].map((u) => h.secretName(`mem1/${u}`))))]);
     expect(passwords.size).toBeGreaterThanOrEqual(4);
     expect(findLeaks(passwords, { responses: bodies.join('\n') })).toEqual([]);
+  });
+
+  it('POST /resets with mode "verify" starts a verify run; GET /resets/{id} reports its mode and each account in-sync or drifted', async () => {
+    const key = `verify-${Date.now()}`;
+    const started = await request('POST', '/resets', { body: { selector: { resourceIds: ['mem2'] }, mode: 'verify', idempotencyKey: key } });
+    expect(started.status).toBe(202);
+    const runId = started.body.runId as string;
+    expect(JSON.parse((await sfn.send(new DescribeExecutionCommand({ executionArn: started.body.executionArn as string }))).input!)).toMatchObject({ mode: 'verify' });
+
+    // The workflow's verify of the run: here, the engine on an in-process target; carol's password was changed by hand.
+    const { target, engine } = await inProcessResource('mem2', ['dave', 'carol']);
+    target.passwords.set('carol', 'carol-by-hand-1');
+    await engine.run({ resourceIds: ['mem2'] }, { runId, mode: 'verify' });
+
+    const after = await request('GET', '/resets/{id}', { id: runId });
+
+    expect(after.body.run).toMatchObject({ mode: 'verify', status: 'partial', counts: { total: 2, 'in-sync': 1, drifted: 1 } });
+    expect((after.body.results as { accountId: string; outcome: string }[]).map((r) => [r.accountId, r.outcome]).sort()).toEqual([['mem2/carol', 'drifted'], ['mem2/dave', 'in-sync']]);
+    expect(target.changes).toBe(0);
   });
 
   it('GET /resets/{id} with a malformed id is 400 naming id; an unknown one is 404; other routes are 404', async () => {

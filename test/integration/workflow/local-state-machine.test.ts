@@ -21,6 +21,7 @@ import {
   pgCreateRole,
   pgDropRole,
   pgPasswordWorks,
+  pgSetPassword,
   uniqueName,
   unixPasswordWorks,
 } from '../../../harness/servers/fixtures.js';
@@ -252,6 +253,27 @@ describeServer('moto', 'the synthesized workflow, run locally', (moto) => {
     const results = await h.stores.state.listAccountResults(runIdOf(name));
     expect(results.every((r) => r.outcome === 'succeeded')).toBe(true);
     expect(results).toHaveLength(PER_TYPE + 1);
+  }, 300_000);
+
+  it('a verify execution (mode "verify", as a schedule starts it) reports each account, the agent site\'s too, finds one changed by hand drifted, and changes nothing', async () => {
+    const name = `wfv-${randomBytes(4).toString('hex')}`;
+    const accounts = [...(await h.stores.state.listAccounts({ resourceId: 'wf-pg' })), ...(await h.stores.state.listAccounts({ resourceId: 'wf-site' }))];
+    const versionsOf = async () => Promise.all(accounts.map(async (a) => (await h.credentials.listVersions(a.secretId)).map((v) => `${v.versionId}:${[...v.stages].sort().join(',')}`).sort()));
+    const drifted = accounts.find((a) => a.username.startsWith('wfr_'))!;
+    await pgSetPassword(drifted.username, 'Wf-by-hand-1');
+    const before = await versionsOf();
+
+    const { output } = await execute(name, { selector: { resourceIds: ['wf-pg', 'wf-site'] }, mode: 'verify', requestedBy: 'schedule/rpr/verify-nightly' });
+
+    expect(output).toMatchObject({ runId: runIdOf(name), mode: 'verify', status: 'partial' });
+    const results = await h.stores.state.listAccountResults(runIdOf(name));
+    expect(results).toHaveLength(accounts.length);
+    expect(results.find((r) => r.accountId === drifted.id)).toMatchObject({ outcome: 'drifted', workingVersion: 'none' });
+    expect(results.filter((r) => r.outcome === 'in-sync').map((r) => r.accountId).sort()).toEqual(accounts.filter((a) => a.id !== drifted.id).map((a) => a.id).sort());
+    expect(await h.stores.state.getRun(runIdOf(name))).toMatchObject({ mode: 'verify', counts: { total: accounts.length, 'in-sync': accounts.length - 1, drifted: 1 } });
+    // Nothing changed: every version and label as before, and the hand-set password still logs in.
+    expect(await versionsOf()).toEqual(before);
+    expect(await pgPasswordWorks(drifted.username, 'Wf-by-hand-1')).toBe(true);
   }, 300_000);
 
   it('(last) no password appears in any input or output of any state, the functions\' logs, or what the agent sent', async () => {

@@ -65,6 +65,21 @@ describe('rpr schedule', () => {
     expect(resetRequestSchema.parse(JSON.parse(input.Target.Input))).toEqual({ selector: { types: ['cisco-ios'], sites: ['dmz1'] }, requestedBy: 'schedule/rpr/every-30d-cisco-ios-dmz1' });
   });
 
+  it('add --mode verify: the schedule starts a verify run (mode "verify" in its request), named apart from a reset schedule of the same selector; a bad mode is refused', async () => {
+    const { aws, calls } = fakeClients({ CreateSchedule: () => ({}) });
+
+    const r = await rpr(['schedule', 'add', '--mode', 'verify', '--every', '1d', '--tag', 'pci', '--state-machine-arn', SM, '--scheduler-role-arn', ROLE], aws);
+
+    expect(r.code, r.stderr).toBe(EXIT.ok);
+    const input = calls[0]!.input as { Name: string; Target: { Input: string } };
+    expect(input.Name).toBe('verify-every-1d-pci');
+    expect(resetRequestSchema.parse(JSON.parse(input.Target.Input))).toEqual({ selector: { tags: ['pci'] }, mode: 'verify', requestedBy: 'schedule/rpr/verify-every-1d-pci' });
+    const bad = await rpr(['schedule', 'add', '--mode', 'rotate', '--every', '1d', '--tag', 'pci', '--state-machine-arn', SM, '--scheduler-role-arn', ROLE], aws);
+    expect(bad.code).toBe(EXIT.badInput);
+    expect(bad.stderr).toMatch(/--mode/);
+    expect(calls).toHaveLength(1);
+  });
+
   it.each([
     ['12h', 'rate(12 hours)'],
     ['1d', 'rate(1 day)'],
@@ -107,18 +122,18 @@ describe('rpr schedule', () => {
     expect(calls).toEqual([]);
   });
 
-  it('list: pages through the group and shows each schedule with its selector', async () => {
+  it('list: pages through the group and shows each schedule with its selector and mode', async () => {
     const { aws, calls } = fakeClients({
       ListSchedules: (i) => (i.NextToken ? { Schedules: [{ Name: 'b' }] } : { Schedules: [{ Name: 'a' }], NextToken: 't1' }),
-      GetSchedule: (i) => ({ Name: i.Name, State: 'ENABLED', ScheduleExpression: 'rate(30 days)', FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 60 }, Target: { Arn: SM, Input: JSON.stringify({ selector: { types: ['linux'] } }) } }),
+      GetSchedule: (i) => ({ Name: i.Name, State: 'ENABLED', ScheduleExpression: 'rate(30 days)', FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 60 }, Target: { Arn: SM, Input: JSON.stringify({ selector: { types: ['linux'] }, ...(i.Name === 'b' ? { mode: 'verify' } : {}) }) } }),
     });
 
     const r = await rpr(['--json', 'schedule', 'list'], aws);
 
     expect(r.code, r.stderr).toBe(EXIT.ok);
     expect(JSON.parse(r.stdout)).toEqual([
-      { name: 'a', state: 'ENABLED', every: 'rate(30 days)', window: '60m', selector: { types: ['linux'] }, target: SM },
-      { name: 'b', state: 'ENABLED', every: 'rate(30 days)', window: '60m', selector: { types: ['linux'] }, target: SM },
+      { name: 'a', state: 'ENABLED', mode: 'reset', every: 'rate(30 days)', window: '60m', selector: { types: ['linux'] }, target: SM },
+      { name: 'b', state: 'ENABLED', mode: 'verify', every: 'rate(30 days)', window: '60m', selector: { types: ['linux'] }, target: SM },
     ]);
     expect(calls.filter((c) => c.command === 'ListSchedules').map((c) => c.input)).toEqual([{ GroupName: 'rpr' }, { GroupName: 'rpr', NextToken: 't1' }]);
   });
@@ -150,6 +165,13 @@ describe('rpr run', () => {
     expect(r.code, r.stderr).toBe(EXIT.ok);
     expect(r.stdout).toContain(EXEC);
     expect(calls).toEqual([{ command: 'StartExecution', input: { stateMachineArn: SM, name: 'nightly-1', input: JSON.stringify({ selector: { types: ['postgresql'], tags: ['pci'] }, idempotencyKey: 'nightly-1' }) } }]);
+  });
+
+  it('start --mode verify: the execution\'s request asks for a verify run', async () => {
+    const { aws, calls } = fakeClients({ StartExecution: () => ({ executionArn: EXEC, startDate: new Date(0) }) });
+    const r = await rpr(['run', 'start', '--mode', 'verify', '--tag', 'pci', '--state-machine-arn', SM], aws);
+    expect(r.code, r.stderr).toBe(EXIT.ok);
+    expect(JSON.parse((calls[0]!.input as { input: string }).input)).toEqual({ selector: { tags: ['pci'] }, mode: 'verify' });
   });
 
   it.each([

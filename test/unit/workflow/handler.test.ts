@@ -343,7 +343,7 @@ describe('createResetHandler with an in-process target', () => {
     expect(sent.map((c) => c.constructor.name)).toEqual(['PutEventsCommand', 'PutMetricDataCommand']);
     const [entry] = sent[0]!.input.Entries as { Source: string; DetailType: string; Detail: string; EventBusName: string }[];
     expect(entry).toMatchObject({ Source: EVENT_SOURCE, DetailType: DETAIL_TYPES.outOfSync, EventBusName: 'rpr-bus' });
-    expect(JSON.parse(entry!.Detail)).toEqual({ runId: `rotation:${TOKEN}`, accountId: 'db1/alice', resourceId: 'db1', outcome: 'out-of-sync', versionId: TOKEN, errorClass: 'OutcomeUnknownError', workingVersion: 'none' });
+    expect(JSON.parse(entry!.Detail)).toEqual({ runId: `rotation:${TOKEN}`, accountId: 'db1/alice', resourceId: 'db1', outcome: 'out-of-sync', versionId: TOKEN, errorClass: 'OutcomeUnknownError', workingVersion: 'none', keptVersion: keptLabel(TOKEN) });
     expect(sent[1]!.input).toMatchObject({ Namespace: METRIC_NAMESPACE, MetricData: [{ MetricName: OUT_OF_SYNC_METRIC, Value: 1, Unit: 'Count' }] });
   });
 
