@@ -230,9 +230,8 @@ export function adapterContract(fixture: AdapterFixture): void {
     it('the password gauntlet within the type\'s policy: each password, set through the guarded session, logs in', async () => {
       let current = fresh('gauntlet-start');
       const { account, resourceId } = await h.resourceWithAccount(firstMode, proxy, current);
-      const session = await h.session(resourceId);
       const failed: string[] = [];
-      try {
+      await h.withSession(resourceId, async (session) => {
         for (const { label, password } of gauntlet(session.policy, { maxLength: fixture.gauntletMaxLength !== false })) {
           h.sent.add(password);
           try {
@@ -245,9 +244,7 @@ export function adapterContract(fixture: AdapterFixture): void {
           if (await fixture.passwordWorks(account.username, password)) current = password;
           else failed.push(`${label}: does not log in after the change`);
         }
-      } finally {
-        await session.close();
-      }
+      });
       expect(failed).toEqual([]);
     });
 
@@ -258,15 +255,14 @@ export function adapterContract(fixture: AdapterFixture): void {
       for (const { label, password } of forbiddenPasswords(policy())) {
         h.sent.add(password);
         // A fresh session each time: nothing has connected yet, so any byte would be the change's.
-        const session = await h.session(resourceId);
-        const sentBefore = h.bytesSent(proxy);
-        const e = await rejectionOf(session.adapter.change({ account, newPassword: new Secret(password), currentPassword: new Secret(old) }));
-        h.errors.push(everyFormOf(e));
-        const bytes = h.bytesSent(proxy) - sentBefore;
-        await session.close();
-        if (!(e instanceof InvalidConfigurationError) || e.field !== 'newPassword' || bytes !== 0) {
-          refused.push(`${label}: ${(e as Error).name} (${(e as InvalidConfigurationError).field ?? 'no field'}), ${bytes} bytes sent`);
-        }
+        const bytes = await h.withSession(resourceId, async (session) => {
+          const before = h.bytesSent(proxy);
+          const e = await rejectionOf(session.adapter.change({ account, newPassword: new Secret(password), currentPassword: new Secret(old) }));
+          h.errors.push(everyFormOf(e));
+          if (!(e instanceof InvalidConfigurationError) || e.field !== 'newPassword') refused.push(`${label}: ${(e as Error).name} (${(e as InvalidConfigurationError).field ?? 'no field'})`);
+          return h.bytesSent(proxy) - before;
+        });
+        if (bytes !== 0) refused.push(`${label}: ${bytes} bytes reached the target`);
       }
       expect(refused).toEqual([]);
       expect(await fixture.passwordWorks(account.username, old)).toBe(true);
