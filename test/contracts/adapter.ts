@@ -353,21 +353,23 @@ export function adapterContract(fixture: AdapterFixture): void {
       try {
         const { account, resourceId } = await h.resourceWithAccount(firstMode, deadProxy, old);
         username = account.username;
-        const attempt = (what: string) =>
+        // Refused: TargetUnchangedError, retryable; silent: TargetTimeoutError within the deadline.
+        const attempt = (what: string, expected: typeof TargetUnchangedError | typeof TargetTimeoutError) =>
           h.withSession(resourceId, async (session) => {
             const started = Date.now();
             const changed = await rejectionOf(session.adapter.change({ account, newPassword: new Secret(fresh('never')), currentPassword: new Secret(old) }));
             const verified = await rejectionOf(session.adapter.verify({ account, password: new Secret(old) }));
             h.errors.push(everyFormOf(changed), everyFormOf(verified));
-            if (!(changed instanceof TargetUnchangedError || changed instanceof TargetTimeoutError)) wrong.push(`${what}: change failed with ${(changed as Error).name}: ${(changed as Error).message}`);
-            if (!(verified instanceof TargetUnchangedError || verified instanceof TargetTimeoutError)) wrong.push(`${what}: verify failed with ${(verified as Error).name}: ${(verified as Error).message}`);
+            if (!(changed instanceof expected)) wrong.push(`${what}: change failed with ${(changed as Error).name}: ${(changed as Error).message}`);
+            if (changed instanceof TargetUnchangedError && !changed.retryable) wrong.push(`${what}: the change's error says a retry is not safe`);
+            if (!(verified instanceof expected)) wrong.push(`${what}: verify failed with ${(verified as Error).name}: ${(verified as Error).message}`);
             if (Date.now() - started > 4 * UNREACHABLE_TIMEOUT_MS + 5_000) wrong.push(`${what}: took ${Date.now() - started} ms`);
           }, { timeoutMs: UNREACHABLE_TIMEOUT_MS });
         deadProxy.refuseNew(true);
-        await attempt('refused');
+        await attempt('refused', TargetUnchangedError);
         deadProxy.refuseNew(false);
         deadProxy.blackhole(true);
-        await attempt('silent');
+        await attempt('silent', TargetTimeoutError);
       } finally {
         await deadProxy.close();
       }
