@@ -299,50 +299,44 @@ export function adapterContract(fixture: AdapterFixture): void {
       expect(await fixture.passwordWorks(bystander.username, bystanderPassword)).toBe(true);
     });
 
-    it.each(modes)('%s: a TCP cut before the change reaches the target: nothing changed, AWSCURRENT still works, no pending version is left', async (mode) => {
-      const old = fresh('cut-before');
+    /** A reset of a new account through a proxy of its own, cut where the fixture arms it. */
+    async function resetWithCut(mode: Mode, when: 'before' | 'after') {
+      const old = fresh(`cut-${when}`);
       const cutProxy = await FaultProxy.start(fixture.endpoint());
       try {
         const { account } = await h.resourceWithAccount(mode, cutProxy, old, { plaintext: true });
-        await fixture.cut(cutProxy, 'before');
-
+        await fixture.cut(cutProxy, when);
         const { results } = await h.run({ accountIds: [account.id] });
-
-        // The cut happened where it was armed: set failed, safe to retry; or, where the client cannot
-        // tell whether a request it wrote arrived, reconcile found nothing changed and rolled back.
-        const [result] = results as [AccountResult];
-        if (result.step === 'reconcile') expect(result, JSON.stringify(result)).toMatchObject({ outcome: 'rolled-back', errorClass: 'OutcomeUnknownError' });
-        else expect(result, JSON.stringify(result)).toMatchObject({ outcome: 'failed', step: 'set', errorClass: expect.stringMatching(/^(TargetUnchangedError|TargetTimeoutError)$/) });
-        expect(await h.current(account.secretId)).toBe(old);
-        expect(await fixture.passwordWorks(account.username, old)).toBe(true);
-        expect(stillPending(await h.credentials.listVersions(account.secretId))).toEqual([]);
+        return { old, account, result: results[0] as AccountResult };
       } finally {
         await cutProxy.close();
       }
+    }
+
+    it.each(modes)('%s: a TCP cut before the change reaches the target: nothing changed, AWSCURRENT still works, no pending version is left', async (mode) => {
+      const { old, account, result } = await resetWithCut(mode, 'before');
+
+      // The cut happened where it was armed: set failed, safe to retry; or, where the client cannot
+      // tell whether a request it wrote arrived, reconcile found nothing changed and rolled back.
+      if (result.step === 'reconcile') expect(result, JSON.stringify(result)).toMatchObject({ outcome: 'rolled-back', errorClass: 'OutcomeUnknownError' });
+      else expect(result, JSON.stringify(result)).toMatchObject({ outcome: 'failed', step: 'set', errorClass: expect.stringMatching(/^(TargetUnchangedError|TargetTimeoutError)$/) });
+      expect(await h.current(account.secretId)).toBe(old);
+      expect(await fixture.passwordWorks(account.username, old)).toBe(true);
+      expect(stillPending(await h.credentials.listVersions(account.secretId))).toEqual([]);
     });
 
     it.each(modes)('%s: a TCP cut after the change was sent, before its answer: the engine reconciles, and the password AWSCURRENT holds is the one that works', async (mode) => {
-      const old = fresh('cut-after');
-      const cutProxy = await FaultProxy.start(fixture.endpoint());
-      try {
-        const { account } = await h.resourceWithAccount(mode, cutProxy, old, { plaintext: true });
-        await fixture.cut(cutProxy, 'after');
+      const { old, account, result } = await resetWithCut(mode, 'after');
 
-        const { results } = await h.run({ accountIds: [account.id] });
-
-        const [result] = results as [AccountResult];
-        // The cut happened after the change was sent: the outcome was unknown and reconcile settled
-        // it, or the adapter proved on the spot that the change had not landed.
-        if (result.step === 'reconcile') expect(result, JSON.stringify(result)).toMatchObject({ errorClass: 'OutcomeUnknownError' });
-        else expect(result, JSON.stringify(result)).toMatchObject({ step: 'set', outcome: 'failed', errorClass: 'TargetUnchangedError' });
-        expect(['succeeded', 'rolled-back', 'failed'], JSON.stringify(result)).toContain(result.outcome);
-        const current = await h.current(account.secretId);
-        expect(await fixture.passwordWorks(account.username, current), JSON.stringify(result)).toBe(true);
-        if (current !== old) expect(await fixture.passwordWorks(account.username, old)).toBe(false);
-        expect(stillPending(await h.credentials.listVersions(account.secretId))).toEqual([]);
-      } finally {
-        await cutProxy.close();
-      }
+      // The cut happened after the change was sent: the outcome was unknown and reconcile settled
+      // it, or the adapter proved on the spot that the change had not landed.
+      if (result.step === 'reconcile') expect(result, JSON.stringify(result)).toMatchObject({ errorClass: 'OutcomeUnknownError' });
+      else expect(result, JSON.stringify(result)).toMatchObject({ step: 'set', outcome: 'failed', errorClass: 'TargetUnchangedError' });
+      expect(['succeeded', 'rolled-back', 'failed'], JSON.stringify(result)).toContain(result.outcome);
+      const current = await h.current(account.secretId);
+      expect(await fixture.passwordWorks(account.username, current), JSON.stringify(result)).toBe(true);
+      if (current !== old) expect(await fixture.passwordWorks(account.username, old)).toBe(false);
+      expect(stillPending(await h.credentials.listVersions(account.secretId))).toEqual([]);
     });
 
     it('an unreachable target (connection refused, then silent): the change fails as safe to retry, verify throws rather than calling the password wrong, nothing changed', async () => {
