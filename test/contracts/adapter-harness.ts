@@ -22,9 +22,28 @@ const HOLD_MS = 1_000;
 
 export type ContractHarness = Awaited<ReturnType<typeof openContractHarness>>;
 
+/** A JSON replacer that writes a Secret's value (the holder's raw value: toJSON has already hidden it). */
+function revealing(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  const raw = this[key];
+  return raw instanceof Secret ? raw.reveal() : typeof value === 'bigint' ? String(value) : value;
+}
+
 export async function openContractHarness(fixture: AdapterFixture) {
   const stores = await openMemoryStores();
   const { store: credentials, written } = recordingStore(stores.credentials);
+  // Every argument given to the state store (items, conditions, marks, leases), for the leak search;
+  // a Secret among them shows its value, so that it is found.
+  const stateWrites: string[] = [];
+  const state = new Proxy(stores.state, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        stateWrites.push(JSON.stringify(args, revealing) ?? '');
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
   const loader = REGISTRY.typeOf(fixture.type).adapter;
   if (loader === 'not yet') throw new Error(`fixture ${fixture.name}: type ${fixture.type} has no adapter`);
   const real = (await loader()) as AdapterFactory<{ id: string }>;
@@ -51,10 +70,10 @@ export async function openContractHarness(fixture: AdapterFixture) {
   };
   const adapters: AdapterRegistry = { [fixture.type]: counted as AdapterFactory<never> };
   const log = new Log({ level: 'DEBUG' });
-  const engine = new ResetEngine({ registry: REGISTRY, state: stores.state, credentials, adapters, log, timeoutMs: TIMEOUT_MS, concurrency: 2 });
-  const config = new Configurator(stores.state, credentials, REGISTRY);
+  const engine = new ResetEngine({ registry: REGISTRY, state, credentials, adapters, log, timeoutMs: TIMEOUT_MS, concurrency: 2 });
+  const config = new Configurator(state, credentials, REGISTRY);
   const rotation = new RotationRunner({
-    stores: { state: stores.state, credentials, describeSecret: async (id) => ({ arn: id, name: id }) },
+    stores: { state, credentials, describeSecret: async (id) => ({ arn: id, name: id }) },
     registry: REGISTRY,
     adapters,
     log,
@@ -149,7 +168,7 @@ export async function openContractHarness(fixture: AdapterFixture) {
     /** Runs `fn` on the resource's session as the engine opens it (guarded adapter, redactor, policy), its logs captured. */
     withSession<T>(resourceId: string, fn: (session: ResourceSession) => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
       return captured(async () => {
-        const session = await openResourceSession({ state: stores.state, credentials, registry: REGISTRY, adapters, log, timeoutMs: options.timeoutMs ?? TIMEOUT_MS }, resourceId);
+        const session = await openResourceSession({ state, credentials, registry: REGISTRY, adapters, log, timeoutMs: options.timeoutMs ?? TIMEOUT_MS }, resourceId);
         try {
           return await fn(session);
         } finally {
@@ -184,13 +203,14 @@ export async function openContractHarness(fixture: AdapterFixture) {
     /** Everything the product wrote, by where, for the leak search. */
     async everything(): Promise<Record<string, string>> {
       const results = (await Promise.all(runIds.map((id) => stores.state.listAccountResults(id)))).flat();
-      const state = { resources: await stores.state.listResources(), accounts: await stores.state.listAccounts(), runs: await stores.state.listRuns(1000) };
+      const items = { resources: await stores.state.listResources(), accounts: await stores.state.listAccounts(), runs: await stores.state.listRuns(1000) };
       return {
         logs: logs.join('\n'),
         errors: errors.join('\n'),
         results: JSON.stringify(results),
         audit: JSON.stringify(await stores.state.listAudit({ limit: 10_000 })),
-        'state items': JSON.stringify(state),
+        'state items': JSON.stringify(items),
+        'state store requests': stateWrites.join('\n'),
       };
     },
     async close(): Promise<void> {
