@@ -118,7 +118,7 @@ function inProcess(server: Server): Pick<DynamoDBClientConfig, 'requestHandler' 
         };
         try {
           server.emit('request', req, res);
-          if (request.body !== undefined) req.emit('data', Buffer.from(request.body as string));
+          if (request.body !== undefined) req.emit('data', bodyBytes(request.body));
           req.emit('end');
         } catch (e) {
           reject(e instanceof Error ? e : new Error(String(e)));
@@ -129,6 +129,11 @@ function inProcess(server: Server): Pick<DynamoDBClientConfig, 'requestHandler' 
 }
 
 const UNSIGNED = 'AWS4-HMAC-SHA256 Credential=embedded/20000101/local/dynamodb/aws4_request, SignedHeaders=host, Signature=unsigned';
+
+/** The serialized body as bytes, without a copy (the SDK hands over a Uint8Array of JSON, or a string). */
+function bodyBytes(body: unknown): Buffer {
+  return body instanceof Uint8Array ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : Buffer.from(String(body));
+}
 
 function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
