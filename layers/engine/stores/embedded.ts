@@ -79,6 +79,8 @@ async function openDynalite(
     maxAttempts: 3,
     ...inProcess(server),
   });
+  // What only a request on the wire needs: its host and length headers, the user agent, the recursion-detection header.
+  for (const name of ['hostHeaderMiddleware', 'contentLengthMiddleware', 'getUserAgentMiddleware', 'recursionDetectionMiddleware']) client.middlewareStack.remove(name);
   const close = async (): Promise<void> => {
     client.destroy();
     await closeServer(server);
