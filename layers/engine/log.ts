@@ -21,6 +21,7 @@ export class Log {
   readonly #make: () => Logger;
   #logger: Logger | undefined;
 
+  /** `child` is how child() makes one: its parent's level, and how to make its Powertools logger when it first writes. */
   constructor(options: { logger?: Logger; redactor?: Redactor; level?: LogLevel; service?: string } = {}, child?: { level: number; make: () => Logger }) {
     this.redactor = options.redactor ?? new Redactor();
     if (child) {
