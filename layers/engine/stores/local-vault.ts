@@ -11,6 +11,8 @@ const KEY_BYTES = 32;
 const IV_BYTES = 12;
 /** Versions without a label are kept (a retried putPending must find them) until a secret has more than this many. */
 const MAX_VERSIONS = 20;
+/** Files whose text an instance keeps after reading or writing them (the most recently used). */
+const CACHED_FILES = 1000;
 
 /** The vault could not authenticate stored data: the file was altered or corrupted. */
 export class VaultIntegrityError extends InvalidConfigurationError {}
@@ -40,6 +42,14 @@ interface VaultFile {
  * one JSON file per secret, every value sealed with AES-256-GCM. The secret id and version id
  * are the additional authenticated data, so a sealed value moved to another secret or version
  * fails to open. File names are digests of secret ids; values appear nowhere in clear.
+ *
+ * The folder has one writer, the instance that opened it (openEmbeddedStores opens it beside the
+ * state store, whose LevelDB lock keeps a second process out; openMemoryStores in a temporary
+ * folder of its own), so what it last read or wrote is
+ * what the file holds: it keeps the text of the files it used last and reads those from disk
+ * only once, instead of on every operation (a reset makes four). The text is the file's, values
+ * sealed as on disk; each operation parses and checks it as if it had just been read, so a
+ * change that fails leaves the kept text as it was.
  */
 export class LocalVault implements CredentialStore {
   readonly #dir: string;
@@ -48,6 +58,8 @@ export class LocalVault implements CredentialStore {
   #dirReady: Promise<void> | undefined;
   /** The tail of each secret's queue of operations: one at a time per secret. */
   readonly #queues = new Map<string, Promise<unknown>>();
+  /** Secret id → the text of its file as last read or written here, least recently used first. */
+  readonly #texts = new Map<string, string>();
 
   constructor(options: { dir: string; key: Buffer }) {
     if (options.key.length !== KEY_BYTES) {
@@ -164,6 +176,7 @@ export class LocalVault implements CredentialStore {
 
   deleteSecret(secretId: string): Promise<void> {
     return this.#serialize(secretId, async () => {
+      this.#texts.delete(secretId);
       try {
         await unlink(this.#path(secretId));
       } catch (e) {
@@ -217,12 +230,14 @@ export class LocalVault implements CredentialStore {
   }
 
   async #read(secretId: string): Promise<VaultFile | undefined> {
-    let text: string;
-    try {
-      text = await readFile(this.#path(secretId), 'utf8');
-    } catch (e) {
-      if (isMissing(e)) return undefined;
-      throw e;
+    let text = this.#texts.get(secretId);
+    if (text === undefined) {
+      try {
+        text = await readFile(this.#path(secretId), 'utf8');
+      } catch (e) {
+        if (isMissing(e)) return undefined;
+        throw e;
+      }
     }
     let file: VaultFile;
     try {
@@ -239,17 +254,25 @@ export class LocalVault implements CredentialStore {
         `secret ${secretId} was sealed with another vault key (key id ${file.keyId}, this key is ${this.#keyId})`,
       );
     }
+    this.#remember(secretId, text);
     return file;
+  }
+
+  #remember(secretId: string, text: string): void {
+    this.#texts.delete(secretId);
+    this.#texts.set(secretId, text);
+    if (this.#texts.size > CACHED_FILES) this.#texts.delete(this.#texts.keys().next().value!);
   }
 
   /** Write a temporary file, flush it to disk, then rename it over the old one: a crash leaves one or the other. */
   async #write(file: VaultFile): Promise<void> {
     await this.#ensureDir();
     const path = this.#path(file.secretId);
+    const text = `${JSON.stringify(file, null, 1)}\n`;
     const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
     const handle = await open(temporary, 'wx', 0o600);
     try {
-      await handle.writeFile(`${JSON.stringify(file, null, 1)}\n`, 'utf8');
+      await handle.writeFile(text, 'utf8');
       await handle.sync();
     } finally {
       await handle.close();
@@ -261,6 +284,8 @@ export class LocalVault implements CredentialStore {
       throw e;
     }
     await syncDirectory(this.#dir);
+    // Kept once renamed into place: a write that failed before leaves the file, and the kept text, as they were.
+    this.#remember(file.secretId, text);
   }
 
   #ensureDir(): Promise<void> {

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -19,6 +19,8 @@ describe('LocalVault on disk', () => {
   let key: Buffer;
   let vault: LocalVault;
   const files = () => readdirSync(dir).map((f) => join(dir, f));
+  // An instance keeps the files it wrote; one opened afterwards reads what is on disk.
+  const opened = () => new LocalVault({ dir, key });
 
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'rpr-vault-test-'));
@@ -64,7 +66,7 @@ describe('LocalVault on disk', () => {
     stored.versions[0].ciphertext = ciphertext.toString('base64');
     writeFileSync(file!, JSON.stringify(stored));
 
-    const e = await vault.getValue(id).catch((x: unknown) => x);
+    const e = await opened().getValue(id).catch((x: unknown) => x);
 
     expect(e).toBeInstanceOf(VaultIntegrityError);
     expect((e as Error).message).toMatch(/altered or corrupted/);
@@ -79,7 +81,7 @@ describe('LocalVault on disk', () => {
     to.json.versions[0] = { ...from.json.versions[0] };
     writeFileSync(to.path, JSON.stringify(to.json));
 
-    await expect(vault.getValue(to.json.secretId)).rejects.toBeInstanceOf(VaultIntegrityError);
+    await expect(opened().getValue(to.json.secretId)).rejects.toBeInstanceOf(VaultIntegrityError);
   });
 
   it('refuses a sealed value moved to another version of the same secret', async () => {
@@ -92,7 +94,7 @@ describe('LocalVault on disk', () => {
     stored.versions[1] = { ...current, versionId: pending.versionId, stages: pending.stages };
     writeFileSync(file!, JSON.stringify(stored));
 
-    await expect(vault.getValue(id, { versionId: token })).rejects.toBeInstanceOf(VaultIntegrityError);
+    await expect(opened().getValue(id, { versionId: token })).rejects.toBeInstanceOf(VaultIntegrityError);
   });
 
   it('a wrong key fails clearly, naming RPR_VAULT_KEY, and changes nothing', async () => {
@@ -127,6 +129,21 @@ describe('LocalVault on disk', () => {
     const e = await vault.putPending(id, 'short', password('b')).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(InvalidConfigurationError);
     expect((e as InvalidConfigurationError).field).toBe('versionId');
+  });
+
+  it('a change that could not be written leaves what the vault reads as the file holds it', async () => {
+    const id = await vault.createSecret('s', password('current'));
+    const [file] = files();
+    const text = readFileSync(file!, 'utf8');
+    // The folder becomes a plain file: the change cannot write its temporary file.
+    rmSync(dir, { recursive: true });
+    writeFileSync(dir, '');
+    await expect(vault.putPending(id, randomUUID(), password('pending'))).rejects.toThrow();
+    rmSync(dir);
+    mkdirSync(dir, { mode: 0o700 });
+    writeFileSync(file!, text);
+
+    expect((await vault.listVersions(id)).flatMap((v) => v.stages)).toEqual([AWSCURRENT]);
   });
 
   it('persists across instances with the same key', async () => {
