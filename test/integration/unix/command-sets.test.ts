@@ -10,7 +10,7 @@ import { describeServer } from '../../../harness/servers/index.js';
 import { adapterContext } from '../../../harness/support/adapter-context.js';
 import { UnixShellSimulator } from '../../simulators/unix-shells/server.js';
 import type { SystemName } from '../../simulators/unix-shells/systems.js';
-import { account, credential, unixAdapter, resource as linuxResource, Users } from './support.js';
+import { account, credential, shellLoginWorks, unixAdapter, resource as linuxResource, Users } from './support.js';
 
 /**
  * Each built-in command set of layers/resources/unix/commands.ts, run where its command exists:
@@ -92,31 +92,6 @@ describeServer('ssh', "solaris, hp-ux, macos, esxi: the built-in `passwd USER` a
   }
 });
 
-/** A fresh SSH login that runs a command: it proves a password only if the account may be used with it. */
-function simLoginWorks(sim: UnixShellSimulator, username: string, password: string): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const client = new ssh2.Client();
-    client.on('ready', () => {
-      client.exec('id -un', (err, channel) => {
-        if (err) return reject(err);
-        let out = '';
-        channel.on('data', (d: Buffer) => (out += d.toString()));
-        channel.stderr.on('data', () => undefined);
-        channel.on('close', (code: number | null) => {
-          client.end();
-          resolve(code === 0 && out.trim() === username);
-        });
-      });
-    });
-    client.on('error', (err: Error & { level?: string }) => {
-      client.end();
-      if (err.level === 'client-authentication') resolve(false);
-      else reject(err);
-    });
-    client.connect({ host: sim.host, port: sim.port, username, password, readyTimeout: 10_000, tryKeyboard: false });
-  });
-}
-
 /** What an AIX root sees with `pwdadm -q USER`: the account's password flags. */
 function pwdadmQuery(sim: UnixShellSimulator, username: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -180,8 +155,8 @@ for (const c of CASES) {
     const viaSudo = () => adapterWith({ mode: 'sudo' }, credential('ops', adminPassword));
 
     async function proves(name: string, now: string, before: string): Promise<void> {
-      expect(await simLoginWorks(sim, name, now), 'the new password logs in').toBe(true);
-      expect(await simLoginWorks(sim, name, before), 'the old password is refused').toBe(false);
+      expect(await shellLoginWorks(sim, name, now), 'the new password logs in').toBe(true);
+      expect(await shellLoginWorks(sim, name, before), 'the old password is refused').toBe(false);
       if (c.type === 'aix') expect(await pwdadmQuery(sim, name)).not.toMatch(/flags = .*ADMCHG/);
     }
 
@@ -223,7 +198,7 @@ for (const c of CASES) {
         expect((e as InvalidConfigurationError).field).toBe('privilege');
         // The shell's "not found" is what the system says; the simulator records it as asked for.
         sim.unexpected.splice(0);
-        expect(await simLoginWorks(sim, 'app2', 'Old-app2-pw')).toBe(true);
+        expect(await shellLoginWorks(sim, 'app2', 'Old-app2-pw')).toBe(true);
       });
     }
 
@@ -234,7 +209,7 @@ for (const c of CASES) {
       await adapter.close();
       expect(e).toBeInstanceOf(AuthenticationError);
       expect((e as Error).message).not.toContain('Wrong-root-pw');
-      expect(await simLoginWorks(sim, 'app4', 'Old-app4-pw')).toBe(true);
+      expect(await shellLoginWorks(sim, 'app4', 'Old-app4-pw')).toBe(true);
     });
 
     it("an unknown user is TargetUnchangedError quoting the system's words", async () => {
@@ -271,7 +246,7 @@ for (const c of CASES) {
         const e = await adapter.change({ account: account('self3'), newPassword: new Secret('Ab1'), currentPassword: new Secret('Old-self3-pw') }).catch((x: unknown) => x);
         await adapter.close();
         expect(e).toBeInstanceOf(TargetUnchangedError);
-        expect(await simLoginWorks(sim, 'self3', 'Old-self3-pw')).toBe(true);
+        expect(await shellLoginWorks(sim, 'self3', 'Old-self3-pw')).toBe(true);
       });
     }
 
@@ -288,7 +263,7 @@ for (const c of CASES) {
           await adapter.close();
           expect(e).toBeInstanceOf(InvalidConfigurationError);
           expect((e as InvalidConfigurationError).field).toBe('commandSet');
-          expect(await simLoginWorks(strict, 'dir1', 'Old-dir1-pw')).toBe(true);
+          expect(await shellLoginWorks(strict, 'dir1', 'Old-dir1-pw')).toBe(true);
           expect(strict.unexpected).toEqual([]);
         } finally {
           await strict.close();
@@ -312,7 +287,7 @@ for (const c of CASES) {
         await adapter.change({ account: account('app5'), newPassword: new Secret('New-app5-pw') });
         await adapter.close();
         expect(await pwdadmQuery(sim, 'app5')).toMatch(/flags = ADMCHG/);
-        expect(await simLoginWorks(sim, 'app5', 'New-app5-pw')).toBe(false);
+        expect(await shellLoginWorks(sim, 'app5', 'New-app5-pw')).toBe(false);
       });
     }
   });
