@@ -1,6 +1,8 @@
 /**
  * The README's support matrix, made from the types' descriptors so it cannot drift from the
- * code: `npx tsx cli/support-matrix.ts` prints it; a test checks the README holds it.
+ * code: `npx tsx cli/support-matrix.ts` prints it; a test checks the README holds it. Its last
+ * column is each type's `testedAgainst`, whose `using` test/unit/support-matrix.test.ts holds
+ * equal to the targets the adapter contract's fixtures run against.
  */
 import { RESOURCE_TYPE_DEFINITIONS } from '../layers/resources/registry.js';
 

@@ -12,11 +12,36 @@ export interface PortSet {
   readonly udp?: readonly number[];
 }
 
+/**
+ * What the test suite runs a type against, by the adapter contract's fixtures' ids
+ * (test/contracts/fixtures): the real test servers, and the simulators under test/simulators.
+ */
+export type TestTarget =
+  | 'ssh'
+  | 'telnet'
+  | 'postgresql'
+  | 'mariadb'
+  | 'ldap'
+  | 'samba'
+  | 'unix-shells:aix'
+  | 'unix-shells:hp-ux'
+  | 'unix-shells:solaris'
+  | 'unix-shells:macos'
+  | 'unix-shells:esxi'
+  | 'windows-openssh';
+
 /** What backs a type's row in the support matrix: the suite's real server or simulator for it. */
 export interface TestedAgainst {
+  /** 'simulator' when any of `using` is one. */
   readonly kind: 'real server' | 'simulator';
   /** What it is, and what of the type it does not cover. */
   readonly what: string;
+  /**
+   * Every target a contract fixture of this type runs against, and no other: a unit test
+   * (test/unit/support-matrix.test.ts) holds this equal to the fixtures, so the row claims only
+   * what the suite runs.
+   */
+  readonly using: readonly TestTarget[];
 }
 
 /** A type that resets: the function that serves it, its adapter (loaded on first use) and what the suite checks it against. */

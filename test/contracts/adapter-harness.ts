@@ -139,9 +139,16 @@ export async function openContractHarness(fixture: AdapterFixture) {
       runIds.push(`rotation:${token}`);
       await captured(() => rotation.run({ step, secretId, token }));
     },
-    /** The resource's session as the engine opens it (guarded adapter, redactor, policy). */
-    session(resourceId: string): Promise<ResourceSession> {
-      return openResourceSession({ state: stores.state, credentials, registry: REGISTRY, adapters, log, timeoutMs: TIMEOUT_MS }, resourceId);
+    /** Runs `fn` on the resource's session as the engine opens it (guarded adapter, redactor, policy), its logs captured. */
+    withSession<T>(resourceId: string, fn: (session: ResourceSession) => Promise<T>): Promise<T> {
+      return captured(async () => {
+        const session = await openResourceSession({ state: stores.state, credentials, registry: REGISTRY, adapters, log, timeoutMs: TIMEOUT_MS }, resourceId);
+        try {
+          return await fn(session);
+        } finally {
+          await session.close();
+        }
+      });
     },
     /** Changes asked of the adapter of this resource so far. */
     changes(resourceId: string): number {

@@ -62,6 +62,7 @@ export const ldapDefinition = defineType({
     testedAgainst: {
       kind: 'real server',
       what: 'OpenLDAP 2.5 (Debian 12) with ppolicy, LDAPS and StartTLS; the Entra ID method (`unicodePwd`) against Samba 4.17 AD DC; Oracle Internet Directory, eDirectory and Entra ID themselves untested',
+      using: ['ldap', 'samba'],
     },
   },
   changedBy:

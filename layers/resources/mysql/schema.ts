@@ -37,7 +37,7 @@ export const mysqlDefinition = defineType({
   implementation: {
     family: 'mysql',
     adapter: () => import('./adapter.js').then((m) => m.createMysqlAdapter),
-    testedAgainst: { kind: 'real server', what: 'MariaDB 10.11 (Debian 12) with TLS; MySQL 8 statements untested' },
+    testedAgainst: { kind: 'real server', what: 'MariaDB 10.11 (Debian 12) with TLS; MySQL 8 statements untested', using: ['mariadb'] },
   },
   changedBy:
     "`ALTER USER … IDENTIFIED BY PASSWORD` / `IDENTIFIED VIA ed25519 USING` / `IDENTIFIED WITH … AS` with the hash the account's plugin stores, computed client-side (admin); `SET PASSWORD = '<hash>'` (MariaDB self) or `ALTER USER CURRENT_USER() … REPLACE` (MySQL self); clear text only for other plugins; on a session whose sql_mode is pinned without NO_BACKSLASH_ESCAPES",

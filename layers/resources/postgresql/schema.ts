@@ -34,7 +34,7 @@ export const postgresqlDefinition = defineType({
   implementation: {
     family: 'postgresql',
     adapter: () => import('./adapter.js').then((m) => m.createPostgresqlAdapter),
-    testedAgainst: { kind: 'real server', what: 'PostgreSQL 15 (Debian 12) with SSL' },
+    testedAgainst: { kind: 'real server', what: 'PostgreSQL 15 (Debian 12) with SSL', using: ['postgresql'] },
   },
   changedBy: '`ALTER ROLE ... PASSWORD` with a SCRAM-SHA-256 verifier computed client-side (admin reset or self change)',
   verifiedBy: 'a fresh login as the role',

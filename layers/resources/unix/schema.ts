@@ -79,12 +79,12 @@ const OPENSSH = 'OpenSSH 9.2 (Debian 12)';
 
 /** What the suite runs each command set on (test/integration/unix/command-sets.test.ts and the Linux suites). */
 const TESTED_AGAINST: Record<UnixType, TestedAgainst> = {
-  linux: { kind: 'real server', what: `${OPENSSH} and inetutils telnetd, with sudo and su (\`chpasswd\`, \`passwd\`)` },
-  aix: { kind: 'simulator', what: "AIX 7.3 shell (`chpasswd -c`, `pwdadm`, `passwd`, su and sudo) from IBM's documentation; no AIX host; over SSH only (Telnet runs on Linux only)" },
-  'hp-ux': { kind: 'simulator', what: `HP-UX 11i v3 shell (\`passwd USER\`, \`passwd\`, su and sudo) from HP-UX passwd(1); \`passwd USER\` also on real ${OPENSSH}; no HP-UX host; over SSH only (Telnet runs on Linux only)` },
-  solaris: { kind: 'simulator', what: `Oracle Solaris 11.4 shell (\`passwd USER\`, \`passwd\`, su and sudo) from Oracle's passwd(1) and illumos' messages; \`passwd USER\` also on real ${OPENSSH}; no Solaris host; over SSH only (Telnet runs on Linux only)` },
-  macos: { kind: 'simulator', what: `macOS 14 shell (\`passwd USER\`, \`passwd\`, su and sudo) from passwd(1); \`passwd USER\` also on real ${OPENSSH}; no macOS host; over SSH only (Telnet runs on Linux only)` },
-  esxi: { kind: 'simulator', what: `ESXi 8.0 shell (\`passwd USER\`, \`passwd\`, \`su -\`, no sudo) from Broadcom KB 318960; \`passwd USER\` also on real ${OPENSSH}; no ESXi host; over SSH only (Telnet runs on Linux only)` },
+  linux: { kind: 'real server', what: `${OPENSSH} and inetutils telnetd, with sudo and su (\`chpasswd\`, \`passwd\`)`, using: ['ssh', 'telnet'] },
+  aix: { kind: 'simulator', what: "AIX 7.3 shell (`chpasswd -c`, `pwdadm`, `passwd`, su and sudo) from IBM's documentation; no AIX host; over SSH only (Telnet runs on Linux only)", using: ['unix-shells:aix'] },
+  'hp-ux': { kind: 'simulator', what: `HP-UX 11i v3 shell (\`passwd USER\`, \`passwd\`, su and sudo) from HP-UX passwd(1); \`passwd USER\` also on real ${OPENSSH}; no HP-UX host; over SSH only (Telnet runs on Linux only)`, using: ['unix-shells:hp-ux', 'ssh'] },
+  solaris: { kind: 'simulator', what: `Oracle Solaris 11.4 shell (\`passwd USER\`, \`passwd\`, su and sudo) from Oracle's passwd(1) and illumos' messages; \`passwd USER\` also on real ${OPENSSH}; no Solaris host; over SSH only (Telnet runs on Linux only)`, using: ['unix-shells:solaris', 'ssh'] },
+  macos: { kind: 'simulator', what: `macOS 14 shell (\`passwd USER\`, \`passwd\`, su and sudo) from passwd(1); \`passwd USER\` also on real ${OPENSSH}; no macOS host; over SSH only (Telnet runs on Linux only)`, using: ['unix-shells:macos', 'ssh'] },
+  esxi: { kind: 'simulator', what: `ESXi 8.0 shell (\`passwd USER\`, \`passwd\`, \`su -\`, no sudo) from Broadcom KB 318960; \`passwd USER\` also on real ${OPENSSH}; no ESXi host; over SSH only (Telnet runs on Linux only)`, using: ['unix-shells:esxi', 'ssh'] },
 };
 
 /** Systems whose passwd(1) takes 7-bit characters only. */

@@ -79,6 +79,7 @@ export const windowsDomainDefinition = defineType({
     testedAgainst: {
       kind: 'real server',
       what: 'Samba 4.17 AD DC (Debian 12) over LDAPS and StartTLS, with fine-grained password policies and a lockout threshold of 5; no Windows Server DC',
+      using: ['samba'],
     },
   },
   changedBy: 'LDAP modify of `unicodePwd` over TLS: a replace as the admin (reset), or delete-old/add-new as the account (change)',

@@ -50,6 +50,7 @@ export const windowsDefinition = defineType({
     testedAgainst: {
       kind: 'simulator',
       what: "Windows OpenSSH shell (cmd.exe or PowerShell as default shell; PowerShell `Set-LocalUser` with the password on stdin, `net user NAME *` fallback) written from Microsoft's documentation; no Windows host",
+      using: ['windows-openssh'],
     },
   },
   changedBy:
