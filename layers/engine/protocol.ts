@@ -56,6 +56,9 @@ export interface ReconcileResult {
  * The reset protocol for one account: four idempotent steps keyed by the version token,
  * and reconcile for when the outcome of `set` is unknown. See DESIGN.md, "The reset protocol".
  */
+/** How long reconcile lets a target finish a change whose connection was cut before it trusts a probe. */
+const SETTLE_MS = 1_000;
+
 export class ResetProtocol {
   constructor(
     private readonly state: StateStore,
@@ -281,12 +284,20 @@ export class ResetProtocol {
         return kept({ workingVersion: 'unknown', why: 'the type cannot prove which password the target holds' });
       }
       const pending = await this.#value(ctx, { versionId: ctx.token });
-      if (await verify(pending)) {
+      const promoted = async (): Promise<ReconcileResult> => {
         await this.finish(ctx);
         return { outcome: 'succeeded', workingVersion: 'pending', detail: 'the change had been applied; the new password was promoted' };
-      }
+      };
+      if (await verify(pending)) return promoted();
       const current = await this.#value(ctx, { stage: AWSCURRENT }).catch(() => undefined);
-      if (current && (await verify(current))) {
+      // A target may still be applying a change whose connection was cut (the request had arrived,
+      // its answer had not): look again once it has settled, before a version is discarded or kept.
+      // The current password is probed again, not the pending one, so a rollback costs no failed login.
+      const currentWorked = current !== undefined && (await verify(current));
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      const currentWorks = currentWorked && (await verify(current));
+      if (!currentWorks && (await verify(pending))) return promoted();
+      if (currentWorks) {
         try {
           await this.credentials.discardPending(ctx.account.secretId, ctx.token);
         } catch (e) {

@@ -74,16 +74,23 @@ export async function openContractHarness(fixture: AdapterFixture) {
   let secrets = 0;
   let admin: { username: string; password: string } | undefined;
 
+  // One capture however many calls overlap (two runs at once), so none restores another's.
+  let capture: { out: ReturnType<typeof captureOutput>; depth: number } | undefined;
   async function captured<T>(fn: () => Promise<T>): Promise<T> {
-    const out = captureOutput();
+    capture ??= { out: captureOutput(), depth: 0 };
+    const mine = capture;
+    mine.depth++;
     try {
       return await fn();
     } catch (e) {
       errors.push(`${(e as Error).name}: ${(e as Error).message}\n${(e as Error).stack ?? ''}`);
       throw e;
     } finally {
-      out.restore();
-      logs.push(out.text());
+      if (--mine.depth === 0) {
+        mine.out.restore();
+        logs.push(mine.out.text());
+        capture = undefined;
+      }
     }
   }
 
@@ -140,9 +147,9 @@ export async function openContractHarness(fixture: AdapterFixture) {
       await captured(() => rotation.run({ step, secretId, token }));
     },
     /** Runs `fn` on the resource's session as the engine opens it (guarded adapter, redactor, policy), its logs captured. */
-    withSession<T>(resourceId: string, fn: (session: ResourceSession) => Promise<T>): Promise<T> {
+    withSession<T>(resourceId: string, fn: (session: ResourceSession) => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
       return captured(async () => {
-        const session = await openResourceSession({ state: stores.state, credentials, registry: REGISTRY, adapters, log, timeoutMs: TIMEOUT_MS }, resourceId);
+        const session = await openResourceSession({ state: stores.state, credentials, registry: REGISTRY, adapters, log, timeoutMs: options.timeoutMs ?? TIMEOUT_MS }, resourceId);
         try {
           return await fn(session);
         } finally {

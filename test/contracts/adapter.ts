@@ -16,14 +16,16 @@
  *     that only that account changed;
  *  5. a TCP cut before the change (nothing changed, no pending version) and after it (reconciled:
  *     the password AWSCURRENT holds is the one that works);
- *  6. the four Secrets Manager rotation steps, each run twice, change the password once;
- *  7. two resets of one account at once change it once;
- *  8. no password the stores were given, nor any the suite sent, appears in a log, error,
+ *  6. an unreachable target (refused, silent) fails safe to retry and verify throws; one connection
+ *     serves a group;
+ *  7. the four Secrets Manager rotation steps, each run twice, change the password once;
+ *  8. two resets of one account at once change it once;
+ *  9. no password the stores were given, nor any the suite sent, appears in a log, error,
  *     result, audit entry, state item, or the target's own log.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidConfigurationError } from '../../layers/engine/errors.js';
+import { InvalidConfigurationError, TargetTimeoutError, TargetUnchangedError } from '../../layers/engine/errors.js';
 import { resolvePolicy, type Policy } from '../../layers/engine/policy.js';
 import { Secret } from '../../layers/engine/secret.js';
 import { AWSCURRENT, type AccountResult } from '../../layers/engine/stores/types.js';
@@ -137,6 +139,9 @@ export interface AdapterFixture {
   readonly gauntletMaxLength?: boolean;
 }
 
+/** The adapter's deadline for one network operation in the unreachable-target case. */
+const UNREACHABLE_TIMEOUT_MS = 1_500;
+
 /** A password unique to this suite run: `label` shows in assertion messages, never the value. */
 function fresh(label: string): string {
   return `${label}-${randomBytes(6).toString('base64url')}-Aa1!`;
@@ -193,6 +198,7 @@ export function adapterContract(fixture: AdapterFixture): void {
     let h: ContractHarness;
     let proxy: FaultProxy;
     const [firstMode] = fixture.modes;
+    const modes = fixture.modes.map((m) => [m] as [Mode]);
     if (firstMode === undefined) throw new Error(`fixture ${fixture.name} names no mode`);
     const verification = REGISTRY.typeOf(fixture.type).verification;
     const proof = verification === 'login' ? 'logged in' : 'confirmed by the target';
@@ -211,7 +217,7 @@ export function adapterContract(fixture: AdapterFixture): void {
     /** The type's policy as a resource of it gets it. */
     const policy = (): Policy => resolvePolicy(REGISTRY.typeOf(fixture.type).policy, undefined);
 
-    it.each(fixture.modes.map((m) => [m]))('%s: the new password logs in, the old one does not, AWSCURRENT holds it, and the result names the proof', async (mode) => {
+    it.each(modes)('%s: the new password logs in, the old one does not, AWSCURRENT holds it, and the result names the proof', async (mode) => {
       const old = fresh('old');
       const { account, resourceId } = await h.resourceWithAccount(mode, proxy, old);
 
@@ -293,11 +299,11 @@ export function adapterContract(fixture: AdapterFixture): void {
       expect(await fixture.passwordWorks(bystander.username, bystanderPassword)).toBe(true);
     });
 
-    it('a TCP cut before the change reaches the target: nothing changed, AWSCURRENT still works, no pending version is left', async () => {
+    it.each(modes)('%s: a TCP cut before the change reaches the target: nothing changed, AWSCURRENT still works, no pending version is left', async (mode) => {
       const old = fresh('cut-before');
       const cutProxy = await FaultProxy.start(fixture.endpoint());
       try {
-        const { account } = await h.resourceWithAccount(firstMode, cutProxy, old, { plaintext: true });
+        const { account } = await h.resourceWithAccount(mode, cutProxy, old, { plaintext: true });
         await fixture.cut(cutProxy, 'before');
 
         const { results } = await h.run({ accountIds: [account.id] });
@@ -315,11 +321,11 @@ export function adapterContract(fixture: AdapterFixture): void {
       }
     });
 
-    it('a TCP cut after the change was sent, before its answer: the engine reconciles, and the password AWSCURRENT holds is the one that works', async () => {
+    it.each(modes)('%s: a TCP cut after the change was sent, before its answer: the engine reconciles, and the password AWSCURRENT holds is the one that works', async (mode) => {
       const old = fresh('cut-after');
       const cutProxy = await FaultProxy.start(fixture.endpoint());
       try {
-        const { account } = await h.resourceWithAccount(firstMode, cutProxy, old, { plaintext: true });
+        const { account } = await h.resourceWithAccount(mode, cutProxy, old, { plaintext: true });
         await fixture.cut(cutProxy, 'after');
 
         const { results } = await h.run({ accountIds: [account.id] });
@@ -329,13 +335,69 @@ export function adapterContract(fixture: AdapterFixture): void {
         // it, or the adapter proved on the spot that the change had not landed.
         if (result.step === 'reconcile') expect(result, JSON.stringify(result)).toMatchObject({ errorClass: 'OutcomeUnknownError' });
         else expect(result, JSON.stringify(result)).toMatchObject({ step: 'set', outcome: 'failed', errorClass: 'TargetUnchangedError' });
-        expect(['succeeded', 'rolled-back', 'failed']).toContain(result.outcome);
+        expect(['succeeded', 'rolled-back', 'failed'], JSON.stringify(result)).toContain(result.outcome);
         const current = await h.current(account.secretId);
-        expect(await fixture.passwordWorks(account.username, current)).toBe(true);
+        expect(await fixture.passwordWorks(account.username, current), JSON.stringify(result)).toBe(true);
         if (current !== old) expect(await fixture.passwordWorks(account.username, old)).toBe(false);
         expect(stillPending(await h.credentials.listVersions(account.secretId))).toEqual([]);
       } finally {
         await cutProxy.close();
+      }
+    });
+
+    it('an unreachable target (connection refused, then silent): the change fails as safe to retry, verify throws rather than calling the password wrong, nothing changed', async () => {
+      const old = fresh('unreachable');
+      const deadProxy = await FaultProxy.start(fixture.endpoint());
+      const wrong: string[] = [];
+      let username: string | undefined;
+      try {
+        const { account, resourceId } = await h.resourceWithAccount(firstMode, deadProxy, old);
+        username = account.username;
+        // Refused: TargetUnchangedError, retryable; silent: TargetTimeoutError within the deadline.
+        const attempt = (what: string, expected: typeof TargetUnchangedError | typeof TargetTimeoutError) =>
+          h.withSession(resourceId, async (session) => {
+            const started = Date.now();
+            const changed = await rejectionOf(session.adapter.change({ account, newPassword: new Secret(fresh('never')), currentPassword: new Secret(old) }));
+            const verified = await rejectionOf(session.adapter.verify({ account, password: new Secret(old) }));
+            h.errors.push(everyFormOf(changed), everyFormOf(verified));
+            if (!(changed instanceof expected)) wrong.push(`${what}: change failed with ${(changed as Error).name}: ${(changed as Error).message}`);
+            if (changed instanceof TargetUnchangedError && !changed.retryable) wrong.push(`${what}: the change's error says a retry is not safe`);
+            if (!(verified instanceof expected)) wrong.push(`${what}: verify failed with ${(verified as Error).name}: ${(verified as Error).message}`);
+            if (Date.now() - started > 4 * UNREACHABLE_TIMEOUT_MS + 5_000) wrong.push(`${what}: took ${Date.now() - started} ms`);
+          }, { timeoutMs: UNREACHABLE_TIMEOUT_MS });
+        deadProxy.refuseNew(true);
+        await attempt('refused', TargetUnchangedError);
+        deadProxy.refuseNew(false);
+        deadProxy.blackhole(true);
+        await attempt('silent', TargetTimeoutError);
+      } finally {
+        await deadProxy.close();
+      }
+      expect(wrong).toEqual([]);
+      expect(await fixture.passwordWorks(username!, old)).toBe(true);
+    });
+
+    it.runIf(fixture.modes.includes('admin'))('admin: one connection serves every account of the group (and one fresh login proves each)', async () => {
+      const groupProxy = await FaultProxy.start(fixture.endpoint());
+      try {
+        const first = fresh('group');
+        const { account, resourceId } = await h.resourceWithAccount('admin', groupProxy, first);
+        const accounts = [{ account, old: first }];
+        for (let i = 0; i < 2; i++) {
+          const old = fresh('group');
+          accounts.push({ account: await h.addAccount(resourceId, await h.createAccount(old), old), old });
+        }
+
+        const { results } = await h.run({ resourceIds: [resourceId], accountIds: accounts.map((a) => a.account.id) });
+
+        expect(results.map((r) => r.outcome), JSON.stringify(results)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+        expect(groupProxy.connections).toBeLessThanOrEqual(1 + accounts.length);
+        for (const { account: a, old } of accounts) {
+          expect(await fixture.passwordWorks(a.username, await h.current(a.secretId))).toBe(true);
+          expect(await fixture.passwordWorks(a.username, old)).toBe(false);
+        }
+      } finally {
+        await groupProxy.close();
       }
     });
 

@@ -16,15 +16,14 @@ import {
   withRootPassword,
 } from '../../../harness/servers/fixtures.js';
 import { describeServer } from '../../../harness/servers/index.js';
-import { FaultProxy } from '../../servers/proxy.js';
 import { captureOutput, findLeaks, scanTable } from '../../support/leaks.js';
 import { engineOnMoto, type EngineHarness } from './support.js';
-import { stillPending } from '../../support/labels.js';
 
 /**
  * The whole product path on real servers: configuration validated and stored in DynamoDB,
- * passwords in Secrets Manager (both served by moto), the engine's four steps and reconcile,
- * and the real adapters. Outcomes are proven outside the engine with fresh logins.
+ * passwords in Secrets Manager (both served by moto), the engine's four steps and the real
+ * adapters. Outcomes are proven outside the engine with fresh logins. Cuts and reconcile on each
+ * type are the adapter contract's (test/integration/contract.test.ts).
  */
 describeServer('moto', 'reset engine on real servers, with DynamoDB and Secrets Manager on moto', (moto) => {
   let h: EngineHarness;
@@ -175,47 +174,6 @@ describeServer('moto', 'reset engine on real servers, with DynamoDB and Secrets 
       expect(await pgPasswordWorks(r, 'Self-start-6')).toBe(false);
     });
 
-    it('connection cut after COMMIT is sent: the engine reconciles, and AWSCURRENT is the password that works', async () => {
-      const admin = uniqueName('pgadm');
-      const r = uniqueName('r');
-      await pgCreateRole(admin, 'Adm-start-7', 'CREATEROLE');
-      await pgCreateRole(r, 'Cut-start-7');
-      cleanups.push(() => pgDropRole(admin), () => pgDropRole(r));
-      const proxy = await FaultProxy.start({ host: pg.host, port: pg.port });
-      cleanups.push(() => proxy.close());
-      await h.config.putResource({ id: 'pg-cut-after', type: 'postgresql', host: proxy.host, port: proxy.port, adminAccount: `pg-cut-after/${admin}` });
-      await addAccount('pg-cut-after', admin, 'Adm-start-7');
-      const a = await addAccount('pg-cut-after', r, 'Cut-start-7');
-      proxy.cutWhenClientSends('COMMIT', 'after');
-
-      const { results } = await run({ accountIds: [a.id] });
-
-      expect(results[0]).toMatchObject({ outcome: 'succeeded', step: 'reconcile', errorClass: 'OutcomeUnknownError', workingVersion: 'pending' });
-      expect(await pgPasswordWorks(r, await h.current(a.secretId))).toBe(true);
-      expect(await pgPasswordWorks(r, 'Cut-start-7')).toBe(false);
-    });
-
-    it('connection cut before the change is sent: nothing changes, AWSCURRENT still works, no pending version is left', async () => {
-      const admin = uniqueName('pgadm');
-      const r = uniqueName('r');
-      await pgCreateRole(admin, 'Adm-start-8', 'CREATEROLE');
-      await pgCreateRole(r, 'Cut-start-8');
-      cleanups.push(() => pgDropRole(admin), () => pgDropRole(r));
-      const proxy = await FaultProxy.start({ host: pg.host, port: pg.port });
-      cleanups.push(() => proxy.close());
-      await h.config.putResource({ id: 'pg-cut-before', type: 'postgresql', host: proxy.host, port: proxy.port, adminAccount: `pg-cut-before/${admin}` });
-      await addAccount('pg-cut-before', admin, 'Adm-start-8');
-      const a = await addAccount('pg-cut-before', r, 'Cut-start-8');
-      proxy.cutWhenClientSends('ALTER ROLE', 'before');
-
-      const { results } = await run({ accountIds: [a.id] });
-
-      expect(results[0]).toMatchObject({ outcome: 'failed', step: 'set' });
-      expect(['TargetUnchangedError', 'TargetTimeoutError']).toContain(results[0]!.errorClass);
-      expect(await h.current(a.secretId)).toBe('Cut-start-8');
-      expect(await pgPasswordWorks(r, 'Cut-start-8')).toBe(true);
-      expect(stillPending(await h.credentials.listVersions(a.secretId))).toEqual([]);
-    });
   });
 
   describeServer('mariadb', 'MariaDB', (db) => {
@@ -241,33 +199,6 @@ describeServer('moto', 'reset engine on real servers, with DynamoDB and Secrets 
         expect(await mariadbPasswordWorks(users[i]!, `${users[i]}-Start-9`)).toBe(false);
         expect(await h.previous(a.secretId)).toBe(`${users[i]}-Start-9`);
       }
-    });
-
-    it('connection cut after ALTER USER is sent: the engine reconciles to the password that works', async () => {
-      const admin = uniqueName('myadm');
-      const u = uniqueName('m');
-      await mariadbCreateUser(admin, 'Adm-start-12');
-      await mariadbAdminQuery('GRANT CREATE USER ON *.* TO ?@?', [admin, '%']);
-      await mariadbAdminQuery('GRANT SELECT ON mysql.user TO ?@?', [admin, '%']);
-      await mariadbCreateUser(u, 'Cut-start-12');
-      cleanups.push(() => mariadbDropUser(admin), () => mariadbDropUser(u));
-      const proxy = await FaultProxy.start({ host: db.host, port: db.port });
-      cleanups.push(() => proxy.close());
-      await h.config.putResource({ id: 'my-cut', type: 'mysql', host: proxy.host, port: proxy.port, adminAccount: `my-cut/${admin}` });
-      await addAccount('my-cut', admin, 'Adm-start-12');
-      const a = await addAccount('my-cut', u, 'Cut-start-12');
-      proxy.cutWhenClientSends('ALTER USER', 'after');
-
-      const { results } = await run({ accountIds: [a.id] });
-
-      // Whatever the server did with the cut statement, the stored state names a password that works.
-      const [result] = results;
-      expect(['succeeded', 'rolled-back', 'failed']).toContain(result!.outcome);
-      const working = await h.current(a.secretId);
-      expect(await mariadbPasswordWorks(u, working)).toBe(true);
-      if (result!.outcome === 'succeeded') expect(working).not.toBe('Cut-start-12');
-      else expect(working).toBe('Cut-start-12');
-      expect(stillPending(await h.credentials.listVersions(a.secretId))).toEqual([]);
     });
 
     it('self change without an admin', async () => {

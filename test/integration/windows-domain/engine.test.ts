@@ -11,6 +11,7 @@ import { openResourceSession } from '../../../layers/engine/session.js';
 import { createWindowsDomainAdapter } from '../../../layers/resources/windows-domain/adapter.js';
 import { describeServer } from '../../../harness/servers/index.js';
 import { FaultProxy } from '../../servers/proxy.js';
+import { cutOnLargeTlsRecord } from '../../contracts/fixtures/samba-ad.js';
 import { captureOutput, filesText, findLeaks } from '../../support/leaks.js';
 import { stillPending } from '../../support/labels.js';
 import {
@@ -193,44 +194,25 @@ describeServer('samba', 'windows-domain resets through the engine on a real Samb
     expect((await readUser(info, a.u.sam, ['pwdLastSet'])).pwdLastSet).toBe(pwdLastSet);
   });
 
-  const CUTS = {
-    'answer-lost': 'after the modify reached the domain, its answer lost',
-    'after-sent': 'just after the modify was sent',
-    before: 'as the modify is sent, before it arrives',
-  } as const;
-  for (const [when, title] of Object.entries(CUTS) as [keyof typeof CUTS, string][]) {
-    it(`a connection cut ${title}: OutcomeUnknownError, then reconcile finds which password works and the store agrees`, async () => {
-      const a = await user();
-      const proxy = await FaultProxy.start({ host: info.host, port: info.ldapsPort });
-      cleanups.push(() => proxy.close());
-      const id = `ad-cut-${when}`;
-      // Long passwords make the modify the only large TLS record the client sends.
-      await h.config.putResource(resourceInput(id, { host: proxy.host, port: proxy.port, adminAccount: `ad-admin/${admin.sam}`, policy: { length: 200 } }));
-      const acct = await addAccount(id, a.u.sam, a.password);
-      cutOnLargeTlsRecord(proxy, 400, when);
+  it('a connection cut after the modify reached the domain, its answer lost: OutcomeUnknownError, then reconcile finds the new password works and promotes it', async () => {
+    // A cut just before or after the modify is sent is the adapter contract's (test/contracts/fixtures/samba-ad.ts).
+    const a = await user();
+    const proxy = await FaultProxy.start({ host: info.host, port: info.ldapsPort });
+    cleanups.push(() => proxy.close());
+    // Long passwords make the modify the only large TLS record the client sends.
+    await h.config.putResource(resourceInput('ad-cut-answer-lost', { host: proxy.host, port: proxy.port, adminAccount: `ad-admin/${admin.sam}`, policy: { length: 200 } }));
+    const acct = await addAccount('ad-cut-answer-lost', a.u.sam, a.password);
+    cutOnLargeTlsRecord(proxy, 400, 'answer-lost');
 
-      const { results } = await run({ accountIds: [acct.id] });
+    const { results } = await run({ accountIds: [acct.id] });
 
-      const r = results[0]!;
-      expect(r.step, JSON.stringify(r)).toBe('reconcile');
-      expect(r.errorClass).toBe('OutcomeUnknownError');
-      const current = await h.current(acct.secretId);
-      if (r.outcome === 'succeeded') {
-        expect(r.workingVersion).toBe('pending');
-        expect(current).not.toBe(a.password);
-        expect(await bindWorks(info, a.u.upn, current)).toBe(true);
-      } else {
-        expect(r).toMatchObject({ outcome: 'rolled-back', workingVersion: 'current' });
-        expect(current).toBe(a.password);
-        expect(await bindWorks(info, a.u.upn, a.password)).toBe(true);
-      }
-      // Applied when only the answer was lost; never when cut before it arrived. Just after sending,
-      // the domain decides (Samba drops a request whose connection closed before it was read).
-      if (when === 'answer-lost') expect(r.outcome).toBe('succeeded');
-      if (when === 'before') expect(r.outcome).toBe('rolled-back');
-      expect(stillPending(await h.stages(acct.secretId))).toEqual([]);
-    });
-  }
+    const r = results[0]!;
+    expect(r, JSON.stringify(r)).toMatchObject({ step: 'reconcile', errorClass: 'OutcomeUnknownError', outcome: 'succeeded', workingVersion: 'pending' });
+    const current = await h.current(acct.secretId);
+    expect(current).not.toBe(a.password);
+    expect(await bindWorks(info, a.u.upn, current)).toBe(true);
+    expect(stillPending(await h.stages(acct.secretId))).toEqual([]);
+  });
 
   it('the leak search: no password the vault ever held appears in any log, error, result, audit record or stored file', async () => {
     const passwords = [...h.written, ...startingPasswords];
@@ -257,60 +239,4 @@ describeServer('samba', 'windows-domain resets through the engine on a real Samb
 function caPem(info: SambaInfo): string {
   // Read at call time: the servers' setup may regenerate the test CA on start.
   return readFileSync(info.caFile, 'utf8');
-}
-
-/**
- * Cuts a connection at the first client TLS application-data record larger than `minLength` bytes:
- * before forwarding it ("before": it never arrives), right after forwarding all of it ("after-sent"),
- * or when the server's next data on that connection comes back, dropping it ("answer-lost": the
- * server applied the request, the client never hears). The proxy sees only ciphertext, so the
- * record's size, not its content, picks the modify out: binds and searches are far smaller than a
- * unicodePwd of 200 characters.
- */
-function cutOnLargeTlsRecord(proxy: FaultProxy, minLength: number, when: 'before' | 'after-sent' | 'answer-lost'): void {
-  const state = new Map<number, { head: number[]; skip: number; armed: boolean }>();
-  let done = false;
-  let awaitingAnswer: number | undefined;
-  proxy.onServerData((_chunk, conn) => {
-    if (conn.index === awaitingAnswer) {
-      awaitingAnswer = undefined;
-      conn.cut();
-    }
-  });
-  proxy.onClientData((chunk, conn) => {
-    if (done) return;
-    const s = state.get(conn.index) ?? { head: [], skip: 0, armed: false };
-    state.set(conn.index, s);
-    for (let i = 0; i < chunk.length; ) {
-      if (s.skip > 0) {
-        const n = Math.min(s.skip, chunk.length - i);
-        s.skip -= n;
-        i += n;
-        if (s.skip === 0 && s.armed) {
-          done = true;
-          // The whole record is in this chunk or before it.
-          if (when === 'after-sent') proxy.cutWhenClientSends(/[\s\S]/, 'after');
-          else awaitingAnswer = conn.index;
-          return;
-        }
-        continue;
-      }
-      s.head.push(chunk[i]!);
-      i++;
-      if (s.head.length === 5) {
-        const type = s.head[0]!;
-        const length = (s.head[3]! << 8) | s.head[4]!;
-        s.head = [];
-        s.skip = length;
-        if (type === 0x17 && length > minLength) {
-          if (when === 'before') {
-            done = true;
-            proxy.cutWhenClientSends(/[\s\S]/, 'before');
-            return;
-          }
-          s.armed = true;
-        }
-      }
-    }
-  });
 }

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeEach, expect, it } from 'vitest';
 import type { TargetAdapter } from '../../../layers/engine/adapter.js';
-import { OutcomeUnknownError, TargetTimeoutError, TargetUnchangedError } from '../../../layers/engine/errors.js';
+import { OutcomeUnknownError, TargetUnchangedError } from '../../../layers/engine/errors.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { createLdapAdapter } from '../../../layers/resources/ldap/adapter.js';
 import { PASSWORD_MODIFY_OID } from '../../../layers/resources/ldap/password-modify.js';
@@ -10,8 +10,14 @@ import { FaultProxy } from '../../servers/proxy.js';
 import { findLeaks } from '../../support/leaks.js';
 import { EXTENDED_RESPONSE, MODIFY_RESPONSE, People, account, adminCredential, binds, context, cutWhenServerAnswers, resource } from './support.js';
 
-// Faults are injected by a TCP proxy, so these connections are plain LDAP (the proxy must see the operations).
-describeServer('ldap', 'LDAP adapter when the connection breaks', (info) => {
+/**
+ * What only LDAP shows when the connection breaks: the cases the adapter contract
+ * (test/contracts/adapter.ts: a cut at the first bind and after the Password Modify operation is
+ * sent, in both modes; an unreachable target; one connection per group) does not know. The cut
+ * may beat the server to an operation already written, so the client can never call that
+ * unchanged. Faults are injected by a TCP proxy, so these connections are plain LDAP.
+ */
+describeServer('ldap', 'LDAP adapter: what the connection breaking shows only here', (info) => {
   const people = new People(info);
   const passwords = new Set<string>([info.adminPassword]);
   const seen: string[] = [];
@@ -47,24 +53,6 @@ describeServer('ldap', 'LDAP adapter when the connection breaks', (info) => {
   });
   afterAll(async () => {
     await people.cleanup();
-  });
-
-  it('connection cut after the Password Modify operation is sent: OutcomeUnknownError, and exactly one of the two passwords works', async () => {
-    const old = pw('Cut-old-1');
-    const next = pw('Cut-new-1');
-    const dn = await people.add(old);
-    const adapter = adapterThroughProxy();
-    proxy.cutWhenClientSends(PASSWORD_MODIFY_OID, 'after');
-
-    const e = await failure(adapter.change({ account: account(dn), newPassword: new Secret(next) }));
-
-    expect(e).toBeInstanceOf(OutcomeUnknownError);
-    expect((e as OutcomeUnknownError).targetMayHaveChanged).toBe(true);
-    // What the engine's reconcile finds: the operation usually arrives, but the cut may beat the server to it.
-    const newWorks = await binds(info, dn, next);
-    expect(await binds(info, dn, old)).toBe(!newWorks);
-    // Reconciling through the adapter gives the same answer, on fresh connections.
-    expect((await adapter.verify({ account: account(dn), password: new Secret(next) })).valid).toBe(newWorks);
   });
 
   it('the server applied the operation but its answer is lost: OutcomeUnknownError, and the new password works', async () => {
@@ -141,15 +129,9 @@ describeServer('ldap', 'LDAP adapter when the connection breaks', (info) => {
     expect(await binds(info, dnB, nb)).toBe(true);
   });
 
-  it('a target that stops answering: before the change is sent, TargetTimeoutError; after, OutcomeUnknownError; nothing changed', async () => {
+  it('a logged-in target that stops answering after the change is sent: OutcomeUnknownError, nothing changed', async () => {
     const old = pw('Hang-old-1');
     const dn = await people.add(old);
-    proxy.blackhole(true);
-    const cold = adapterThroughProxy(1_000);
-    const before = await failure(cold.change({ account: account(dn), newPassword: new Secret(pw('Hang-new-1')) }));
-    expect(before).toBeInstanceOf(TargetTimeoutError);
-    proxy.blackhole(false);
-
     const warmDn = await people.add(pw('Hang-warm'));
     const warm = adapterThroughProxy(1_000);
     await warm.change({ account: account(warmDn), newPassword: new Secret(pw('Hang-warm-2')) });
@@ -158,24 +140,6 @@ describeServer('ldap', 'LDAP adapter when the connection breaks', (info) => {
     expect(after).toBeInstanceOf(OutcomeUnknownError);
     proxy.blackhole(false);
 
-    expect(await binds(info, dn, old)).toBe(true);
-  });
-
-  it('a refused connection is a retryable error; verify throws rather than calling the password wrong', async () => {
-    const old = pw('Refused-old');
-    const dn = await people.add(old);
-    proxy.refuseNew(true);
-    const adapter = adapterThroughProxy();
-
-    const e = await failure(adapter.change({ account: account(dn), newPassword: new Secret(pw('Refused-new')) }));
-    expect(e).toBeInstanceOf(TargetUnchangedError);
-    expect((e as TargetUnchangedError).retryable).toBe(true);
-    const v = await failure(adapter.verify({ account: account(dn), password: new Secret(old) }));
-    expect(v).toBeInstanceOf(TargetUnchangedError);
-
-    proxy.refuseNew(false);
-    expect(await adapter.verify({ account: account(dn), password: new Secret(old) })).toEqual({ valid: true });
-    expect(await adapter.verify({ account: account(dn), password: new Secret(pw('Refused-wrong')) })).toMatchObject({ valid: false });
     expect(await binds(info, dn, old)).toBe(true);
   });
 
@@ -199,7 +163,7 @@ describeServer('ldap', 'LDAP adapter when the connection breaks', (info) => {
   });
 
   it('(last) no password appears in any error of this suite', () => {
-    expect(seen.length).toBeGreaterThan(5);
+    expect(seen.length).toBeGreaterThanOrEqual(5);
     expect(findLeaks(passwords, { errors: seen.join('\n') })).toEqual([]);
   });
 });
