@@ -11,9 +11,10 @@ import { account, credential, resource, unixAdapter, Users } from './support.js'
 
 /**
  * The Unix adapter's faults that the adapter contract (test/contracts/adapter.ts, with the
- * fixtures of test/contracts/fixtures/unix.ts) does not cover: its cuts before and after an admin
- * change over SSH and Telnet are there. Here: the cuts of a self change and of su, a reused login
- * dropped while idle, and targets that stop answering.
+ * fixtures of test/contracts/fixtures/unix.ts) does not cover. Its cuts before and after an admin
+ * (sudo) or self change over SSH and Telnet, and a target refusing or not answering before the
+ * login, are there. Here, over SSH: a reused login cut while idle, a change through su cut after
+ * it was sent, and a logged-in target that stops answering.
  */
 
 /**
@@ -41,46 +42,6 @@ async function unchanged(name: string, oldPassword: string): Promise<void> {
 
 /** A new password long enough that the SSH packet carrying it stands out by its size (see ssh-cut.ts). */
 const LONG = (tag: string) => `${tag}-${'x'.repeat(BIG_CHUNK)}`;
-
-// Telnet is plaintext: the proxy cuts when it sees the input go by.
-describeServer('telnet', 'Unix adapter over Telnet when the connection breaks', (info) => {
-  const users = new Users();
-  const adminPassword = 'Fault-telnet-admin-1';
-  let admin: string;
-  let proxy: FaultProxy;
-  beforeAll(async () => {
-    admin = await users.create('uxf_tadm', adminPassword, { sudo: true });
-  });
-  afterAll(() => users.deleteAll());
-  beforeEach(async () => {
-    proxy = await FaultProxy.start(info);
-  });
-  afterEach(async () => {
-    await proxy.close();
-  });
-  const sudo = (timeoutMs = 10_000) =>
-    unixAdapter(resource({ protocol: 'telnet', host: proxy.host, port: proxy.port, login: { account: 'unix-test/admin' }, privilege: { mode: 'sudo' } }), { login: credential(admin, adminPassword) }, timeoutMs);
-
-  it('a self change cut after the new password was typed the second time: OutcomeUnknownError, exactly one works', async () => {
-    const name = await users.create('uxf_t3', 'Old-tf-3');
-    const adapter = unixAdapter(resource({ protocol: 'telnet', host: proxy.host, port: proxy.port, login: { account: 'unix-test/self' } }), { login: credential(name, 'Old-tf-3') });
-    proxy.cutWhenClientSends(/New-tf-3\n[^]*New-tf-3\n/, 'after');
-    const e = await adapter.change({ account: account(name), newPassword: new Secret('New-tf-3'), currentPassword: new Secret('Old-tf-3') }).catch((x: unknown) => x);
-    await adapter.close();
-    expect(e).toBeInstanceOf(OutcomeUnknownError);
-    await exactlyOneWorks(name, 'Old-tf-3', 'New-tf-3');
-  });
-
-  it('a target that stops answering before the login: TargetTimeoutError, nothing changed', async () => {
-    const name = await users.create('uxf_t4', 'Old-tf-4');
-    proxy.blackhole(true);
-    const adapter = sudo(2_000);
-    const e = await adapter.change({ account: account(name), newPassword: new Secret('New-tf-4') }).catch((x: unknown) => x);
-    await adapter.close();
-    expect(e).toBeInstanceOf(TargetTimeoutError);
-    await unchanged(name, 'Old-tf-4');
-  });
-});
 
 // SSH is encrypted, so the proxy cannot see commands. Between changes an established SSH
 // connection is silent (keepalives come every 15 s), so the first client bytes after a change
@@ -159,30 +120,6 @@ describeServer('ssh', 'Unix adapter over SSH when the connection breaks', (info)
     });
     await adapter.close();
     await exactlyOneWorks(name, 'Old-sf-4', LONG('New-sf-4'));
-  });
-
-  it('self change: cut after the second new password, before the result: OutcomeUnknownError, exactly one works', async () => {
-    const name = await users.create('uxf_s5', 'Old-sf-5');
-    const adapter = unixAdapter(resource({ protocol: 'ssh', host: proxy.host, port: proxy.port, login: { account: 'unix-test/self' } }), { login: credential(name, 'Old-sf-5') });
-    // The first long chunk is the new password at "New password:", the second at "Retype".
-    cutSsh(proxy, 'after', 2);
-    // A first self change with a short password, so the second runs on a reused login.
-    await adapter.change({ account: account(name), newPassword: new Secret('Mid-sf-5'), currentPassword: new Secret('Old-sf-5') });
-    const e = await adapter.change({ account: account(name), newPassword: new Secret(LONG('New-sf-5')), currentPassword: new Secret('Mid-sf-5') }).catch((x: unknown) => x);
-    await adapter.close();
-    expect(e).toBeInstanceOf(OutcomeUnknownError);
-    await exactlyOneWorks(name, 'Mid-sf-5', LONG('New-sf-5'));
-  });
-
-  it('a target that stops answering during the handshake: TargetTimeoutError, nothing changed', async () => {
-    const name = await users.create('uxf_s6', 'Old-sf-6');
-    proxy.blackhole(true);
-    const adapter = adapterFor({ mode: 'sudo' }, 2_000);
-    const e = await adapter.change({ account: account(name), newPassword: new Secret('New-sf-6') }).catch((x: unknown) => x);
-    await adapter.close();
-    expect(e).toBeInstanceOf(TargetTimeoutError);
-    proxy.blackhole(false);
-    await unchanged(name, 'Old-sf-6');
   });
 
   it('a logged-in target that stops answering before the command: TargetTimeoutError; after the change was sent: OutcomeUnknownError', async () => {
