@@ -23,7 +23,7 @@
  *  9. no password the stores were given, nor any the suite sent, appears in a log, error,
  *     result, audit entry, state item, or the target's own log.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfigurationError, TargetTimeoutError, TargetUnchangedError } from '../../layers/engine/errors.js';
 import { resolvePolicy, type Policy } from '../../layers/engine/policy.js';
@@ -108,14 +108,14 @@ export interface AdapterFixture {
   teardown?(): Promise<void>;
   /** Where the target listens; the suite puts a FaultProxy in front of it (valid after setup). */
   endpoint(): Address;
-  /** The resource's configuration as a user writes it (the type's schema parses it), without `id`'s account. */
+  /** The resource's configuration as a user writes it (the type's schema parses it); the suite adds its accounts. */
   resource(req: ResourceRequest): Record<string, unknown>;
   /**
    * Creates an account on the target with this password and returns its user name as the
    * type's accounts name it (a DN for LDAP). `admin: true`: a login able to reset others (a role
-   * with CREATEROLE, a sudoer, an LDAP password admin); it may return an existing admin whose
-   * password is `password` only if it sets it so. `username`: create exactly this name (an
-   * injection name the fixture listed as 'reset'); otherwise a fresh unique one.
+   * with CREATEROLE, a sudoer, an LDAP password admin), created once per suite and never reset by
+   * it. `username`: create exactly this name (an injection name the fixture listed as 'reset');
+   * otherwise a fresh unique one. The suite drops every account it created at the end.
    */
   createAccount(password: string, options?: { readonly admin?: boolean; readonly username?: string }): Promise<string>;
   /** Removes an account createAccount made; succeeds when it is gone already. */
@@ -152,14 +152,22 @@ export function gauntlet(policy: Policy, options: { maxLength?: boolean } = {}):
   const allowed = (c: string) => !policy.forbidden.includes(c) && (policy.allowUnicode || c.codePointAt(0)! <= 0x7e);
   const printable = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).filter(allowed);
   const max = Math.min(policy.maxLength, policy.maxBytes ?? Infinity);
+  // The allowed characters of `text`, padded to the minimum, cut to the maximum in characters and bytes.
   const fit = (text: string) => {
     const padded = text.length < policy.minLength ? text + 'x'.repeat(policy.minLength - text.length) : text;
-    return [...padded].filter(allowed).join('').slice(0, max);
+    let out = '';
+    for (const c of [...padded].filter(allowed).slice(0, max)) {
+      if (Buffer.byteLength(out + c) > (policy.maxBytes ?? Infinity)) break;
+      out += c;
+    }
+    return out;
   };
   const out: { label: string; password: string }[] = [];
-  // Every allowed printable character, in as few passwords as the maximum length needs.
+  // Every allowed printable character, in as few passwords as the maximum length needs, each made
+  // unique by a suffix where there is room for one.
   const unique = fresh('');
-  for (let i = 0; i < printable.length; i += max - unique.length) out.push({ label: `printable ASCII from ${JSON.stringify(printable[i])}`, password: fit(unique + printable.slice(i, i + max - unique.length).join('')) });
+  const room = max > 2 * unique.length ? max - unique.length : max;
+  for (let i = 0; i < printable.length; i += room) out.push({ label: `printable ASCII from ${JSON.stringify(printable[i])}`, password: fit(printable.slice(i, i + room).join('') + unique) });
   out.push({ label: 'quotes and backslashes', password: fit(`'"\\'\\"\\\\ \`$(id)\` ; -- /* %s ?${fresh('q')}`) });
   out.push({ label: 'leading and trailing spaces', password: fit(`  ${fresh('space')}  `) });
   if (policy.allowUnicode) out.push({ label: 'Unicode', password: fit(`pässwörd-日本語-🔑-${fresh('u')}`) });
@@ -299,50 +307,44 @@ export function adapterContract(fixture: AdapterFixture): void {
       expect(await fixture.passwordWorks(bystander.username, bystanderPassword)).toBe(true);
     });
 
-    it.each(modes)('%s: a TCP cut before the change reaches the target: nothing changed, AWSCURRENT still works, no pending version is left', async (mode) => {
-      const old = fresh('cut-before');
+    /** A reset of a new account through a proxy of its own, cut where the fixture arms it. */
+    async function resetWithCut(mode: Mode, when: 'before' | 'after') {
+      const old = fresh(`cut-${when}`);
       const cutProxy = await FaultProxy.start(fixture.endpoint());
       try {
         const { account } = await h.resourceWithAccount(mode, cutProxy, old, { plaintext: true });
-        await fixture.cut(cutProxy, 'before');
-
+        await fixture.cut(cutProxy, when);
         const { results } = await h.run({ accountIds: [account.id] });
-
-        // The cut happened where it was armed: set failed, safe to retry; or, where the client cannot
-        // tell whether a request it wrote arrived, reconcile found nothing changed and rolled back.
-        const [result] = results as [AccountResult];
-        if (result.step === 'reconcile') expect(result, JSON.stringify(result)).toMatchObject({ outcome: 'rolled-back', errorClass: 'OutcomeUnknownError' });
-        else expect(result, JSON.stringify(result)).toMatchObject({ outcome: 'failed', step: 'set', errorClass: expect.stringMatching(/^(TargetUnchangedError|TargetTimeoutError)$/) });
-        expect(await h.current(account.secretId)).toBe(old);
-        expect(await fixture.passwordWorks(account.username, old)).toBe(true);
-        expect(stillPending(await h.credentials.listVersions(account.secretId))).toEqual([]);
+        return { old, account, result: results[0] as AccountResult };
       } finally {
         await cutProxy.close();
       }
+    }
+
+    it.each(modes)('%s: a TCP cut before the change reaches the target: nothing changed, AWSCURRENT still works, no pending version is left', async (mode) => {
+      const { old, account, result } = await resetWithCut(mode, 'before');
+
+      // The cut happened where it was armed: set failed, safe to retry; or, where the client cannot
+      // tell whether a request it wrote arrived, reconcile found nothing changed and rolled back.
+      if (result.step === 'reconcile') expect(result, JSON.stringify(result)).toMatchObject({ outcome: 'rolled-back', errorClass: 'OutcomeUnknownError' });
+      else expect(result, JSON.stringify(result)).toMatchObject({ outcome: 'failed', step: 'set', errorClass: expect.stringMatching(/^(TargetUnchangedError|TargetTimeoutError)$/) });
+      expect(await h.current(account.secretId)).toBe(old);
+      expect(await fixture.passwordWorks(account.username, old)).toBe(true);
+      expect(stillPending(await h.credentials.listVersions(account.secretId))).toEqual([]);
     });
 
     it.each(modes)('%s: a TCP cut after the change was sent, before its answer: the engine reconciles, and the password AWSCURRENT holds is the one that works', async (mode) => {
-      const old = fresh('cut-after');
-      const cutProxy = await FaultProxy.start(fixture.endpoint());
-      try {
-        const { account } = await h.resourceWithAccount(mode, cutProxy, old, { plaintext: true });
-        await fixture.cut(cutProxy, 'after');
+      const { old, account, result } = await resetWithCut(mode, 'after');
 
-        const { results } = await h.run({ accountIds: [account.id] });
-
-        const [result] = results as [AccountResult];
-        // The cut happened after the change was sent: the outcome was unknown and reconcile settled
-        // it, or the adapter proved on the spot that the change had not landed.
-        if (result.step === 'reconcile') expect(result, JSON.stringify(result)).toMatchObject({ errorClass: 'OutcomeUnknownError' });
-        else expect(result, JSON.stringify(result)).toMatchObject({ step: 'set', outcome: 'failed', errorClass: 'TargetUnchangedError' });
-        expect(['succeeded', 'rolled-back', 'failed'], JSON.stringify(result)).toContain(result.outcome);
-        const current = await h.current(account.secretId);
-        expect(await fixture.passwordWorks(account.username, current), JSON.stringify(result)).toBe(true);
-        if (current !== old) expect(await fixture.passwordWorks(account.username, old)).toBe(false);
-        expect(stillPending(await h.credentials.listVersions(account.secretId))).toEqual([]);
-      } finally {
-        await cutProxy.close();
-      }
+      // The cut happened after the change was sent: the outcome was unknown and reconcile settled
+      // it, or the adapter proved on the spot that the change had not landed.
+      if (result.step === 'reconcile') expect(result, JSON.stringify(result)).toMatchObject({ errorClass: 'OutcomeUnknownError' });
+      else expect(result, JSON.stringify(result)).toMatchObject({ step: 'set', outcome: 'failed', errorClass: 'TargetUnchangedError' });
+      expect(['succeeded', 'rolled-back', 'failed'], JSON.stringify(result)).toContain(result.outcome);
+      const current = await h.current(account.secretId);
+      expect(await fixture.passwordWorks(account.username, current), JSON.stringify(result)).toBe(true);
+      if (current !== old) expect(await fixture.passwordWorks(account.username, old)).toBe(false);
+      expect(stillPending(await h.credentials.listVersions(account.secretId))).toEqual([]);
     });
 
     it('an unreachable target (connection refused, then silent): the change fails as safe to retry, verify throws rather than calling the password wrong, nothing changed', async () => {
@@ -404,7 +406,7 @@ export function adapterContract(fixture: AdapterFixture): void {
     it('the four rotation steps, each run twice with the same token, change the password once and end with it working', async () => {
       const old = fresh('rotate');
       const { account, resourceId } = await h.resourceWithAccount(firstMode, proxy, old);
-      const token = crypto.randomUUID();
+      const token = randomUUID();
 
       for (const step of ['create', 'set', 'test', 'finish'] as const) {
         await h.rotate(step, account.secretId, token);
