@@ -10,15 +10,17 @@ import { describeServer } from '../../../harness/servers/index.js';
 import { adapterContext } from '../../../harness/support/adapter-context.js';
 import { UnixShellSimulator } from '../../simulators/unix-shells/server.js';
 import type { SystemName } from '../../simulators/unix-shells/systems.js';
-import { account, credential, unixAdapter, resource as linuxResource, Users } from './support.js';
+import { account, credential, shellLoginWorks, unixAdapter, resource as linuxResource, Users } from './support.js';
 
 /**
  * Each built-in command set of layers/resources/unix/commands.ts, run where its command exists:
  * linux's `chpasswd` on the real OpenSSH server (Debian 12); AIX's `chpasswd -c`, and `passwd
  * USER` of HP-UX, Solaris, macOS and ESXi, on the simulator of that system's shell
- * (test/simulators/unix-shells), since Debian has no such commands. For each: an admin reset and
- * a self change, proven by a fresh login with the new password and a refused one with the old;
- * and the system's own refusals, each ending as the error class the engine acts on.
+ * (test/simulators/unix-shells), since Debian has no such commands. The admin reset through sudo
+ * (on the simulators, and `passwd USER` on the real OpenSSH too) and the self change are the
+ * adapter contract's (test/contracts/fixtures/unix.ts, unix-shells.ts). Here: the reset through
+ * su with the root password, and the systems' own refusals, each ending as the error class the
+ * engine acts on.
  */
 
 describeServer('ssh', 'linux: the built-in command set on the real OpenSSH server (Debian 12)', (info) => {
@@ -30,24 +32,6 @@ describeServer('ssh', 'linux: the built-in command set on the real OpenSSH serve
   });
   afterAll(() => users.deleteAll());
   const sudo = () => unixAdapter(linuxResource({ host: info.host, port: info.port, login: { account: 'unix-test/admin' }, privilege: { mode: 'sudo' } }), { login: credential(admin, adminPassword) });
-
-  it('admin reset with chpasswd through sudo: the new password logs in, the old one is refused', async () => {
-    const name = await users.create('cs_lt', 'Old-cs-linux-1');
-    const adapter = sudo();
-    expect((await adapter.change({ account: account(name), newPassword: new Secret('New-cs-linux-1') })).method).toBe('admin reset (sudo chpasswd)');
-    await adapter.close();
-    expect(await unixPasswordWorks(name, 'New-cs-linux-1')).toBe(true);
-    expect(await unixPasswordWorks(name, 'Old-cs-linux-1')).toBe(false);
-  });
-
-  it('self change with passwd: the new password logs in, the old one is refused', async () => {
-    const name = await users.create('cs_ls', 'Old-cs-lself-1');
-    const adapter = unixAdapter(linuxResource({ host: info.host, port: info.port, login: { account: 'unix-test/self' } }), { login: credential(name, 'Old-cs-lself-1') });
-    await adapter.change({ account: account(name), newPassword: new Secret('New-cs-lself-1'), currentPassword: new Secret('Old-cs-lself-1') });
-    await adapter.close();
-    expect(await unixPasswordWorks(name, 'New-cs-lself-1')).toBe(true);
-    expect(await unixPasswordWorks(name, 'Old-cs-lself-1')).toBe(false);
-  });
 
   it('chpasswd\'s "password not changed" for an unknown user is TargetUnchangedError', async () => {
     const adapter = sudo();
@@ -66,56 +50,6 @@ describeServer('ssh', 'linux: the built-in command set on the real OpenSSH serve
     expect(await unixPasswordWorks(name, 'Old-cs-lq-1')).toBe(true);
   });
 });
-
-describeServer('ssh', "solaris, hp-ux, macos, esxi: the built-in `passwd USER` also runs on the real OpenSSH server, where Debian's passwd takes it", (info) => {
-  const users = new Users();
-  const adminPassword = 'Cmdset-passwd-admin-1';
-  let admin: string;
-  beforeAll(async () => {
-    admin = await users.create('cs_padm', adminPassword, { sudo: true });
-  });
-  afterAll(() => users.deleteAll());
-
-  for (const type of ['solaris', 'hp-ux', 'macos', 'esxi'] as const) {
-    it(`${type}: admin reset through sudo with its built-in command: the new password logs in, the old one is refused`, async () => {
-      const name = await users.create('cs_pt', `Old-cs-${type}-1`);
-      const r = unixSchema(type).parse({ id: 'unix-test', type, host: info.host, port: info.port, login: { account: 'unix-test/admin' }, privilege: { mode: 'sudo' } });
-      const adapter = createUnixAdapter(adapterContext(r, { login: credential(admin, adminPassword) }));
-      // HP-UX's passwd(1) takes 7-bit characters only: its policy refuses the rest before anything is sent.
-      const password = type === 'hp-ux' ? `New cs ${type} "1" \\ u` : `New cs ${type} "1" \\ ü`;
-      if (type === 'hp-ux') await expect(adapter.change({ account: account(name), newPassword: new Secret(`${password}ü`) })).rejects.toMatchObject({ field: 'newPassword' });
-      expect((await adapter.change({ account: account(name), newPassword: new Secret(password) })).method).toBe('admin reset (sudo passwd)');
-      await adapter.close();
-      expect(await unixPasswordWorks(name, password)).toBe(true);
-      expect(await unixPasswordWorks(name, `Old-cs-${type}-1`)).toBe(false);
-    });
-  }
-});
-
-/** A fresh SSH login that runs a command: it proves a password only if the account may be used with it. */
-function simLoginWorks(sim: UnixShellSimulator, username: string, password: string): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const client = new ssh2.Client();
-    client.on('ready', () => {
-      client.exec('id -un', (err, channel) => {
-        if (err) return reject(err);
-        let out = '';
-        channel.on('data', (d: Buffer) => (out += d.toString()));
-        channel.stderr.on('data', () => undefined);
-        channel.on('close', (code: number | null) => {
-          client.end();
-          resolve(code === 0 && out.trim() === username);
-        });
-      });
-    });
-    client.on('error', (err: Error & { level?: string }) => {
-      client.end();
-      if (err.level === 'client-authentication') resolve(false);
-      else reject(err);
-    });
-    client.connect({ host: sim.host, port: sim.port, username, password, readyTimeout: 10_000, tryKeyboard: false });
-  });
-}
 
 /** What an AIX root sees with `pwdadm -q USER`: the account's password flags. */
 function pwdadmQuery(sim: UnixShellSimulator, username: string): Promise<string> {
@@ -180,8 +114,8 @@ for (const c of CASES) {
     const viaSudo = () => adapterWith({ mode: 'sudo' }, credential('ops', adminPassword));
 
     async function proves(name: string, now: string, before: string): Promise<void> {
-      expect(await simLoginWorks(sim, name, now), 'the new password logs in').toBe(true);
-      expect(await simLoginWorks(sim, name, before), 'the old password is refused').toBe(false);
+      expect(await shellLoginWorks(sim, name, now), 'the new password logs in').toBe(true);
+      expect(await shellLoginWorks(sim, name, before), 'the old password is refused').toBe(false);
       if (c.type === 'aix') expect(await pwdadmQuery(sim, name)).not.toMatch(/flags = .*ADMCHG/);
     }
 
@@ -196,15 +130,6 @@ for (const c of CASES) {
     });
 
     if (c.sudo) {
-      it('admin reset through sudo: the new password logs in, the old one is refused', async () => {
-        sim.add('app2', 'Old-app2-pw');
-        const adapter = viaSudo();
-        const result = await adapter.change({ account: account('app2'), newPassword: new Secret(`New-${c.type}-app2-pw`) });
-        await adapter.close();
-        expect(result.method).toBe(`admin reset (sudo ${c.method})`);
-        await proves('app2', `New-${c.type}-app2-pw`, 'Old-app2-pw');
-      });
-
       it("sudo's wrong password is AuthenticationError, and nothing changes", async () => {
         sim.add('app3', 'Old-app3-pw');
         const adapter = adapterWith({ mode: 'sudo' }, credential('ops', 'Not-the-ops-pw'));
@@ -223,7 +148,7 @@ for (const c of CASES) {
         expect((e as InvalidConfigurationError).field).toBe('privilege');
         // The shell's "not found" is what the system says; the simulator records it as asked for.
         sim.unexpected.splice(0);
-        expect(await simLoginWorks(sim, 'app2', 'Old-app2-pw')).toBe(true);
+        expect(await shellLoginWorks(sim, 'app2', 'Old-app2-pw')).toBe(true);
       });
     }
 
@@ -234,7 +159,7 @@ for (const c of CASES) {
       await adapter.close();
       expect(e).toBeInstanceOf(AuthenticationError);
       expect((e as Error).message).not.toContain('Wrong-root-pw');
-      expect(await simLoginWorks(sim, 'app4', 'Old-app4-pw')).toBe(true);
+      expect(await shellLoginWorks(sim, 'app4', 'Old-app4-pw')).toBe(true);
     });
 
     it("an unknown user is TargetUnchangedError quoting the system's words", async () => {
@@ -244,15 +169,6 @@ for (const c of CASES) {
       expect(e).toBeInstanceOf(TargetUnchangedError);
       expect((e as Error).message).toMatch(c.unknownUser);
       expect((e as Error).message).not.toContain('Never-set-pw1');
-    });
-
-    it('self change with passwd as the user: the new password logs in, the old one is refused', async () => {
-      sim.add('self1', 'Old-self1-pw');
-      const adapter = adapterWith({ mode: 'none' }, credential('self1', 'Old-self1-pw'));
-      const result = await adapter.change({ account: account('self1'), newPassword: new Secret('New-self1-pw'), currentPassword: new Secret('Old-self1-pw') });
-      await adapter.close();
-      expect(result.method).toBe('self change (passwd)');
-      await proves('self1', 'New-self1-pw', 'Old-self1-pw');
     });
 
     it("passwd's refusal of a wrong current password is AuthenticationError, and nothing changes", async () => {
@@ -271,7 +187,7 @@ for (const c of CASES) {
         const e = await adapter.change({ account: account('self3'), newPassword: new Secret('Ab1'), currentPassword: new Secret('Old-self3-pw') }).catch((x: unknown) => x);
         await adapter.close();
         expect(e).toBeInstanceOf(TargetUnchangedError);
-        expect(await simLoginWorks(sim, 'self3', 'Old-self3-pw')).toBe(true);
+        expect(await shellLoginWorks(sim, 'self3', 'Old-self3-pw')).toBe(true);
       });
     }
 
@@ -288,7 +204,7 @@ for (const c of CASES) {
           await adapter.close();
           expect(e).toBeInstanceOf(InvalidConfigurationError);
           expect((e as InvalidConfigurationError).field).toBe('commandSet');
-          expect(await simLoginWorks(strict, 'dir1', 'Old-dir1-pw')).toBe(true);
+          expect(await shellLoginWorks(strict, 'dir1', 'Old-dir1-pw')).toBe(true);
           expect(strict.unexpected).toEqual([]);
         } finally {
           await strict.close();
@@ -312,7 +228,7 @@ for (const c of CASES) {
         await adapter.change({ account: account('app5'), newPassword: new Secret('New-app5-pw') });
         await adapter.close();
         expect(await pwdadmQuery(sim, 'app5')).toMatch(/flags = ADMCHG/);
-        expect(await simLoginWorks(sim, 'app5', 'New-app5-pw')).toBe(false);
+        expect(await shellLoginWorks(sim, 'app5', 'New-app5-pw')).toBe(false);
       });
     }
   });

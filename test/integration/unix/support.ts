@@ -8,7 +8,9 @@ import { createUnixAdapter } from '../../../layers/resources/unix/adapter.js';
 import { unixSchema, type UnixResource } from '../../../layers/resources/unix/schema.js';
 import { ALL_PRINTABLE_ASCII, createUnixUser, deleteUnixUser, uniqueName } from '../../../harness/servers/fixtures.js';
 import { stateDir } from '../../../harness/servers/index.js';
+import ssh2 from 'ssh2';
 import { ed25519KeyPair } from '../../support/ssh-keys.js';
+import type { UnixShellSimulator } from '../../simulators/unix-shells/server.js';
 import { adapterContext } from '../../../harness/support/adapter-context.js';
 
 export const RESOURCE_ID = 'unix-test';
@@ -79,4 +81,32 @@ export function passwordOfBytes(bytes: number): string {
 /** The user's /etc/shadow line, to show that a dry run left the password (and its dates) as they were. */
 export async function shadowEntry(user: string): Promise<string | undefined> {
   return (await readFile('/etc/shadow', 'utf8')).split('\n').find((l) => l.startsWith(`${user}:`));
+}
+
+/**
+ * A fresh SSH login to the Unix shell simulator that runs `id -un`: it proves a password only if
+ * the account may be used with it (an AIX login with ADMCHG set must change its password first).
+ */
+export function shellLoginWorks(sim: UnixShellSimulator, username: string, password: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    client.on('ready', () => {
+      client.exec('id -un', (err, channel) => {
+        if (err) return reject(err);
+        let out = '';
+        channel.on('data', (d: Buffer) => (out += d.toString()));
+        channel.stderr.on('data', () => undefined);
+        channel.on('close', (code: number | null) => {
+          client.end();
+          resolve(code === 0 && out.trim() === username);
+        });
+      });
+    });
+    client.on('error', (err: Error & { level?: string }) => {
+      client.end();
+      if (err.level === 'client-authentication') resolve(false);
+      else reject(err);
+    });
+    client.connect({ host: sim.host, port: sim.port, username, password, readyTimeout: 10_000, tryKeyboard: false });
+  });
 }

@@ -19,6 +19,8 @@ import { REGISTRY } from '../../../layers/resources/registry.js';
  * The whole product path for the windows type: configuration validated and stored, passwords in
  * the embedded store and vault, the engine's steps and reconcile, and the windows adapter against
  * the simulated Windows OpenSSH host. Outcomes are proven with fresh SSH logins as the accounts.
+ * The cuts around a change, the gauntlet and the rotation steps are the adapter contract's
+ * (test/contracts/fixtures/windows.ts).
  */
 describe('reset engine on a simulated Windows OpenSSH host', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rpr-windows-'));
@@ -139,22 +141,6 @@ describe('reset engine on a simulated Windows OpenSSH host', () => {
     expect(await loginWorks(sim, 'lab2', await current(a.secretId))).toBe(true);
     expect(sim.logins.filter((l) => l.accepted).map((l) => l.login)).toContain('svcadmin@corp.example.com');
     expect(sim.logins.map((l) => l.login)).not.toContain('svcadmin');
-  });
-
-  it('connection cut after the change was applied: the engine reconciles, and AWSCURRENT is the password that works', async () => {
-    const sim = await host();
-    sim.sam.add('Administrator', 'Admin-Start-2!', { admin: true });
-    await config.putResource({ id: 'win-cut', type: 'windows', host: sim.host, port: sim.port, adminAccount: 'win-cut/Administrator' });
-    await addAccount('win-cut', 'Administrator', 'Admin-Start-2!');
-    sim.sam.add('cut', 'Cut-Start-1!');
-    const a = await addAccount('win-cut', 'cut', 'Cut-Start-1!');
-    sim.faults.dropAfterChange = 1;
-
-    const { results: rs } = await run({ accountIds: [a.id] });
-
-    expect(rs[0]).toMatchObject({ outcome: 'succeeded', step: 'reconcile', errorClass: 'OutcomeUnknownError', workingVersion: 'pending' });
-    expect(await loginWorks(sim, 'cut', await current(a.secretId))).toBe(true);
-    expect(await loginWorks(sim, 'cut', 'Cut-Start-1!')).toBe(false);
   });
 
   it("a password the host's policy refuses: the run fails with the reason, nothing is stored as current, the old password still works", async () => {
