@@ -15,14 +15,10 @@ import { Secret } from '../layers/engine/secret.js';
 import { openEmbeddedStores } from '../layers/engine/stores/embedded.js';
 import { MemoryTarget } from '../harness/support/memory-target.js';
 import { REGISTRY } from '../layers/resources/registry.js';
+import { numberOption } from './options.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const N = arg('accounts', 10_000);
-const PER = arg('per-resource', 100);
+const N = numberOption('accounts', 10_000);
+const PER = numberOption('per-resource', 100);
 const mb = (kb: number) => (kb / 1024).toFixed(0);
 
 const dir = mkdtempSync(join(tmpdir(), 'rpr-bulk-'));

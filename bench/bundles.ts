@@ -15,12 +15,9 @@ import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { buildFunction, ESBUILD_OPTIONS, LAYER_MOUNT, packageOf, REPO_ROOT, runtimeModules } from '../infra/build.js';
 import { functionBundles, node22, type Bundles } from '../harness/support/bundles.js';
+import { numberOption } from './options.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const RUNS = Math.max(arg('runs', 7), 1);
+const RUNS = Math.max(numberOption('runs', 7), 1);
 const SIZE_BUDGET = 1.5 * 1024 * 1024;
 const LOAD_BUDGET_MS = 150;
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(2);

@@ -18,18 +18,14 @@ import { prepareBulk, runBulk } from '../harness/support/bulk-run.js';
 import { startMoto } from '../harness/support/moto-process.js';
 import { SECRETS_MANAGER_QUOTAS, ThrottlingProxy } from '../harness/support/throttling-proxy.js';
 import { DEFAULT_SECRETS_WRITE_RATE, SECRETS_MANAGER_WRITE_QUOTA } from '../layers/engine/stores/write-budget.js';
+import { numberOption } from './options.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const large = process.argv.includes('--large');
-const RESOURCES = arg('resources', large ? 1000 : 200);
-const PER = arg('per-resource', 10);
-const RATE = arg('rate', DEFAULT_SECRETS_WRITE_RATE);
+const RESOURCES = numberOption('resources', large ? 1000 : 200);
+const PER = numberOption('per-resource', 10);
+const RATE = numberOption('rate', DEFAULT_SECRETS_WRITE_RATE);
 // `--concurrency N` runs one MaxConcurrency only.
-const CONCURRENCIES = process.argv.includes('--concurrency') ? [arg('concurrency', 50)] : [10, 50];
+const CONCURRENCIES = process.argv.includes('--concurrency') ? [numberOption('concurrency', 50)] : [10, 50];
 
 const [dynamo, secrets] = await Promise.all([startMoto(), startMoto()]);
 const upstreams = { upstream: dynamo.endpoint, secretsManagerUpstream: secrets.endpoint };

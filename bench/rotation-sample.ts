@@ -26,16 +26,12 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { pgCreateRole, pgDropRole, pgPasswordWorks, uniqueName } from '../harness/servers/fixtures.js';
 import { serverInfo } from '../harness/servers/index.js';
 import { startMoto } from '../harness/support/moto-process.js';
+import { numberOption } from './options.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 // The same options and defaults as bench/rotation.ts.
-const N = arg('secrets', 50);
-const WARM = arg('warm', 5);
-const PAUSE_MS = arg('pause', 50);
+const N = numberOption('secrets', 50);
+const WARM = numberOption('warm', 5);
+const PAUSE_MS = numberOption('pause', 50);
 const AWS = { region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
 const HERE = join(dirname(fileURLToPath(import.meta.url)), 'rotation-sample');
 const VENV_PYTHON = join(HERE, '.venv', 'bin', 'python');

@@ -34,21 +34,17 @@ import { REGISTRY } from '../layers/resources/registry.js';
 import { pgCreateRole, pgDropRole, pgPasswordWorks, uniqueName } from '../harness/servers/fixtures.js';
 import { serverInfo } from '../harness/servers/index.js';
 import { startMoto } from '../harness/support/moto-process.js';
+import { numberOption } from './options.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const N = arg('secrets', 50);
-const WARM = arg('warm', 5);
+const N = numberOption('secrets', 50);
+const WARM = numberOption('warm', 5);
 /**
  * The pause between two rotations (not timed). The write budget (45 writes a second for the whole
  * deployment, 22 ms apart in one process) would otherwise hold back a rotation that follows
  * another at once; rotations of a deployment's secrets are spread over days, not back to back.
  * Within a rotation its two writes are still paced as the budget paces them.
  */
-const PAUSE_MS = arg('pause', 50);
+const PAUSE_MS = numberOption('pause', 50);
 const AWS = { region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
 const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 

@@ -25,14 +25,10 @@ import { createSummarizeHandler, type RunSummary } from '../layers/workflow/summ
 import { functionTimeoutMs, lambdaTask, locallyRunnable, readingItems, statesOf, synthesizedDefinition } from '../harness/support/local-state-machine.js';
 import { MemoryTarget } from '../harness/support/memory-target.js';
 import { REGISTRY } from '../layers/resources/registry.js';
+import { numberOption } from './options.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const RESOURCES = arg('resources', 100);
-const PER = arg('per-resource', 10);
+const RESOURCES = numberOption('resources', 100);
+const PER = numberOption('per-resource', 10);
 const N = RESOURCES * PER;
 const CONCURRENCIES = [10, 50];
 

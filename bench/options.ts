@@ -1,0 +1,11 @@
+/** What every bench shares: its `--name N` options, and no SDK notice about Node 22 in its output. */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/** The number given as `--name N`, or `fallback`; anything else stops the bench, naming the option. */
+export function numberOption(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const value = Number(process.argv[i + 1]);
+  if (!Number.isFinite(value)) throw new Error(`--${name}: expected a number, got ${JSON.stringify(process.argv[i + 1] ?? '')}`);
+  return value;
+}
