@@ -5,8 +5,6 @@ import { openResourceSession, type AdapterRegistry } from '../layers/engine/sess
 import type { AccountResult, CredentialStore, StateStore } from '../layers/engine/stores/types.js';
 import { REGISTRY } from '../layers/resources/registry.js';
 
-export { DRIFT_TOLERANCE_MS, driftOf, type Drift, type DriftState } from '../layers/engine/drift.js';
-
 /**
  * The drift of each account of the results whose adapter offers passwordLastSet; accounts of other
  * types get no entry. One connection per resource, opened with the resource's configured logins.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DRIFT_TOLERANCE_MS, driftOf } from '../../../cli/drift.js';
+import { DRIFT_TOLERANCE_MS, driftOf } from '../../../layers/engine/drift.js';
 
 describe('drift: the target says when the password was last set; the store says when rpr last reset it', () => {
   const reset = new Date('2026-11-28T12:00:00.000Z');
