@@ -59,8 +59,12 @@ export interface RotationDeps {
   readonly publishOutOfSync?: (result: AccountResult) => Promise<void>;
 }
 
-/** A lease with less time left than this is renewed in the store before a step relies on it. */
-const LEASE_MARGIN_MS = 60_000;
+/**
+ * A lease with less time left than this is renewed in the store before a step relies on it:
+ * test and finish make one target login or one label move (each within the 30 s operation
+ * deadline); set may change, probe, wait for reconcile's settling and probe again.
+ */
+const LEASE_MARGIN_MS: Readonly<Record<Exclude<RotationStep, 'create'>, number>> = { set: 5 * 60_000, test: 60_000, finish: 60_000 };
 /** Secret identities a container keeps (ARN, name, account); past this many it starts again. */
 const IDENTITIES_KEPT = 10_000;
 
@@ -87,11 +91,10 @@ interface HeldRotation {
  *
  * The account's lease, owned by `rotation:<token>`, is taken by createSecret and held until
  * finishSecret releases it (or it expires), so a workflow reset cannot slip in between two steps
- * and have its version overwritten by this rotation's finish. setSecret renews it in the store
- * before it touches the target; testSecret changes nothing and finishSecret's one write, the
- * promote, is guarded by the version's labels, so they go on the lease this container took or
- * renewed while it has time left. A held lease makes a step fail with AccountBusyError, and
- * Secrets Manager tries the rotation again later. A failed create releases the lease; a failed
+ * and have its version overwritten by this rotation's finish. The later steps go on the lease
+ * this container took while it has time left for the step (setSecret, which touches the target,
+ * asks for five minutes), and renew it in the store otherwise. A held lease makes a step fail
+ * with AccountBusyError, and Secrets Manager tries the rotation again later. A failed create releases the lease; a failed
  * set, test or finish keeps it for Secrets Manager's retry of the step (same token), until it expires.
  *
  * What a step needs is read once: the secret's labels once per step, the account and the
@@ -210,9 +213,10 @@ export class RotationRunner {
   }
 
   /**
-   * createSecret takes the lease (again, if Secrets Manager repeats it); setSecret renews it in
-   * the store; testSecret and finishSecret go on the lease this container holds while it has a
-   * margin left, and renew it otherwise (a step run in another container, a long pause).
+   * createSecret takes the lease (again, if Secrets Manager repeats it); set, test and finish go
+   * on the lease this container holds while it has their margin left, and renew it otherwise (a
+   * step run in another container, a long pause). Only its owner releases a lease, and no one
+   * else can take it before it expires, so a lease held with time left needs no store call.
    */
   async #holdLease(held: HeldRotation, step: RotationStep, owner: string): Promise<'kept' | 'renewed' | 'taken'> {
     const { state } = this.#d.stores;
@@ -221,7 +225,7 @@ export class RotationRunner {
       held.lease = await state.acquire(held.account.id, owner, ttl, { reentrant: true });
       return 'taken';
     }
-    if (step !== 'set' && held.lease && held.lease.expiresAt - this.#d.now().getTime() >= LEASE_MARGIN_MS) return 'kept';
+    if (held.lease && held.lease.expiresAt - this.#d.now().getTime() >= LEASE_MARGIN_MS[step]) return 'kept';
     try {
       held.lease = await state.renew({ accountId: held.account.id, owner, expiresAt: 0 }, ttl);
       return 'renewed';

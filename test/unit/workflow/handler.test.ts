@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Configurator } from '../../../layers/engine/configure.js';
 import { AccountBusyError, InvalidConfigurationError, NotFoundError } from '../../../layers/engine/errors.js';
 import { Log } from '../../../layers/engine/log.js';
@@ -329,6 +329,20 @@ describe('createResetHandler with an in-process target', () => {
     expect(after!.results[0]).toMatchObject({ outcome: 'succeeded' });
     expect(target.changes).toBe(2);
     expect(target.passwords.get('alice')).toBe(await current('alice'));
+  });
+
+  it.each([
+    ['the lease has more than set needs (the default 15 minutes)', undefined, 0],
+    ['the lease has less than the five minutes set may take', 4 * 60_000, 1],
+  ])('rotation: the later steps go on the lease create took, renewing it only when it is short: %s', async (_, leaseTtlMs, renewals) => {
+    const renew = vi.spyOn(stores.state, 'renew');
+    handler = createResetHandler({ adapters: { postgresql: target.adapter('postgresql') }, stores: async () => workflowStores, log, ...(leaseTtlMs ? { leaseTtlMs } : {}) });
+
+    for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await rotate(step);
+
+    expect(renew.mock.calls.map(([lease]) => lease.owner)).toEqual(Array.from({ length: renewals }, () => `rotation:${TOKEN}`));
+    expect(target.passwords.get('alice')).toBe(await current('alice'));
+    expect(await current('alice')).not.toBe('alice-start-pw');
   });
 
   it('rotation: a rotation that ends out of sync publishes the event and the OutOfSyncAccounts metric a workflow run would, so the alarm fires', async () => {
