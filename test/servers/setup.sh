@@ -291,8 +291,22 @@ PrintMotd no
 AcceptEnv LANG LC_*
 Subsystem sftp internal-sftp
 CONF
-  /usr/sbin/sshd -t -f "$d/sshd_config" || { echo "sshd -t rejected the config"; return 1; }
-  /usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log" || { echo "sshd exited $? (see $d/sshd.log)"; return 1; }
+  # sshd names its PAM service after the name it is run by: run as rpr-test-sshd, it gets Debian's
+  # sshd stack but with pam_unix's nodelay, so each refused password (the suite makes hundreds)
+  # is answered at once instead of after pam_unix's 2 s failure delay. The machine's own sshd is untouched.
+  cat > /etc/pam.d/rpr-test-sshd <<'PAM'
+# rpr's test sshd (test/servers/setup.sh): /etc/pam.d/sshd's stack, without the 2 s delay on a failed password.
+auth [success=1 default=ignore] pam_unix.so nullok nodelay
+auth requisite pam_deny.so
+auth required pam_permit.so
+account required pam_nologin.so
+@include common-account
+@include common-session
+@include common-password
+PAM
+  ln -sfn /usr/sbin/sshd "$d/rpr-test-sshd"
+  "$d/rpr-test-sshd" -t -f "$d/sshd_config" || { echo "sshd -t rejected the config"; return 1; }
+  "$d/rpr-test-sshd" -f "$d/sshd_config" -E "$d/sshd.log" || { echo "sshd exited $? (see $d/sshd.log)"; return 1; }
   wait_port $SSH_PORT 10 || { echo "port $SSH_PORT not open after 10 s (see $d/sshd.log)"; return 1; }
 }
 
