@@ -19,6 +19,8 @@ export interface LockoutReading {
   readonly failedLogons: number;
   /** The account is locked now. */
   readonly lockedOut?: boolean;
+  /** How the target counts, for the message of a refused probe (where the count comes from, when it starts again). */
+  readonly detail?: string;
 }
 
 export function lockoutReserve(threshold: number): number {
@@ -39,7 +41,7 @@ export function assertProbeAffordable(reading: LockoutReading | undefined, what:
   if (probesLeft(reading.threshold, reading.failedLogons) < 1) {
     throw new ThrottledError(
       `${what}: not attempted, to protect the account from lockout: it has ${reading.failedLogons} failed logons of a threshold of ${reading.threshold}, ` +
-        `and a probe is made only while ${lockoutReserve(reading.threshold)} would remain after it fails; whether the password works is unknown`,
+        `and a probe is made only while ${lockoutReserve(reading.threshold)} would remain after it fails; whether the password works is unknown${reading.detail ? ` (${reading.detail})` : ''}`,
     );
   }
 }

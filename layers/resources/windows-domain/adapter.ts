@@ -1,6 +1,7 @@
 import { Attribute, Change, type Client } from 'ldapts';
 import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, PreflightFinding, PreflightRequest, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
 import { AuthenticationError, errorClassOf, InvalidConfigurationError, ResetError, TargetUnchangedError, ThrottledError } from '../../engine/errors.js';
+import { assertProbeAffordable, type LockoutReading } from '../../engine/lockout.js';
 import type { Secret } from '../../engine/secret.js';
 import type { Account } from '../common.js';
 import { closeLdap, isLdapAlive, LDAP_RESULT, ldapResultCode, openLdap, type LdapEndpoint } from '../ldap/connection.js';
@@ -8,7 +9,7 @@ import { unicodePwdValue } from '../ldap/unicode-pwd.js';
 import { assertChangeInput, currentPasswordForSelfChange, selfChangeFindings } from '../sql-common.js';
 import { accountName, bindName, defaultNamingContext, findAccount, readDomainPolicy, readPsoPolicy, type AccountEntry } from './directory.js';
 import { bindFailure, classifyAdError } from './errors.js';
-import { LockoutBudget } from './lockout.js';
+import { FailedLogons } from './lockout.js';
 import { assertDomainPolicy, cautiousPolicy, resourcePolicyProblem, type DomainPolicy } from './policy.js';
 import { accountDacl, loginSids, resetRightIn } from './rights.js';
 import { windowsDomainDefinition, type WindowsDomainResource } from './schema.js';
@@ -48,14 +49,17 @@ interface DomainInfo {
  *   password policy, and its unicodePwd replaced.
  * - Self change (no adminAccount): per account, a connection bound as the account with its current
  *   password; one modify deletes the old unicodePwd value and adds the new one.
- * - Verify: a simple bind as the account on a fresh connection, within the lockout budget (lockout.ts).
+ * - Verify: a simple bind as the account on a fresh connection. The protocol makes it only within the
+ *   lockout budget, from what lockout() reads (lockout.ts); a self change's bind is held to the same rule.
  * - passwordLastSet: pwdLastSet read with the admin connection, for drift detection without a login.
  */
 class ActiveDirectoryAdapter implements TargetAdapter {
   readonly type = 'windows-domain' as const;
   readonly verification = 'login' as const;
   readonly #endpoint: LdapEndpoint;
-  readonly #budget = new LockoutBudget();
+  readonly #failedLogons = new FailedLogons();
+  /** The DN lockout() found for an account (by user name, lower case), taken by the verify() that follows. */
+  readonly #foundDns = new Map<string, string>();
   readonly #admin: Credential | undefined;
   #adminPassword: Secret | undefined;
   #adminClient: Client | undefined;
@@ -86,24 +90,45 @@ class ActiveDirectoryAdapter implements TargetAdapter {
   async verify(req: VerifyRequest): Promise<VerifyResult> {
     if (req.password.length === 0) throw new InvalidConfigurationError('password', 'is empty: a simple bind with an empty password is anonymous and proves nothing');
     this.#assertName(req.account);
-    let key: string;
-    let policy: DomainPolicy;
-    let state: AccountEntry | undefined;
-    if (this.#admin) {
-      const client = await this.#adminSession();
-      const domain = await this.#domainInfo(client);
-      state = await findAccount(client, domain.searchBase, req.account.username, this.ctx.resource.domain);
-      key = state.dn;
-      policy = await this.#policyFor(client, domain, state);
-    } else {
-      key = bindName(accountName(req.account.username), this.ctx.resource.domain);
-      // Without an admin, the account's own policy is known once it has logged in in this group;
-      // until then the domain's, capped cautiously (a stricter PSO may apply), or a guess before any login.
-      policy = this.#selfPolicies.get(key.toLowerCase()) ?? cautiousPolicy(this.#domain?.policy ?? UNKNOWN_DOMAIN_POLICY);
-    }
     const what = `checking the password of ${req.account.username}`;
-    this.#budget.check(key, what, policy, state ?? {}, new Date());
-    return await this.#probe(key, req.password, what, !this.#admin);
+    if (!this.#admin) return await this.#probe(this.#selfBindName(req.account), req.password, what, true);
+    const key = req.account.username.toLowerCase();
+    const dn = this.#foundDns.get(key) ?? (await this.#findWithAdmin(req.account)).entry.dn;
+    this.#foundDns.delete(key);
+    return await this.#probe(dn, req.password, what, false);
+  }
+
+  /**
+   * The account's lockout reading, before each probe: with an admin, its badPwdCount, badPasswordTime
+   * and lockoutTime read fresh from the DC under its own policy; without one, this adapter's own
+   * failed logons under the policy known so far.
+   */
+  async lockout(account: Account): Promise<LockoutReading> {
+    this.#assertName(account);
+    if (!this.#admin) return this.#selfReading(this.#selfBindName(account));
+    const { client, domain, entry } = await this.#findWithAdmin(account);
+    // The probe that follows binds as this DN without searching again; its badPwdCount is not kept.
+    this.#foundDns.set(account.username.toLowerCase(), entry.dn);
+    return this.#failedLogons.reading(entry.dn, await this.#policyFor(client, domain, entry), entry, new Date());
+  }
+
+  /**
+   * Without an admin, the account's own policy is known once it has logged in in this group; until
+   * then the domain's, capped cautiously (a stricter PSO may apply), or a guess before any login.
+   */
+  #selfReading(who: string): LockoutReading {
+    const policy = this.#selfPolicies.get(who.toLowerCase()) ?? cautiousPolicy(this.#domain?.policy ?? UNKNOWN_DOMAIN_POLICY);
+    return this.#failedLogons.reading(who, policy, {}, new Date());
+  }
+
+  #selfBindName(account: Account): string {
+    return bindName(accountName(account.username), this.ctx.resource.domain);
+  }
+
+  async #findWithAdmin(account: Account): Promise<{ client: Client; domain: DomainInfo; entry: AccountEntry }> {
+    const client = await this.#adminSession();
+    const domain = await this.#domainInfo(client);
+    return { client, domain, entry: await findAccount(client, domain.searchBase, account.username, this.ctx.resource.domain) };
   }
 
   /**
@@ -113,9 +138,7 @@ class ActiveDirectoryAdapter implements TargetAdapter {
   async passwordLastSet(account: Account): Promise<Date | undefined> {
     if (!this.#admin) return undefined;
     this.#assertName(account);
-    const client = await this.#adminSession();
-    const domain = await this.#domainInfo(client);
-    return (await findAccount(client, domain.searchBase, account.username, this.ctx.resource.domain)).pwdLastSet;
+    return (await this.#findWithAdmin(account)).entry.pwdLastSet;
   }
 
   /**
@@ -209,9 +232,7 @@ class ActiveDirectoryAdapter implements TargetAdapter {
   }
 
   async #adminReset(req: ChangeRequest): Promise<ChangeResult> {
-    const client = await this.#adminSession();
-    const domain = await this.#domainInfo(client);
-    const entry = await findAccount(client, domain.searchBase, req.account.username, this.ctx.resource.domain);
+    const { client, domain, entry } = await this.#findWithAdmin(req.account);
     assertDomainPolicy(req.newPassword, await this.#policyFor(client, domain, entry), entry, { selfChange: false, now: new Date() });
     const value = unicodePwdValue(req.newPassword);
     await this.#modify(client, entry.dn, [new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [value] }) })], value, `resetting the password of ${req.account.username}`);
@@ -225,11 +246,10 @@ class ActiveDirectoryAdapter implements TargetAdapter {
 
   async #selfChange(req: ChangeRequest): Promise<ChangeResult> {
     const current = currentPasswordForSelfChange(req);
-    const name = accountName(req.account.username);
-    const who = bindName(name, this.ctx.resource.domain);
+    const who = this.#selfBindName(req.account);
     const what = `logging in as ${req.account.username} to change its password`;
-    // The policy is known once any account of the group has logged in (AD answers no anonymous reads).
-    this.#budget.check(who, what, this.#selfPolicies.get(who.toLowerCase()) ?? cautiousPolicy(this.#domain?.policy ?? UNKNOWN_DOMAIN_POLICY), {}, new Date());
+    // Not a protocol probe, but a bind with a password that may be stale: held to the same budget.
+    assertProbeAffordable(this.#selfReading(who), what);
     const client = await openLdap(this.#endpoint, this.#options);
     try {
       await this.#bind(client, who, current, what);
@@ -264,9 +284,9 @@ class ActiveDirectoryAdapter implements TargetAdapter {
   async #bind(client: Client, who: string, password: Secret, what: string): Promise<void> {
     try {
       await client.bind(who, password.reveal());
-      this.#budget.succeeded(who);
+      this.#failedLogons.succeeded(who);
     } catch (e) {
-      if (ldapResultCode(e) === LDAP_RESULT.invalidCredentials && bindFailure(e instanceof Error ? e.message : '').kind === 'wrong-password') this.#budget.failed(who);
+      if (ldapResultCode(e) === LDAP_RESULT.invalidCredentials && bindFailure(e instanceof Error ? e.message : '').kind === 'wrong-password') this.#failedLogons.failed(who);
       throw classifyAdError(e, { operation: what, sent: false });
     }
   }
@@ -276,7 +296,7 @@ class ActiveDirectoryAdapter implements TargetAdapter {
     const client = await openLdap(this.#endpoint, this.#options);
     try {
       await client.bind(who, password.reveal());
-      this.#budget.succeeded(who);
+      this.#failedLogons.succeeded(who);
       // Without an admin, a good login is the chance to learn the account's policy, as the account.
       if (learnPolicy) await this.#learnOwnPolicy(client, who).catch(() => undefined);
       return { valid: true };
@@ -285,7 +305,7 @@ class ActiveDirectoryAdapter implements TargetAdapter {
       const failure = bindFailure(e instanceof Error ? e.message : '');
       switch (failure.kind) {
         case 'wrong-password':
-          this.#budget.failed(who);
+          this.#failedLogons.failed(who);
           return { valid: false, detail: failure.meaning };
         case 'right-but-must-change':
           return { valid: true, detail: failure.meaning };

@@ -2,7 +2,8 @@ import { ConstraintViolationError, InvalidCredentialsError, InsufficientAccessEr
 import { describe, expect, it } from 'vitest';
 import { AuthenticationError, OutcomeUnknownError, TargetUnchangedError, ThrottledError } from '../../../../layers/engine/errors.js';
 import { bindFailure, classifyAdError, parseAdDiagnostic } from '../../../../layers/resources/windows-domain/errors.js';
-import { effectiveBadPwdCount, isLockedOut, LockoutBudget, lockoutReserve, probesLeft } from '../../../../layers/resources/windows-domain/lockout.js';
+import { assertProbeAffordable, type LockoutReading } from '../../../../layers/engine/lockout.js';
+import { FailedLogons } from '../../../../layers/resources/windows-domain/lockout.js';
 import type { DomainPolicy } from '../../../../layers/resources/windows-domain/policy.js';
 
 // Messages as Windows Server and Samba's AD DC send them.
@@ -67,62 +68,57 @@ describe('Active Directory error codes', () => {
 
 const policy: DomainPolicy = { minPwdLength: 7, complex: true, historyLength: 24, minPwdAgeMs: 0, lockoutThreshold: 5, lockoutDurationMs: 60_000, lockoutObservationWindowMs: 60_000 };
 const now = new Date('2026-11-28T12:00:00Z');
+const ago = (ms: number) => new Date(now.getTime() - ms);
 
-describe('the lockout budget', () => {
-  it('keeps a reserve: 2 (or a fifth of a large threshold), 1 for thresholds of 1 and 2', () => {
-    expect([1, 2, 3, 5, 10, 11, 50].map(lockoutReserve)).toEqual([1, 1, 2, 2, 2, 3, 10]);
-    // With the test domain's threshold of 5: failing logins stop at 3, two before the lockout.
-    expect([0, 1, 2, 3, 4].map((n) => probesLeft(5, n))).toEqual([3, 2, 1, 0, 0]);
-    expect(probesLeft(1, 0)).toBe(0);
-    expect(probesLeft(2, 0)).toBe(1);
-    expect(probesLeft(0, 1000)).toBe(Number.POSITIVE_INFINITY);
+describe("the AD adapter's lockout reading, under the protocol's rule (assertProbeAffordable)", () => {
+  const probe = (reading: LockoutReading) => () => assertProbeAffordable(reading, 'checking the password of jdoe');
+
+  it('reports the policy threshold and badPwdCount; with badPwdCount 3 of 5 a probe is refused with a ThrottledError saying why', () => {
+    const logons = new FailedLogons();
+    expect(logons.reading('CN=a', policy, { badPwdCount: 2 }, now)).toMatchObject({ threshold: 5, failedLogons: 2, lockedOut: false });
+    expect(probe(logons.reading('CN=a', policy, { badPwdCount: 2 }, now))).not.toThrow();
+    const refused = probe(logons.reading('CN=a', policy, { badPwdCount: 3, badPasswordTime: ago(1000) }, now));
+    expect(refused).toThrow(ThrottledError);
+    expect(refused).toThrow(/not attempted, to protect the account from lockout: it has 3 failed logons of a threshold of 5.*unknown \(badPwdCount 3 on the domain controller; try again after the domain's observation window\)/);
   });
 
-  it('refuses a probe when badPwdCount leaves too little, with a ThrottledError saying why', () => {
-    const budget = new LockoutBudget();
-    expect(() => budget.check('CN=a', 'checking', policy, { badPwdCount: 2 }, now)).not.toThrow();
-    const refuse = () => budget.check('CN=a', 'checking the password of jdoe', policy, { badPwdCount: 3, badPasswordTime: new Date(now.getTime() - 1000) }, now);
-    expect(refuse).toThrow(ThrottledError);
-    expect(refuse).toThrow(/badPwdCount 3 of the domain's threshold of 5.*unknown/);
-  });
-
-  it('counts its own failures where badPwdCount cannot be read, and forgets them after a good login', () => {
-    const budget = new LockoutBudget();
+  it('counts its own failures where badPwdCount cannot be read (no admin), and forgets them after a good login', () => {
+    const logons = new FailedLogons();
     for (let i = 0; i < 3; i++) {
-      budget.check('jdoe@corp', 'probe', policy, {}, now);
-      budget.failed('JDOE@corp');
+      expect(probe(logons.reading('jdoe@corp', policy, {}, now))).not.toThrow();
+      logons.failed('JDOE@corp');
     }
-    expect(() => budget.check('jdoe@corp', 'probe', policy, {}, now)).toThrow(/3 failed by this run/);
-    expect(() => budget.check('other@corp', 'probe', policy, {}, now)).not.toThrow();
-    budget.succeeded('jdoe@corp');
-    expect(() => budget.check('jdoe@corp', 'probe', policy, {}, now)).not.toThrow();
+    expect(probe(logons.reading('jdoe@corp', policy, {}, now))).toThrow(/3 failed logons of a threshold of 5.*\(3 failed by this run, badPwdCount not readable without an admin;/);
+    expect(probe(logons.reading('other@corp', policy, {}, now))).not.toThrow();
+    logons.succeeded('jdoe@corp');
+    expect(logons.reading('jdoe@corp', policy, {}, now).failedLogons).toBe(0);
   });
 
   it('takes the higher of its own count and badPwdCount', () => {
-    const budget = new LockoutBudget();
-    budget.failed('CN=a');
-    budget.failed('CN=a');
-    budget.failed('CN=a');
-    expect(() => budget.check('CN=a', 'probe', policy, { badPwdCount: 0 }, now)).toThrow(ThrottledError);
+    const logons = new FailedLogons();
+    for (let i = 0; i < 3; i++) logons.failed('CN=a');
+    expect(logons.reading('CN=a', policy, { badPwdCount: 0 }, now).failedLogons).toBe(3);
+    expect(probe(logons.reading('CN=a', policy, { badPwdCount: 0 }, now))).toThrow(ThrottledError);
+    expect(logons.reading('CN=b', policy, { badPwdCount: 4 }, now).failedLogons).toBe(4);
   });
 
   it('forgets failed logons older than the observation window, as the DC does', () => {
-    expect(effectiveBadPwdCount({ badPwdCount: 4, badPasswordTime: new Date(now.getTime() - 61_000) }, policy, now)).toBe(0);
-    expect(effectiveBadPwdCount({ badPwdCount: 4, badPasswordTime: new Date(now.getTime() - 59_000) }, policy, now)).toBe(4);
-    expect(effectiveBadPwdCount({}, policy, now)).toBeUndefined();
+    const logons = new FailedLogons();
+    expect(probe(logons.reading('CN=a', policy, { badPwdCount: 4, badPasswordTime: ago(61_000) }, now))).not.toThrow();
+    expect(probe(logons.reading('CN=a', policy, { badPwdCount: 4, badPasswordTime: ago(59_000) }, now))).toThrow(/4 failed logons/);
   });
 
-  it('refuses any login to a locked account until its lockout duration has passed', () => {
-    const lockedAt = new Date(now.getTime() - 30_000);
-    expect(isLockedOut({ lockoutTime: lockedAt }, policy, now)).toBe(true);
-    expect(isLockedOut({ lockoutTime: lockedAt }, policy, new Date(now.getTime() + 31_000))).toBe(false);
-    expect(isLockedOut({ lockoutTime: lockedAt }, { ...policy, lockoutDurationMs: 0 }, new Date(now.getTime() + 3600_000))).toBe(true);
-    expect(() => new LockoutBudget().check('CN=a', 'probe', policy, { lockoutTime: lockedAt, badPwdCount: 0 }, now)).toThrow(/locked out/);
+  it('refuses any login to a locked account until its lockout duration has passed (for ever with a duration of 0: until an admin unlocks it)', () => {
+    const logons = new FailedLogons();
+    const locked = { lockoutTime: ago(30_000), badPwdCount: 0 };
+    expect(probe(logons.reading('CN=a', policy, locked, now))).toThrow(/not attempted, the account is locked out/);
+    expect(probe(logons.reading('CN=a', policy, locked, new Date(now.getTime() + 31_000)))).not.toThrow();
+    expect(logons.reading('CN=a', { ...policy, lockoutDurationMs: 0 }, locked, new Date(now.getTime() + 3600_000)).lockedOut).toBe(true);
   });
 
   it('never limits a domain without a lockout threshold', () => {
-    const budget = new LockoutBudget();
-    for (let i = 0; i < 100; i++) budget.failed('CN=a');
-    expect(() => budget.check('CN=a', 'probe', { ...policy, lockoutThreshold: 0 }, { badPwdCount: 100 }, now)).not.toThrow();
+    const logons = new FailedLogons();
+    for (let i = 0; i < 100; i++) logons.failed('CN=a');
+    expect(probe(logons.reading('CN=a', { ...policy, lockoutThreshold: 0 }, { badPwdCount: 100 }, now))).not.toThrow();
   });
 });
