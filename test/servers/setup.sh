@@ -129,7 +129,7 @@ pid_alive() { # PIDFILE
   pid=$(head -n1 "$1" 2>/dev/null | tr -dc 0-9)
   [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
   comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
-  case "$comm" in sshd | inetutils-inetd | postgres | mariadbd | moto_server | python* | slapd | samba) return 0 ;; *) return 1 ;; esac
+  case "$comm" in sshd | rpr-test-sshd | inetutils-inetd | postgres | mariadbd | moto_server | python* | slapd | samba) return 0 ;; *) return 1 ;; esac
 }
 
 # moto on MOTO_PORT started by someone else (a developer's own moto_server) serves the tests as well.
