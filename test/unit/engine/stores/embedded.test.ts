@@ -10,15 +10,6 @@ import { openEmbeddedStores } from '../../../../layers/engine/stores/embedded.js
 import type { AuditRecord, HostKeyRecord } from '../../../../layers/engine/stores/types.js';
 import { password } from '../../../contracts/credential-store.js';
 
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected the call to fail');
-}
-
 describe('openEmbeddedStores', () => {
   let dir: string;
   beforeEach(() => {
@@ -49,7 +40,7 @@ describe('openEmbeddedStores', () => {
     const stores = await openEmbeddedStores({ dir, vaultKey });
     await stores.state.putResource({ id: 'db1', type: 'postgresql', site: 'cloud', tags: [], host: 'db1.example' });
 
-    const e = await rejectionOf(openEmbeddedStores({ dir, vaultKey }));
+    const e = await openEmbeddedStores({ dir, vaultKey }).then(() => 'opened', (e: unknown) => e);
 
     expect(e).toBeInstanceOf(StoreInUseError);
     expect((e as StoreInUseError).field).toBe('dir');
@@ -64,7 +55,7 @@ describe('openEmbeddedStores', () => {
   it('refuses a folder another live process holds, and takes over the lock of a process that is gone', async () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'state.lock'), `${process.ppid}\n`);
-    const e = await rejectionOf(openEmbeddedStores({ dir, vaultKey: randomBytes(32) }));
+    const e = await openEmbeddedStores({ dir, vaultKey: randomBytes(32) }).then(() => 'opened', (e: unknown) => e);
     expect(e).toBeInstanceOf(StoreInUseError);
     expect((e as Error).message).toContain(`process ${process.ppid}`);
 
