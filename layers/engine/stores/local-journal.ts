@@ -21,6 +21,7 @@ export class Journal {
   #batch: string[] = [];
   #written: Promise<void> | undefined;
   #failed: Error | undefined;
+  #closed = false;
 
   private constructor(path: string) {
     this.#path = path;
@@ -86,9 +87,15 @@ export class Journal {
     return journal;
   }
 
+  /** Throws if the journal takes no more lines (a write failed, or it was closed): check before changing what it records. */
+  assertWritable(): void {
+    if (this.#failed) throw this.#failed;
+    if (this.#closed) throw new Error(`the state journal ${this.#path} is closed`);
+  }
+
   /** Appends an entry; resolves when its line (and every line before it) has been written. */
   append(entry: unknown): Promise<void> {
-    if (this.#failed) return Promise.reject(this.#failed);
+    this.assertWritable();
     this.#batch.push(JSON.stringify(entry));
     return (this.#written ??= new Promise((resolve, reject) => setImmediate(() => this.#flush(resolve, reject))));
   }
@@ -113,6 +120,8 @@ export class Journal {
 
   /** Waits for the last write, fsyncs and closes the file. */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     try {
       await this.settled();
     } finally {

@@ -119,10 +119,9 @@ export class LocalStateStore implements StateStore {
     for (const [o, v] of this.#audit) yield { t: 'audit', o, v };
   }
 
-  /** Fsyncs and closes the journal. */
+  /** Fsyncs and closes the journal; a change after that is refused. */
   async close(): Promise<void> {
     await this.#journal?.close();
-    this.#journal = undefined;
   }
 
   // ---- configuration
@@ -281,6 +280,7 @@ export class LocalStateStore implements StateStore {
 
   /** Applies a change now, and answers `answer` once its line is written. */
   #commit<T = void>(entry: StateJournalEntry, answer?: T): Promise<T> {
+    this.#journal?.assertWritable();
     this.#apply(entry);
     if (!this.#journal) return Promise.resolve(structuredClone(answer) as T);
     return this.#journal.append(entry).then(() => structuredClone(answer) as T);

@@ -113,6 +113,18 @@ describe('LocalStateStore on disk', () => {
     await store.close();
   });
 
+  it('refuses a change once closed, and keeps nothing of it', async () => {
+    const store = LocalStateStore.open(path, { clock });
+    await store.close();
+
+    await expect(store.putResource(resource('late'))).rejects.toThrow(/closed/);
+
+    expect(await store.getResource('late')).toBeUndefined();
+    const reopened = LocalStateStore.open(path, { clock });
+    expect(await reopened.listResources()).toEqual([]);
+    await reopened.close();
+  });
+
   it('ignores a torn last line (a crash in the middle of a write) and appends cleanly after it', async () => {
     const first = LocalStateStore.open(path, { clock });
     await first.putResource(resource('db1'));
