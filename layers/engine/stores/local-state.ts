@@ -173,14 +173,15 @@ export class LocalStateStore implements StateStore {
     const now = this.#clock();
     const held = this.#leases.get(accountId);
     if (held && held.expiresAt >= now && !(options.reentrant && held.owner === owner)) throw busy(accountId, held.owner, held.expiresAt);
-    return this.#commit({ t: 'lease', v: { accountId, owner, expiresAt: now + ttlMs } }, { accountId, owner, expiresAt: now + ttlMs });
+    const lease: Lease = { accountId, owner, expiresAt: now + ttlMs };
+    return this.#commit({ t: 'lease', v: lease }, lease);
   }
   /** Extends a lease its owner still holds (expired or not, as long as no one took it over). */
   async renew(lease: Lease, ttlMs: number): Promise<Lease> {
     const held = this.#leases.get(lease.accountId);
     if (held?.owner !== lease.owner) throw leaseLost(lease, held?.owner);
-    const renewed = { ...lease, expiresAt: this.#clock() + ttlMs };
-    return this.#commit({ t: 'lease', v: { accountId: lease.accountId, owner: lease.owner, expiresAt: renewed.expiresAt } }, renewed);
+    const renewed: Lease = { accountId: lease.accountId, owner: lease.owner, expiresAt: this.#clock() + ttlMs };
+    return this.#commit({ t: 'lease', v: renewed }, renewed);
   }
   async release(lease: Lease): Promise<void> {
     const held = this.#leases.get(lease.accountId);
