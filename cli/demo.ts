@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     }
     await admin.end();
 
-    say(`Opening the embedded store in ${join(work, 'store')} (dynalite and an AES-256-GCM vault) ...`);
+    say(`Opening the embedded store in ${join(work, 'store')} (a state journal and an AES-256-GCM vault) ...`);
     stores = await openEmbeddedStores({ dir: join(work, 'store'), vaultKey: randomBytes(32) });
     const config = new Configurator(stores.state, stores.credentials, REGISTRY);
     await config.putResource({ id: 'demo-pg', type: 'postgresql', host: '127.0.0.1', port, adminAccount: 'demo-pg/postgres' });

@@ -97,6 +97,9 @@ export class NotSupportedError extends InvalidConfigurationError {}
 /** A stored object (resource, account, secret, version) does not exist. */
 export class NotFoundError extends InvalidConfigurationError {}
 
+/** The embedded store's folder is open elsewhere (another process, or another instance in this one); `field` is `dir`. */
+export class StoreInUseError extends InvalidConfigurationError {}
+
 export function isResetError(e: unknown): e is ResetError {
   return e instanceof ResetError;
 }

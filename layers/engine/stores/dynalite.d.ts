@@ -1,4 +1,4 @@
-// dynalite ships no types; this is the part of its API the embedded store uses.
+// dynalite ships no types; this is the part of its API that dynalite-state.ts uses (migration, tests).
 declare module 'dynalite' {
   import type { Server } from 'node:http';
   interface DynaliteOptions {

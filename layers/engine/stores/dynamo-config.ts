@@ -1,9 +1,9 @@
 import { BatchGetCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { InvalidConfigurationError } from '../errors.js';
 import type { Account } from '../account.js';
 import type { ConfigStore, StoredResource } from './types.js';
 import { GSI_COLLECTION, keyPart, partitionKey } from './dynamo-schema.js';
 import { plainRecord, type DynamoTable } from './dynamo-table.js';
+import { checkAccountId } from './state-rules.js';
 
 const RESOURCE_PK = 'RESOURCE';
 
@@ -49,11 +49,8 @@ export class DynamoConfigStore implements ConfigStore {
 
   /** Accounts live in their resource's partition, so an account's id must be `<resourceId>/<name>`. */
   async putAccount(account: Account): Promise<void> {
-    if (!account.id.startsWith(`${account.resourceId}/`)) {
-      throw new InvalidConfigurationError('id', `account id must start with its resource id "${account.resourceId}/"`);
-    }
-    const key = accountKey(account.id);
-    if (!key) throw new InvalidConfigurationError('id', 'account id must be "<resource id>/<account name>"');
+    checkAccountId(account);
+    const key = accountKey(account.id)!;
     await this.#table.put({
       pk: key.pk,
       sk: key.sk,

@@ -1,10 +1,9 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { InvalidConfigurationError } from '../errors.js';
 import { partitionKey } from './dynamo-schema.js';
+import { hostKeyRecord, noHostKeyToReplace } from './state-rules.js';
 import type { HostKeyRecord } from './types.js';
 
 const HOST_KEY_SK = 'SSH';
-const FINGERPRINT = /^[A-Za-z0-9+/]{43}$/;
 
 /**
  * Resources' SSH host keys in the state table: one item per resource, `HOSTKEY#<resourceId>` /
@@ -26,9 +25,7 @@ export class DynamoHostKeys {
   }
 
   async record(record: HostKeyRecord, previous: string | undefined): Promise<HostKeyRecord> {
-    // Only fingerprints reach this item: nothing else a caller holds can be written here by mistake.
-    if (!FINGERPRINT.test(record.sha256)) throw new InvalidConfigurationError('hostKeySha256', 'must be a base64 SHA-256 fingerprint without padding');
-    const data = JSON.parse(JSON.stringify(record)) as HostKeyRecord;
+    const data = hostKeyRecord(record);
     try {
       await this.#client.send(
         new PutCommand({
@@ -45,7 +42,7 @@ export class DynamoHostKeys {
     }
     // Another writer came first; no one deletes these items, so what it wrote is there to read.
     const held = await this.get(record.resourceId);
-    if (!held) throw new InvalidConfigurationError('hostKeySha256', `no host key is recorded for resource "${record.resourceId}" to replace`);
+    if (!held) throw noHostKeyToReplace(record.resourceId);
     return held;
   }
 }

@@ -3,6 +3,7 @@ import { AccountBusyError } from '../errors.js';
 import type { Lease, LeaseStore } from './types.js';
 import { keyPart, partitionKey } from './dynamo-schema.js';
 import { isConditionFailure, type DynamoTable, type Item } from './dynamo-table.js';
+import { busy, leaseLost } from './state-rules.js';
 
 const LEASE_SK = 'LEASE';
 
@@ -68,8 +69,7 @@ export class DynamoLeaseStore implements LeaseStore {
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
       const holder = await this.#table.get(pk, LEASE_SK);
-      const held = holder ? ` it is held by ${String(holder.owner)}` : ' it is not held';
-      throw new AccountBusyError(`lease on account ${lease.accountId} was lost by ${lease.owner}:${held}`, { cause: e });
+      throw leaseLost(lease, holder ? String(holder.owner) : undefined, e);
     }
   }
 
@@ -152,8 +152,4 @@ function leaseAttributes(lease: Lease): Item {
     expiresAt: lease.expiresAt,
     ttl: Math.ceil(lease.expiresAt / 1000),
   };
-}
-
-function busy(accountId: string, owner: string, expiresAt: number): AccountBusyError {
-  return new AccountBusyError(`account ${accountId} is being reset by ${owner} (lease held until ${new Date(expiresAt).toISOString()})`);
 }

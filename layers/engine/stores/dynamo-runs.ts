@@ -1,9 +1,9 @@
 import { BatchGetCommand, BatchWriteCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { createHash } from 'node:crypto';
-import { InvalidConfigurationError, NotFoundError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import type { AccountResult, AuditRecord, RunRecord, RunStore } from './types.js';
 import { GSI_COLLECTION, GSI_RUN_AUDIT, keyPart, partitionKey } from './dynamo-schema.js';
 import { batchBackoff, isConditionFailure, plainRecord, type DynamoTable, type Item } from './dynamo-table.js';
+import { auditOrder, differentRun, sameRun } from './state-rules.js';
 
 const RUN_SK = 'RUN';
 const RESULT_PREFIX = 'RESULT#';
@@ -28,8 +28,8 @@ export class DynamoRunStore implements RunStore {
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
       const existing = await this.getRun(run.runId);
-      if (existing && existing.startedAt === run.startedAt && sameJson(existing.selector, run.selector)) return;
-      throw new InvalidConfigurationError('runId', `a different run ${run.runId} already exists`, { cause: e });
+      if (existing && sameRun(existing, run)) return;
+      throw differentRun(run.runId, e);
     }
   }
 
@@ -173,7 +173,7 @@ export class DynamoRunStore implements RunStore {
 
 function auditItem(record: AuditRecord): Item {
   const data = plainRecord(record, 'audit');
-  const order = `${record.at}#${createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 20)}`;
+  const order = auditOrder(data);
   return {
     pk: partitionKey('AUDIT#', record.accountId),
     sk: order,
@@ -184,8 +184,4 @@ function auditItem(record: AuditRecord): Item {
     [GSI_RUN_AUDIT.sortKey]: order,
     data,
   };
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }

@@ -6,8 +6,7 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { InvalidConfigurationError } from '../errors.js';
-import { Secret } from '../secret.js';
+export { plainRecord } from './state-rules.js';
 
 export type Item = Record<string, unknown>;
 
@@ -83,24 +82,4 @@ export async function batchBackoff(attempt: number): Promise<void> {
 
 export function isConditionFailure(e: unknown): boolean {
   return e instanceof Error && e.name === 'ConditionalCheckFailedException';
-}
-
-/**
- * The record as plain JSON (undefined fields dropped). A Secret anywhere in it is refused:
- * passwords never reach DynamoDB, not even as "[secret]".
- */
-export function plainRecord<T>(record: T, field: string): T {
-  assertNoSecret(record, field);
-  return JSON.parse(JSON.stringify(record)) as T;
-}
-
-function assertNoSecret(value: unknown, path: string): void {
-  if (value instanceof Secret) {
-    throw new InvalidConfigurationError(path, 'holds a secret value; only secret ids may be stored');
-  }
-  if (Array.isArray(value)) {
-    value.forEach((v, i) => assertNoSecret(v, `${path}[${i}]`));
-  } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) assertNoSecret(v, `${path}.${k}`);
-  }
 }

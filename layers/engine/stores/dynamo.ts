@@ -7,6 +7,7 @@ import { DynamoConfigStore } from './dynamo-config.js';
 import { DynamoLeaseStore } from './dynamo-leases.js';
 import { DynamoRunStore } from './dynamo-runs.js';
 import { DAY_SECONDS, DynamoTable } from './dynamo-table.js';
+import { MARK_RETENTION_DAYS, RUN_RETENTION_DAYS } from './state-rules.js';
 
 export { createStateTable } from './dynamo-schema.js';
 
@@ -46,8 +47,8 @@ export class DynamoStateStore implements StateStore {
       pageSize: options.pageSize,
     });
     this.#config = new DynamoConfigStore(table);
-    this.#leases = new DynamoLeaseStore(table, { markRetentionSeconds: (options.markRetentionDays ?? 90) * DAY_SECONDS });
-    this.#runs = new DynamoRunStore(table, { runRetentionSeconds: (options.runRetentionDays ?? 400) * DAY_SECONDS });
+    this.#leases = new DynamoLeaseStore(table, { markRetentionSeconds: (options.markRetentionDays ?? MARK_RETENTION_DAYS) * DAY_SECONDS });
+    this.#runs = new DynamoRunStore(table, { runRetentionSeconds: (options.runRetentionDays ?? RUN_RETENTION_DAYS) * DAY_SECONDS });
     this.#hostKeys = new DynamoHostKeys(table.client, table.name);
   }
 

@@ -44,8 +44,8 @@ interface VaultFile {
  * fails to open. File names are digests of secret ids; values appear nowhere in clear.
  *
  * The folder has one writer, the instance that opened it (openEmbeddedStores opens it beside the
- * state store, whose LevelDB lock keeps a second process out; openMemoryStores in a temporary
- * folder of its own), so what it last read or wrote is
+ * state store, under the folder's lock, which keeps a second opener out, in another process or
+ * this one; openMemoryStores in a temporary folder of its own), so what it last read or wrote is
  * what the file holds: it keeps the text of the files it used last and reads those from disk
  * only once, instead of on every operation (a reset makes four). The text is the file's, values
  * sealed as on disk; each operation parses and checks it as if it had just been read, so a

@@ -184,7 +184,7 @@ export function escapeDnValue(value: string): string {
 }
 
 /**
- * The engine on the embedded stores (a temporary folder: dynalite and the local vault), with the
+ * The engine on the embedded stores (a temporary folder: the state journal and the local vault), with the
  * windows-domain adapter; every value written to the vault is recorded for the leak search.
  */
 export async function engineHarness(dir: string, adapters: AdapterRegistry = { 'windows-domain': createWindowsDomainAdapter as AdapterFactory<never> }) {

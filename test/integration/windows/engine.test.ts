@@ -176,7 +176,7 @@ describe('reset engine on a simulated Windows OpenSSH host', () => {
         logs: logs.join('\n'),
         'results and store items': stored,
         'command lines': sims.map((s) => s.commandText()).join('\n'),
-        'store files': filesText(join(dir, 'state')),
+        'store files': filesText(dir),
       }),
     ).toEqual([]);
   });

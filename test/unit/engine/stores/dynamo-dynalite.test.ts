@@ -1,7 +1,7 @@
-import { openMemoryStores } from '../../../../layers/engine/stores/embedded.js';
+import { openDynaliteState } from '../../../../layers/engine/stores/dynalite-state.js';
 import { stateStoreContract } from '../../../contracts/state-store.js';
 
 stateStoreContract('DynamoStateStore on dynalite (in memory)', async ({ clock, pageSize }) => {
-  const stores = await openMemoryStores({ clock, pageSize });
-  return { store: stores.state, close: () => stores.close() };
+  const dynalite = await openDynaliteState(undefined, { clock, pageSize });
+  return { store: dynalite.store, close: () => dynalite.close() };
 });
