@@ -31,13 +31,14 @@ try {
   // Configuration is written a resource at a time, its accounts 25 at a time.
   for (let r = 0; r < resources; r++) {
     const id = `db${r}`;
-    await config.putResource({ id, type: 'postgresql', host: `${id}.example`, adminAccount: `${id}/admin`, tags: ['bulk'] });
-    await config.putAccount({ resourceId: id, username: 'admin', secretId: `bulk/${id}/admin` }, { password: new Secret(`admin-${r}-start`) });
-    const users = Array.from({ length: Math.min(PER, N - r * PER) - 1 }, (_, i) => `u${i}`);
+    // The in-process target keys its passwords by user name alone, so each resource's names are its own.
+    await config.putResource({ id, type: 'postgresql', host: `${id}.example`, adminAccount: `${id}/${id}admin`, tags: ['bulk'] });
+    await config.putAccount({ resourceId: id, username: `${id}admin`, secretId: `bulk/${id}/admin` }, { password: new Secret(`admin-${r}-start`) });
+    const users = Array.from({ length: Math.min(PER, N - r * PER) - 1 }, (_, i) => `${id}u${i}`);
     for (let i = 0; i < users.length; i += 25) {
       await Promise.all(
         users.slice(i, i + 25).map((u) => {
-          target.passwords.set(`${id}/${u}`, `${u}-start`);
+          target.passwords.set(u, `${u}-start`);
           return config.putAccount({ resourceId: id, username: u, secretId: `bulk/${id}/${u}` }, { password: new Secret(`${u}-start`) });
         }),
       );
