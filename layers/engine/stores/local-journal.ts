@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, truncateSync, write, writeSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { dirname } from 'node:path';
 
 const HEADER = JSON.stringify({ rpr: 'state-journal', version: 1 });
@@ -7,7 +8,8 @@ const HEADER = JSON.stringify({ rpr: 'state-journal', version: 1 });
  * The embedded state store's file: one JSON line per change, appended, replayed on open.
  *
  * Appends are group-committed: the lines of every change made in one turn of the event loop go
- * out in one `write`, in order, and each change's promise resolves once that write is done.
+ * out in one `write`, in order, and each change's promise resolves once that write is done. The
+ * write is made off the main thread, one at a time: lines appended meanwhile go in the next.
  * Durability is that of a `write` without fsync, as LevelDB's (the store before this one) was:
  * a line written survives a crash of the process, not necessarily of the machine. `close` fsyncs.
  * A crash in the middle of a write leaves a torn last line: it is dropped (and cut from the file)
@@ -20,6 +22,8 @@ export class Journal {
   readonly #fd: number;
   #batch: string[] = [];
   #written: Promise<void> | undefined;
+  /** The latest write, settled either way: the next one starts after it. */
+  #tail: Promise<void> = Promise.resolve();
   #failed: Error | undefined;
   #closed = false;
 
@@ -97,24 +101,31 @@ export class Journal {
   append(entry: unknown): Promise<void> {
     this.assertWritable();
     this.#batch.push(JSON.stringify(entry));
-    return (this.#written ??= new Promise((resolve, reject) => setImmediate(() => this.#flush(resolve, reject))));
+    if (!this.#written) {
+      const previous = this.#tail;
+      this.#written = new Promise<void>((resolve) => setImmediate(resolve)).then(() => previous).then(() => this.#flush());
+      this.#tail = this.#written.catch(() => undefined);
+    }
+    return this.#written;
   }
 
   /** Resolves when every line appended so far has been written. */
-  settled(): Promise<void> {
-    return this.#failed ? Promise.reject(this.#failed) : (this.#written ?? Promise.resolve());
+  async settled(): Promise<void> {
+    await this.#tail;
+    if (this.#failed) throw this.#failed;
   }
 
-  #flush(resolve: () => void, reject: (e: Error) => void): void {
+  async #flush(): Promise<void> {
+    if (this.#failed) throw this.#failed;
     const text = `${this.#batch.join('\n')}\n`;
     this.#batch = [];
     this.#written = undefined;
     try {
-      writeAll(this.#fd, text);
-      resolve();
+      const bytes = Buffer.from(text, 'utf8');
+      for (let done = 0; done < bytes.length; ) done += (await writeAsync(this.#fd, bytes, done, bytes.length - done, null)).bytesWritten;
     } catch (e) {
       this.#failed = new Error(`could not write the state journal ${this.#path}: ${(e as Error).message}`, { cause: e });
-      reject(this.#failed);
+      throw this.#failed;
     }
   }
 
@@ -130,6 +141,8 @@ export class Journal {
     }
   }
 }
+
+const writeAsync = promisify(write);
 
 function writeAll(fd: number, text: string): void {
   const bytes = Buffer.from(text, 'utf8');
