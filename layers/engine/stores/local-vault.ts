@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, writeSync, fsyncSync } from 'node:fs';
-import { chmod, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InvalidConfigurationError, NotFoundError } from '../errors.js';
 import { Secret } from '../secret.js';
@@ -56,6 +56,9 @@ export class LocalVault implements CredentialStore {
   readonly #key: Buffer;
   readonly #keyId: string;
   #dirReady: Promise<void> | undefined;
+  /** The folder's sync in progress, and the next one, which waiting writers share (see #syncFolder). */
+  #folderSync: Promise<void> | undefined;
+  #nextFolderSync: Promise<void> | undefined;
   /** The tail of each secret's queue of operations: one at a time per secret. */
   readonly #queues = new Map<string, Promise<unknown>>();
   /** Secret id → the text of its file as last read or written here, least recently used first. */
@@ -138,7 +141,10 @@ export class LocalVault implements CredentialStore {
       removeStage(file, AWSPREVIOUS);
       if (current) current.stages = [...current.stages.filter((s) => s !== AWSCURRENT), AWSPREVIOUS];
       target.stages.push(AWSCURRENT);
-      await this.#write(file);
+      // The file as renamed is whole either way; should the machine crash before the folder is
+      // synced, the old file comes back with the pending version, which the next reset proves and
+      // promotes: no folder sync is waited for here (putPending's is).
+      await this.#write(file, { renameDurable: false });
     });
   }
 
@@ -264,28 +270,42 @@ export class LocalVault implements CredentialStore {
     if (this.#texts.size > CACHED_FILES) this.#texts.delete(this.#texts.keys().next().value!);
   }
 
-  /** Write a temporary file, flush it to disk, then rename it over the old one: a crash leaves one or the other. */
-  async #write(file: VaultFile): Promise<void> {
+  /**
+   * Write a temporary file, flush it to disk, then rename it over the old one: a crash leaves one
+   * or the other. Then, unless told not to, wait until the folder is synced, so the rename
+   * survives a crash of the machine too.
+   */
+  async #write(file: VaultFile, options: { renameDurable?: boolean } = {}): Promise<void> {
     await this.#ensureDir();
     const path = this.#path(file.secretId);
     const text = `${JSON.stringify(file, null, 1)}\n`;
     const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    const handle = await open(temporary, 'wx', 0o600);
     try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
+      // wx: a file of our own, never one that was there before; flush: on disk before the rename.
+      await writeFile(temporary, text, { encoding: 'utf8', mode: 0o600, flag: 'wx', flush: true });
       await rename(temporary, path);
     } catch (e) {
       await unlink(temporary).catch(() => undefined);
       throw e;
     }
-    await syncDirectory(this.#dir);
+    if (options.renameDurable !== false) await this.#syncFolder();
     // Kept once renamed into place: a write that failed before leaves the file, and the kept text, as they were.
     this.#remember(file.secretId, text);
+  }
+
+  /**
+   * Syncs the folder, after every rename made so far. Writers that arrive while a sync runs share
+   * the one that starts after it (their renames all precede its start), so accounts written at once
+   * wait for one or two folder syncs, not one each.
+   */
+  #syncFolder(): Promise<void> {
+    this.#nextFolderSync ??= (async () => {
+      await this.#folderSync;
+      this.#nextFolderSync = undefined;
+      this.#folderSync = syncDirectory(this.#dir);
+      await this.#folderSync;
+    })();
+    return this.#nextFolderSync;
   }
 
   #ensureDir(): Promise<void> {
