@@ -31,14 +31,23 @@ export function takeFolderLock(dir: string): FolderLock {
     }
     try {
       linkSync(temp, path);
-      return { release: () => releaseLock(path, mine) };
+      held.add(path);
+      return {
+        release: () => {
+          held.delete(path);
+          releaseLock(path, mine);
+        },
+      };
     } catch (e) {
       if (!isCode(e, 'EEXIST')) throw e;
     } finally {
       unlinkSync(temp);
     }
     const holder = readHolder(path);
-    if (holder !== undefined && (holder === process.pid || isAlive(holder))) {
+    // Our own id on a lock this process did not take: an earlier process that had the same id (a
+    // container's first process, after a crash), so stale like any other whose process is gone.
+    const ours = holder === process.pid && held.has(path);
+    if (holder !== undefined && (ours || (holder !== process.pid && isAlive(holder)))) {
       throw new StoreInUseError(
         'dir',
         `the embedded store ${dir} is in use by process ${holder}${holder === process.pid ? ' (this one)' : ''}: close it first ` +
@@ -49,6 +58,9 @@ export function takeFolderLock(dir: string): FolderLock {
     takeOverStale(path, holder);
   }
 }
+
+/** Lock files this process holds. */
+const held = new Set<string>();
 
 function takeOverStale(path: string, holder: number | undefined): void {
   const aside = `${path}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;

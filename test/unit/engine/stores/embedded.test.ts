@@ -68,6 +68,20 @@ describe('openEmbeddedStores', () => {
     expect(readdirSync(dir).filter((f) => f.startsWith('state.lock'))).toEqual([]);
   });
 
+  it("takes over a lock with this process's id that this process did not take (an earlier process with the same id, as a container's first process after a crash)", async () => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'state.lock'), `${process.pid}\n`);
+
+    const stores = await openEmbeddedStores({ dir, vaultKey: randomBytes(32) });
+
+    // And the lock it holds now is refused to a second opener in this process, as before.
+    const e = await openEmbeddedStores({ dir, vaultKey: randomBytes(32) }).then(() => 'opened', (e: unknown) => e);
+    expect(e).toBeInstanceOf(StoreInUseError);
+    expect((e as Error).message).toContain('(this one)');
+    await stores.close();
+    expect(existsSync(join(dir, 'state.lock'))).toBe(false);
+  });
+
   it('migrates a folder configured before the journal (dynalite under state/): everything is found, state/ is kept renamed', async () => {
     // Configured by the code before: a DynamoStateStore on dynalite at <dir>/state.
     const old = await openDynaliteState(join(dir, 'state'));
