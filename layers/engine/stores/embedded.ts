@@ -17,7 +17,8 @@ export interface EmbeddedStores {
 
 /**
  * The stores of the embedded default (no AWS account), all under one folder: the state store's
- * journal `<dir>/state.jsonl` (local-state.ts) and the local vault under `<dir>/vault`. The
+ * journal `<dir>/state.jsonl` (local-state.ts) and the local vault's, `<dir>/vault/vault.jsonl`
+ * (local-vault.ts). The
  * folder's lock (`<dir>/state.lock`) keeps every other opener out, in this process or another,
  * until close. A folder configured before the journal (dynalite's `<dir>/state/`) is migrated
  * on its first open (local-migration.ts).
@@ -33,14 +34,19 @@ export async function openEmbeddedStores(options: { dir: string; vaultKey: Buffe
       await migrateDynaliteFolder(options.dir, journal);
     }
     const state = LocalStateStore.open(journal);
+    const credentials = new LocalVault({ dir: join(options.dir, 'vault'), key: options.vaultKey });
     return {
       state,
-      credentials: new LocalVault({ dir: join(options.dir, 'vault'), key: options.vaultKey }),
+      credentials,
       async close() {
         try {
           await state.close();
         } finally {
-          lock.release();
+          try {
+            await credentials.close();
+          } finally {
+            lock.release();
+          }
         }
       },
     };
@@ -59,9 +65,13 @@ export type MemoryStoresOptions = Pick<LocalStateStoreOptions, 'clock'>;
  */
 export async function openMemoryStores(options: MemoryStoresOptions = {}): Promise<EmbeddedStores> {
   const vaultDir = await mkdtemp(join(tmpdir(), 'rpr-vault-'));
+  const credentials = new LocalVault({ dir: join(vaultDir, 'vault'), key: randomBytes(32) });
   return {
     state: new LocalStateStore(options),
-    credentials: new LocalVault({ dir: join(vaultDir, 'vault'), key: randomBytes(32) }),
-    close: () => rm(vaultDir, { recursive: true, force: true }),
+    credentials,
+    async close() {
+      await credentials.close();
+      await rm(vaultDir, { recursive: true, force: true });
+    },
   };
 }

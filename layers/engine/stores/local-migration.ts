@@ -2,7 +2,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { DYNALITE_TABLE_NAME, openDynaliteState, type DynaliteState } from './dynalite-state.js';
-import { fsyncDir, Journal } from './local-journal.js';
+import { fsyncDir, Journal, STATE_JOURNAL } from './local-journal.js';
 import type { StateJournalEntry } from './local-state.js';
 
 /**
@@ -25,7 +25,7 @@ export async function migrateDynaliteFolder(dir: string, journalPath: string): P
   if (!existsSync(old) || existsSync(journalPath)) return undefined;
   const dynalite = await openDynaliteState(old);
   try {
-    Journal.write(journalPath, await readTable(dynalite.client));
+    Journal.write(journalPath, await readTable(dynalite.client), STATE_JOURNAL);
   } finally {
     await dynalite.close();
   }

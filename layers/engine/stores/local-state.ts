@@ -1,6 +1,6 @@
 import { NotFoundError } from '../errors.js';
 import type { Account } from '../account.js';
-import { Journal } from './local-journal.js';
+import { Journal, STATE_JOURNAL } from './local-journal.js';
 import {
   auditOrder,
   busy,
@@ -99,11 +99,11 @@ export class LocalStateStore implements StateStore {
    */
   static open(path: string, options: LocalStateStoreOptions = {}): LocalStateStore {
     const store = new LocalStateStore(options);
-    const entries = Journal.load(path) as StateJournalEntry[];
+    const entries = Journal.load(path, STATE_JOURNAL) as StateJournalEntry[];
     for (const entry of entries) store.#apply(entry);
     const live = store.#dropExpired();
-    if (entries.length - live > Math.max(1_000, live)) Journal.write(path, store.entries());
-    store.#journal = Journal.open(path);
+    if (entries.length - live > Math.max(1_000, live)) Journal.write(path, store.entries(), STATE_JOURNAL);
+    store.#journal = Journal.open(path, STATE_JOURNAL);
     return store;
   }
 

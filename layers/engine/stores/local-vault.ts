@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, writeSync, fsyncSync } from 'node:fs';
-import { chmod, mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { chmodSync, closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fsyncDir, Journal, type JournalKind } from './local-journal.js';
 import { InvalidConfigurationError, NotFoundError } from '../errors.js';
 import { Secret } from '../secret.js';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type CredentialStore, type SecretVersionInfo, keptLabel } from './types.js';
@@ -11,8 +11,11 @@ const KEY_BYTES = 32;
 const IV_BYTES = 12;
 /** Versions without a label are kept (a retried putPending must find them) until a secret has more than this many. */
 const MAX_VERSIONS = 20;
-/** Files whose text an instance keeps after reading or writing them (the most recently used). */
-const CACHED_FILES = 1000;
+/** The vault's journal, in its folder. */
+export const VAULT_JOURNAL_FILE = 'vault.jsonl';
+const VAULT_JOURNAL: JournalKind = { name: 'vault journal', header: JSON.stringify({ rpr: 'vault-journal', version: 1 }) };
+/** A secret's file, as vaults before the journal kept them: the SHA-256 of its id, in hex. */
+const SECRET_FILE = /^[0-9a-f]{64}\.json$/;
 
 /** The vault could not authenticate stored data: the file was altered or corrupted. */
 export class VaultIntegrityError extends InvalidConfigurationError {}
@@ -26,6 +29,7 @@ interface StoredVersion {
   ciphertext: string;
 }
 
+/** One secret: its versions, sealed. A line of the journal holds one whole, as it is after a change. */
 interface VaultFile {
   format: typeof FORMAT;
   secretId: string;
@@ -37,32 +41,40 @@ interface VaultFile {
   versions: StoredVersion[];
 }
 
+/** A line of the journal: a secret as it is after a change, or that it was deleted. */
+type VaultJournalEntry = VaultFile | { deleted: string };
+
 /**
- * The embedded default's credential vault: Secrets Manager's version and label semantics,
- * one JSON file per secret, every value sealed with AES-256-GCM. The secret id and version id
- * are the additional authenticated data, so a sealed value moved to another secret or version
- * fails to open. File names are digests of secret ids; values appear nowhere in clear.
+ * The embedded default's credential vault: Secrets Manager's version and label semantics, every
+ * value sealed with AES-256-GCM. The secret id and version id are the additional authenticated
+ * data, so a sealed value moved to another secret or version fails to open.
  *
- * The folder has one writer, the instance that opened it (openEmbeddedStores opens it beside the
- * state store, under the folder's lock, which keeps a second opener out, in another process or
- * this one; openMemoryStores in a temporary folder of its own), so what it last read or wrote is
- * what the file holds: it keeps the text of the files it used last and reads those from disk
- * only once, instead of on every operation (a reset makes four). The text is the file's, values
- * sealed as on disk; each operation parses and checks it as if it had just been read, so a
- * change that fails leaves the kept text as it was.
+ * Its folder holds one file, `vault.jsonl` (mode 0600, folder 0700), a journal (local-journal.ts):
+ * each change appends one line, the secret as it is after it, values sealed; the last line of a
+ * secret is what it holds. The folder has one writer, the instance that opened it (openEmbeddedStores
+ * opens it beside the state store, under the folder's lock, which keeps a second opener out, in
+ * another process or this one; openMemoryStores in a temporary folder of its own), which reads the
+ * journal once, on its first operation, and keeps every secret in memory, sealed as on disk; each
+ * operation checks and opens what it uses as if it had just been read, and keeps a change only
+ * once its line is written, so a change that fails leaves the vault as it was.
+ *
+ * Durability: a new secret, a pending version, a discarded or kept one, a release and a deletion
+ * are answered once their line is on disk (fdatasync, one for every change written together): a
+ * password is never sent before its pending version would survive a crash of the machine.
+ * A promotion is answered once written, without waiting for the disk: should the machine crash
+ * before it gets there, the pending version comes back, which the next reset proves and promotes.
+ * When most of the journal's lines are superseded, it is rewritten as it is opened. A vault kept
+ * as one file per secret (before the journal) is moved into it on its first open (#migrate).
  */
 export class LocalVault implements CredentialStore {
   readonly #dir: string;
   readonly #key: Buffer;
   readonly #keyId: string;
-  #dirReady: Promise<void> | undefined;
-  /** The folder's sync in progress, and the next one, which waiting writers share (see #syncFolder). */
-  #folderSync: Promise<void> | undefined;
-  #nextFolderSync: Promise<void> | undefined;
+  #journal: Journal | undefined;
   /** The tail of each secret's queue of operations: one at a time per secret. */
   readonly #queues = new Map<string, Promise<unknown>>();
-  /** Secret id → the text of its file as last read or written here, least recently used first. */
-  readonly #texts = new Map<string, string>();
+  /** Secret id → the secret as its last line in the journal holds it (never changed in place). */
+  readonly #files = new Map<string, VaultFile>();
 
   constructor(options: { dir: string; key: Buffer }) {
     if (options.key.length !== KEY_BYTES) {
@@ -78,7 +90,7 @@ export class LocalVault implements CredentialStore {
       throw new InvalidConfigurationError('name', 'a secret name may hold only letters, digits and / _ + = . @ : - (at most 512)');
     }
     return this.#serialize(name, async () => {
-      if (await this.#read(name)) throw new InvalidConfigurationError('name', `secret ${name} already exists`);
+      if (this.#read(name)) throw new InvalidConfigurationError('name', `secret ${name} already exists`);
       const now = new Date().toISOString();
       const file: VaultFile = {
         format: FORMAT,
@@ -96,7 +108,7 @@ export class LocalVault implements CredentialStore {
 
   getValue(secretId: string, selector: { versionId?: string; stage?: string } = {}): Promise<{ versionId: string; value: Secret; stages: readonly string[] }> {
     return this.#serialize(secretId, async () => {
-      const file = await this.#load(secretId);
+      const file = this.#load(secretId);
       const stage = selector.stage ?? (selector.versionId === undefined ? AWSCURRENT : undefined);
       const version = file.versions.find(
         (v) => (selector.versionId === undefined || v.versionId === selector.versionId) && (stage === undefined || v.stages.includes(stage)),
@@ -111,7 +123,7 @@ export class LocalVault implements CredentialStore {
 
   listVersions(secretId: string): Promise<SecretVersionInfo[]> {
     return this.#serialize(secretId, async () => {
-      const file = await this.#load(secretId);
+      const file = this.#load(secretId);
       return file.versions.filter((v) => v.stages.length > 0).map((v) => ({ versionId: v.versionId, stages: [...v.stages] }));
     });
   }
@@ -119,11 +131,10 @@ export class LocalVault implements CredentialStore {
   async putPending(secretId: string, versionId: string, value: Secret): Promise<boolean> {
     checkVersionId(versionId);
     return this.#serialize(secretId, async () => {
-      const file = await this.#load(secretId);
+      const file = this.#load(secretId);
       if (file.versions.some((v) => v.versionId === versionId)) return false;
       removeStage(file, AWSPENDING);
       file.versions.push(this.#seal(secretId, versionId, value, [AWSPENDING]));
-      prune(file);
       await this.#write(file);
       return true;
     });
@@ -132,7 +143,7 @@ export class LocalVault implements CredentialStore {
   /** `current` is not needed here: the vault reads its labels with the value, in one file. */
   promote(secretId: string, versionId: string, _options: { current?: string } = {}): Promise<void> {
     return this.#serialize(secretId, async () => {
-      const file = await this.#load(secretId);
+      const file = this.#load(secretId);
       const target = file.versions.find((v) => v.versionId === versionId);
       if (!target) throw new NotFoundError('secretId', `secret ${secretId} has no version ${versionId}`);
       // As on Secrets Manager: AWSPENDING stays on the promoted version, where it means nothing.
@@ -141,16 +152,15 @@ export class LocalVault implements CredentialStore {
       removeStage(file, AWSPREVIOUS);
       if (current) current.stages = [...current.stages.filter((s) => s !== AWSCURRENT), AWSPREVIOUS];
       target.stages.push(AWSCURRENT);
-      // The file as renamed is whole either way; should the machine crash before the folder is
-      // synced, the old file comes back with the pending version, which the next reset proves and
-      // promotes: no folder sync is waited for here (putPending's is).
-      await this.#write(file, { renameDurable: false });
+      // Not waiting for the disk: should the machine crash first, the pending version comes back,
+      // which the next reset proves and promotes (putPending's line is on disk before any change).
+      await this.#write(file, { sync: false });
     });
   }
 
   discardPending(secretId: string, versionId: string): Promise<void> {
     return this.#serialize(secretId, async () => {
-      const file = await this.#load(secretId);
+      const file = this.#load(secretId);
       const target = file.versions.find((v) => v.versionId === versionId);
       if (!target?.stages.includes(AWSPENDING)) return;
       target.stages = target.stages.filter((s) => s !== AWSPENDING);
@@ -161,7 +171,7 @@ export class LocalVault implements CredentialStore {
   keep(secretId: string, versionId: string): Promise<string> {
     const label = keptLabel(versionId);
     return this.#serialize(secretId, async () => {
-      const file = await this.#load(secretId);
+      const file = this.#load(secretId);
       const target = file.versions.find((v) => v.versionId === versionId);
       if (!target) throw new NotFoundError('versionId', `secret "${secretId}" has no version ${versionId}`);
       target.stages = [...target.stages.filter((s) => s !== AWSPENDING && s !== label), label];
@@ -172,7 +182,7 @@ export class LocalVault implements CredentialStore {
 
   release(secretId: string, versionId: string): Promise<void> {
     return this.#serialize(secretId, async () => {
-      const file = await this.#load(secretId);
+      const file = this.#load(secretId);
       const target = file.versions.find((v) => v.versionId === versionId);
       if (!target?.stages.includes(keptLabel(versionId))) return;
       target.stages = target.stages.filter((s) => s !== keptLabel(versionId));
@@ -182,13 +192,15 @@ export class LocalVault implements CredentialStore {
 
   deleteSecret(secretId: string): Promise<void> {
     return this.#serialize(secretId, async () => {
-      this.#texts.delete(secretId);
-      try {
-        await unlink(this.#path(secretId));
-      } catch (e) {
-        if (!isMissing(e)) throw e;
-      }
+      if (!this.#read(secretId)) return;
+      await this.#opened().append({ deleted: secretId } satisfies VaultJournalEntry, { sync: true });
+      this.#files.delete(secretId);
     });
+  }
+
+  /** Waits for the journal's last write, fsyncs and closes it; an operation after that is refused. */
+  async close(): Promise<void> {
+    await this.#journal?.close();
   }
 
   // ---- sealing ---------------------------------------------------------------------------------
@@ -223,97 +235,106 @@ export class LocalVault implements CredentialStore {
     }
   }
 
-  // ---- files -----------------------------------------------------------------------------------
+  // ---- the journal -----------------------------------------------------------------------------
 
-  #path(secretId: string): string {
-    return join(this.#dir, `${createHash('sha256').update(secretId, 'utf8').digest('hex')}.json`);
-  }
-
-  async #load(secretId: string): Promise<VaultFile> {
-    const file = await this.#read(secretId);
+  /** The secret, to change: a copy of what the vault holds. */
+  #load(secretId: string): VaultFile {
+    const file = this.#read(secretId);
     if (!file) throw new NotFoundError('secretId', `secret ${secretId} was not found`);
-    return file;
+    return { ...file, versions: file.versions.map((v) => ({ ...v, stages: [...v.stages] })) };
   }
 
-  async #read(secretId: string): Promise<VaultFile | undefined> {
-    let text = this.#texts.get(secretId);
-    if (text === undefined) {
-      try {
-        text = await readFile(this.#path(secretId), 'utf8');
-      } catch (e) {
-        if (isMissing(e)) return undefined;
-        throw e;
-      }
-    }
-    let file: VaultFile;
-    try {
-      file = JSON.parse(text) as VaultFile;
-    } catch {
-      throw new VaultIntegrityError('secretId', `the vault file of secret ${secretId} is not valid JSON`);
-    }
-    if (file.format !== FORMAT || file.secretId !== secretId || !Array.isArray(file.versions)) {
-      throw new VaultIntegrityError('secretId', `the vault file of secret ${secretId} is not a ${FORMAT} file for this secret`);
-    }
-    if (file.keyId !== this.#keyId) {
+  #read(secretId: string): VaultFile | undefined {
+    this.#opened();
+    const file = this.#files.get(secretId);
+    if (file && file.keyId !== this.#keyId) {
       throw new InvalidConfigurationError(
         'RPR_VAULT_KEY',
         `secret ${secretId} was sealed with another vault key (key id ${file.keyId}, this key is ${this.#keyId})`,
       );
     }
-    this.#remember(secretId, text);
     return file;
   }
 
-  #remember(secretId: string, text: string): void {
-    this.#texts.delete(secretId);
-    this.#texts.set(secretId, text);
-    if (this.#texts.size > CACHED_FILES) this.#texts.delete(this.#texts.keys().next().value!);
+  /** Appends the secret as changed; keeps it once its line is written (and, unless told not to, on disk). */
+  async #write(file: VaultFile, options: { sync?: boolean } = {}): Promise<void> {
+    prune(file);
+    await this.#opened().append(file satisfies VaultJournalEntry, { sync: options.sync !== false });
+    this.#files.set(file.secretId, file);
   }
 
-  /**
-   * Write a temporary file, flush it to disk, then rename it over the old one: a crash leaves one
-   * or the other. Then, unless told not to, wait until the folder is synced, so the rename
-   * survives a crash of the machine too.
-   */
-  async #write(file: VaultFile, options: { renameDurable?: boolean } = {}): Promise<void> {
-    await this.#ensureDir();
-    const path = this.#path(file.secretId);
-    const text = `${JSON.stringify(file, null, 1)}\n`;
-    const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    try {
-      // wx: a file of our own, never one that was there before; flush: on disk before the rename.
-      await writeFile(temporary, text, { encoding: 'utf8', mode: 0o600, flag: 'wx', flush: true });
-      await rename(temporary, path);
-    } catch (e) {
-      await unlink(temporary).catch(() => undefined);
-      throw e;
+  /** The journal, opened (and read, compacted or migrated into) on the first operation. */
+  #opened(): Journal {
+    if (this.#journal) return this.#journal;
+    mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
+    chmodSync(this.#dir, 0o700);
+    const path = join(this.#dir, VAULT_JOURNAL_FILE);
+    const old = readdirSync(this.#dir).filter((f) => SECRET_FILE.test(f));
+    if (old.length > 0 && !existsSync(path)) this.#migrate(path, old);
+    const entries = Journal.load(path, VAULT_JOURNAL);
+    this.#files.clear();
+    entries.forEach((entry, i) => this.#apply(entry, `line ${i + 2} of ${path}`));
+    if (old.length > 0) this.#moveAside(old);
+    if (entries.length - this.#files.size > Math.max(100, this.#files.size)) Journal.write(path, this.#files.values(), VAULT_JOURNAL);
+    this.#journal = Journal.open(path, VAULT_JOURNAL);
+    return this.#journal;
+  }
+
+  #apply(entry: unknown, where: string): void {
+    if (typeof entry === 'object' && entry !== null && typeof (entry as { deleted?: unknown }).deleted === 'string') {
+      this.#files.delete((entry as { deleted: string }).deleted);
+      return;
     }
-    if (options.renameDurable !== false) await this.#syncFolder();
-    // Kept once renamed into place: a write that failed before leaves the file, and the kept text, as they were.
-    this.#remember(file.secretId, text);
+    if (!isVaultFile(entry)) throw new VaultIntegrityError('secretId', `${where} is not a ${FORMAT} secret`);
+    this.#files.set(entry.secretId, entry);
   }
 
   /**
-   * Syncs the folder, after every rename made so far. Writers that arrive while a sync runs share
-   * the one that starts after it (their renames all precede its start), so accounts written at once
-   * wait for one or two folder syncs, not one each.
+   * Moves a vault kept as one file per secret (`<sha256 of the id>.json`, before the journal) into
+   * a journal at `path`, whole or not at all: every file is read and checked first (one that is not
+   * a vault file for the secret its name says refuses the migration, naming it, and changes
+   * nothing), then the journal is written beside them and made durable. The files are moved aside
+   * after it is read (#moveAside).
    */
-  #syncFolder(): Promise<void> {
-    this.#nextFolderSync ??= (async () => {
-      await this.#folderSync;
-      this.#nextFolderSync = undefined;
-      this.#folderSync = syncDirectory(this.#dir);
-      await this.#folderSync;
-    })();
-    return this.#nextFolderSync;
+  #migrate(path: string, names: string[]): void {
+    Journal.write(path, names.map((name) => this.#readSecretFile(name, 'nothing was migrated')), VAULT_JOURNAL);
   }
 
-  #ensureDir(): Promise<void> {
-    this.#dirReady ??= (async () => {
-      await mkdir(this.#dir, { recursive: true, mode: 0o700 });
-      await chmod(this.#dir, 0o700);
-    })();
-    return this.#dirReady;
+  /**
+   * Moves the files a migration took in aside, into `files.migrated-<time>/` (kept, sealed as they
+   * were, for whoever wants them; nothing reads them again). A file there beside the journal that
+   * is not what the journal holds for its secret (written by an rpr from before the journal, after
+   * the migration) refuses the open, naming it: the journal cannot tell which is newer.
+   */
+  #moveAside(names: string[]): void {
+    for (const name of names) {
+      const file = this.#readSecretFile(name, 'move it aside');
+      if (JSON.stringify(this.#files.get(file.secretId)) !== JSON.stringify(file)) {
+        throw new VaultIntegrityError(
+          'secretId',
+          `the vault file ${join(this.#dir, name)} (secret ${file.secretId}) is not what the vault journal holds for it; it was written by an rpr from before the journal, after the vault was moved into ${VAULT_JOURNAL_FILE}. Move one of the two aside.`,
+        );
+      }
+    }
+    const aside = join(this.#dir, `files.migrated-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    mkdirSync(aside, { mode: 0o700 });
+    for (const name of names) renameSync(join(this.#dir, name), join(aside, name));
+    fsyncDir(this.#dir);
+  }
+
+  /** A secret's file from before the journal, checked: a vault file for the secret its name is the digest of. */
+  #readSecretFile(name: string, advice: string): VaultFile {
+    const where = join(this.#dir, name);
+    let file: unknown;
+    try {
+      file = JSON.parse(readFileSync(where, 'utf8'));
+    } catch {
+      throw new VaultIntegrityError('secretId', `the vault file ${where} is not valid JSON; ${advice}`);
+    }
+    if (!isVaultFile(file) || `${secretDigest(file.secretId)}.json` !== name) {
+      throw new VaultIntegrityError('secretId', `the vault file ${where} is not a ${FORMAT} file for the secret its name is the digest of; ${advice}`);
+    }
+    return file;
   }
 
   /** Runs `operation` after every earlier operation on the same secret has settled. */
@@ -414,17 +435,13 @@ function prune(file: VaultFile): void {
   }
 }
 
-async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Not every file system lets a directory be synced; the rename is still atomic.
-  }
+function isVaultFile(x: unknown): x is VaultFile {
+  const file = x as Partial<VaultFile> | null;
+  return typeof file === 'object' && file !== null && file.format === FORMAT && typeof file.secretId === 'string' && Array.isArray(file.versions);
+}
+
+function secretDigest(secretId: string): string {
+  return createHash('sha256').update(secretId, 'utf8').digest('hex');
 }
 
 function isMissing(e: unknown): boolean {
