@@ -18,9 +18,8 @@ export interface EmbeddedStores {
 /**
  * The stores of the embedded default (no AWS account), all under one folder: the state store's
  * journal `<dir>/state.jsonl` (local-state.ts) and the local vault's, `<dir>/vault/vault.jsonl`
- * (local-vault.ts). The
- * folder's lock (`<dir>/state.lock`) keeps every other opener out, in this process or another,
- * until close. A folder configured before the journal (dynalite's `<dir>/state/`) is migrated
+ * (local-vault.ts). The folder's lock (`<dir>/state.lock`) keeps every other opener out, in this
+ * process or another, until close. A folder configured before the journal (dynalite's `<dir>/state/`) is migrated
  * on its first open (local-migration.ts).
  */
 export async function openEmbeddedStores(options: { dir: string; vaultKey: Buffer }): Promise<EmbeddedStores> {

@@ -64,7 +64,7 @@ type VaultJournalEntry = VaultFile | { deleted: string };
  * A promotion is answered once written, without waiting for the disk: should the machine crash
  * before it gets there, the pending version comes back, which the next reset proves and promotes.
  * When most of the journal's lines are superseded, it is rewritten as it is opened. A vault kept
- * as one file per secret (before the journal) is moved into it on its first open (#migrate).
+ * as one file per secret (before the journal) is moved into it on its first open (#opened).
  */
 export class LocalVault implements CredentialStore {
   readonly #dir: string;
@@ -269,12 +269,16 @@ export class LocalVault implements CredentialStore {
     mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
     chmodSync(this.#dir, 0o700);
     const path = join(this.#dir, VAULT_JOURNAL_FILE);
-    const old = readdirSync(this.#dir).filter((f) => SECRET_FILE.test(f));
-    if (old.length > 0 && !existsSync(path)) this.#migrate(path, old);
+    // A vault kept as one file per secret (before the journal): every file is read and checked
+    // before anything is written, so a bad one refuses the migration and changes nothing.
+    const migrating = !existsSync(path);
+    const names = readdirSync(this.#dir).filter((f) => SECRET_FILE.test(f));
+    const old = names.map((name) => this.#readSecretFile(name, migrating ? 'nothing was migrated' : 'move it aside'));
+    if (migrating && old.length > 0) Journal.write(path, old, VAULT_JOURNAL);
     const entries = Journal.load(path, VAULT_JOURNAL);
     this.#files.clear();
     entries.forEach((entry, i) => this.#apply(entry, `line ${i + 2} of ${path}`));
-    if (old.length > 0) this.#moveAside(old);
+    if (old.length > 0) this.#moveAside(names, old);
     if (entries.length - this.#files.size > Math.max(100, this.#files.size)) Journal.write(path, this.#files.values(), VAULT_JOURNAL);
     this.#journal = Journal.open(path, VAULT_JOURNAL);
     return this.#journal;
@@ -290,29 +294,17 @@ export class LocalVault implements CredentialStore {
   }
 
   /**
-   * Moves a vault kept as one file per secret (`<sha256 of the id>.json`, before the journal) into
-   * a journal at `path`, whole or not at all: every file is read and checked first (one that is not
-   * a vault file for the secret its name says refuses the migration, naming it, and changes
-   * nothing), then the journal is written beside them and made durable. The files are moved aside
-   * after it is read (#moveAside).
-   */
-  #migrate(path: string, names: string[]): void {
-    Journal.write(path, names.map((name) => this.#readSecretFile(name, 'nothing was migrated')), VAULT_JOURNAL);
-  }
-
-  /**
    * Moves the files a migration took in aside, into `files.migrated-<time>/` (kept, sealed as they
    * were, for whoever wants them; nothing reads them again). A file there beside the journal that
    * is not what the journal holds for its secret (written by an rpr from before the journal, after
    * the migration) refuses the open, naming it: the journal cannot tell which is newer.
    */
-  #moveAside(names: string[]): void {
-    for (const name of names) {
-      const file = this.#readSecretFile(name, 'move it aside');
+  #moveAside(names: readonly string[], files: readonly VaultFile[]): void {
+    for (const [i, file] of files.entries()) {
       if (JSON.stringify(this.#files.get(file.secretId)) !== JSON.stringify(file)) {
         throw new VaultIntegrityError(
           'secretId',
-          `the vault file ${join(this.#dir, name)} (secret ${file.secretId}) is not what the vault journal holds for it; it was written by an rpr from before the journal, after the vault was moved into ${VAULT_JOURNAL_FILE}. Move one of the two aside.`,
+          `the vault file ${join(this.#dir, names[i]!)} (secret ${file.secretId}) is not what the vault journal holds for it; it was written by an rpr from before the journal, after the vault was moved into ${VAULT_JOURNAL_FILE}. Move one of the two aside.`,
         );
       }
     }
