@@ -199,6 +199,14 @@ export class CiscoCatos implements Dialect {
     return true;
   }
 
+  /** Prints an armed refusal (the device refusing for its own reasons); true when there was one. */
+  async #refused(term: Terminal): Promise<boolean> {
+    const refused = term.refusal();
+    if (refused === undefined) return false;
+    await term.print(refused.endsWith('\n') ? refused : `${refused}\n`);
+    return true;
+  }
+
   async #enable(term: Terminal): Promise<boolean> {
     const pw = await term.read('Enter password: ', { echo: false });
     if (pw === undefined) return false;
@@ -277,11 +285,7 @@ export class CiscoCatos implements Dialect {
       await term.print(MISMATCH);
       return;
     }
-    const refused = term.refusal();
-    if (refused !== undefined) {
-      await term.print(refused.endsWith('\n') ? refused : `${refused}\n`);
-      return;
-    }
+    if (await this.#refused(term)) return;
     if (which === 'password') this.#state.loginHash = catosHash(next);
     else this.#state.enableHash = catosHash(next);
     this.#written();
@@ -315,11 +319,7 @@ export class CiscoCatos implements Dialect {
       this.unexpected.push(line);
       return true;
     }
-    const refused = term.refusal();
-    if (refused !== undefined) {
-      await term.print(refused.endsWith('\n') ? refused : `${refused}\n`);
-      return true;
-    }
+    if (await this.#refused(term)) return true;
     this.#state.users.set(name, {
       hash: password === undefined ? existing!.hash : catosHash(password),
       privilege: privilege ?? existing?.privilege ?? 0,
@@ -342,6 +342,7 @@ export class CiscoCatos implements Dialect {
         await term.print(`Local user ${name} does not exist.\n`);
         return true;
       }
+      if (await this.#refused(term)) return true;
       this.#state.users.delete(name);
       this.#written();
       term.applied(`localuser ${name} cleared`);
@@ -355,6 +356,7 @@ export class CiscoCatos implements Dialect {
       );
       if (answer === undefined) return true;
       if (answer.trim().toLowerCase() !== 'y') return true;
+      if (await this.#refused(term)) return true;
       this.#state = defaultCatosState();
       this.#written();
       term.applied('configuration cleared');

@@ -7,6 +7,10 @@
  * with the `passwd` password unless `aaa authentication ssh console LOCAL`; levels 2 and up get
  * the `#` prompt).
  *
+ * The reference's own notes: commands abbreviate ("co t" to start configuration mode, "wr t" to
+ * list the configuration, "wr m" to write to Flash memory), and a command entered without its
+ * arguments prints a quick summary of its syntax (our `Usage:` lines; their wording is ours).
+ *
  * Wordings from the documentation: the prompts `pixfirewall> `, `pixfirewall# `,
  * `pixfirewall(config)# `; "Password: " for `enable`; "Type help or '?' for a list of available
  * commands." (after login and after a line the firewall does not know); `write memory`'s
@@ -236,7 +240,7 @@ export class CiscoPix implements Dialect {
     return true;
   }
 
-  /** Runs `apply` unless a refusal was armed; reports it applied; false when refused. */
+  /** Runs `apply` and reports it applied, unless a refusal was armed (then prints it instead). */
   async #change(term: Terminal, what: string, apply: () => void): Promise<void> {
     const refused = term.refusal();
     if (refused !== undefined) {

@@ -204,6 +204,17 @@ describe('CatOS set localuser', () => {
     expect(dev.startup()).not.toContain('set localuser user temp');
   });
 
+  it('consults the refusal before clearing a user', async () => {
+    const dev = device();
+    dev.addUser('keep', 'Keep-pw1');
+    const term = new MemoryTerminal();
+    term.refuseNext = 'Cannot clear the last local user.';
+    const { out } = await run(dev, ['enable', 'enable1', 'clear localuser keep'], undefined, term);
+    expect(out).toContain('Cannot clear the last local user.\n');
+    expect(term.appliedChanges).toEqual([]);
+    expect(dev.userPasswordIs('keep', 'Keep-pw1')).toBe(true);
+  });
+
   it('consults the refusal before adding a user', async () => {
     const dev = device();
     const term = new MemoryTerminal();

@@ -94,6 +94,15 @@ describe('PIX modes and prompts', () => {
     expect(dev.startup()).toBe(dev.running());
   });
 
+  it('takes the reference\'s own abbreviations: co t, wr t, wr m', async () => {
+    const dev = device();
+    const { out } = await run(dev, ['en', 'En-pass1', 'co t', 'usern ops pass Ops-pass1 priv 3', 'wr t', 'wr m']);
+    expect(out).toContain(`username ops password ${pixHash('Ops-pass1')} encrypted privilege 3\n`);
+    expect(out).toMatch(/Cryptochecksum: [0-9a-f ]{35}\n\[OK\]\npixfirewall\(config\)# $/);
+    expect(dev.unexpected).toEqual([]);
+    expect(dev.startup()).toBe(dev.running());
+  });
+
   it('answers what it does not know with the PIX error, and records it', async () => {
     const dev = device();
     const { out } = await run(dev, ['foo', 'enable', 'En-pass1', 'passwd X1', 'configure terminal', 'end', 'pa 5']);
