@@ -60,6 +60,10 @@ describe('hp-procurve login', () => {
     expect(sim.login.authenticate(undefined, 'nope')).toBeUndefined();
   });
 
+  it('allows three Telnet tries, answering a refused one', () => {
+    expect(switchWithManager().login).toMatchObject({ attempts: 3, failed: 'Invalid password\n' });
+  });
+
   it('lets anyone in at the manager level when no password is set', () => {
     expect(hpProcurve().login.authenticate(undefined, '')).toEqual({ level: 'manager' });
   });
@@ -275,6 +279,15 @@ describe('hp-procurve logout', () => {
     const { term } = await session(sim, ['config', 'password manager', 'N-3', 'N-3', 'logout', 'y', 'y']);
     expect(term.closed).toBe(true);
     expect(sim.startup().manager?.sha1).toBe(sha1Hex('N-3'));
+  });
+
+  it('does not ask an operator to save, who cannot', async () => {
+    const sim = switchWithManager();
+    await session(sim, ['conf', 'hostname unsaved']);
+    const { output, term } = await session(sim, ['exit', 'y'], { username: 'ops', password: 'Op-Pass1' });
+    expect(output.endsWith('unsaved> Do you want to log out [y/n]? y\n')).toBe(true);
+    expect(term.closed).toBe(true);
+    expect(sim.startup().hostname).toBe('HP-Switch');
   });
 
   it('stays logged in when the save question is answered ^C', async () => {
