@@ -205,6 +205,14 @@ describe('hp-procurve save and show', () => {
     expect(output).not.toContain('Clear-Text7');
   });
 
+  it('leaves the credentials out of the configuration after no include-credentials', async () => {
+    const sim = switchWithManager();
+    const { output } = await session(sim, ['config', 'no include-credentials', 'show running-config']);
+    expect(output).toContain('hostname "HP-Switch"\n');
+    expect(output).not.toContain('password manager');
+    expect(sim.login.authenticate('admin', 'Old-Pass1')).toEqual({ level: 'manager' });
+  });
+
   it.each(['write memory', 'wr mem', 'write mem'])('copies running to startup with %j', async (save) => {
     const sim = switchWithManager();
     await session(sim, ['config', 'password manager', 'New-Pass2', 'New-Pass2']);
