@@ -32,6 +32,7 @@ import {
   AccountTable,
   commandLoop,
   hooks,
+  parseClp,
   type ServiceProcessor,
   type ServiceProcessorOptions,
 } from './service-processor.js';
@@ -49,54 +50,6 @@ const ACCOUNTS = '/map1/accounts1';
 /** The CLP verbs iLO documents; anything else is not a command at all. */
 const VERBS = ['cd', 'create', 'delete', 'exit', 'help', 'load', 'reset', 'set', 'show', 'start', 'stop', 'version', 'oemhp_loadsshkey', 'oemhp_deletesshkey'];
 const GROUPS = ['admin', 'config', 'oemhp_power', 'oemhp_rc', 'oemhp_vm'];
-
-/** A parsed CLP command line. */
-interface ClpCommand {
-  readonly verb: string;
-  readonly options: string[];
-  readonly target: string | undefined;
-  readonly properties: Map<string, string>;
-}
-
-/** Splits a CLP line, honouring double quotes; undefined when the quoting is broken. */
-export function parseClp(line: string): ClpCommand | undefined {
-  const tokens: string[] = [];
-  let current = '';
-  let inQuote = false;
-  let started = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line.charAt(i);
-    if (c === '"') {
-      // A quote opens only at a token's start or right after "name="; it closes before a blank.
-      if (!inQuote && !(current === '' || current.endsWith('='))) return undefined;
-      if (inQuote && i + 1 < line.length && !/\s/.test(line.charAt(i + 1))) return undefined;
-      inQuote = !inQuote;
-      started = true;
-    } else if (/\s/.test(c) && !inQuote) {
-      if (started) tokens.push(current);
-      current = '';
-      started = false;
-    } else {
-      current += c;
-      started = true;
-    }
-  }
-  if (inQuote) return undefined;
-  if (started) tokens.push(current);
-  const [verb, ...rest] = tokens;
-  if (verb === undefined) return undefined;
-  const options: string[] = [];
-  const properties = new Map<string, string>();
-  let target: string | undefined;
-  for (const token of rest) {
-    const eq = token.indexOf('=');
-    if (token.startsWith('-')) options.push(token);
-    else if (eq > 0) properties.set(token.slice(0, eq).toLowerCase(), token.slice(eq + 1));
-    else if (target === undefined) target = token;
-    else return undefined;
-  }
-  return { verb: verb.toLowerCase(), options, target, properties };
-}
 
 function resolve(cwd: string, target: string | undefined): string {
   if (target === undefined) return cwd;
@@ -227,8 +180,8 @@ export function hpIlo(options: HpIloOptions = {}): ServiceProcessor {
         return void (await term.print(failed('COMMAND NOT RECOGNIZED', 'Invalid command.')));
       }
       const command = parseClp(line);
-      if (!command) return void (await term.print(failed('COMMAND SYNTAX ERROR', 'Invalid command syntax.')));
-      const path = resolve(cwd, command.target);
+      if (!command || command.targets.length > 1) return void (await term.print(failed('COMMAND SYNTAX ERROR', 'Invalid command syntax.')));
+      const path = resolve(cwd, command.targets[0]);
       switch (command.verb) {
         case 'exit':
           await term.print(ok('CLI session stopped\n'));

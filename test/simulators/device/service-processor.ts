@@ -149,3 +149,54 @@ export async function commandLoop(
 export function words(line: string): string[] {
   return line.split(/\s+/).filter((w) => w !== '');
 }
+
+/** A parsed CLP command line. */
+export interface ClpCommand {
+  readonly verb: string;
+  readonly options: string[];
+  /** The words that are neither options nor properties: the target, and on ILOM a new user's name. */
+  readonly targets: string[];
+  readonly properties: Map<string, string>;
+}
+
+/**
+ * Splits a DMTF CLP line (iLO, ILOM): `verb [-options] [target] [name=value ...]`, honouring
+ * double quotes around a value; undefined when the quoting is broken (the CLP has no escape).
+ */
+export function parseClp(line: string): ClpCommand | undefined {
+  const tokens: string[] = [];
+  let current = '';
+  let inQuote = false;
+  let started = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charAt(i);
+    if (c === '"') {
+      // A quote opens only at a token's start or right after "name="; it closes before a blank.
+      if (!inQuote && !(current === '' || current.endsWith('='))) return undefined;
+      if (inQuote && i + 1 < line.length && !/\s/.test(line.charAt(i + 1))) return undefined;
+      inQuote = !inQuote;
+      started = true;
+    } else if (/\s/.test(c) && !inQuote) {
+      if (started) tokens.push(current);
+      current = '';
+      started = false;
+    } else {
+      current += c;
+      started = true;
+    }
+  }
+  if (inQuote) return undefined;
+  if (started) tokens.push(current);
+  const [verb, ...rest] = tokens;
+  if (verb === undefined) return undefined;
+  const options: string[] = [];
+  const properties = new Map<string, string>();
+  const targets: string[] = [];
+  for (const token of rest) {
+    const eq = token.indexOf('=');
+    if (token.startsWith('-')) options.push(token);
+    else if (eq > 0) properties.set(token.slice(0, eq).toLowerCase(), token.slice(eq + 1));
+    else targets.push(token);
+  }
+  return { verb: verb.toLowerCase(), options, targets, properties };
+}

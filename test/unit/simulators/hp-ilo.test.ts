@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hpIlo, parseClp } from '../../simulators/device/hp-ilo.js';
+import { hpIlo } from '../../simulators/device/hp-ilo.js';
+import { parseClp } from '../../simulators/device/service-processor.js';
 import { MemoryTerminal, runSession } from '../../simulators/device/memory-terminal.js';
 
 const now = (): Date => new Date(Date.UTC(2026, 11, 2, 13, 5, 25));
