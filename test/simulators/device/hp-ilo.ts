@@ -17,8 +17,14 @@
  *   (error / error_tag values: COMMAND NOT RECOGNIZED, COMMAND SYNTAX ERROR, INVALID TARGET, ...)
  *   and the command response keywords status / status_tag / error_tag.
  *
+ * - iLO 4 transcripts quoted in public code (a SMASH simulator's fixtures, an HPE config script):
+ *   "status=0 / status_tag=COMMAND COMPLETED / <asctime date>" then three blank lines and the body;
+ *   "status=2 / status_tag=COMMAND PROCESSING FAILED / error_tag=COMMAND ERROR-UNSPECIFIED /
+ *   <date>", a blank line, the message ("Property value already set.", "Server power already
+ *   on.") and two blank lines.
+ *
  * Wordings: the status lines, error tags, property names and length messages come from the
- * documents above. Best guesses, marked here: the Telnet login prompts ("Login Name: ",
+ * sources above. Best guesses, marked here: the Telnet login prompts ("Login Name: ",
  * "Password: "), the login banner, the free-text line under an error ("Invalid target." and the
  * privilege message), the `show` layout's indentation, and the date line iLO prints after status.
  *
@@ -80,9 +86,10 @@ export function hpIlo(options: HpIloOptions = {}): ServiceProcessor {
   const minLength = options.minPasswordLength ?? 8;
   const now = options.now ?? (() => new Date());
 
-  const ok = (body = ''): string => `status=0\nstatus_tag=COMMAND COMPLETED\n${stamp(now())}\n\n${body}\n`;
+  // The blank lines around the body are as in iLO 4 transcripts (see the header).
+  const ok = (body = ''): string => `status=0\nstatus_tag=COMMAND COMPLETED\n${stamp(now())}\n\n\n\n${body}\n`;
   const failed = (tag: string, message: string): string =>
-    `status=2\nstatus_tag=COMMAND PROCESSING FAILED\nerror_tag=${tag}\n${stamp(now())}\n\n${message}\n\n`;
+    `status=2\nstatus_tag=COMMAND PROCESSING FAILED\nerror_tag=${tag}\n${stamp(now())}\n\n${message}\n\n\n`;
   const isAdmin = (name: string): boolean => (accounts.get(name)?.privileges ?? '').split(',').includes('admin');
 
   /** The length rules; undefined when `password` passes. */

@@ -105,6 +105,15 @@ describe('alom simulator', () => {
     expect(sc.login.authenticate('joeuser', '')).toBeUndefined();
   });
 
+  it('a session that ends at the second prompt changes nothing', async () => {
+    const sc = device();
+    const { term, done } = await runSession(sc, admin, ['userpassword msmith', 'newpw9xy']);
+    term.close();
+    await done;
+    expect(term.appliedChanges).toEqual([]);
+    expect(sc.checkPassword('msmith', 'smith42x')).toBe(true);
+  });
+
   it('showusers lists the session; unknown commands are recorded; logout ends it', async () => {
     const sc = device();
     const { output, term } = await runSession(sc, admin, ['showusers', 'exit', 'logout']);

@@ -27,7 +27,7 @@ describe('hp-ilo simulator (SMASH CLP)', () => {
     const ilo = device();
     const { output } = await runSession(ilo, admin, ['show /map1/accounts1', 'show /map1/accounts1/bob']);
     expect(output).toContain('</>hpiLO-> ');
-    expect(output).toContain('status=0\nstatus_tag=COMMAND COMPLETED\nWed Dec  2 13:05:25 2026\n');
+    expect(output).toContain('status=0\nstatus_tag=COMMAND COMPLETED\nWed Dec  2 13:05:25 2026\n\n\n\n/map1/accounts1\n');
     expect(output).toMatch(/Targets\n {4}Administrator\n {4}bob\n/);
     expect(output).toContain('username=bob\n    password=******\n');
     expect(output).toContain('group=config');
@@ -94,7 +94,7 @@ describe('hp-ilo simulator (SMASH CLP)', () => {
     term.refuseNext = 'Unable to modify user.';
     const { output } = await runSession(ilo, admin, ['set /map1/accounts1/bob password=NewPass99'], term);
     expect(output).toContain('error_tag=COMMAND ERROR-UNSPECIFIED');
-    expect(output).toContain('Unable to modify user.');
+    expect(output).toContain('error_tag=COMMAND ERROR-UNSPECIFIED\nWed Dec  2 13:05:25 2026\n\nUnable to modify user.\n\n\n');
     expect(term.appliedChanges).toEqual([]);
     expect(ilo.checkPassword('bob', 'BobPass12')).toBe(true);
   });

@@ -103,6 +103,15 @@ describe('ilom simulator', () => {
     expect(sp.privilegesOf('carol')).toBeUndefined();
   });
 
+  it('a session that ends at the second prompt changes nothing', async () => {
+    const sp = device();
+    const { term, done } = await runSession(sp, root, ['set /SP/users/oper password', 'NewPass12']);
+    term.close();
+    await done;
+    expect(term.appliedChanges).toEqual([]);
+    expect(sp.checkPassword('oper', 'OperPass1')).toBe(true);
+  });
+
   it('records unknown commands and exits', async () => {
     const sp = device();
     const { output, term } = await runSession(sp, root, ['write memory', 'exit']);

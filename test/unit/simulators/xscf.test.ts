@@ -110,6 +110,15 @@ describe('xscf simulator', () => {
     expect(sp.privilegesOf('carol')).toBeUndefined();
   });
 
+  it('a session that ends at the second prompt changes nothing', async () => {
+    const sp = device();
+    const { term, done } = await runSession(sp, admin, ['password jsmith', 'Other#Pw42']);
+    term.close();
+    await done;
+    expect(term.appliedChanges).toEqual([]);
+    expect(sp.checkPassword('jsmith', 'Js-pass123')).toBe(true);
+  });
+
   it('records unknown commands and exits', async () => {
     const sp = device();
     const { output, term } = await runSession(sp, admin, ['logout', 'exit']);
