@@ -13,6 +13,8 @@
  *   from the old by at least three characters"), "Adding ALOM User Accounts" ("a maximum of 15
  *   unique user accounts", the usershow table: Username / Permissions / Password?, "Assigned" or
  *   "None"), "userperm" (levels a, u, c, r; none = read-only).
+ * - "Sun Advanced Lights Out Manager Software User's Guide" for the Sun Fire V240/N240 (817-5481),
+ *   chapter 4 "Using the ALOM Command Shell" (the `sc>` prompt, Table 4-1 of shell commands).
  *
  * Wordings from those documents: the prompts, the rules, the usershow layout. Best guesses,
  * marked: "Enter current password: " and "Enter new password: " for `password` (the guide shows
