@@ -25,7 +25,7 @@ import {
   verifyCatos,
   type CatosState,
 } from './cisco-catos-config.js';
-import { intIn, matchKeyword, words } from './keyword-match.js';
+import { blankWords as words, intIn, keyword as matchKeyword } from './cli-words.js';
 
 export interface CiscoCatosOptions {
   /** `set system name`; the prompt shows "Console" while none is set. */

@@ -31,7 +31,7 @@ import {
   PIX_DEFAULT_USER_PRIVILEGE,
   type PixState,
 } from './cisco-pix-config.js';
-import { intIn, matchKeyword, words } from './keyword-match.js';
+import { blankWords as words, intIn, keyword as matchKeyword } from './cli-words.js';
 
 export interface CiscoPixOptions {
   readonly hostname?: string;

@@ -1,10 +1,24 @@
 /**
- * Word handling shared by the HP ProCurve and Juniper ScreenOS dialects: both CLIs split a line on
- * blanks, take a double-quoted string as one word (ProCurve `user-name "ops team"`, ScreenOS
+ * Word handling shared by the dialects. Every CLI here splits a line on blanks and takes a keyword
+ * by any unique prefix of it; HP ProCurve and Juniper ScreenOS also take a double-quoted string as one word (ProCurve `user-name "ops team"`, ScreenOS
  * `set admin password "a b"`), and take a keyword by any unique prefix of it (ProCurve Management
  * and Configuration Guide, "Using the Command Line Interface (CLI)": command completion and
- * abbreviation; ScreenOS CLI Reference Guide, "Command Completion").
+ * abbreviation; ScreenOS CLI Reference Guide, "Command Completion"; CatOS and PIX 6.3 command
+ * references: "commands and keywords may be abbreviated to the fewest characters that make them
+ * unique"). CatOS and PIX take quotes as ordinary characters (`blankWords`).
  */
+
+/** A command line split into words on runs of blanks, quotes kept as typed (CatOS, PIX). */
+export function blankWords(line: string): string[] {
+  return line.trim().split(/\s+/).filter((w) => w !== '');
+}
+
+/** A decimal integer within [min, max], or undefined. */
+export function intIn(word: string | undefined, min: number, max: number): number | undefined {
+  if (word === undefined || !/^\d{1,6}$/.test(word)) return undefined;
+  const n = Number(word);
+  return n >= min && n <= max ? n : undefined;
+}
 
 /** Splits a command line into words; a double-quoted string is one word without its quotes. */
 export function words(line: string): string[] {
