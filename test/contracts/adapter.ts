@@ -170,7 +170,8 @@ export function gauntlet(policy: Policy, options: { maxLength?: boolean } = {}):
   // Every allowed printable character, in as few passwords as the maximum length needs, each made
   // unique by a suffix where there is room for one.
   const unique = fresh('');
-  const room = max > 2 * unique.length ? max - unique.length : max;
+  // One position fewer where a character is forbidden first, for the letter `fit` may put before it.
+  const room = Math.max(1, (max > 2 * unique.length ? max - unique.length : max) - (policy.forbiddenFirst === '' ? 0 : 1));
   for (let i = 0; i < printable.length; i += room) out.push({ label: `printable ASCII from ${JSON.stringify(printable[i])}`, password: fit(printable.slice(i, i + room).join('') + unique) });
   out.push({ label: 'quotes and backslashes', password: fit(`'"\\'\\"\\\\ \`$(id)\` ; -- /* %s ?${fresh('q')}`) });
   out.push({ label: 'leading and trailing spaces', password: fit(`  ${fresh('space')}  `) });
