@@ -8,7 +8,14 @@ import { cliPort } from '../network-device/fields.js';
 export const SERVICE_PROCESSOR_TYPES = ['as400', 'alom', 'ilom', 'xscf'] as const;
 export type ServiceProcessorType = (typeof SERVICE_PROCESSOR_TYPES)[number];
 
-/** Each system's login prompts over Telnet (ALOM, ILOM and XSCF print "login:"; best guesses where noted). */
+const TITLES: Record<ServiceProcessorType, string> = {
+  as400: 'IBM i (AS/400)',
+  alom: 'Sun ALOM',
+  ilom: 'Oracle ILOM',
+  xscf: 'Fujitsu / Oracle XSCF',
+};
+
+/** Each system's login prompts over Telnet: "login:" then "Password:" (best guess from the consoles the manuals show). */
 const LOGIN_PROMPTS: Record<ServiceProcessorType, { username: string; password: string }> = {
   // IBM i is reached over SSH only: these prompts are the SSH server's own, not typed at.
   as400: { username: 'login: ?$', password: '[Pp]assword: ?$' },
@@ -56,12 +63,6 @@ export function serviceProcessorChangeBy(resource: ServiceProcessorResource, acc
   return resource.adminAccount !== undefined && resource.adminAccount !== accountId ? 'admin' : 'self';
 }
 
-const TITLES: Record<ServiceProcessorType, string> = {
-  as400: 'IBM i (AS/400)',
-  alom: 'Sun ALOM',
-  ilom: 'Oracle ILOM',
-  xscf: 'Fujitsu / Oracle XSCF',
-};
 
 // Passwords are typed at the system's own prompts (echo off), never on a command line. ASCII only:
 // these consoles convert to EBCDIC or fixed code pages where a non-ASCII character may not survive.

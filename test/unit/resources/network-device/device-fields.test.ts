@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LEGACY_SSH_ALGORITHMS } from '../../../../layers/expect/ssh-algorithms.js';
-import { parseResource } from '../../../../layers/resources/registry.js';
+import { parseResource, policyOf } from '../../../../layers/resources/registry.js';
 import { configurationError, refusedField } from '../helpers.js';
 import { CONFIGURATION_MODE, DEVICE_BASES, DEVICE_TYPES, SAVES } from './bases.js';
 
@@ -77,6 +77,14 @@ describe.each(DEVICE_TYPES)('%s: fields every device type has', (type) => {
     const input = { ...base, commandSet: { ...commandSet, configurationMode: true } };
     if (CONFIGURATION_MODE.includes(type)) expect(parseResource(input)).toMatchObject({ commandSet: { configurationMode: true } });
     else expect(refusedField(input)).toBe('commandSet.configurationMode');
+  });
+
+  it('refuses, when saved, a policy that loosens the type\'s limits, and keeps its forbidden characters', () => {
+    const typePolicy = policyOf({ type });
+    expect(refusedField({ ...base, policy: { maxLength: typePolicy.maxLength + 1 } })).toBe('policy.maxLength');
+    const r = parseResource({ ...base, policy: { forbidden: '', forbiddenFirst: '' } });
+    expect(policyOf(r).forbidden).toBe(typePolicy.forbidden);
+    expect(policyOf(r).forbiddenFirst).toBe(typePolicy.forbiddenFirst);
   });
 
   it.skipIf(type === 'as400')('refuses a pinned host key over Telnet', () => {
