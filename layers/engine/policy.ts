@@ -23,13 +23,19 @@ const policyFields = {
   symbols: z.string(),
   /** Characters never generated and refused by the adapter. */
   forbidden: z.string(),
+  /**
+   * Characters a password may not start with (and the generator never puts first), where the
+   * target reads a leading one as something else: `!` and `#` begin a comment on IOS-style
+   * command lines. Allowed anywhere else in the password.
+   */
+  forbiddenFirst: z.string(),
   /** Whether the target accepts characters outside printable ASCII. */
   allowUnicode: z.boolean(),
 };
 
 /**
  * A password policy. `length` is what the generator produces; the type's hard limits
- * (`minLength`, `maxLength`, `maxBytes`, `forbidden`, `allowUnicode`) also bound every password the adapter accepts.
+ * (`minLength`, `maxLength`, `maxBytes`, `forbidden`, `forbiddenFirst`, `allowUnicode`) also bound every password the adapter accepts.
  */
 export const policySchema = z
   .object({
@@ -43,6 +49,7 @@ export const policySchema = z
     minSymbols: policyFields.minSymbols.default(1),
     symbols: policyFields.symbols.default(SYMBOLS),
     forbidden: policyFields.forbidden.default(''),
+    forbiddenFirst: policyFields.forbiddenFirst.default(''),
     allowUnicode: policyFields.allowUnicode.default(true),
   })
   .strict();
@@ -107,6 +114,15 @@ export function assertPolicyPossible(p: Policy, path = 'policy'): void {
   }
   if (required > p.length) fail('length', `is ${p.length}, but the minimums per character class add up to ${required}`);
   if (alphabet.length < 2) fail('forbidden', 'leaves fewer than two characters to generate from');
+  for (const c of p.forbiddenFirst) {
+    if (hasControlCharacter(c)) fail('forbiddenFirst', 'must not hold control characters');
+  }
+  const canStart = (s: string) => [...s].some((c) => !p.forbiddenFirst.includes(c));
+  if (!canStart(alphabet)) fail('forbiddenFirst', 'forbids every character the generator may use as the first');
+  // With no free position, the first character is one of the required ones.
+  if (required === p.length && !classes(p).some((c) => c.min > 0 && canStart(c.alphabet))) {
+    fail('forbiddenFirst', 'forbids as the first character every character the minimums per class require, and no other position is free');
+  }
 }
 
 /** Generates a password that meets the policy exactly, from a cryptographic source. */
@@ -114,13 +130,30 @@ export function generatePassword(p: Policy): Secret {
   assertPolicyPossible(p);
   const cls = classes(p);
   const all = cls.map((c) => c.alphabet).join('');
-  const chars: string[] = [];
-  for (const c of cls) for (let i = 0; i < c.min; i++) chars.push(c.alphabet[randomInt(c.alphabet.length)]!);
-  while (chars.length < p.length) chars.push(all[randomInt(all.length)]!);
+  // Each character with the alphabet it was drawn from (its class's, or all for a free position).
+  const drawn: { c: string; from: string }[] = [];
+  const draw = (from: string) => drawn.push({ c: from[randomInt(from.length)]!, from });
+  for (const c of cls) for (let i = 0; i < c.min; i++) draw(c.alphabet);
+  while (drawn.length < p.length) draw(all);
+  const firstAllowed = (c: string) => !p.forbiddenFirst.includes(c);
+  // Where every character drawn is forbidden first, one is redrawn, within its own alphabet, from
+  // those allowed first; assertPolicyPossible made sure some position's alphabet has one.
+  if (!drawn.some((d) => firstAllowed(d.c))) {
+    const slot = drawn.find((d) => [...d.from].some(firstAllowed))!;
+    const starters = [...slot.from].filter(firstAllowed);
+    slot.c = starters[randomInt(starters.length)]!;
+  }
+  const chars = drawn.map((d) => d.c);
   // Fisher-Yates, so the required characters are not at predictable positions.
   for (let i = chars.length - 1; i > 0; i--) {
     const j = randomInt(i + 1);
     [chars[i], chars[j]] = [chars[j]!, chars[i]!];
+  }
+  // Then the first position goes to a random character allowed there.
+  if (!firstAllowed(chars[0]!)) {
+    const candidates = chars.flatMap((c, i) => (firstAllowed(c) ? [i] : []));
+    const j = candidates[randomInt(candidates.length)]!;
+    [chars[0], chars[j]] = [chars[j]!, chars[0]!];
   }
   return new Secret(chars.join(''));
 }
@@ -141,6 +174,8 @@ export function assertPasswordAcceptable(p: Policy, password: Secret, field = 'p
   if (chars.length < p.minLength) fail(`is ${chars.length} characters long; the target needs at least ${p.minLength}`);
   if (chars.length > p.maxLength) fail(`is ${chars.length} characters long; the target takes at most ${p.maxLength}`);
   if (p.maxBytes !== undefined && Buffer.byteLength(v, 'utf8') > p.maxBytes) fail(`is longer than the target's limit of ${p.maxBytes} bytes`);
+  // The field's name, never the character: the message must not reveal the password.
+  if (p.forbiddenFirst.includes(chars[0]!)) fail('starts with a character this target reads as something else there (policy.forbiddenFirst); it is allowed elsewhere');
   chars.forEach((c, i) => {
     // The position, never the character: the message must not reveal the password.
     if (p.forbidden.includes(c)) fail(`has a character this target forbids at position ${i + 1}`);
@@ -167,6 +202,7 @@ export function resolvePolicy(typeDefaults: PolicyInput, overrides: PolicyOverri
     throw new InvalidConfigurationError(`${path}.maxBytes`, `exceeds the type's limit of ${d.maxBytes} bytes`);
   }
   p.forbidden = [...new Set([...d.forbidden, ...p.forbidden])].join('');
+  p.forbiddenFirst = [...new Set([...d.forbiddenFirst, ...p.forbiddenFirst])].join('');
   if (!d.allowUnicode) p.allowUnicode = false;
   assertPolicyPossible(p, path);
   return p;

@@ -155,8 +155,12 @@ export function gauntlet(policy: Policy, options: { maxLength?: boolean } = {}):
   // The allowed characters of `text`, padded to the minimum, cut to the maximum in characters and bytes.
   const fit = (text: string) => {
     const padded = text.length < policy.minLength ? text + 'x'.repeat(policy.minLength - text.length) : text;
+    // A character the type forbids first (a leading `!` on IOS) moves behind a letter: it is tried
+    // there, since it is allowed anywhere else.
+    const kept = [...padded].filter(allowed);
+    if (kept.length > 0 && policy.forbiddenFirst.includes(kept[0]!)) kept.unshift('x');
     let out = '';
-    for (const c of [...padded].filter(allowed).slice(0, max)) {
+    for (const c of kept.slice(0, max)) {
       if (Buffer.byteLength(out + c) > (policy.maxBytes ?? Infinity)) break;
       out += c;
     }
@@ -166,10 +170,13 @@ export function gauntlet(policy: Policy, options: { maxLength?: boolean } = {}):
   // Every allowed printable character, in as few passwords as the maximum length needs, each made
   // unique by a suffix where there is room for one.
   const unique = fresh('');
-  const room = max > 2 * unique.length ? max - unique.length : max;
+  // One position fewer where a character is forbidden first, for the letter `fit` may put before it.
+  const room = Math.max(1, (max > 2 * unique.length ? max - unique.length : max) - (policy.forbiddenFirst === '' ? 0 : 1));
   for (let i = 0; i < printable.length; i += room) out.push({ label: `printable ASCII from ${JSON.stringify(printable[i])}`, password: fit(printable.slice(i, i + room).join('') + unique) });
   out.push({ label: 'quotes and backslashes', password: fit(`'"\\'\\"\\\\ \`$(id)\` ; -- /* %s ?${fresh('q')}`) });
   out.push({ label: 'leading and trailing spaces', password: fit(`  ${fresh('space')}  `) });
+  const notFirst = [...policy.forbiddenFirst].filter(allowed).join('');
+  if (notFirst !== '') out.push({ label: `the characters forbidden first (${JSON.stringify(notFirst)}), past the first`, password: fit(`x${notFirst}${fresh('first')}`) });
   if (policy.allowUnicode) out.push({ label: 'Unicode', password: fit(`pässwörd-日本語-🔑-${fresh('u')}`) });
   if (options.maxLength !== false) {
     const base = fresh('max');
@@ -187,6 +194,7 @@ export function forbiddenPasswords(policy: Policy): { label: string; password: s
     { label: `one character over the maximum (${policy.maxLength})`, password: (base + 'y'.repeat(policy.maxLength)).slice(0, policy.maxLength + 1) },
   ];
   for (const c of policy.forbidden) out.push({ label: `the forbidden ${JSON.stringify(c)}`, password: `${base}${c}` });
+  for (const c of policy.forbiddenFirst) out.push({ label: `a leading ${JSON.stringify(c)}, forbidden first`, password: `${c}${base}`.slice(0, policy.maxLength) });
   if (!policy.allowUnicode) out.push({ label: 'a character outside ASCII', password: `${base}é` });
   return out;
 }

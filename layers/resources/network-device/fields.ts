@@ -43,7 +43,13 @@ export function cliPort(r: { protocol: 'ssh' | 'telnet'; port?: number | undefin
 }
 
 /**
- * Characters a device command line reads as something else: `?` prints help mid-command on
- * IOS-style CLIs, and whitespace splits the argument. Refused in passwords on these types.
+ * Characters a device command line reads as something else anywhere in a word: `?` prints help
+ * mid-command on IOS-style CLIs, and whitespace splits the argument. Refused in passwords on the
+ * types whose passwords are command arguments. (`!` and `#` are comments only where a word starts,
+ * so those types forbid them first, with the policy's `forbiddenFirst`, not everywhere.)
  */
 export const DEVICE_CLI_FORBIDDEN = '? ';
+
+/** What an IOS-style command line reads as a comment where a word starts. */
+export const COMMENT_FIRST = '!#';
+

@@ -1,29 +1,12 @@
 import { z } from 'zod';
-import { cliTransport, resourceBase } from '../common.js';
+import { accountIdSchema, cliTransport, resourceBase } from '../common.js';
 import { defineType, tcp } from '../definition.js';
 import type { PolicyInput } from '../../engine/policy.js';
+import { checkDevice, deviceFields, loginPromptFields } from '../network-device/device.js';
 import { cliPort } from '../network-device/fields.js';
 
 export const SERVICE_PROCESSOR_TYPES = ['as400', 'alom', 'ilom', 'xscf'] as const;
 export type ServiceProcessorType = (typeof SERVICE_PROCESSOR_TYPES)[number];
-
-/**
- * No configuration beyond how to connect: each account logs in as itself and changes its own
- * password at the system's prompts. SSH is the default for all four, AS/400 included: its
- * Telnet is TN5250 (block-mode screens) rather than a line-mode shell, so choosing it is explicit.
- */
-export function serviceProcessorSchema<T extends ServiceProcessorType>(type: T) {
-  return z
-    .object({
-      ...resourceBase,
-      ...cliTransport,
-      type: z.literal(type),
-    })
-    .strict()
-    .transform((r) => ({ ...r, port: cliPort(r) }));
-}
-
-export type ServiceProcessorResource = z.output<ReturnType<typeof serviceProcessorSchema>>;
 
 const TITLES: Record<ServiceProcessorType, string> = {
   as400: 'IBM i (AS/400)',
@@ -31,6 +14,55 @@ const TITLES: Record<ServiceProcessorType, string> = {
   ilom: 'Oracle ILOM',
   xscf: 'Fujitsu / Oracle XSCF',
 };
+
+/** Each system's login prompts over Telnet: "login:" then "Password:" (best guess from the consoles the manuals show). */
+const LOGIN_PROMPTS: Record<ServiceProcessorType, { username: string; password: string }> = {
+  // IBM i is reached over SSH only: these prompts are the SSH server's own, not typed at.
+  as400: { username: 'login: ?$', password: '[Pp]assword: ?$' },
+  alom: { username: 'login: ?$', password: '[Pp]assword: ?$' },
+  ilom: { username: 'login: ?$', password: '[Pp]assword: ?$' },
+  xscf: { username: 'login: ?$', password: '[Pp]assword: ?$' },
+};
+
+/**
+ * How to connect, and optionally an admin. By default each account logs in as itself and changes
+ * its own password at the system's prompts. `adminAccount` names an account that resets the
+ * others with the system's command for it: ALOM `userpassword NAME` (the `u` permission), ILOM
+ * `set /SP/users/NAME password` (the user-management role), XSCF `password NAME` (useradm),
+ * IBM i the Change User Password API QSYCHGPW with `*NOPWD` (IBM i API reference, QSYCHGPW:
+ * *SECADM special authority and *OBJMGT and *USE on the profile). IBM i is SSH only: its Telnet
+ * is TN5250 (block-mode screens), which rpr does not speak.
+ */
+export function serviceProcessorSchema<T extends ServiceProcessorType>(type: T) {
+  return z
+    .object({
+      ...resourceBase,
+      ...cliTransport,
+      ...deviceFields,
+      type: z.literal(type),
+      prompts: z.object(loginPromptFields(LOGIN_PROMPTS[type])).strict().prefault({}),
+      /** An account that resets the others' passwords; without it each account changes its own. */
+      adminAccount: accountIdSchema.optional(),
+    })
+    .strict()
+    .superRefine((r, ctx) => {
+      checkDevice(r, ctx, { title: TITLES[type], save: false, configurationMode: false });
+      if (type === 'as400' && r.protocol === 'telnet') {
+        ctx.addIssue({ code: 'custom', path: ['protocol'], message: 'must be ssh on IBM i: its Telnet server speaks TN5250 (5250 block-mode screens), which rpr does not support' });
+      }
+    })
+    .transform((r) => ({ ...r, port: cliPort(r) }));
+}
+
+export type ServiceProcessorResource = z.output<ReturnType<typeof serviceProcessorSchema>>;
+
+/** `self`: the account logs in and changes its own password; `admin`: the adminAccount resets it. */
+export type ServiceProcessorChangeBy = 'self' | 'admin';
+
+export function serviceProcessorChangeBy(resource: ServiceProcessorResource, accountId: string): ServiceProcessorChangeBy {
+  return resource.adminAccount !== undefined && resource.adminAccount !== accountId ? 'admin' : 'self';
+}
+
 
 // Passwords are typed at the system's own prompts (echo off), never on a command line. ASCII only:
 // these consoles convert to EBCDIC or fixed code pages where a non-ASCII character may not survive.
@@ -55,10 +87,11 @@ const USERNAMES: Record<ServiceProcessorType, z.ZodType<string>> = {
 };
 
 const CHANGED_BY: Record<ServiceProcessorType, string> = {
-  as400: 'SSH or TN5250 as the account; `CHGPWD`, the current and new passwords typed at its prompts',
-  alom: 'SSH or Telnet as the account; `password`, the current and new passwords typed at its prompts',
-  ilom: 'SSH or Telnet as the account; `set /SP/users/NAME password`, the new password typed at its prompts',
-  xscf: 'SSH or Telnet as the account; `password`, the new password typed at its prompts',
+  as400:
+    "SSH only (TN5250 is out of scope): IBM's Change User Password API `QSYCHGPW`, as the account with its current password, or as adminAccount with `*NOPWD` (*SECADM, *OBJMGT and *USE on the profile); every way IBM documents takes the password as a parameter, so it is on that one call only, and kept out of rpr's logs",
+  alom: 'SSH or Telnet; `password` as the account (its current password, then the new one twice, at the prompts), or `userpassword NAME` as adminAccount (the new one twice)',
+  ilom: 'SSH or Telnet; `set /SP/users/NAME password`, the new password typed twice at its prompts, as the account or as adminAccount',
+  xscf: 'SSH or Telnet; `password` as the account, or `password NAME` as adminAccount (useradm), the new password typed at its prompts',
 };
 
 export function serviceProcessorDefinition<T extends ServiceProcessorType>(type: T) {
@@ -71,12 +104,12 @@ export function serviceProcessorDefinition<T extends ServiceProcessorType>(type:
     defaultPorts: tcp(22, 23),
     policy: POLICIES[type],
     username: USERNAMES[type],
-    // The accounts of the resource log in themselves; the configuration names none.
-    references: () => [],
+    // The accounts log in themselves; the admin, when named, logs in to reset the others.
+    references: (r) => (r.adminAccount ? [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }] : []),
     onPremises: true,
     verification: 'login',
     implementation: 'not yet',
     changedBy: CHANGED_BY[type],
-    verifiedBy: 'a fresh SSH or Telnet login as the account',
+    verifiedBy: type === 'as400' ? 'a fresh SSH login as the account' : 'a fresh SSH or Telnet login as the account',
   });
 }

@@ -9,17 +9,20 @@ const ios = { id: 'rtr1', type: 'cisco-ios', host: 'rtr1.example.com', loginAcco
 
 describe('cisco resources', () => {
   it.each(CISCO_TYPES)('%s: Telnet on port 23, custom prompts, no username prompt', (type) => {
-    const r = parseResource({ ...ios, type, protocol: 'telnet', usernameRequired: false, prompts: { userMode: 'rtr1> ?$' } });
-    expect(r).toMatchObject({ port: 23, usernameRequired: false, prompts: { userMode: 'rtr1> ?$' } });
+    // The login without a user name: an IOS vty line password, the CatOS and PIX login password.
+    const login = type === 'cisco-ios' ? { linePasswords: [{ line: 'vty 0 15', account: 'rtr1/admin' }] } : { loginPasswordAccount: 'rtr1/admin' };
+    const r = parseResource({ ...ios, type, ...login, protocol: 'telnet', usernameRequired: false, prompts: { userMode: 'rtr1> ?$' } });
+    expect(r).toMatchObject({ port: 23, usernameRequired: false, prompts: { userMode: 'rtr1> ?$', username: 'Username: ?$' } });
   });
 
   it('name the login, enable secret and enable password accounts', () => {
-    const r = parseResource({ ...ios, enableSecretAccount: 'rtr1/enable-secret', enablePasswordAccount: 'rtr1/enable' }) as CiscoResource;
+    const r = parseResource({ ...ios, enableSecretAccount: 'rtr1/enable-secret' }) as CiscoResource;
     expect(definitionOf('cisco-ios').references(r)).toEqual([
       { role: 'login', field: 'loginAccount', accountId: 'rtr1/admin', fromResourceTypes: [] },
       { role: 'enableSecret', field: 'enableSecretAccount', accountId: 'rtr1/enable-secret', fromResourceTypes: [] },
-      { role: 'enablePassword', field: 'enablePasswordAccount', accountId: 'rtr1/enable', fromResourceTypes: [] },
     ]);
+    const pix = parseResource({ ...ios, type: 'cisco-pix', enablePasswordAccount: 'rtr1/enable' }) as CiscoResource;
+    expect(definitionOf('cisco-pix').references(pix)).toContainEqual({ role: 'enablePassword', field: 'enablePasswordAccount', accountId: 'rtr1/enable', fromResourceTypes: [] });
   });
 
   it('need a login account', () => {
@@ -42,7 +45,7 @@ describe('cisco resources', () => {
     expect(refusedField({ ...ios, prompts: { configuration: '.*' } })).toBe('prompts.configuration');
   });
 
-  it.each(CISCO_TYPES)('%s: passwords never hold "?" (IOS help) or whitespace, and stay within the device maximum', (type) => {
+  it.each(CISCO_TYPES)('%s: passwords never hold "?" (IOS help) or whitespace, may hold "!" and "#" past the first character, and stay within the device maximum', (type) => {
     const policy = policyOf({ type });
     expect(policy.forbidden).toContain('?');
     expect(policy.forbidden).toContain(' ');
@@ -50,6 +53,22 @@ describe('cisco resources', () => {
     expect(policy.length).toBeLessThanOrEqual(policy.maxLength);
     expect(() => assertPasswordAcceptable(policy, new Secret('Abc?def1!'))).toThrow(/forbids at position 4/);
     expect(() => assertPasswordAcceptable(policy, new Secret('Abc def1!'))).toThrow(/forbids/);
+    expect(policy.forbidden).not.toMatch(/[!#]/);
+    expect(policy.forbiddenFirst).toContain('!');
+    expect(policy.forbiddenFirst).toContain('#');
+    expect(() => assertPasswordAcceptable(policy, new Secret('Ab!c#def1'))).not.toThrow();
+    expect(() => assertPasswordAcceptable(policy, new Secret('!Abcdef1'))).toThrow(/forbiddenFirst/);
+  });
+
+  it('refuse a leading digit on IOS (line passwords: "The first character cannot be a number"), not on PIX or CatOS', () => {
+    expect(policyOf({ type: 'cisco-ios' }).forbiddenFirst).toContain('0');
+    expect(() => assertPasswordAcceptable(policyOf({ type: 'cisco-ios' }), new Secret('5Abcdef!'))).toThrow(/forbiddenFirst/);
+    expect(() => assertPasswordAcceptable(policyOf({ type: 'cisco-pix' }), new Secret('5Abcdef!'))).not.toThrow();
+  });
+
+  it('keep the type\'s forbidden first characters when a resource policy names its own', () => {
+    const r = parseResource({ ...ios, policy: { forbiddenFirst: '-' } });
+    expect([...policyOf(r).forbiddenFirst].sort().join('')).toBe([...'!#-0123456789'].sort().join(''));
   });
 
   it('keep IOS passwords within 25 characters, PIX and CatOS within 16', () => {

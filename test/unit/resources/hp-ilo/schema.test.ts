@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { HpIloResource } from '../../../../layers/resources/hp-ilo/schema.js';
+import { iloChangeBy, type HpIloResource } from '../../../../layers/resources/hp-ilo/schema.js';
 import { definitionOf, parseResource, policyOf } from '../../../../layers/resources/registry.js';
 import { refusedField, takesUsername } from '../helpers.js';
+import { assertPasswordAcceptable } from '../../../../layers/engine/policy.js';
+import { Secret } from '../../../../layers/engine/secret.js';
 
 const ilo = { id: 'ilo1', type: 'hp-ilo', host: 'ilo1.example.com', adminAccount: 'ilo1/Administrator' };
 
@@ -11,11 +13,24 @@ describe('hp-ilo resources', () => {
     expect(refusedField({ ...ilo, prompt: '' })).toBe('prompt');
   });
 
-  it('need and name the admin account', () => {
-    expect(refusedField({ ...ilo, adminAccount: undefined })).toBe('adminAccount');
-    expect(definitionOf('hp-ilo').references(parseResource(ilo) as HpIloResource)).toEqual([
+  it('name the admin account when one resets the others; without one each account changes its own', () => {
+    const withAdmin = parseResource(ilo) as HpIloResource;
+    expect(definitionOf('hp-ilo').references(withAdmin)).toEqual([
       { role: 'admin', field: 'adminAccount', accountId: 'ilo1/Administrator', fromResourceTypes: [] },
     ]);
+    expect(iloChangeBy(withAdmin, 'ilo1/ops')).toBe('admin');
+    expect(iloChangeBy(withAdmin, 'ilo1/Administrator')).toBe('self');
+    const alone = parseResource({ ...ilo, adminAccount: undefined }) as HpIloResource;
+    expect(definitionOf('hp-ilo').references(alone)).toEqual([]);
+    expect(iloChangeBy(alone, 'ilo1/ops')).toBe('self');
+    expect(refusedField({ ...ilo, adminAccount: 'not-an-account-id' })).toBe('adminAccount');
+  });
+
+  it('refuse a password the CLP cannot carry in password=…', () => {
+    const policy = policyOf({ type: 'hp-ilo' });
+    expect(() => assertPasswordAcceptable(policy, new Secret('Abc=def1!'))).toThrow(/position 4/);
+    expect(() => assertPasswordAcceptable(policy, new Secret('Abc"def1!'))).toThrow(/position 4/);
+    expect(() => assertPasswordAcceptable(policy, new Secret('!Abc#def1'))).not.toThrow();
   });
 
   it('keep passwords within the 39 characters iLO takes, without CLP syntax characters', () => {

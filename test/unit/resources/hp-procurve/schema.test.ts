@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { HpProcurveResource } from '../../../../layers/resources/hp-procurve/schema.js';
+import { procurveAccountKind, procurveLoginUsername, type HpProcurveResource } from '../../../../layers/resources/hp-procurve/schema.js';
 import { definitionOf, parseResource, policyOf } from '../../../../layers/resources/registry.js';
-import { refusedField, takesUsername } from '../helpers.js';
+import { configurationError, refusedField, takesUsername } from '../helpers.js';
 
 const sw = { id: 'sw1', type: 'hp-procurve', host: 'sw1.example.com', managerAccount: 'sw1/manager' };
 
@@ -17,6 +17,26 @@ describe('hp-procurve resources', () => {
     expect(definitionOf('hp-procurve').references(parseResource(sw) as HpProcurveResource)).toEqual([
       { role: 'manager', field: 'managerAccount', accountId: 'sw1/manager', fromResourceTypes: [] },
     ]);
+  });
+
+  it('tell the manager from the operator, and refuse any other account', () => {
+    const r = parseResource({ ...sw, operatorAccount: 'sw1/operator' }) as HpProcurveResource;
+    expect(procurveAccountKind(r, 'sw1/manager')).toBe('manager');
+    expect(procurveAccountKind(r, 'sw1/operator')).toBe('operator');
+    expect(configurationError(() => procurveAccountKind(r, 'sw1/other')).field).toBe('accountId');
+    expect(procurveLoginUsername(r, 'manager')).toBe('manager');
+    const noName = parseResource({ ...sw, protocol: 'telnet', usernameRequired: false }) as HpProcurveResource;
+    expect(procurveLoginUsername(noName, 'manager')).toBeUndefined();
+  });
+
+  it('refuse one account as both manager and operator, naming both fields', () => {
+    const e = configurationError(() => parseResource({ ...sw, operatorAccount: 'sw1/manager' }));
+    expect(e.field).toBe('operatorAccount');
+    expect(e.message).toContain('managerAccount');
+  });
+
+  it('refuse SSH without a user name, which ProCurve does not document', () => {
+    expect(refusedField({ ...sw, usernameRequired: false })).toBe('usernameRequired');
   });
 
   it('refuse a configuration prompt that does not compile', () => {

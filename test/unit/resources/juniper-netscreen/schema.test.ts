@@ -1,14 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import type { JuniperNetscreenResource } from '../../../../layers/resources/juniper-netscreen/schema.js';
+import { screenosAccountKind, type JuniperNetscreenResource } from '../../../../layers/resources/juniper-netscreen/schema.js';
 import { definitionOf, parseResource, policyOf } from '../../../../layers/resources/registry.js';
 import { refusedField, takesUsername } from '../helpers.js';
 
 const ns = { id: 'fw1', type: 'juniper-netscreen', host: 'fw1.example.com', adminAccount: 'fw1/netscreen' };
 
 describe('juniper-netscreen resources', () => {
-  it('take a custom admin prompt and no account name', () => {
-    expect(parseResource({ ...ns, adminPrompt: 'ssg5-> ?$', usernameRequired: false })).toMatchObject({ adminPrompt: 'ssg5-> ?$', usernameRequired: false });
+  it('take a custom admin prompt and login prompts', () => {
+    expect(parseResource({ ...ns, adminPrompt: 'ssg5-> ?$' })).toMatchObject({ adminPrompt: 'ssg5-> ?$', prompts: { username: 'login: ?$', password: 'password: ?$' } });
     expect(refusedField({ ...ns, adminPrompt: '(' })).toBe('adminPrompt');
+  });
+
+  it('refuse a login without the admin name, which ScreenOS always asks for', () => {
+    expect(refusedField({ ...ns, usernameRequired: false })).toBe('usernameRequired');
+    expect(refusedField({ ...ns, protocol: 'telnet', usernameRequired: false })).toBe('usernameRequired');
+  });
+
+  it('tell the root admin (set admin password) from admin users (set admin user NAME password)', () => {
+    const r = parseResource({ ...ns, rootAdminAccount: 'fw1/netscreen' }) as JuniperNetscreenResource;
+    expect(screenosAccountKind(r, 'fw1/netscreen')).toBe('root-admin');
+    expect(screenosAccountKind(r, 'fw1/ops')).toBe('admin-user');
+    expect(screenosAccountKind(parseResource(ns) as JuniperNetscreenResource, 'fw1/netscreen')).toBe('admin-user');
+    expect(refusedField({ ...ns, rootAdminAccount: 'nope' })).toBe('rootAdminAccount');
   });
 
   it('need and name the admin account', () => {

@@ -1,17 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { SERVICE_PROCESSOR_TYPES } from '../../../../layers/resources/service-processor/schema.js';
+import { SERVICE_PROCESSOR_TYPES, serviceProcessorChangeBy, type ServiceProcessorResource } from '../../../../layers/resources/service-processor/schema.js';
 import { definitionOf, parseResource, policyOf } from '../../../../layers/resources/registry.js';
-import { refusedField, takesUsername } from '../helpers.js';
+import { configurationError, refusedField, takesUsername } from '../helpers.js';
 
 describe('service processors', () => {
-  it.each(SERVICE_PROCESSOR_TYPES)('%s: Telnet on port 23 when asked, and no account named by the configuration', (type) => {
+  it.each(['alom', 'ilom', 'xscf'])('%s: Telnet on port 23 when asked, and no account named by the configuration', (type) => {
     const r = parseResource({ id: 'sp1', type, host: 'sp1.example.com', protocol: 'telnet' });
     expect(r).toMatchObject({ protocol: 'telnet', port: 23 });
     expect(definitionOf(type).references(r)).toEqual([]);
   });
 
-  it.each(SERVICE_PROCESSOR_TYPES)('%s: takes no extra configuration', (type) => {
-    expect(refusedField({ id: 'sp1', type, host: 'sp1.example.com', adminAccount: 'sp1/root' })).toBe('adminAccount');
+  it('as400: refuses Telnet, which is TN5250 there', () => {
+    const e = configurationError(() => parseResource({ id: 'sp1', type: 'as400', host: 'sp1.example.com', protocol: 'telnet' }));
+    expect(e.field).toBe('protocol');
+    expect(e.message).toContain('TN5250');
+    expect(parseResource({ id: 'sp1', type: 'as400', host: 'sp1.example.com' })).toMatchObject({ protocol: 'ssh', port: 22 });
+  });
+
+  it.each(SERVICE_PROCESSOR_TYPES)('%s: each account changes its own password, unless an adminAccount resets the others', (type) => {
+    const alone = parseResource({ id: 'sp1', type, host: 'sp1.example.com' }) as ServiceProcessorResource;
+    expect(serviceProcessorChangeBy(alone, 'sp1/ops')).toBe('self');
+    const r = parseResource({ id: 'sp1', type, host: 'sp1.example.com', adminAccount: 'sp1/root' }) as ServiceProcessorResource;
+    expect(definitionOf(type).references(r)).toEqual([{ role: 'admin', field: 'adminAccount', accountId: 'sp1/root', fromResourceTypes: [] }]);
+    expect(serviceProcessorChangeBy(r, 'sp1/ops')).toBe('admin');
+    expect(serviceProcessorChangeBy(r, 'sp1/root')).toBe('self');
+    expect(refusedField({ id: 'sp1', type, host: 'sp1.example.com', adminAccount: 'root' })).toBe('adminAccount');
+    expect(refusedField({ id: 'sp1', type, host: 'sp1.example.com', loginAccount: 'sp1/root' })).toBe('loginAccount');
   });
 
   it('keep each system\'s password limits', () => {
