@@ -173,12 +173,13 @@ export class DeviceSession {
 
   async #login(login: DeviceLogin): Promise<void> {
     const l = this.#dialect.login;
-    const patterns = [...this.#modes.map((m) => m.pattern), atEnd(l.username), atEnd(l.password), l.failed, ...this.#more];
     const first = this.#modes.length;
     let sentUser = 0;
     let sentPassword = 0;
     for (let rounds = 0; rounds < 20; rounds++) {
-      const m = await this.#s.expect(patterns);
+      // The refusal counts only once something was typed: a banner may say "Access denied" to intruders.
+      const failed = sentUser || sentPassword ? l.failed : /(?!)/;
+      const m = await this.#s.expect([...this.#modes.map((x) => x.pattern), atEnd(l.username), atEnd(l.password), failed, ...this.#more]);
       if (m.index < first) {
         this.#mode = this.#modes[m.index]!.mode;
         this.#prompted = true;
@@ -261,12 +262,18 @@ export class DeviceSession {
    * Types a line (Secrets with sendSecret), answers the questions before the device's prompt and
    * reads to the prompt before the deadline. Returns the redacted output between the echo and the
    * prompt. Errors: see CommandOptions; without `change`, an error marker is TargetUnchangedError.
+   * `errors` and `refusals` are tested against the device's output without the echo of the line;
+   * `success` against the redacted output (so a secret's echo can never read as success, and the
+   * fragment rule hiding part of a success message makes the outcome unknown, never a false success).
    */
   async command(line: string | readonly (string | Secret)[], options: CommandOptions = {}): Promise<{ output: string }> {
     const parts = typeof line === 'string' ? [line] : line;
     const shown = parts.map((p) => (p instanceof Secret ? REDACTED : p)).join('');
-    const { output, raw } = await this.#run(parts, options, shown);
+    if (this.#s.closed) throw this.#s.failure('closed', `cannot send ${JSON.stringify(shown)}: the session is closed`);
+    const { output, raw: withEcho } = await this.#run(parts, options, shown);
     const redact = (t: string) => this.#s.redactor.redact(t);
+    // The device's words without the echo of the line: a typed secret never counts as a marker.
+    const raw = stripEcho(withEcho, parts);
     if (!options.change) {
       if (this.#errorIn(raw)) throw new TargetUnchangedError(redact(`the device refused ${JSON.stringify(shown)}: ${said(output)}`));
       return { output };
@@ -274,7 +281,8 @@ export class DeviceSession {
     try {
       if (options.refusals?.some((r) => r.test(raw))) throw new TargetUnchangedError(redact(`the device refused ${JSON.stringify(shown)}: ${said(output)}`));
       if (this.#errorIn(raw)) throw new OutcomeUnknownError(redact(`the device answered ${JSON.stringify(shown)} with an error this driver does not know: ${said(output)}`));
-      if (options.success && !options.success.some((r) => r.test(raw))) {
+      // Success is read in the redacted output: an echoed secret can only make it fail (unknown, the safe side).
+      if (options.success && !options.success.some((r) => r.test(output))) {
         throw new OutcomeUnknownError(redact(`the device's answer to ${JSON.stringify(shown)} is not a known success: ${said(output)}`));
       }
     } catch (e) {

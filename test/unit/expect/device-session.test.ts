@@ -70,6 +70,15 @@ describe('device session: login', () => {
     await expect(opening).rejects.toThrow(/asks for a user name/);
   });
 
+  it('a banner that speaks of refusals is not taken for one before anything was typed', async () => {
+    const dialect: DeviceDialect = { ...FAKE_DIALECT, login: { ...FAKE_DIALECT.login, failed: /Access denied/ } };
+    const d = new FakeDevice({ username: 'admin', password: LOGIN, pagingOff: true });
+    const opening = DeviceSession.open(d.stream, dialect, { redactor: new Redactor(), timeoutMs: 500, login: { username: 'admin', password: new Secret(LOGIN) } });
+    d.stream.push('WARNING: Access denied to unauthorized users.\r\n');
+    d.start();
+    expect((await opening).mode).toBe('user');
+  });
+
   it('no prompt at all is TargetTimeoutError', async () => {
     const d = new FakeDevice({ username: 'admin', password: LOGIN });
     await expect(DeviceSession.open(d.stream, FAKE_DIALECT, { redactor: new Redactor(), timeoutMs: 50 })).rejects.toBeInstanceOf(TargetTimeoutError);
@@ -172,6 +181,19 @@ describe('device session: commands', () => {
     const { s } = await openPrivileged();
     await s.configure();
     await expect(s.command(['username bob secret ', new Secret('Quiet-Pw-1')], { change: true, success: [/Password updated/] })).rejects.toBeInstanceOf(OutcomeUnknownError);
+  });
+
+  it("a secret whose echo contains the success marker is not read as success", async () => {
+    const { s } = await openPrivileged();
+    await s.configure();
+    const e = await s.command(['username bob secret ', new Secret('x[OK]y-Pw-1')], { change: true, success: [/\[OK\]/] }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(OutcomeUnknownError);
+  });
+
+  it('a command on a session the device closed, before any change, is not an unknown outcome', async () => {
+    const { s, d } = await openPrivileged();
+    d.hangUp();
+    await expect(s.command(['username bob secret ', new Secret('Late-Pw-1')], { change: true })).rejects.toBeInstanceOf(TargetUnchangedError);
   });
 
   it('a close right after the change command is OutcomeUnknownError; close() afterwards does not throw', async () => {
