@@ -63,7 +63,12 @@ export interface DeviceSessionOptions {
   readonly timeoutMs: number;
   readonly name?: string;
   readonly login?: DeviceLogin;
+  /** Output held while waiting for the prompt (a whole `show running-config`); DEVICE_MAX_OUTPUT_BYTES by default. */
+  readonly maxBufferBytes?: number;
 }
+
+/** Output of one command held before its prompt: a large device configuration fits. */
+export const DEVICE_MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
 
 export interface CommandAnswer {
   readonly pattern: RegExp;
@@ -125,7 +130,7 @@ export class DeviceSession {
   #prompted = false;
 
   private constructor(stream: Stream, dialect: DeviceDialect, options: DeviceSessionOptions) {
-    this.#s = new ExpectSession(stream, { redactor: options.redactor, timeoutMs: options.timeoutMs, name: options.name ?? 'device CLI', echoFragments: true, ...(options.log ? { log: options.log } : {}) });
+    this.#s = new ExpectSession(stream, { redactor: options.redactor, timeoutMs: options.timeoutMs, name: options.name ?? 'device CLI', echoFragments: true, maxBufferBytes: options.maxBufferBytes ?? DEVICE_MAX_OUTPUT_BYTES, ...(options.log ? { log: options.log } : {}) });
     this.#dialect = dialect;
     this.#timeoutMs = options.timeoutMs;
     this.#log = options.log;

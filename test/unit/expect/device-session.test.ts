@@ -151,6 +151,15 @@ describe('device session: commands', () => {
     expect(s.transcript()).not.toContain('N3w-Manager-Pw');
   });
 
+  it('reads a large output (a whole configuration) to the prompt', async () => {
+    const { s, d } = await openPrivileged();
+    const config = Array.from({ length: 4000 }, (_, i) => `interface GigabitEthernet0/${i}\r\n description port ${i} of the core switch`).join('\r\n');
+    d.custom = (line, dev) => line === 'show running-config' && (dev.say(`${config}\r\n`), dev.prompt(), true);
+    const { output } = await s.command('show running-config');
+    expect(output.length).toBeGreaterThan(200_000);
+    expect(output.endsWith('port 3999 of the core switch\r\n')).toBe(true);
+  });
+
   it('before a change, an error marker is TargetUnchangedError with the device words', async () => {
     const { s } = await openPrivileged();
     const e = await s.command('show nonsense').catch((x: unknown) => x);
