@@ -11,7 +11,9 @@ import type { Stream } from './stream.js';
  * vendor's documentation. Patterns that name a prompt (`prompts`, `login.username`,
  * `login.password`, `paging.more`, `pressAnyKey`, `enable.password`) are matched at the end of
  * the output (the session anchors them with `\s*$`): write them to match the whole prompt line,
- * e.g. /(?:^|\n)[\w.-]+#$/, so that a "#" inside output is not taken for a prompt.
+ * e.g. /(?:^|\n)[\w.-]+#$/, so that a "#" inside output is not taken for a prompt. Their `g`, `y`
+ * and `m` flags are dropped (with `m`, `$` would match inside the output): anchor a line start
+ * with `(?:^|\n)`, not `^`. Other patterns (`errors`, refusals, answers) match anywhere.
  */
 export interface DeviceDialect {
   /** Most privileged mode first is not required: the session tries configuration, then privileged, then user. A one-mode device gives `user` only. */
