@@ -46,6 +46,12 @@ export interface SessionOptions {
   readonly maxBufferBytes?: number;
   /** Names the stream in messages ("SSH exec", "Telnet shell"). */
   readonly name?: string;
+  /**
+   * The target echoes what is typed (a device CLI): every secret sent is also redacted in part,
+   * by the fragment rule of `Redactor.withFragments`. Off by default: a shell whose echo is
+   * switched off needs only the whole-secret redaction.
+   */
+  readonly echoFragments?: boolean;
 }
 
 interface Waiter {
@@ -77,6 +83,7 @@ export class ExpectSession {
   readonly #timeoutMs: number;
   readonly #maxBytes: number;
   readonly #name: string;
+  readonly #echoFragments: boolean;
   readonly #decoder = new StringDecoder('utf8');
   #redactor: Redactor;
   #buffer = '';
@@ -94,6 +101,7 @@ export class ExpectSession {
     this.#timeoutMs = options.timeoutMs;
     this.#maxBytes = options.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES;
     this.#name = options.name ?? 'stream';
+    this.#echoFragments = options.echoFragments ?? false;
     stream.subscribe({ data: (chunk) => this.#onData(chunk), close: (info) => this.#onClose(info) });
   }
 
@@ -141,7 +149,7 @@ export class ExpectSession {
 
   /** Writes a secret (then `suffix`, e.g. "\n"); the transcript shows it as [REDACTED]. */
   sendSecret(secret: Secret, suffix = ''): void {
-    this.#redactor = this.#redactor.with(secret);
+    this.#redactor = this.#echoFragments ? this.#redactor.withFragments(secret) : this.#redactor.with(secret);
     this.#record(`[sent ${REDACTED}${suffix ? ` + ${JSON.stringify(suffix)}` : ''}]`);
     this.#log?.debug('expect: send secret', { stream: this.#name });
     this.#write(Buffer.from(secret.reveal() + suffix, 'utf8'));

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import ssh2, { type AnyAuthMethod, type AuthenticationType, type ClientChannel, type ConnectConfig } from 'ssh2';
+import ssh2, { type Algorithms, type AnyAuthMethod, type AuthenticationType, type ClientChannel, type ConnectConfig, type PseudoTtyOptions } from 'ssh2';
 import type { HostKeyTrust } from '../engine/adapter.js';
 import { AuthenticationError, HostKeyMismatchError, InvalidConfigurationError, isResetError, TargetTimeoutError, TargetUnchangedError, type ResetError } from '../engine/errors.js';
 import type { Log } from '../engine/log.js';
 import type { Secret } from '../engine/secret.js';
+import { LEGACY_SSH_ALGORITHMS, type LegacySshAlgorithmKind, type LegacySshAlgorithms } from './ssh-algorithms.js';
 import type { CloseInfo, Stream, StreamHandlers } from './stream.js';
 
 /**
@@ -37,6 +38,62 @@ export interface SshLoginOptions {
   readonly hostKey: SshHostKeyCheck;
   readonly timeoutMs: number;
   readonly log?: Log;
+  /**
+   * Given (even `{}`): the device offer, ssh2's defaults minus every name in LEGACY_SSH_ALGORITHMS,
+   * plus the legacy ones named here, appended (least preferred); a name outside that list is
+   * InvalidConfigurationError('sshAlgorithms.<kind>'). Undefined: ssh2's full default offer, as
+   * the Unix and Windows adapters have always made (it includes ssh-rsa and hmac-sha1).
+   */
+  readonly legacyAlgorithms?: LegacySshAlgorithms;
+}
+
+const KINDS = Object.keys(LEGACY_SSH_ALGORITHMS) as LegacySshAlgorithmKind[];
+
+/**
+ * What a device connection offers: ssh2's defaults without any legacy algorithm, then the legacy
+ * ones the resource names. Validates the names (the configuration may hold anything).
+ */
+export function deviceAlgorithms(legacy: LegacySshAlgorithms): Algorithms {
+  const out: Record<string, { remove: string[]; append: string[] }> = {};
+  for (const kind of Object.keys(legacy)) {
+    if (!(KINDS as string[]).includes(kind)) throw new InvalidConfigurationError(`sshAlgorithms.${kind}`, `is not a kind of SSH algorithm (kinds: ${KINDS.join(', ')})`);
+  }
+  for (const kind of KINDS) {
+    const allowed: readonly string[] = LEGACY_SSH_ALGORITHMS[kind];
+    const named: unknown = legacy[kind] ?? [];
+    if (!Array.isArray(named)) throw new InvalidConfigurationError(`sshAlgorithms.${kind}`, 'must be a list of algorithm names');
+    for (const name of named as unknown[]) {
+      if (typeof name !== 'string' || !allowed.includes(name)) {
+        throw new InvalidConfigurationError(`sshAlgorithms.${kind}`, `${JSON.stringify(name)} is not a legacy algorithm this client may add (one of: ${allowed.join(', ')})`);
+      }
+    }
+    // Remove first, then append: a named one ssh2 offers by default (ssh-rsa, hmac-sha1) moves last.
+    out[kind] = { remove: [...allowed], append: [...(named as string[])] };
+  }
+  return out as unknown as Algorithms;
+}
+
+/** ssh2's "Handshake failed: no matching ..." messages, the kind to name, and its debug line of the server's offer. */
+const NO_MATCH: readonly { re: RegExp; kind: LegacySshAlgorithmKind; what: string; debug: RegExp }[] = [
+  { re: /no matching key exchange/, kind: 'kex', what: 'key exchange algorithm', debug: /^Handshake: \(remote\) KEX method: (.*)$/ },
+  { re: /no matching host key/, kind: 'serverHostKey', what: 'host key algorithm', debug: /^Handshake: \(remote\) Host key format: (.*)$/ },
+  { re: /no matching [CS]->[CS] cipher/, kind: 'cipher', what: 'cipher', debug: /^Handshake: \(remote\) [CS]->[CS] cipher: (.*)$/ },
+  { re: /no matching [CS]->[CS] MAC/, kind: 'hmac', what: 'MAC', debug: /^Handshake: \(remote\) [CS]->[CS] MAC: (.*)$/ },
+];
+
+/** The message of a handshake that failed for want of a common algorithm, or undefined for any other failure. */
+function noCommonAlgorithm(message: string, remote: readonly string[], where: string): string | undefined {
+  const m = NO_MATCH.find((x) => x.re.test(message));
+  if (!m) return undefined;
+  const line = remote.map((l) => m.debug.exec(l)).find((x) => x);
+  const offered = line ? line[1]!.split(',') : [];
+  const allowed: readonly string[] = LEGACY_SSH_ALGORITHMS[m.kind];
+  const legacy = offered.filter((a) => allowed.includes(a));
+  const offers = offered.length ? `it offers ${offered.join(', ')}` : 'its offer was not seen';
+  const remedy = legacy.length
+    ? `if the device cannot be upgraded, name ${legacy.map((a) => JSON.stringify(a)).join(' or ')} in the resource's sshAlgorithms.${m.kind}`
+    : `none of them is a legacy algorithm sshAlgorithms.${m.kind} can name (${allowed.join(', ')})`;
+  return `${where} has no SSH ${m.what} in common with this client: ${offers}; ${remedy}. Nothing was sent`;
 }
 
 /** The SHA-256 fingerprint of a host key as `ssh-keygen -lf` prints it, without "SHA256:" and padding. */
@@ -80,6 +137,9 @@ const { Client, utils } = ssh2;
 
 const PTY = { term: 'dumb', cols: 250, rows: 40 } as const;
 
+/** A terminal for a device CLI: VT100, wide and tall, so the device neither pages nor wraps. */
+export const DEVICE_PTY: PseudoTtyOptions = { term: 'vt100', cols: 511, rows: 512 };
+
 /**
  * One SSH login, reused for many commands: each `exec` opens a channel on it.
  * Failures map to the engine's classes: a refused login is AuthenticationError, a host
@@ -105,6 +165,15 @@ export class SshConnection {
     let hostKeyRefusal: unknown;
     let authTried = false;
     let kbdTried = false;
+    /** The server's offer, from ssh2's debug lines, for the message of a failed negotiation. */
+    const remote: string[] = [];
+    let handshakeDone = false;
+    let algorithms: Algorithms | undefined;
+    try {
+      algorithms = options.legacyAlgorithms === undefined ? undefined : deviceAlgorithms(options.legacyAlgorithms);
+    } catch (e) {
+      return Promise.reject(e);
+    }
 
     const config: ConnectConfig = {
       host: options.host,
@@ -112,6 +181,14 @@ export class SshConnection {
       username: options.username,
       readyTimeout: options.timeoutMs,
       keepaliveInterval: 15_000,
+      ...(algorithms
+        ? {
+            algorithms,
+            debug: (line: string) => {
+              if (!handshakeDone && line.startsWith('Handshake: (remote)')) remote.push(line);
+            },
+          }
+        : {}),
       // ssh2 waits for verify() before it finishes the key exchange; no authentication starts before.
       hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
         checkHostKey(options.hostKey, key, where, options.log).then(
@@ -165,6 +242,7 @@ export class SshConnection {
         reject(e);
       };
       client.once('ready', () => {
+        handshakeDone = true;
         if (settled) return;
         settled = true;
         client.removeAllListeners('error');
@@ -175,8 +253,11 @@ export class SshConnection {
         resolve(new SshConnection(client, options.timeoutMs));
       });
       client.on('error', (e: Error & { level?: string; code?: string }) => {
+        const noCommon = noCommonAlgorithm(e.message, remote, where);
         if (hostKeyRefusal !== undefined) {
           fail(refusalError(hostKeyRefusal, where));
+        } else if (noCommon) {
+          fail(new TargetUnchangedError(noCommon, { cause: e }));
         } else if (e.level === 'client-authentication') {
           fail(new AuthenticationError(`${where} refused the SSH login of ${JSON.stringify(options.username)}`, { cause: e }));
         } else if (e.level === 'client-timeout' || e.code === 'ETIMEDOUT') {
@@ -199,9 +280,9 @@ export class SshConnection {
     return this.#channel('run a command', (cb) => this.#client.exec(command, options.pty ? { pty: PTY } : {}, cb));
   }
 
-  /** An interactive login shell on a terminal. */
-  shell(): Promise<Stream> {
-    return this.#channel('open a shell', (cb) => this.#client.shell(PTY, cb));
+  /** An interactive login shell on a terminal (a device CLI passes DEVICE_PTY). */
+  shell(pty: PseudoTtyOptions = PTY): Promise<Stream> {
+    return this.#channel('open a shell', (cb) => this.#client.shell(pty, cb));
   }
 
   /**

@@ -14,6 +14,10 @@ export interface TelnetOptionPolicy {
   readonly local: readonly number[];
   /** Options this client lets the server perform when it sends WILL (others get DONT). */
   readonly remote: readonly number[];
+  /** With NAWS in `local`: the window size reported once NAWS is agreed (RFC 1073). */
+  readonly window?: { readonly cols: number; readonly rows: number };
+  /** With TTYPE in `local`: the terminal type answered to SEND (RFC 1091). */
+  readonly terminalType?: string;
 }
 
 /**
@@ -24,6 +28,24 @@ export interface TelnetOptionPolicy {
  * remote side falls back to its defaults.
  */
 export const SHELL_CLIENT_OPTIONS: TelnetOptionPolicy = { local: [OPTION.SGA, OPTION.BINARY], remote: [OPTION.SGA, OPTION.ECHO] };
+
+/**
+ * What a device CLI client needs besides the shell's options: it reports its window (NAWS,
+ * RFC 1073) as wide and tall, and its terminal type (TTYPE, RFC 1091) as VT100, so devices
+ * neither page at 24 lines nor wrap at 80 columns.
+ */
+export const DEVICE_CLIENT_OPTIONS: TelnetOptionPolicy = {
+  local: [OPTION.SGA, OPTION.BINARY, OPTION.NAWS, OPTION.TTYPE],
+  remote: [OPTION.SGA, OPTION.ECHO],
+  window: { cols: 511, rows: 512 },
+  terminalType: 'VT100',
+};
+
+/** TTYPE subnegotiation codes (RFC 1091). */
+const TTYPE_IS = 0;
+const TTYPE_SEND = 1;
+/** Subnegotiation bytes kept; longer ones are of no option we answer. */
+const SB_MAX = 64;
 
 type State = 'data' | 'cr' | 'iac' | 'verb' | 'sb' | 'sb-iac';
 
@@ -38,6 +60,7 @@ export class TelnetCodec {
   readonly #remote = new Set<number>();
   #state: State = 'data';
   #verb = 0;
+  #sb: number[] = [];
 
   constructor(policy: TelnetOptionPolicy = SHELL_CLIENT_OPTIONS) {
     this.#policy = policy;
@@ -72,7 +95,10 @@ export class TelnetCodec {
           } else if (byte === DO || byte === DONT || byte === WILL || byte === WONT) {
             this.#verb = byte;
             this.#state = 'verb';
-          } else if (byte === SB) this.#state = 'sb';
+          } else if (byte === SB) {
+            this.#sb = [];
+            this.#state = 'sb';
+          }
           // NOP, GA, DM, AYT and the rest carry nothing a shell client needs.
           else this.#state = 'data';
           break;
@@ -81,11 +107,19 @@ export class TelnetCodec {
           this.#state = 'data';
           break;
         case 'sb':
-          // Subnegotiation of an option we refused: skip to IAC SE.
+          // Kept to IAC SE (bounded); answered only for an option we agreed to.
           if (byte === IAC) this.#state = 'sb-iac';
+          else if (this.#sb.length < SB_MAX) this.#sb.push(byte);
           break;
         case 'sb-iac':
-          this.#state = byte === SE ? 'data' : 'sb';
+          if (byte === SE) {
+            replies.push(...this.#subnegotiate(this.#sb));
+            this.#state = 'data';
+          } else {
+            // IAC IAC inside a subnegotiation is a data byte 255.
+            if (byte === IAC && this.#sb.length < SB_MAX) this.#sb.push(IAC);
+            this.#state = 'sb';
+          }
           break;
       }
     }
@@ -121,6 +155,22 @@ export class TelnetCodec {
     return Buffer.from(out);
   }
 
+  /** The answer to a subnegotiation: TTYPE SEND gets IS and our terminal type; others none. */
+  #subnegotiate(sb: readonly number[]): number[] {
+    if (sb[0] === OPTION.TTYPE && sb[1] === TTYPE_SEND && sb.length === 2 && this.#local.has(OPTION.TTYPE) && this.#policy.terminalType) {
+      return [IAC, SB, OPTION.TTYPE, TTYPE_IS, ...escapeIac(Buffer.from(this.#policy.terminalType, 'latin1')), IAC, SE];
+    }
+    return [];
+  }
+
+  /** IAC SB NAWS with our window, 16-bit big-endian each, 255 bytes doubled (RFC 1073). */
+  #windowSize(): number[] {
+    const w = this.#policy.window;
+    if (!w) return [];
+    const size = [w.cols >> 8, w.cols & 0xff, w.rows >> 8, w.rows & 0xff];
+    return [IAC, SB, OPTION.NAWS, ...escapeIac(size), IAC, SE];
+  }
+
   /** Answers one request, replying only when the state changes (RFC 1143), so no loop can start. */
   #negotiate(verb: number, option: number): number[] {
     switch (verb) {
@@ -128,6 +178,8 @@ export class TelnetCodec {
         if (this.#local.has(option)) return [];
         if (this.#policy.local.includes(option)) {
           this.#local.add(option);
+          // The window follows our WILL at once: the server asked for it.
+          if (option === OPTION.NAWS) return [IAC, WILL, option, ...this.#windowSize()];
           return [IAC, WILL, option];
         }
         return [IAC, WONT, option];
@@ -150,4 +202,13 @@ export class TelnetCodec {
         return [];
     }
   }
+}
+
+function escapeIac(bytes: Iterable<number>): number[] {
+  const out: number[] = [];
+  for (const b of bytes) {
+    if (b === IAC) out.push(IAC, IAC);
+    else out.push(b);
+  }
+  return out;
 }
