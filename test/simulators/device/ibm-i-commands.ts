@@ -17,8 +17,10 @@
  *   characters of each password: a best guess at the documented default.
  * - Db2 for i SQL reference, CALL: a CALL naming a program with no procedure defined calls the
  *   program, character constants passed as CHAR, integer constants as INTEGER.
- * - QShell "db2 - Run SQL statements" (rzahz): reads statements from standard input when none
- *   is given. Its output wordings here (DB20000I, the CLI ERROR block) are best guesses.
+ * - "Qshell db2 utility" (rzahz/rzahzdb2utility.htm, 7.1): `db2 [-v] [-S] [-T c | -t | -d]
+ *   [-r rdb -u user -p password] [statement | -f file lib]`, "directly, interactively, or from a
+ *   file"; a backslash at a line's end continues the statement. Its output wordings here
+ *   (DB20000I, the CLI ERROR block, SQL0443 for a called program's escape) are best guesses.
  * - CPD0030 / CPF0006 (command not found) and CPD0031 / CPF0001 (not allowed in this setting):
  *   IBM's ids, texts from memory of QCPFMSG (best guesses).
  */
