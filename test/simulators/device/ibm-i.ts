@@ -2,9 +2,11 @@
  * IBM i (as400) over SSH: the PASE shell an SSH login gets, enough of it for a password change.
  *
  * What an SSH login gives: IBM i's sshd (5733-SC1 / the OpenSSH in PASE) starts the profile's
- * PASE login shell, /QOpenSys/usr/bin/bsh by default (prompt "$ "), or /QOpenSys/pkgs/bin/bash
- * when set (IBM Documentation, "IBM PASE for i shells and utilities", rzalf/rzalfpase.htm; the
- * shell is chosen with QSYS2.SET_PASE_SHELL_INFO). No prompt follows the SSH authentication.
+ * PASE login shell, /QOpenSys/usr/bin/bsh unless the profile names another (prompt "$ "), or
+ * the open-source /QOpenSys/pkgs/bin/bash (prompt "bash-5.1$ ") where a site set it (IBM
+ * Documentation, "IBM PASE for i shells and utilities", rzalf/rzalfpase.htm, lists the PASE
+ * shells; that bsh is sshd's default is our understanding of IBM's SSH setup notes, not a page
+ * we could quote). No prompt follows the SSH authentication.
  *
  * The documented ways to change a password from there, and what each exposes:
  * 1. `system "CHGUSRPRF USRPRF(X) PASSWORD(new)"` (PASE system utility, rzalfpasesystem.htm):
@@ -21,8 +23,18 @@
  *    residue: the SQL statement text, which a database monitor (STRDBMON) or the plan cache can
  *    capture (`statements` below). PASE has no passwd for IBM i profiles.
  * Chosen (least exposed): 4 with QSYCHGPW, `*CURRENT` and the current password for an account's
- * own change (the rules apply), an officer's `'NAME'` and `'*NOPWD'` for another's. The support
- * matrix should say the statement text is visible to a database monitor.
+ * own change (the rules apply), an officer's `'NAME'` and `'*NOPWD'` for another's, the lengths
+ * passed (${#CUR}) so passwords longer than 10 characters are taken whole. It needs bash (`read
+ * -s`, the printf builtin, ${#NAME}); from a bsh login shell it starts /QOpenSys/pkgs/bin/bash
+ * first (bsh's printf is a process). A password holding a quote (') breaks the SQL literal; the
+ * driver's policy should refuse it. The support matrix should say the statement text is visible
+ * to a database monitor.
+ *
+ *   WHO='*CURRENT'
+ *   read -rs CUR            (current password, typed with echo off)
+ *   read -rs NEW            (new password)
+ *   printf "CALL QSYS.QSYCHGPW('%s', '%s', '%s', X'00000000', %d, 0, %d, 0)\n" \
+ *     "$WHO" "$CUR" "$NEW" ${#CUR} ${#NEW} | qsh -c db2
  *
  * Wordings: the shells' "command not found" are bash's own and (best guess) AIX bsh's; the IBM
  * messages are listed in ibm-i-security.ts and ibm-i-commands.ts with their provenance.
@@ -34,6 +46,8 @@ import { IbmSecurity, type SpecialAuthority, type SystemValues, type UserProfile
 export interface IbmIOptions {
   /** The profile's PASE login shell (default bash, as most sites set it for SSH). */
   readonly shell?: 'bash' | 'bsh';
+  /** Whether the open-source bash (/QOpenSys/pkgs/bin/bash) is installed (default true). */
+  readonly bashInstalled?: boolean;
   readonly systemValues?: Partial<SystemValues>;
 }
 
@@ -60,6 +74,7 @@ export function ibmI(options: IbmIOptions = {}): IbmISimulator {
   const security = new IbmSecurity();
   Object.assign(security.values, options.systemValues ?? {});
   const shell = options.shell ?? 'bash';
+  const bashInstalled = options.bashInstalled ?? true;
   const sim: IbmISimulator = {
     security,
     addProfile: (name, password, o) => security.addProfile(name, password, o),
@@ -91,7 +106,7 @@ export function ibmI(options: IbmIOptions = {}): IbmISimulator {
         },
       },
       paging: { lines: 0, more: '', erase: '' },
-      session: (term, login) => new PaseSession(sim, shell, term, login).run(),
+      session: (term, login) => new PaseSession(sim, [shell], bashInstalled, term, login).run(),
     },
   };
   return sim;
@@ -106,7 +121,9 @@ class PaseSession {
 
   constructor(
     private readonly sim: IbmISimulator,
-    private readonly shell: 'bash' | 'bsh',
+    /** The shells started in this session, the login shell first (`bash` from bsh nests one). */
+    private readonly shells: ('bash' | 'bsh')[],
+    private readonly bashInstalled: boolean,
     private readonly term: Terminal,
     login: LoginInfo,
   ) {
@@ -124,6 +141,10 @@ class PaseSession {
     this.#vars.set('LOGNAME', user.name.toLowerCase());
   }
 
+  get shell(): 'bash' | 'bsh' {
+    return this.shells[this.shells.length - 1]!;
+  }
+
   get #prompt(): string {
     return this.shell === 'bash' ? 'bash-5.1$ ' : '$ ';
   }
@@ -134,9 +155,9 @@ class PaseSession {
       if (line === undefined) return;
       if (line.trim() === '') continue;
       this.sim.history.push(line);
-      const statements = lex(line, this.#vars);
-      if (!statements) {
-        await this.term.print(`${this.shell}: syntax error: unterminated quoted string\n`);
+      const statements = lex(line, this.#vars, this.shell === 'bash');
+      if (typeof statements === 'string') {
+        await this.term.print(`${this.shell}: ${statements}\n`);
         continue;
       }
       for (const pipeline of statements) {
@@ -174,7 +195,20 @@ class PaseSession {
     switch (name) {
       case 'exit':
       case 'logout':
-        return 'exit';
+        this.shells.pop();
+        return this.shells.length === 0 ? 'exit' : '';
+      case 'bash':
+      case '/QOpenSys/pkgs/bin/bash':
+        if (!this.bashInstalled) break;
+        this.sim.commandLines.push(words.join(' '));
+        this.shells.push('bash');
+        return '';
+      // /QOpenSys/usr/bin/sh (the Korn shell) is not simulated: its `read -s` saves to history.
+      case 'bsh':
+      case '/QOpenSys/usr/bin/bsh':
+        this.sim.commandLines.push(words.join(' '));
+        this.shells.push('bsh');
+        return '';
       case 'true':
       case ':':
       case 'cd':
@@ -184,6 +218,8 @@ class PaseSession {
       case 'echo':
         return `${args.join(' ')}\n`;
       case 'printf':
+        // A bash builtin; bsh has none, so there it is /QOpenSys/usr/bin/printf, a process.
+        if (this.shell === 'bsh') this.sim.commandLines.push(words.join(' '));
         return printf(args);
       case 'export':
         for (const a of args) {
@@ -207,11 +243,15 @@ class PaseSession {
       case 'qsh':
         this.sim.commandLines.push(words.join(' '));
         return this.#qsh(args, stdin, line);
-      default:
-        if (this.sim.unexpected[this.sim.unexpected.length - 1] !== line) this.sim.unexpected.push(line);
-        await this.term.print(this.shell === 'bash' ? `bash: ${name}: command not found\n` : `bsh: ${name}: not found.\n`);
-        return '';
     }
+    return this.#unknown(name, line);
+  }
+
+  /** A command this shell does not have: recorded once per line, answered as the shell does. */
+  async #unknown(name: string, line: string): Promise<string> {
+    if (this.sim.unexpected[this.sim.unexpected.length - 1] !== line) this.sim.unexpected.push(line);
+    await this.term.print(this.shell === 'bash' ? `bash: ${name}: command not found\n` : `bsh: ${name}: not found.\n`);
+    return '';
   }
 
   async #read(args: string[]): Promise<string> {
@@ -255,7 +295,8 @@ class PaseSession {
       this.sim.unexpected.push(line);
       return 'qsh: interactive QShell is not simulated\n';
     }
-    const inner = lex(args[1], new Map())?.[0]?.[0] ?? [];
+    const parsed = lex(args[1], new Map(), false);
+    const inner = typeof parsed === 'string' ? [] : (parsed[0]?.[0] ?? []);
     if (inner[0] !== 'db2') {
       this.sim.unexpected.push(line);
       await this.term.print(`qsh: 001-0019 Error found searching for command ${inner[0] ?? ''}. No such path or directory.\n`);
@@ -264,14 +305,31 @@ class PaseSession {
     this.sim.commandLines.push(inner.join(' '));
     const opts = inner.slice(1).filter((w) => /^-[ipStv]+$/.test(w));
     const statement = inner.slice(1 + opts.length).join(' ');
+    // Interactive (standard input): one statement a line, a backslash at a line's end continues it;
+    // with -t statements end at a semicolon instead.
     const terminated = opts.some((o) => o.includes('t'));
-    const texts = statement !== '' ? [statement] : terminated ? stdin.split(';') : stdin.split('\n');
+    const joined = stdin.replace(/\\\n/g, '');
+    const texts = statement !== '' ? [statement] : terminated ? joined.split(';') : joined.split('\n');
     return texts.map((s) => runSql(this.#ctx, s)).join('');
   }
 }
 
-/** Splits a command line into `;`-separated pipelines of words, expanding $NAME and ${NAME}. */
-export function lex(line: string, vars: ReadonlyMap<string, string>): Pipeline[] | undefined {
+/**
+ * Splits a command line into `;`-separated pipelines of words, expanding $NAME and ${NAME} (and,
+ * in bash, ${#NAME}); returns the shell's complaint for a line it cannot read.
+ */
+export function lex(line: string, vars: ReadonlyMap<string, string>, bash: boolean): Pipeline[] | string {
+  try {
+    return words(line, vars, bash);
+  } catch (e) {
+    if (e instanceof SyntaxError) return e.message;
+    throw e;
+  }
+}
+
+const UNTERMINATED = 'syntax error: unterminated quoted string';
+
+function words(line: string, vars: ReadonlyMap<string, string>, bash: boolean): Pipeline[] | string {
   const statements: Pipeline[] = [[[]]];
   let word: string | undefined;
   const current = () => statements[statements.length - 1]!;
@@ -281,7 +339,8 @@ export function lex(line: string, vars: ReadonlyMap<string, string>): Pipeline[]
   };
   const variable = (i: number): [string, number] => {
     const length = /^\$\{#([A-Za-z_][A-Za-z0-9_]*)\}/.exec(line.slice(i));
-    if (length) return [String((vars.get(length[1]!) ?? '').length), i + length[0].length];
+    if (length && bash) return [String((vars.get(length[1]!) ?? '').length), i + length[0].length];
+    if (length) throw new SyntaxError(`${length[0]}: bad substitution`);
     const braced = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}/.exec(line.slice(i));
     const plain = /^\$([A-Za-z_][A-Za-z0-9_]*)/.exec(line.slice(i));
     const m = braced ?? plain;
@@ -291,7 +350,7 @@ export function lex(line: string, vars: ReadonlyMap<string, string>): Pipeline[]
     const c = line[i]!;
     if (c === "'") {
       const close = line.indexOf("'", i + 1);
-      if (close < 0) return undefined;
+      if (close < 0) return UNTERMINATED;
       word = (word ?? '') + line.slice(i + 1, close);
       i = close + 1;
     } else if (c === '"') {
@@ -307,7 +366,7 @@ export function lex(line: string, vars: ReadonlyMap<string, string>): Pipeline[]
           j = next;
         } else s += line[j++];
       }
-      if (j >= line.length) return undefined;
+      if (j >= line.length) return UNTERMINATED;
       word = (word ?? '') + s;
       i = j + 1;
     } else if (c === '$') {

@@ -153,6 +153,27 @@ describe('IBM i simulator: a password change over SSH', () => {
     expect(r.output).toMatch(/^\$ bsh: xyz: not found\.\n\$ $/);
   });
 
+  it('starts bash from a bsh login shell, where the method then works', async () => {
+    const sim = ibmI({ shell: 'bsh' });
+    sim.addProfile('BOB', 'Old-pass1');
+    const { output, term } = await runSession(sim.dialect, { username: 'bob', password: 'Old-pass1' }, ['/QOpenSys/pkgs/bin/bash', ...change('*CURRENT', 'Old-pass1', 'New-pass2'), 'exit']);
+    expect(output.startsWith('$ bash-5.1$ ')).toBe(true);
+    expect(output).toContain('DB20000I');
+    expect(output.endsWith('$ ')).toBe(true);
+    expect(term.closed).toBe(false);
+    expect(traces(sim)).not.toContain('New-pass2');
+  });
+
+  it('has no read -s, ${#NAME} or printf builtin in bsh', async () => {
+    const sim = ibmI({ shell: 'bsh', bashInstalled: false });
+    sim.addProfile('BOB', 'Old-pass1');
+    const { output } = await runSession(sim.dialect, { username: 'bob', password: 'Old-pass1' }, ['bash', 'read -s CUR', 'echo ${#CUR}', "printf '%s' secret1"]);
+    expect(output).toContain('bsh: bash: not found.');
+    expect(output).toContain('bsh: read: -s: invalid option');
+    expect(output).toContain('bsh: ${#CUR}: bad substitution');
+    expect(sim.commandLines).toEqual(['printf %s secret1']);
+  });
+
   it('logs out on exit', async () => {
     const sim = system();
     const { term } = await runSession(sim.dialect, { username: 'bob', password: 'Old-pass1' }, ['exit']);
