@@ -14,7 +14,7 @@
  *   QPWDMAXLEN, QPWDRQDDIF, QPWDLMTCHR, QPWDLMTAJC, QPWDLMTREP, QPWDPOSDIF, QPWDRQDDGT, QMAXSIGN,
  *   QMAXSGNACN.
  * - "Check Password (CHKPWD)" (cl/chkpwd.htm): CPF2362 "Password not correct.".
- * Message ids and first-level texts: CPF22E2, CPF22E3, CPF2204 and CPF2362 are IBM's (the
+ * Message ids and first-level texts: CPF22E2, CPF22E3, CPF22E4, CPF2204 and CPF2362 are IBM's (the
  * QSYGETPH and CHKPWD pages list them). The rule messages' ids follow a public program that
  * handles QSYCHGPW's errors (CPF22C2 too short, CPF22C3 too long, CPF22C4 used before, CPF22C8
  * same position, CPF22D0 repeated); CPF22C5/C6/C7/C9 and every rule text are best guesses, worded
@@ -72,6 +72,7 @@ const msg = (id: string, text: string): IbmMessage => ({ id, text });
 export const MESSAGES = {
   wrongPassword: (u: string) => msg('CPF22E2', `Password not correct for user profile ${u}.`),
   disabled: (u: string) => msg('CPF22E3', `User profile ${u} is disabled.`),
+  expired: (u: string) => msg('CPF22E4', `Password for user profile ${u} has expired.`),
   notFound: (u: string) => msg('CPF2204', `User profile ${u} not found.`),
   notAuthorized: (u: string) => msg('CPF2217', `Not authorized to user profile ${u}.`), // best guess
   profileChanged: (u: string) => msg('CPC2205', `User profile ${u} changed.`), // best guess
@@ -138,6 +139,8 @@ export class IbmSecurity {
       return MESSAGES.wrongPassword(p.name);
     }
     p.invalidSignons = 0;
+    // sshd cannot run the expired-password display a 5250 sign-on shows; the login is refused.
+    if (p.passwordExpired) return MESSAGES.expired(p.name);
     return p;
   }
 
@@ -168,14 +171,14 @@ export class IbmSecurity {
     const p = this.profile(target);
     if (!this.isOfficer(caller)) throw new IbmRefusal([MESSAGES.notAuthorized(target.toUpperCase())]);
     if (!p) throw new IbmRefusal([MESSAGES.notFound(target.toUpperCase())]);
-    if (next.toUpperCase() !== '*NONE') this.#checkSyntax(next);
+    if (next !== '*NONE' && next !== '*SAME') this.#checkSyntax(next);
     return p;
   }
 
   /** Stores a new password (after the checks and the simulator's refusal hook). */
   apply(p: UserProfile, next: string): void {
     if (p.password !== undefined) p.history.unshift(p.password);
-    p.password = next.toUpperCase() === '*NONE' ? undefined : this.#stored(next.replace(/[ \0]+$/, ''));
+    p.password = next === '*NONE' ? undefined : this.#stored(next.replace(/[ \0]+$/, ''));
     p.passwordExpired = false;
   }
 

@@ -39,6 +39,23 @@ describe('IBM i simulator: a password change over SSH', () => {
     expect(sim.unexpected).toEqual([]);
   });
 
+  it('takes a password holding printf and shell characters whole', async () => {
+    const sim = system();
+    const next = 'Pc%s\\t$HOME*1';
+    await runSession(sim.dialect, { username: 'bob', password: 'Old-pass1' }, change('*CURRENT', 'Old-pass1', next));
+    expect(sim.checkPassword('BOB', next)).toBe(true);
+  });
+
+  it('refuses an SSH login whose password is expired (PWDEXP(*YES))', async () => {
+    const sim = ibmI({ systemValues: { QPWDLVL: 0 } });
+    sim.addProfile('BOB', 'OLDPASS1');
+    sim.addProfile('SECOFR2', 'OFFICER9', { special: ['*SECADM'] });
+    expect(sim.dialect.login.authenticate('bob', 'oldpass1')).toBe('BOB');
+    const { output } = await runSession(sim.dialect, { username: 'secofr2', password: 'officer9' }, ['system CHGUSRPRF USRPRF(BOB) PWDEXP(*YES)']);
+    expect(output).toContain('CPC2205: User profile BOB changed.');
+    expect(sim.dialect.login.authenticate('bob', 'oldpass1')).toBeUndefined();
+  });
+
   it('refuses a wrong current password with CPF22E2 and changes nothing', async () => {
     const sim = system();
     const { output, term } = await runSession(sim.dialect, { username: 'bob', password: 'Old-pass1' }, change('*CURRENT', 'Wrong-one1', 'New-pass2'));
