@@ -225,30 +225,34 @@ export function callProgram(ctx: JobContext, program: string, args: readonly (st
   }
 }
 
-/** One SQL statement through QShell's db2 utility; returns what db2 prints. */
-export function runSql(ctx: JobContext, statement: string): string {
+/** One SQL statement through QShell's db2 utility: what db2 prints, and whether it failed. */
+export function runSql(ctx: JobContext, statement: string): { readonly output: string; readonly failed: boolean } {
   const sql = statement.trim().replace(/;$/, '').trim();
-  if (sql === '') return '';
+  if (sql === '') return { output: '', failed: false };
   ctx.statements.push(sql);
   const m = /^CALL\s+([A-Za-z0-9_$#@]+(?:[./][A-Za-z0-9_$#@]+)?)\s*\((.*)\)$/is.exec(sql);
   const args = m ? sqlArgs(m[2]!) : undefined;
-  if (!m || !args) return cliError('42601', -104, 'Token was not valid.'); // best guess at the text
+  if (!m || !args) return failed(cliError('42601', -104, 'Token was not valid.')); // best guess at the text
   const routine = m[1]!.toUpperCase().replace('/', '.');
   let result: CommandResult;
   if (routine === 'QSYS2.QCMDEXC' || routine === 'QCMDEXC') {
-    if (typeof args[0] !== 'string') return cliError('42884', -440, `Routine QCMDEXC in *LIBL not found with specified parameters.`);
+    if (typeof args[0] !== 'string') return failed(cliError('42884', -440, 'Routine QCMDEXC in *LIBL not found with specified parameters.'));
     result = runCl(ctx, args[0]);
   } else {
     result = callProgram(ctx, routine, args);
     for (const msgOut of result.messages) ctx.joblog.push(`${msgOut.id} ${msgOut.text}`);
     if (result.refusedWith !== undefined) ctx.joblog.push(result.refusedWith);
   }
-  if (result.refusedWith !== undefined) return `${result.refusedWith}\n`;
-  if (!result.failed) return 'DB20000I  THE SQL COMMAND COMPLETED SUCCESSFULLY.\n';
+  if (result.refusedWith !== undefined) return failed(`${result.refusedWith}\n`);
+  if (!result.failed) return { output: 'DB20000I  THE SQL COMMAND COMPLETED SUCCESSFULLY.\n', failed: false };
   const last = result.messages[result.messages.length - 1];
   const why = last ? `${last.id}: ${last.text}` : `External program ${routine} failed.`;
   ctx.joblog.push(`SQL0443 ${why}`);
-  return cliError('38501', -443, why);
+  return failed(cliError('38501', -443, why));
+}
+
+function failed(output: string): { readonly output: string; readonly failed: boolean } {
+  return { output, failed: true };
 }
 
 function cliError(state: string, code: number, text: string): string {

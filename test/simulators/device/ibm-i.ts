@@ -42,6 +42,7 @@
 import type { Dialect, LoginInfo, Terminal } from './dialect.js';
 import { runCl, runSql, type JobContext } from './ibm-i-commands.js';
 import { IbmSecurity, type SpecialAuthority, type SystemValues, type UserProfile } from './ibm-i-security.js';
+import { lex, printf, split, type Pipeline } from './ibm-i-shell-syntax.js';
 
 export interface IbmIOptions {
   /** The profile's PASE login shell (default bash, as most sites set it for SSH). */
@@ -112,12 +113,12 @@ export function ibmI(options: IbmIOptions = {}): IbmISimulator {
   return sim;
 }
 
-type Pipeline = string[][];
-
 class PaseSession {
-  readonly #vars = new Map<string, string>();
+  readonly #vars = new Map<string, string>([['?', '0']]);
   readonly #ctx: JobContext;
   #echo = true;
+  /** The exit status of the command that ran last ($?). */
+  #status = 0;
 
   constructor(
     private readonly sim: IbmISimulator,
@@ -150,21 +151,33 @@ class PaseSession {
   }
 
   async run(): Promise<void> {
+    // IBM i's Telnet server speaks TN5250 (block-mode screens), not a line-mode shell: nothing here.
+    if (this.term.transport === 'telnet') {
+      this.term.close();
+      return;
+    }
     for (;;) {
       const line = await this.term.read(this.#prompt, { echo: this.#echo });
       if (line === undefined) return;
       if (line.trim() === '') continue;
       this.sim.history.push(line);
-      const statements = lex(line, this.#vars, this.shell === 'bash');
-      if (typeof statements === 'string') {
-        await this.term.print(`${this.shell}: ${statements}\n`);
+      const lists = split(line);
+      if (typeof lists === 'string') {
+        await this.term.print(`${this.shell}: ${lists}\n`);
         continue;
       }
-      for (const pipeline of statements) {
-        if (await this.#pipeline(pipeline, line)) {
+      // Each pipeline is expanded when it runs (so `read X; echo $X` sees X), after && or || decide.
+      for (const { op, text } of lists) {
+        if ((op === '&&' && this.#status !== 0) || (op === '||' && this.#status === 0)) continue;
+        const pipeline = lex(text, this.#vars, this.shell === 'bash');
+        if (typeof pipeline === 'string') {
+          await this.term.print(`${this.shell}: ${pipeline}\n`);
+          this.#status = 1;
+        } else if (pipeline[0] && (await this.#pipeline(pipeline[0], line))) {
           this.term.close();
           return;
         }
+        this.#vars.set('?', String(this.#status));
       }
     }
   }
@@ -176,6 +189,7 @@ class PaseSession {
       const words = pipeline[i]!;
       if (words.length === 0) continue;
       const last = i === pipeline.length - 1;
+      this.#status = 0;
       const r = await this.#command(words, input, line);
       if (r === 'exit') return true;
       if (last) await this.term.print(r);
@@ -249,6 +263,7 @@ class PaseSession {
 
   /** A command this shell does not have: recorded once per line, answered as the shell does. */
   async #unknown(name: string, line: string): Promise<string> {
+    this.#status = 127;
     if (this.sim.unexpected[this.sim.unexpected.length - 1] !== line) this.sim.unexpected.push(line);
     await this.term.print(this.shell === 'bash' ? `bash: ${name}: command not found\n` : `bsh: ${name}: not found.\n`);
     return '';
@@ -264,11 +279,13 @@ class PaseSession {
       else if (this.shell === 'bash' && /^-[rs]+$/.test(a)) silent ||= a.includes('s');
       else if (a.startsWith('-')) {
         await this.term.print(`${this.shell}: read: ${a}: invalid option\n`);
+        this.#status = 2;
         return '';
       } else names.push(a);
     }
     // As bash: with -s the Enter is not echoed either, so the next output follows on the same line.
     const value = await this.term.read(prompt, { echo: this.#echo && !silent });
+    if (value === undefined) this.#status = 1;
     this.#vars.set(names[0] ?? 'REPLY', value ?? '');
     return '';
   }
@@ -285,6 +302,7 @@ class PaseSession {
     if (cl === '') return 'Usage: system [-beEhiIkKnOpqsv] CL-command [CL-parameters ...]\n';
     if (verbose) await this.term.print(`${cl}\n`);
     const r = runCl(this.#ctx, cl);
+    if (r.failed) this.#status = 1; // best guess at the utility's status for an escape message
     if (r.refusedWith !== undefined) return `${r.refusedWith}\n`;
     return r.messages.map((m) => (ids ? `${m.id}: ${m.text}\n` : `${m.text}\n`)).join('');
   }
@@ -292,12 +310,14 @@ class PaseSession {
   /** `qsh -c 'db2 ...'`: QShell's db2, statements from its argument or its standard input. */
   async #qsh(args: string[], stdin: string, line: string): Promise<string> {
     if (args[0] !== '-c' || args[1] === undefined) {
+      this.#status = 1;
       this.sim.unexpected.push(line);
       return 'qsh: interactive QShell is not simulated\n';
     }
     const parsed = lex(args[1], new Map(), false);
     const inner = typeof parsed === 'string' ? [] : (parsed[0]?.[0] ?? []);
     if (inner[0] !== 'db2') {
+      this.#status = 1;
       this.sim.unexpected.push(line);
       await this.term.print(`qsh: 001-0019 Error found searching for command ${inner[0] ?? ''}. No such path or directory.\n`);
       return '';
@@ -310,99 +330,8 @@ class PaseSession {
     const terminated = opts.some((o) => o.includes('t'));
     const joined = stdin.replace(/\\\n/g, '');
     const texts = statement !== '' ? [statement] : terminated ? joined.split(';') : joined.split('\n');
-    return texts.map((s) => runSql(this.#ctx, s)).join('');
+    const results = texts.map((s) => runSql(this.#ctx, s));
+    if (results.some((r) => r.failed)) this.#status = 1;
+    return results.map((r) => r.output).join('');
   }
-}
-
-/**
- * Splits a command line into `;`-separated pipelines of words, expanding $NAME and ${NAME} (and,
- * in bash, ${#NAME}); returns the shell's complaint for a line it cannot read.
- */
-export function lex(line: string, vars: ReadonlyMap<string, string>, bash: boolean): Pipeline[] | string {
-  try {
-    return words(line, vars, bash);
-  } catch (e) {
-    if (e instanceof SyntaxError) return e.message;
-    throw e;
-  }
-}
-
-const UNTERMINATED = 'syntax error: unterminated quoted string';
-
-function words(line: string, vars: ReadonlyMap<string, string>, bash: boolean): Pipeline[] | string {
-  const statements: Pipeline[] = [[[]]];
-  let word: string | undefined;
-  const current = () => statements[statements.length - 1]!;
-  const end = () => {
-    if (word !== undefined) current()[current().length - 1]!.push(word);
-    word = undefined;
-  };
-  const variable = (i: number): [string, number] => {
-    const length = /^\$\{#([A-Za-z_][A-Za-z0-9_]*)\}/.exec(line.slice(i));
-    if (length && bash) return [String((vars.get(length[1]!) ?? '').length), i + length[0].length];
-    if (length) throw new SyntaxError(`${length[0]}: bad substitution`);
-    const braced = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}/.exec(line.slice(i));
-    const plain = /^\$([A-Za-z_][A-Za-z0-9_]*)/.exec(line.slice(i));
-    const m = braced ?? plain;
-    return m ? [vars.get(m[1]!) ?? '', i + m[0].length] : ['$', i + 1];
-  };
-  for (let i = 0; i < line.length; ) {
-    const c = line[i]!;
-    if (c === "'") {
-      const close = line.indexOf("'", i + 1);
-      if (close < 0) return UNTERMINATED;
-      word = (word ?? '') + line.slice(i + 1, close);
-      i = close + 1;
-    } else if (c === '"') {
-      let j = i + 1;
-      let s = '';
-      for (; j < line.length && line[j] !== '"'; ) {
-        if (line[j] === '\\' && /["\\$`]/.test(line[j + 1] ?? '')) {
-          s += line[j + 1];
-          j += 2;
-        } else if (line[j] === '$') {
-          const [v, next] = variable(j);
-          s += v;
-          j = next;
-        } else s += line[j++];
-      }
-      if (j >= line.length) return UNTERMINATED;
-      word = (word ?? '') + s;
-      i = j + 1;
-    } else if (c === '$') {
-      const [v, next] = variable(i);
-      word = (word ?? '') + v;
-      i = next;
-    } else if (c === '\\' && i + 1 < line.length) {
-      word = (word ?? '') + line[i + 1];
-      i += 2;
-    } else if (c === '#' && word === undefined) {
-      break;
-    } else if (/\s/.test(c)) {
-      end();
-      i++;
-    } else if (c === '|' || c === ';') {
-      end();
-      if (c === '|') current().push([]);
-      else statements.push([[]]);
-      i++;
-    } else {
-      word = (word ?? '') + c;
-      i++;
-    }
-  }
-  end();
-  return statements.filter((p) => p.some((w) => w.length > 0));
-}
-
-/** The printf builtin: %s, %d (and %%), with \n, \t and \\ in the format; the format is reused for extra arguments. */
-function printf(args: string[]): string {
-  const [format = '', ...rest] = args;
-  const escape = (s: string) => s.replace(/\\(n|t|\\)/g, (_, e: string) => (e === 'n' ? '\n' : e === 't' ? '\t' : '\\'));
-  let out = '';
-  let k = 0;
-  do {
-    out += escape(format).replace(/%(%|s|d)/g, (_, f: string) => (f === '%' ? '%' : f === 'd' ? String(Number(rest[k++] ?? 0) || 0) : (rest[k++] ?? '')));
-  } while (k < rest.length && /%[sd]/.test(format));
-  return out;
 }

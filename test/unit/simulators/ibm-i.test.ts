@@ -56,6 +56,25 @@ describe('IBM i simulator: a password change over SSH', () => {
     expect(sim.dialect.login.authenticate('bob', 'oldpass1')).toBeUndefined();
   });
 
+  it('runs the method on one line, each command expanded when it runs, with && and ||', async () => {
+    const sim = system();
+    const line = `WHO='*CURRENT'; read -rs CUR; read -rs NEW; ${CALL} && echo changed || echo "failed $?"`;
+    const ok = await runSession(sim.dialect, { username: 'bob', password: 'Old-pass1' }, [line, 'Old-pass1', 'New-pass2']);
+    expect(ok.output).toContain('changed');
+    expect(sim.checkPassword('BOB', 'New-pass2')).toBe(true);
+    const bad = await runSession(sim.dialect, { username: 'bob', password: 'New-pass2' }, [line, 'Wrong-one1', 'Other-pw3']);
+    expect(bad.output).toContain('failed 1');
+    expect(traces(sim)).not.toMatch(/Old-pass1|New-pass2|Wrong-one1|Other-pw3/);
+  });
+
+  it('sets $? as bash does: 127 for a missing command, non-zero for a CL escape message', async () => {
+    const sim = system();
+    const { output } = await runSession(sim.dialect, { username: 'bob', password: 'Old-pass1' }, ['nosuch; echo "rc=$?"', 'system CHKPWD PASSWORD(bad) # a comment', 'echo "rc=$?"', 'echo "rc=$?"']);
+    expect(output).toContain('rc=127');
+    expect(output).toContain('CPF2362: Password not correct.');
+    expect(output.match(/rc=\d+/g)).toEqual(['rc=127', 'rc=1', 'rc=0']);
+  });
+
   it('refuses a wrong current password with CPF22E2 and changes nothing', async () => {
     const sim = system();
     const { output, term } = await runSession(sim.dialect, { username: 'bob', password: 'Old-pass1' }, change('*CURRENT', 'Wrong-one1', 'New-pass2'));
@@ -189,6 +208,13 @@ describe('IBM i simulator: a password change over SSH', () => {
     expect(output).toContain('bsh: read: -s: invalid option');
     expect(output).toContain('bsh: ${#CUR}: bad substitution');
     expect(sim.commandLines).toEqual(['printf %s secret1']);
+  });
+
+  it('offers no line-mode shell over Telnet (TN5250 is out of scope)', async () => {
+    const sim = system();
+    const { output, term } = await runSession(sim.dialect, { username: 'bob', password: 'Old-pass1' }, ['echo hi'], new MemoryTerminal('telnet'));
+    expect(output).toBe('');
+    expect(term.closed).toBe(true);
   });
 
   it('logs out on exit', async () => {
