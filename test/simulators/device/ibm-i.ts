@@ -14,14 +14,17 @@
  *    as the CL request (whether IBM masks it there we could not confirm).
  * 2. `system "CALL QSYS/QSYCHGPW PARM('*CURRENT' 'old' 'new' X'00000000')"`: the Change User
  *    Password API (apis/QSYCHGPW.htm), the rules checked, both passwords on argv and in the job log.
- * 3. CHGPWD: a display, allowed in interactive (5250) jobs only; not usable over SSH.
+ * 3. CHGPWD: a display (its CL page: where allowed to run, interactive environments), so not
+ *    usable in the batch job an SSH session runs in.
  * 4. SQL `CALL QSYS.QSYCHGPW(...)` (or QSYS2.QCMDEXC) through QShell's db2 utility (`qsh -c db2`,
  *    "Running Qshell commands from PASE", rzahz/rzahzcmdpase.htm), the statement on db2's
  *    standard input: built by the shell's own `printf` (a builtin: no process, no argv) from
  *    variables filled by `read -s` (nothing echoed, nothing in the history), the passwords are on
  *    no command line and, the statement not being a CL request, in no job log message. The one
- *    residue: the SQL statement text, which a database monitor (STRDBMON) or the plan cache can
- *    capture (`statements` below). PASE has no passwd for IBM i profiles.
+ *    residue: the SQL statement text, which a database monitor (STRDBMON), if one is running,
+ *    captures (`statements` below). That an SQL CALL naming a program with no procedure defined
+ *    calls the program is our reading of the Db2 for i CALL statement. PASE has no passwd for
+ *    IBM i profiles ("IBM PASE for i commands": no AIX system-management interfaces).
  * Chosen (least exposed): 4 with QSYCHGPW, `*CURRENT` and the current password for an account's
  * own change (the rules apply), an officer's `'NAME'` and `'*NOPWD'` for another's, the lengths
  * passed (${#CUR}) so passwords longer than 10 characters are taken whole. It needs bash (`read
