@@ -15,8 +15,8 @@
  *   error code, then optional lengths and CCSIDs. An error code whose bytes-provided is 0 makes
  *   the API send its errors as escape messages. Without the length parameters the API takes 10
  *   characters of each password: a best guess at the documented default.
- * - Db2 for i SQL reference, CALL: a CALL naming a program with no procedure defined calls the
- *   program, character constants passed as CHAR, integer constants as INTEGER.
+ * - Db2 for i SQL reference, CALL (our reading, not quoted): a CALL naming a program with no
+ *   procedure defined calls the program, character constants passed as CHAR, integers as INTEGER.
  * - "Qshell db2 utility" (rzahz/rzahzdb2utility.htm, 7.1): `db2 [-v] [-S] [-T c | -t | -d]
  *   [-r rdb -u user -p password] [statement | -f file lib]`, "directly, interactively, or from a
  *   file"; a backslash at a line's end continues the statement. Its output wordings here
