@@ -173,6 +173,11 @@ export class DeviceSession {
     return this.#mode;
   }
 
+  /** True once the stream ended: the device logged the session out, the connection dropped, or close() ran. */
+  get closed(): boolean {
+    return this.#s.closed;
+  }
+
   /** The redactor with every secret this session has typed (fragments included), for the caller's own messages. */
   get redactor(): Redactor {
     return this.#s.redactor;
