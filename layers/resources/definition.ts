@@ -28,7 +28,9 @@ export type TestTarget =
   | 'unix-shells:solaris'
   | 'unix-shells:macos'
   | 'unix-shells:esxi'
-  | 'windows-openssh';
+  | 'windows-openssh'
+  /** The device CLI simulators (test/simulators/device), one per vendor dialect. */
+  | `device:${string}`;
 
 /** What backs a type's row in the support matrix: the suite's real server or simulator for it. */
 export interface TestedAgainst {
