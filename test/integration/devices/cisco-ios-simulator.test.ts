@@ -288,6 +288,34 @@ describe('configuration commands', () => {
   });
 });
 
+describe('faults and logout', () => {
+  it('prints an armed refusal instead of changing a user, and a cut after the change leaves it applied but unsaved', async () => {
+    const { sim, ios } = await device(ADMIN);
+    const c = await ssh(sim, 'admin', 'Adm1n-pw');
+    await run(c, 'conf t');
+    sim.setFaults({ refuse: '% Password policy violation' });
+    expect(await run(c, 'username oper password 0 Refused-pw')).toContain('% Password policy violation');
+    expect(ios.checkUser('oper', 'Oper-pw')).toBe(true);
+    sim.setFaults({ cut: { cut: 'applied' } });
+    c.send('enable secret Cut-pw\r');
+    await c.waitClosed();
+    expect(ios.checkEnable('Cut-pw')).toBe(true);
+    expect(ios.startup()).toBe('');
+    expect(sim.openSessions()).toBe(0);
+  });
+
+  it('ends the session on logout, quit and exit', async () => {
+    const { sim } = await device(ADMIN);
+    for (const word of ['logout', 'quit', 'exit']) {
+      const c = await ssh(sim, 'admin', 'Adm1n-pw');
+      c.send(`${word}\r`);
+      await c.waitClosed();
+      expect(c.output.trimEnd().endsWith(word)).toBe(true);
+    }
+    expect(sim.openSessions()).toBe(0);
+  });
+});
+
 describe('independent clients', () => {
   it('changes a user over OpenSSH ssh -tt', async (ctx) => {
     if (!available('ssh', ['-V'])) {

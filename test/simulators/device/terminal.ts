@@ -57,6 +57,8 @@ export class SessionTerminal implements Terminal {
   #waiter: Waiter | undefined;
   #afterCr = false;
   #closed = false;
+  /** `close()` was called: the session counts as ended while its last output goes out. */
+  #closing = false;
   #out: Promise<void> = Promise.resolve();
   /** Lines printed since the last read or more prompt, for paging. */
   #lines = 0;
@@ -76,7 +78,7 @@ export class SessionTerminal implements Terminal {
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return this.#closed || this.#closing;
   }
 
   /** Characters from the client, decoded by the transport. */
@@ -155,7 +157,9 @@ export class SessionTerminal implements Terminal {
   }
 
   close(): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#closing) return;
+    this.#closing = true;
+    this.#wake();
     void this.#out.then(() => {
       this.#wire.end();
       this.#finish();
@@ -186,16 +190,16 @@ export class SessionTerminal implements Terminal {
   // ------------------------------------------------------------------ input
 
   #wake(): void {
-    if (this.#waiter && (this.#input.length > 0 || this.#closed)) {
+    if (this.#waiter && (this.#input.length > 0 || this.#closed || this.#closing)) {
       const waiter = this.#waiter;
       this.#waiter = undefined;
-      waiter(this.#input.shift());
+      waiter(this.#closed || this.#closing ? undefined : this.#input.shift());
     }
   }
 
   /** The next character, or undefined once the session ended; an idle session is logged out. */
   #next(): Promise<string | undefined> {
-    if (this.#closed) return Promise.resolve(undefined);
+    if (this.#closed || this.#closing) return Promise.resolve(undefined);
     if (this.#input.length > 0) return Promise.resolve(this.#input.shift());
     return new Promise<string | undefined>((resolve) => {
       const idleMs = this.#faults.current.idleTimeoutMs;
