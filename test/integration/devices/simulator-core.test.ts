@@ -104,6 +104,19 @@ describe('SSH', () => {
       await c.expect('box> ');
       c.send('quit\r');
       await c.waitClosed();
+      if (!available('ssh', ['-V'])) return console.log('skipped the OpenSSH half: ssh not installed');
+      const refused = await openSsh(legacy.sshPort, 'op', 'op-pass');
+      await refused.waitClosed(10000);
+      expect(refused.stderr()).toMatch(/no matching/i);
+      const named = await openSsh(legacy.sshPort, 'op', 'op-pass', [
+        '-o', 'KexAlgorithms=+diffie-hellman-group14-sha1',
+        '-o', 'HostKeyAlgorithms=+ssh-rsa',
+        '-o', 'Ciphers=+aes128-cbc',
+        '-o', 'MACs=+hmac-sha1',
+      ]);
+      await named.expect('box> ', 10000);
+      named.send('quit\r');
+      await named.waitClosed(10000);
     } finally {
       await legacy.stop();
     }
