@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ciscoIos, type CiscoIos, type CiscoIosOptions } from '../../simulators/device/cisco-ios.js';
-import { decodeType7, verifySecret } from '../../simulators/device/cisco-secrets.js';
+import { decodeType7, encodeType7, md5Crypt, verifySecret } from '../../simulators/device/cisco-secrets.js';
 import { startDeviceSimulator, type DeviceSimulator } from '../../simulators/device/index.js';
 import { available, type Conversation, hasTelnetlib, openSsh, python, sshShell, telnet } from './clients.js';
 
@@ -36,6 +36,17 @@ async function run(c: Conversation, line: string, prompt: RegExp = /R1(\([a-z-]+
   c.send(`${line}\r`);
   return c.expect(prompt);
 }
+
+describe('stored secrets', () => {
+  it('match published vectors: type 5 from an IOS configuration, types 8 and 9 from hashcat, type 7 both ways', () => {
+    expect(md5Crypt('cisco', 'mERr')).toBe('$1$mERr$hx5rVt7rPNoS4wqbXKX7m0');
+    expect(verifySecret(8, '$8$TnGX/fE4KGHOVU$pEhnEvxrvaynpi8j4f.EMHr6M.FzU8xnZnBr/tJdFWk', 'hashcat')).toBe(true);
+    expect(verifySecret(9, '$9$2MJBozw/9R3UsU$2lFhcKvpghcyw8deP25GOfyZaagyUOGBymkryvOdfo6', 'hashcat')).toBe(true);
+    expect(verifySecret(9, '$9$2MJBozw/9R3UsU$2lFhcKvpghcyw8deP25GOfyZaagyUOGBymkryvOdfo6', 'hashcaT')).toBe(false);
+    expect(decodeType7('0822455D0A16')).toBe('cisco');
+    expect(encodeType7('cisco', 8)).toBe('0822455D0A16');
+  });
+});
 
 describe('logins', () => {
   it('logs a local user in over SSH with the privilege of the account, and refuses a wrong password', async () => {
