@@ -135,18 +135,15 @@ export class CiscoPix implements Dialect {
       },
       failed: INVALID,
       attempts: 3,
-      authenticate: (username: string | undefined, password: string): { level: number } | undefined => {
+      authenticate: (username: string | undefined, password: string, via?: 'ssh' | 'telnet'): { level: number } | undefined => {
         const s = running();
+        const transport = via ?? (username === undefined ? 'telnet' : 'ssh');
         const hash = pixHash(password);
-        // A Telnet login with the password alone: the `passwd` password.
-        if (username === undefined) return hash === s.passwdHash ? { level: 1 } : undefined;
-        const local = s.users.get(username)?.hash === hash;
-        const pix = username === 'pix' && hash === s.passwdHash;
-        // The seam does not say which transport a named login came by: with SSH LOCAL it is the
-        // local users; with only Telnet LOCAL a named login is either a Telnet local user or SSH's "pix".
-        if (s.aaaLocal.has('ssh')) return local ? { level: 1 } : undefined;
-        if (s.aaaLocal.has('telnet')) return local || pix ? { level: 1 } : undefined;
-        return pix ? { level: 1 } : undefined;
+        // Under `aaa authentication <transport> console LOCAL`: the local users.
+        if (s.aaaLocal.has(transport)) return username !== undefined && s.users.get(username)?.hash === hash ? { level: 1 } : undefined;
+        // Otherwise the `passwd` password: alone over Telnet, with the user name "pix" over SSH.
+        if (transport === 'ssh' && username !== 'pix') return undefined;
+        return hash === s.passwdHash ? { level: 1 } : undefined;
       },
     };
   }

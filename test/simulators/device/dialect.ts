@@ -76,11 +76,12 @@ export interface DialectLogin {
   banner?(): string;
   /**
    * Checks a login: the SSH user and password, or what was typed at the Telnet prompts (username
-   * undefined when none was asked). A truthy grant logs the client in; undefined refuses it.
-   * Over SSH with `usernameRequired()` false, the SSH user name is ignored (as on IOS lines with
-   * `login` and a password, and PIX's "pix" user).
+   * undefined when none was asked), and the transport it came by. A truthy grant logs the client
+   * in; undefined refuses it. Over SSH the user name is always given (SSH sends one); a dialect
+   * whose login is a line password ignores it, or checks a fixed one (PIX's "pix"). The core
+   * always says the transport; a dialect's own unit tests may leave it out.
    */
-  authenticate(username: string | undefined, password: string): unknown;
+  authenticate(username: string | undefined, password: string, transport?: 'ssh' | 'telnet'): unknown;
 }
 
 export interface Dialect {

@@ -104,7 +104,7 @@ export async function runSession(
   lines: readonly string[],
   term: MemoryTerminal = new MemoryTerminal(),
 ): Promise<{ output: string; term: MemoryTerminal; done: Promise<void> }> {
-  const grant: unknown = dialect.login.authenticate(login.username, login.password);
+  const grant: unknown = dialect.login.authenticate(login.username, login.password, term.transport);
   if (!grant) throw new Error(`${dialect.name}: login refused for ${String(login.username)}`);
   const info: LoginInfo = { username: login.username, grant };
   term.pageLength = 0;

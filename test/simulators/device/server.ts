@@ -82,11 +82,8 @@ export async function startSsh(core: SimulatorCore, legacy: boolean): Promise<Ss
 }
 
 function sshCheck(core: SimulatorCore, username: string, password: string): LoginInfo | undefined {
-  const login = core.dialect.login;
-  // A login with the password alone (a line password) ignores the SSH user name.
-  const name = login.usernameRequired() ? username : undefined;
-  const grant = login.authenticate(name, password);
-  return grant ? { username: name, grant } : undefined;
+  const grant = core.dialect.login.authenticate(username, password, 'ssh');
+  return grant ? { username, grant } : undefined;
 }
 
 function onSshClient(core: SimulatorCore, client: Connection): void {

@@ -179,7 +179,7 @@ export class SessionTerminal implements Terminal {
       }
       const password = await this.read(login.passwordPrompt, { echo: false });
       if (password === undefined) return undefined;
-      const grant = login.authenticate(username, password);
+      const grant = login.authenticate(username, password, 'telnet');
       if (grant) return { username, grant };
       await this.print(login.failed);
     }

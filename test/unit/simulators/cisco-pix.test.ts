@@ -55,7 +55,7 @@ describe('PIX login', () => {
     await run(dev, [...CONF, 'aaa authentication telnet console LOCAL']);
     expect(dev.login.usernameRequired()).toBe(true);
     expect(dev.login.passwordPrompt).toBe('Password: ');
-    expect(dev.login.authenticate('admin', 'Adm-pass1')).toBeTruthy();
+    expect(dev.login.authenticate('admin', 'Adm-pass1', 'telnet')).toBeTruthy();
     expect(dev.running()).toContain('aaa authentication telnet console LOCAL\n');
   });
 });
