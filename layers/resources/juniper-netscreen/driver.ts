@@ -36,7 +36,8 @@ export const LICENSE_MESSAGE =
 
 export function screenosDialect(r: JuniperNetscreenResource): DeviceDialect {
   return {
-    prompts: { user: new RegExp(r.adminPrompt) },
+    // The configured pattern ("-> ?$") widened to its whole line, so the host name is not output.
+    prompts: { user: new RegExp(`(?:^|\\n)[^\\n]*(?:${r.adminPrompt})`) },
     login: {
       username: new RegExp(r.prompts.username),
       password: new RegExp(r.prompts.password),
