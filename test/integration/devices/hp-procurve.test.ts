@@ -102,7 +102,9 @@ describe('hp-procurve over SSH', () => {
     const { sw, sim, entry } = await device();
     const before = [sw.runningText(), sw.startupText()];
     const adapter = adapterFor(entry, resource(sim), 'Not-The-One');
-    await expect(adapter.change({ account: account('ops'), newPassword: new Secret('Op-New-44') })).rejects.toBeInstanceOf(AuthenticationError);
+    const e = await adapter.change({ account: account('ops'), newPassword: new Secret('Op-New-44') }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(AuthenticationError);
+    expect((e as AuthenticationError).targetMayHaveChanged).toBe(false);
     expect([sw.runningText(), sw.startupText()]).toEqual(before);
   });
 

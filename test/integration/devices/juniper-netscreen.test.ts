@@ -93,7 +93,9 @@ describe('juniper-netscreen over SSH', () => {
     const { ns, sim, entry } = await device();
     const before = [ns.runningText(), ns.startupText()];
     const adapter = adapterFor(entry, resource(sim), { name: ROOT.name, password: 'Not-The-One' });
-    await expect(adapter.change({ account: account('ops'), newPassword: new Secret('Ops-New-44') })).rejects.toBeInstanceOf(AuthenticationError);
+    const e = await adapter.change({ account: account('ops'), newPassword: new Secret('Ops-New-44') }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(AuthenticationError);
+    expect((e as AuthenticationError).targetMayHaveChanged).toBe(false);
     expect([ns.runningText(), ns.startupText()]).toEqual(before);
   });
 
@@ -129,7 +131,11 @@ describe('juniper-netscreen over SSH', () => {
     const { ns, sim, entry } = await device();
     sim.setFaults({ refuse: 'Admin table is full' });
     const adapter = adapterFor(entry, resource(sim));
-    await expect(adapter.change({ account: account('ops'), newPassword: new Secret('Ops-New-88') })).rejects.toBeInstanceOf(OutcomeUnknownError);
+    const e = await adapter.change({ account: account('ops'), newPassword: new Secret('Ops-New-88') }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(OutcomeUnknownError);
+    // The device's words, and no part of the password the device echoed on its command line.
+    expect((e as Error).message).toContain('Admin table is full');
+    expect((e as Error).message).not.toMatch(/Ops-New|New-88/);
     expect(ns.startupText()).toBe(ns.runningText());
   });
 
