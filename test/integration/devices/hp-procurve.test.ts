@@ -153,7 +153,7 @@ describe('hp-procurve over SSH', () => {
 });
 
 describe('hp-procurve over Telnet', () => {
-  it('answers "Press any key" before the login, resets with user names, and pages through a small window', async () => {
+  it('answers "Press any key" before the login, resets with user names, and reports its window (NAWS)', async () => {
     const { sw, sim, entry } = await device();
     const adapter = adapterFor(entry, resource(sim, { protocol: 'telnet' }));
     await adapter.change({ account: account('admin'), newPassword: new Secret('Mgr-Tel-11') });
