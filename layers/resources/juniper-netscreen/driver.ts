@@ -92,7 +92,7 @@ export const screenosDriver: DeviceDriver<JuniperNetscreenResource> = {
     const { output } = await session.command('get admin user');
     const privilege = privilegeOf(output, account.username);
     if (!privilege) {
-      throw new TargetUnchangedError(session.redactor.redact(`ScreenOS has no admin user ${JSON.stringify(account.username)} (get admin user: ${said(output)}); rpr changes existing admins only`));
+      throw new TargetUnchangedError(session.redactor.redact(`ScreenOS has no admin user ${JSON.stringify(account.username)} (get admin user: ${said(output)}); rpr changes existing admins only (the root admin is not listed there: name it in rootAdminAccount)`));
     }
     await session.command([`set admin user ${account.username} password "`, op.newPassword, `" privilege ${privilege}`], { change: true, refusals: REFUSALS, success });
     return { method: `admin reset (set admin user, privilege ${privilege})` };
