@@ -19,7 +19,16 @@ export interface DeviceDialect {
   /** Most privileged mode first is not required: the session tries configuration, then privileged, then user. A one-mode device gives `user` only. */
   readonly prompts: { readonly user: RegExp; readonly privileged?: RegExp; readonly configuration?: RegExp };
   /** The device's own login prompts and its refusal (/Username: ?$/, /Password: ?$/, /% Login invalid|% Authentication failed|Access denied/). */
-  readonly login: { readonly username: RegExp; readonly password: RegExp; readonly failed: RegExp };
+  readonly login: {
+    readonly username: RegExp;
+    readonly password: RegExp;
+    readonly failed: RegExp;
+    /**
+     * Questions the login must not answer (ScreenOS's "Accept this agreement y/[n]" on a factory
+     * device): the session drops the connection unanswered and fails with TargetUnchangedError(message).
+     */
+    readonly stops?: readonly { readonly pattern: RegExp; readonly message: string }[];
+  };
   /** `off`: commands that turn paging off ('terminal length 0'); `more`: paging prompts, answered with a space wherever they appear. */
   readonly paging?: { readonly off?: readonly string[]; readonly more?: readonly RegExp[] };
   /** "Press any key to continue" (ProCurve's banner), answered with a space. */
@@ -191,7 +200,8 @@ export class DeviceSession {
     for (let rounds = 0; rounds < 20; rounds++) {
       // The refusal counts only once something was typed: a banner may say "Access denied" to intruders.
       const failed = sentUser || sentPassword ? l.failed : /(?!)/;
-      const m = await this.#s.expect([...this.#modes.map((x) => x.pattern), atEnd(l.username), atEnd(l.password), failed, ...this.#more]);
+      const stops = l.stops ?? [];
+      const m = await this.#s.expect([...this.#modes.map((x) => x.pattern), atEnd(l.username), atEnd(l.password), failed, ...stops.map((x) => atEnd(x.pattern)), ...this.#more]);
       if (m.index < first) {
         this.#mode = this.#modes[m.index]!.mode;
         this.#prompted = true;
@@ -213,6 +223,7 @@ export class DeviceSession {
         case 2:
           throw refused(said(this.#s.redactor.redact(m.match[0])));
         default:
+          if (m.index - first - 3 < stops.length) throw new TargetUnchangedError(stops[m.index - first - 3]!.message);
           this.#s.send(' ');
       }
     }

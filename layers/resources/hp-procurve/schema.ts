@@ -87,7 +87,15 @@ export const hpProcurveDefinition = defineType({
   references: (r) => [{ role: 'manager', field: 'managerAccount', accountId: r.managerAccount, fromResourceTypes: [] }],
   onPremises: true,
   verification: 'login',
-  implementation: 'not yet',
-  changedBy: '`password manager|operator user-name NAME` in configuration mode, the new password typed at its prompts; `write memory` when copyToStartup',
+  implementation: {
+    family: 'device',
+    adapter: () => Promise.all([import('./driver.js'), import('../network-device/adapter.js')]).then(([m, a]) => a.createDeviceAdapter(m.procurveDriver)),
+    testedAgainst: {
+      kind: 'simulator',
+      what: 'a ProCurve CLI simulator (test/simulators/device/hp-procurve.ts) written from the HP ProCurve Management and Configuration Guide and the Access Security Guide: manager and operator passwords with and without user names, the banner and "Press any key to continue", paging, `write memory`, logout\'s questions, over SSH and Telnet; it does not cover RADIUS/TACACS+ logins, port security or the web and SNMP interfaces',
+      using: ['device:hp-procurve'],
+    },
+  },
+  changedBy: '`password manager|operator [user-name NAME]` in configuration mode, the new password typed at its two prompts; `write memory` when copyToStartup; logout never saves',
   verifiedBy: 'a fresh SSH or Telnet login as the account',
 });

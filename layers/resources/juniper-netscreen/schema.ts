@@ -58,7 +58,15 @@ export const juniperNetscreenDefinition = defineType({
   references: (r) => [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }],
   onPremises: true,
   verification: 'login',
-  implementation: 'not yet',
-  changedBy: '`set admin user NAME password "..." privilege …` (`set admin password` for the root admin); `save` when copyToStartup',
+  implementation: {
+    family: 'device',
+    adapter: () => Promise.all([import('./driver.js'), import('../network-device/adapter.js')]).then(([m, a]) => a.createDeviceAdapter(m.screenosDriver)),
+    testedAgainst: {
+      kind: 'simulator',
+      what: 'a ScreenOS CLI simulator (test/simulators/device/juniper-netscreen.ts) written from the ScreenOS CLI Reference Guide and Concepts & Examples (Administration): the root admin and read-write/read-only admins with ScreenOS password hashes, the `->` prompt, paging, `save`, exit\'s save question and the factory license prompt, over SSH and Telnet; it does not cover RADIUS/LDAP admins, VSYS admins or the WebUI',
+      using: ['device:juniper-netscreen'],
+    },
+  },
+  changedBy: '`set admin user NAME password "..." privilege …` keeping the privilege `get admin user` shows (`set admin password` for the root admin); `save` when copyToStartup; exit never saves',
   verifiedBy: 'a fresh SSH or Telnet login as the account',
 });

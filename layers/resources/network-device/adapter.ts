@@ -25,8 +25,16 @@ import type { DeviceDriver, DeviceLoginPlan, DeviceResource } from './driver.js'
  * follow.
  */
 export function createDeviceAdapter<R extends DeviceResource>(driver: DeviceDriver<R>): AdapterFactory<R> {
-  return (ctx) => new DeviceAdapter(driver, ctx);
+  // One factory per driver: the registry's loader and functions/reset-device.ts must hand out the
+  // very same adapter (test/unit/workflow/families.test.ts compares them by identity).
+  const known = FACTORIES.get(driver) as AdapterFactory<R> | undefined;
+  if (known) return known;
+  const factory: AdapterFactory<R> = (ctx) => new DeviceAdapter(driver, ctx);
+  FACTORIES.set(driver, factory);
+  return factory;
 }
+
+const FACTORIES = new WeakMap<object, unknown>();
 
 interface OpenSession {
   readonly session: DeviceSession;

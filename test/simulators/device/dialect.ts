@@ -75,6 +75,13 @@ export interface DialectLogin {
   /** Printed once a Telnet connection opens, before the login (an MOTD banner); optional. */
   banner?(): string;
   /**
+   * Runs on a Telnet connection after the banner, before the login prompts: what a device asks
+   * first (ProCurve's "Press any key to continue"). 'ask': go on to the prompts; a LoginInfo: the
+   * device logs the client in without asking (a ProCurve with no password set); undefined: the
+   * session ended. Optional.
+   */
+  beforeLogin?(term: Terminal): Promise<'ask' | LoginInfo | undefined>;
+  /**
    * Checks a login: the SSH user and password, or what was typed at the Telnet prompts (username
    * undefined when none was asked), and the transport it came by. A truthy grant logs the client
    * in; undefined refuses it. Over SSH the user name is always given (SSH sends one); a dialect

@@ -5,9 +5,9 @@
  * Behaviour from the "HP ProCurve Management and Configuration Guide" and the "HP Switch Software
  * Access Security Guide" ("Configuring Username and Password Security"):
  * - The session opens with the banner and "Press any key to continue". Over SSH that comes after
- *   the SSH authentication; over Telnet the switch shows it before its login prompts, which this
- *   seam cannot express (the core runs the Telnet login before the dialect's session starts), so
- *   the Telnet banner comes from `login.banner()` and the key prompt right after the login.
+ *   the SSH authentication; over Telnet the switch shows both before its login prompts
+ *   (`login.banner()` and `login.beforeLogin`), and a switch with no password set then goes
+ *   straight to the manager prompt, asking nothing.
  * - The Telnet login asks "Username: " and "Password: " when a manager or operator user name is
  *   set, "Password: " alone when only passwords are. The manager's credentials log in at the
  *   manager level (`#`), the operator's at the operator level (`>`). With only an operator
@@ -96,6 +96,13 @@ export function hpProcurve(options: HpProcurveOptions = {}): HpProcurve {
       failed: texts.loginFailed,
       attempts: 3,
       banner: () => texts.banner,
+      beforeLogin: async (term) => {
+        if ((await term.key(texts.pressAnyKey)) === undefined) return undefined;
+        await term.print('\n');
+        // No password set: no login security, the switch asks nothing.
+        if (!state.running.manager && !state.running.operator) return { username: undefined, grant: { level: 'manager' } satisfies Grant };
+        return 'ask';
+      },
       authenticate: (username, password) => authenticate(state.running, username, password),
     },
     paging: {
@@ -156,9 +163,12 @@ class ProcurveSession {
   }
 
   async run(): Promise<void> {
-    if (this.term.transport === 'ssh') await this.term.print(texts.banner);
-    if ((await this.term.key(texts.pressAnyKey)) === undefined) return;
-    await this.term.print('\n');
+    // Over Telnet the banner and the key prompt came before the login (`login.beforeLogin`).
+    if (this.term.transport === 'ssh') {
+      await this.term.print(texts.banner);
+      if ((await this.term.key(texts.pressAnyKey)) === undefined) return;
+      await this.term.print('\n');
+    }
     while (!this.term.closed) {
       const line = await this.term.read(this.#prompt);
       if (line === undefined) return;

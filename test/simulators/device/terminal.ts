@@ -171,6 +171,10 @@ export class SessionTerminal implements Terminal {
     const login = this.#dialect.login;
     const banner = login.banner?.();
     if (banner) await this.print(banner);
+    if (login.beforeLogin) {
+      const before = await login.beforeLogin(this);
+      if (before !== 'ask') return before;
+    }
     for (let attempt = 0; attempt < login.attempts; attempt++) {
       let username: string | undefined;
       if (login.usernameRequired()) {

@@ -28,11 +28,23 @@ describe('hp-procurve login', () => {
     expect(output.endsWith('Press any key to continue\nHP-Switch# ')).toBe(true);
   });
 
-  it('gives the banner to the Telnet login and only the key prompt in the session', async () => {
+  it('gives the banner and the key prompt to the Telnet login, before its prompts, and nothing more to the session', async () => {
     const sim = switchWithManager();
     expect(sim.login.banner?.()).toContain('RESTRICTED RIGHTS LEGEND');
-    const { output } = await session(sim, [], MANAGER, 'telnet');
-    expect(output).toBe('Press any key to continue\nHP-Switch# ');
+    const before = new MemoryTerminal('telnet');
+    const asked = sim.login.beforeLogin!(before);
+    before.type(' ');
+    expect(await asked).toBe('ask');
+    expect(before.output).toBe('Press any key to continue\n');
+    const { output } = await runSession(sim, MANAGER, [], new MemoryTerminal('telnet'));
+    expect(output).toBe('HP-Switch# ');
+  });
+
+  it('logs a Telnet client in without asking anything when no password is set', async () => {
+    const term = new MemoryTerminal('telnet');
+    const asked = hpProcurve().login.beforeLogin!(term);
+    term.type(' ');
+    expect(await asked).toEqual({ username: undefined, grant: { level: 'manager' } });
   });
 
   it('asks for a user name over Telnet only when a manager or operator user name is set', () => {
