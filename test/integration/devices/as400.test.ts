@@ -145,6 +145,22 @@ describe('as400 over SSH on the simulated IBM i', () => {
     }
   });
 
+  it('an answer that is neither a known refusal nor the success is "outcome unknown", and the session is not reused', async () => {
+    const name = user('Old-pass-20t');
+    sim.setFaults({ refuse: 'SQL0901 SQL system error.' });
+    const adapter = as400Adapter(adminResource(), adminCredentials());
+    try {
+      const err = await adapter.change({ account: account(name), newPassword: new Secret('Next-pass-21u') }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OutcomeUnknownError);
+      expect((err as Error).message).toContain('SQL0901');
+      expect((err as Error).message).not.toContain('Next-pass-21u');
+    } finally {
+      await adapter.close();
+    }
+    expect(ibm.checkPassword(name, 'Old-pass-20t')).toBe(true);
+    expect(sim.openSessions()).toBe(0);
+  });
+
   it('without bash (a bsh login shell, no open-source bash) the change is "unchanged", nothing typed', async () => {
     const bare = ibmI({ shell: 'bsh', bashInstalled: false });
     bare.addProfile('BOB', 'Old-pass-16p');
