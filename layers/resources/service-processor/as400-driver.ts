@@ -93,6 +93,7 @@ async function change(op: DeviceChange<ServiceProcessorResource>): Promise<Chang
     await runCommandSet(session, r.commandSet, { username: account.username, newPassword: op.newPassword, currentPassword: op.currentPassword });
     return { method: by === 'admin' ? 'admin reset (custom command set)' : 'self change (custom command set)' };
   }
+  if (by === 'self' && !op.currentPassword) throw new InvalidConfigurationError('currentPassword', `${account.id}: a self change needs the current password`);
   // Always a bash of its own: the login shell may be bsh, and a nested bash exits with the session.
   try {
     await session.command(AS400_BASH);
@@ -101,16 +102,17 @@ async function change(op: DeviceChange<ServiceProcessorResource>): Promise<Chang
     throw e;
   }
   const who = by === 'admin' ? `'${account.username.toUpperCase()}'` : "'*CURRENT'";
-  if (by === 'self') {
-    if (!op.currentPassword) throw new InvalidConfigurationError('currentPassword', `${account.id}: a self change needs the current password`);
+  if (op.currentPassword && by === 'self') {
     await session.command(readInto('RPR_CUR', 'Current password'), { answers: [answerAt('Current password', op.currentPassword)] });
   }
   await session.command(readInto('RPR_NEW', 'New password'), { answers: [answerAt('New password', op.newPassword)] });
   // Every password is a variable expanded by the printf builtin: on no argv, in no history.
-  const current = by === 'admin' ? `'*NOPWD' "$RPR_NEW" 6` : `"$RPR_CUR" "$RPR_NEW" \${#RPR_CUR}`;
-  const [curArg, newArg, curLen] = current.split(' ') as [string, string, string];
+  // The current password and its length: the officer's *NOPWD (6 characters), or what was read.
+  const [current, currentLength] = by === 'admin' ? ["'*NOPWD'", '6'] : ['"$RPR_CUR"', '${#RPR_CUR}'];
+  // Error code X'00000000' (bytes provided 0): errors come back as escape messages, which db2 prints.
+  // CCSID 0: the job's. The lengths let passwords longer than 10 characters through whole.
   const call =
-    `printf "CALL QSYS.QSYCHGPW('%s', '%s', '%s', X'00000000', %d, 0, %d, 0)\\n" ${who} ${curArg} ${newArg} ${curLen} \${#RPR_NEW} | qsh -c db2; echo "rpr-rc=$?"`;
+    `printf "CALL QSYS.QSYCHGPW('%s', '%s', '%s', X'00000000', %d, 0, %d, 0)\\n" ${who} ${current} "$RPR_NEW" ${currentLength} \${#RPR_NEW} | qsh -c db2; echo "rpr-rc=$?"`;
   try {
     await session.command(call, { change: true, success: [SUCCESS], refusals: AS400_REFUSALS });
   } catch (e) {
