@@ -96,6 +96,21 @@ describe('as400 over SSH on the simulated IBM i', () => {
     expect(ibm.checkPassword(name, 'Right-pass-5e')).toBe(true);
   });
 
+  it('a CPF22E2 the CALL itself sends (the current password the API checks) is "unchanged"', async () => {
+    const name = user('Old-pass-22v');
+    // The simulator's refusal switch: the API answers as for a wrong current password, nothing applied.
+    sim.setFaults({ refuse: `CPF22E2: Password not correct for user profile ${name}.` });
+    const adapter = as400Adapter(as400Resource(sim));
+    try {
+      const err = await adapter.change({ account: account(name), newPassword: new Secret('Next-pass-23w'), currentPassword: new Secret('Old-pass-22v') }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TargetUnchangedError);
+      expect((err as Error).message).toContain('CPF22E2');
+    } finally {
+      await adapter.close();
+    }
+    expect(ibm.checkPassword(name, 'Old-pass-22v')).toBe(true);
+  });
+
   it('a QPWD* rule the new password breaks is "unchanged" with its message id', async () => {
     const name = user('Old-pass-8h');
     ibm.setSystemValue('QPWDRQDDGT', true);
