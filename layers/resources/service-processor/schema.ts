@@ -116,7 +116,8 @@ export function serviceProcessorDefinition<T extends ServiceProcessorType>(type:
     schema: serviceProcessorSchema(type),
     defaultPort: 22,
     ports: (r) => tcp(r.port),
-    defaultPorts: tcp(22, 23),
+    // IBM i is reached over SSH only (its Telnet is TN5250): its function opens 22 alone.
+    defaultPorts: type === 'as400' ? tcp(22) : tcp(22, 23),
     policy: POLICIES[type],
     username: USERNAMES[type],
     // The accounts log in themselves; the admin, when named, logs in to reset the others.
