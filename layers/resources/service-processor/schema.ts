@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accountIdSchema, cliTransport, resourceBase } from '../common.js';
-import { defineType, tcp } from '../definition.js';
+import { defineType, tcp, type Implementation } from '../definition.js';
 import type { PolicyInput } from '../../engine/policy.js';
 import { checkDevice, deviceFields, loginPromptFields } from '../network-device/device.js';
 import { cliPort } from '../network-device/fields.js';
@@ -69,7 +69,9 @@ export function serviceProcessorChangeBy(resource: ServiceProcessorResource, acc
 const POLICIES: Record<ServiceProcessorType, PolicyInput> = {
   // QPWDLVL 2 and 3 take up to 128 case-sensitive characters. A system still at QPWDLVL 0/1
   // (10 characters, A-Z 0-9 $ # @ _) needs a resource policy: length 10, minLower 0, symbols "$#@_".
-  as400: { length: 24, maxLength: 128, allowUnicode: false },
+  // The change is an SQL CALL (as400-driver.ts): a quote would end its string constant. A blank:
+  // QSYCHGPW removes trailing ones, so a password ending in one would not be the one stored.
+  as400: { length: 24, maxLength: 128, allowUnicode: false, forbidden: "' " },
   // ALOM takes 6 to 8 characters.
   alom: { length: 8, minLength: 6, maxLength: 8, allowUnicode: false },
   // ILOM takes 8 to 16 characters, anything but a colon or a space.
@@ -88,10 +90,23 @@ const USERNAMES: Record<ServiceProcessorType, z.ZodType<string>> = {
 
 const CHANGED_BY: Record<ServiceProcessorType, string> = {
   as400:
-    "SSH only (TN5250 is out of scope): IBM's Change User Password API `QSYCHGPW`, as the account with its current password, or as adminAccount with `*NOPWD` (*SECADM, *OBJMGT and *USE on the profile); every way IBM documents takes the password as a parameter, so it is on that one call only, and kept out of rpr's logs",
+    "SSH only (TN5250 is out of scope): IBM's Change User Password API `QSYCHGPW` through an SQL `CALL` piped to `qsh -c db2`, as the account (`*CURRENT` and its current password) or as adminAccount (`*NOPWD`: *SECADM, *OBJMGT and *USE on the profile), the passwords read by bash's `read -s` (on no command line, in no job log or history); every way IBM documents takes the password as a parameter, and this least exposed one leaves it in the SQL statement text, which a running database monitor (STRDBMON) captures; kept out of rpr's logs",
   alom: 'SSH or Telnet; `password` as the account (its current password, then the new one twice, at the prompts), or `userpassword NAME` as adminAccount (the new one twice)',
   ilom: 'SSH or Telnet; `set /SP/users/NAME password`, the new password typed twice at its prompts, as the account or as adminAccount',
   xscf: 'SSH or Telnet; `password` as the account, or `password NAME` as adminAccount (useradm), the new password typed at its prompts',
+};
+
+/** The types with a driver; the others are not yet implemented. */
+const IMPLEMENTATIONS: Partial<Record<ServiceProcessorType, Implementation>> = {
+  as400: {
+    family: 'device',
+    adapter: () => Promise.all([import('./as400-driver.js'), import('../network-device/adapter.js')]).then(([d, a]) => a.createDeviceAdapter(d.as400Driver)),
+    testedAgainst: {
+      kind: 'simulator',
+      what: "a PASE shell over SSH (bash and bsh, `read -s`, printf, `qsh -c db2`) with IBM i user profiles, the QPWD* system values and QSYCHGPW's checks and messages, written from IBM's QSYCHGPW, PASE, Qshell db2 and password system value documentation; its job log, command lines, history and SQL statement texts are recorded; no real IBM i, no TN5250, no database monitor",
+      using: ['device:as400'],
+    },
+  },
 };
 
 export function serviceProcessorDefinition<T extends ServiceProcessorType>(type: T) {
@@ -101,14 +116,15 @@ export function serviceProcessorDefinition<T extends ServiceProcessorType>(type:
     schema: serviceProcessorSchema(type),
     defaultPort: 22,
     ports: (r) => tcp(r.port),
-    defaultPorts: tcp(22, 23),
+    // IBM i is reached over SSH only (its Telnet is TN5250): its function opens 22 alone.
+    defaultPorts: type === 'as400' ? tcp(22) : tcp(22, 23),
     policy: POLICIES[type],
     username: USERNAMES[type],
     // The accounts log in themselves; the admin, when named, logs in to reset the others.
     references: (r) => (r.adminAccount ? [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }] : []),
     onPremises: true,
     verification: 'login',
-    implementation: 'not yet',
+    implementation: IMPLEMENTATIONS[type] ?? 'not yet',
     changedBy: CHANGED_BY[type],
     verifiedBy: type === 'as400' ? 'a fresh SSH login as the account' : 'a fresh SSH or Telnet login as the account',
   });

@@ -275,11 +275,15 @@ class PaseSession {
   async #read(args: string[]): Promise<string> {
     let prompt = '';
     let silent = false;
+    let raw = false;
     const names: string[] = [];
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;
       if (this.shell === 'bash' && a === '-p') prompt = args[++i] ?? '';
-      else if (this.shell === 'bash' && /^-[rs]+$/.test(a)) silent ||= a.includes('s');
+      else if (this.shell === 'bash' && /^-[rs]+$/.test(a)) {
+        silent ||= a.includes('s');
+        raw ||= a.includes('r');
+      }
       else if (a.startsWith('-')) {
         await this.term.print(`${this.shell}: read: ${a}: invalid option\n`);
         this.#status = 2;
@@ -289,7 +293,13 @@ class PaseSession {
     // As bash: with -s the Enter is not echoed either, so the next output follows on the same line.
     const value = await this.term.read(prompt, { echo: this.#echo && !silent });
     if (value === undefined) this.#status = 1;
-    this.#vars.set(names[0] ?? 'REPLY', value ?? '');
+    // bash(1), read: without -r a backslash escapes the next character (and is removed); into a
+    // named variable, leading and trailing IFS whitespace (space and tab by default) is stripped
+    // (not into REPLY). IFS itself is not simulated.
+    let v = value ?? '';
+    if (!raw) v = v.replace(/\\(.)/gs, '$1').replace(/\\$/, '');
+    if (names.length > 0) v = v.replace(/^[ \t]+|[ \t]+$/g, '');
+    this.#vars.set(names[0] ?? 'REPLY', v);
     return '';
   }
 

@@ -39,6 +39,13 @@ describe('IBM i simulator: a password change over SSH', () => {
     expect(sim.unexpected).toEqual([]);
   });
 
+  it('reads as bash does: blanks around the value stripped, backslashes escapes unless -r', async () => {
+    const sim = system();
+    const { output } = await runSession(sim.dialect, { username: 'bob', password: 'Old-pass1' }, ['read X', '  a\\b c  ', 'echo "[$X]"', 'read -r Y', '  a\\b c  ', 'echo "[$Y]"']);
+    expect(output).toContain('[ab c]');
+    expect(output).toContain('[a\\b c]');
+  });
+
   it('takes a password holding printf and shell characters whole', async () => {
     const sim = system();
     const next = 'Pc%s\\t$HOME*1';

@@ -33,6 +33,13 @@ describe('service processors', () => {
     expect(policyOf({ type: 'ilom' })).toMatchObject({ length: 16, minLength: 8, maxLength: 16 });
     expect(policyOf({ type: 'ilom' }).forbidden).toContain(':');
     expect(policyOf({ type: 'as400' })).toMatchObject({ length: 24, maxLength: 128, allowUnicode: false });
+    // The SQL string constant of the CALL, and QSYCHGPW's trailing-blank removal.
+    expect(policyOf({ type: 'as400' }).forbidden).toBe("' ");
+  });
+
+  it('as400: its function opens SSH only', () => {
+    expect(definitionOf('as400').defaultPorts).toEqual({ tcp: [22] });
+    expect(definitionOf('ilom').defaultPorts).toEqual({ tcp: [22, 23] });
   });
 
   it('let an IBM i at QPWDLVL 0/1 tighten the policy to its 10 upper-case characters', () => {
