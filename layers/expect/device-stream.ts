@@ -1,7 +1,7 @@
 import { InvalidConfigurationError } from '../engine/errors.js';
 import type { Log } from '../engine/log.js';
 import type { Secret } from '../engine/secret.js';
-import type { LegacySshAlgorithms } from './ssh-algorithms.js';
+import type { LegacySshAlgorithms } from '../engine/ssh-algorithms.js';
 import { DEVICE_PTY, SshConnection, type SshHostKeyCheck } from './ssh.js';
 import type { Stream } from './stream.js';
 import { connectTelnet } from './telnet.js';

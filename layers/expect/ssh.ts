@@ -4,7 +4,7 @@ import type { HostKeyTrust } from '../engine/adapter.js';
 import { AuthenticationError, HostKeyMismatchError, InvalidConfigurationError, isResetError, TargetTimeoutError, TargetUnchangedError, type ResetError } from '../engine/errors.js';
 import type { Log } from '../engine/log.js';
 import type { Secret } from '../engine/secret.js';
-import { LEGACY_SSH_ALGORITHMS, type LegacySshAlgorithmKind, type LegacySshAlgorithms } from './ssh-algorithms.js';
+import { LEGACY_SSH_ALGORITHMS, type LegacySshAlgorithmKind, type LegacySshAlgorithms } from '../engine/ssh-algorithms.js';
 import type { CloseInfo, Stream, StreamHandlers } from './stream.js';
 
 /**

@@ -3,7 +3,7 @@ import type { ChangeResult, Credential } from '../../engine/adapter.js';
 import type { Log } from '../../engine/log.js';
 import type { Secret } from '../../engine/secret.js';
 import type { DeviceDialect, DeviceSession } from '../../expect/device.js';
-import type { LegacySshAlgorithms } from '../../expect/ssh-algorithms.js';
+import type { LegacySshAlgorithms } from '../../engine/ssh-algorithms.js';
 import type { ResourceType } from '../common.js';
 
 /** What every device and service-processor resource has, whatever its type. */

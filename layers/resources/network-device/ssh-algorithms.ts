@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LEGACY_SSH_ALGORITHMS, type LegacySshAlgorithmKind } from '../../expect/ssh-algorithms.js';
+import { LEGACY_SSH_ALGORITHMS, type LegacySshAlgorithmKind } from '../../engine/ssh-algorithms.js';
 
 function kind<K extends LegacySshAlgorithmKind>(k: K) {
   const known: readonly string[] = LEGACY_SSH_ALGORITHMS[k];
@@ -17,7 +17,7 @@ function kind<K extends LegacySshAlgorithmKind>(k: K) {
 
 /**
  * The legacy SSH algorithms a device needs, by kind, each a subset of LEGACY_SSH_ALGORITHMS
- * (layers/expect/ssh-algorithms.ts): added after the client's defaults, never in their place.
+ * (layers/engine/ssh-algorithms.ts): added after the client's defaults, never in their place.
  * Default none. An unknown name is refused naming `sshAlgorithms.<kind>`; over Telnet the field is
  * refused (see `checkDeviceTransport`).
  */

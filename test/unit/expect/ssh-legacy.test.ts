@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthenticationError, InvalidConfigurationError, TargetUnchangedError } from '../../../layers/engine/errors.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { openDeviceStream } from '../../../layers/expect/device-stream.js';
-import { LEGACY_SSH_ALGORITHMS, type LegacySshAlgorithms } from '../../../layers/expect/ssh-algorithms.js';
+import { LEGACY_SSH_ALGORITHMS, type LegacySshAlgorithms } from '../../../layers/engine/ssh-algorithms.js';
 import { deviceAlgorithms, SshConnection, type SshHostKeyCheck } from '../../../layers/expect/ssh.js';
 import { DO, IAC, OPTION, SB, SE, WILL } from '../../../layers/expect/telnet-codec.js';
 import { memoryHostKeys } from '../../../harness/support/adapter-context.js';

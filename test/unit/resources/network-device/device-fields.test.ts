@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LEGACY_SSH_ALGORITHMS } from '../../../../layers/expect/ssh-algorithms.js';
+import { LEGACY_SSH_ALGORITHMS } from '../../../../layers/engine/ssh-algorithms.js';
 import { parseResource, policyOf } from '../../../../layers/resources/registry.js';
 import { configurationError, refusedField } from '../helpers.js';
 import { CONFIGURATION_MODE, DEVICE_BASES, DEVICE_TYPES, SAVES } from './bases.js';
