@@ -14,9 +14,14 @@ import type { DeviceLoginPlan } from '../network-device/driver.js';
 import { ciscoAccountKind, ciscoLoginUsername, type CiscoAccountKind } from './accounts.js';
 import type { CiscoResource } from './schema.js';
 
-/** A prompt source of the resource's `prompts` (already validated) as a pattern. */
+/**
+ * A prompt source of the resource's `prompts` (already validated) as the whole prompt line: the
+ * defaults name the prompt's end ("> ?$", "\\(config[^)]*\\)# ?$"), and the host name before it
+ * must not stay in a command's output (a configuration command that answers nothing would then
+ * seem to answer "fw1").
+ */
 export function promptPattern(source: string): RegExp {
-  return new RegExp(source);
+  return new RegExp(`(?:^|\\n)[^\\r\\n]*?(?:${source})`);
 }
 
 /** The credential of a role, with its password, or InvalidConfigurationError naming the field. */
