@@ -25,8 +25,10 @@ import { COMMON_ERROR_MARKERS, type DeviceDialect } from '../../expect/device.js
 import { createDeviceAdapter } from '../network-device/adapter.js';
 import type { DeviceChange, DeviceDriver } from '../network-device/driver.js';
 import { ciscoAccountKind } from './accounts.js';
-import { adminLogin, assertProvable, configLine, literal, noSuchAccount, proofLogin, promptPattern, roleCredential, runCommandSet } from './dialect.js';
+import { adminLogin, enableBlank, assertProvable, configLine, literal, noSuchAccount, proofLogin, promptPattern, roleCredential, runCommandSet } from './dialect.js';
 import type { CiscoResource } from './schema.js';
+
+const ENABLE_PROMPT = /(?:^|\n)Enter password: ?$/;
 
 const TITLE = 'CatOS switch';
 
@@ -42,7 +44,7 @@ function dialect(r: CiscoResource): DeviceDialect {
     login: { username: promptPattern(r.prompts.username), password: promptPattern(r.prompts.password), failed: /Sorry password incorrect|Login incorrect|Access denied/i },
     paging: { off: ['set length 0'], more: [/--More--/] },
     errors: CATOS_ERRORS,
-    enable: { command: 'enable', password: /(?:^|\n)Enter password: ?$/, refused: /Sorry password incorrect/i },
+    enable: { command: 'enable', password: ENABLE_PROMPT, refused: /Sorry password incorrect/i },
     logout: { command: 'exit' },
   };
 }
@@ -63,6 +65,7 @@ async function changeWithPrompts(session: DeviceChange<CiscoResource>['session']
 
 async function change(op: DeviceChange<CiscoResource>): Promise<ChangeResult> {
   const { resource: r, account, session } = op;
+  await enableBlank(session, ENABLE_PROMPT, TITLE);
   if (r.commandSet) return runCommandSet(session, r.commandSet, { username: account.username, newPassword: op.newPassword, currentPassword: op.currentPassword });
   const kind = ciscoAccountKind(r, account.id);
   switch (kind) {

@@ -6,7 +6,7 @@
  */
 import type { Account } from '../../engine/account.js';
 import type { ChangeResult, Credential } from '../../engine/adapter.js';
-import { InvalidConfigurationError, TargetUnchangedError } from '../../engine/errors.js';
+import { AuthenticationError, InvalidConfigurationError, TargetUnchangedError } from '../../engine/errors.js';
 import { Secret } from '../../engine/secret.js';
 import type { CommandAnswer, DeviceSession } from '../../expect/device.js';
 import { isPasswordAnswer, type DeviceCommandSet } from '../network-device/command-set.js';
@@ -34,16 +34,32 @@ export function roleCredential(credentials: Readonly<Record<string, Credential>>
 /**
  * The resource's admin session: its login account (typed as ciscoLoginUsername says), enabled
  * with the enable password. Both CatOS (`set ...` in privileged mode) and PIX (configuration mode
- * from privileged mode) change passwords only once enabled, so the enable password is required.
+ * from privileged mode) change passwords only once enabled. Without enablePasswordAccount the
+ * enable password is taken to be the factory's empty one: the session stays as logged in and the
+ * driver's change answers `enable` with an empty line (enableBlank).
  */
 export function adminLogin(resource: CiscoResource, credentials: Readonly<Record<string, Credential>>, title: string): DeviceLoginPlan {
   const login = roleCredential(credentials, 'login', 'loginAccount', `${title} sessions log in as loginAccount`);
-  if (resource.enablePasswordAccount === undefined) {
-    throw new InvalidConfigurationError('enablePasswordAccount', `${title} changes passwords in privileged mode only: name the account holding the enable password`);
-  }
-  const enable = roleCredential(credentials, 'enablePassword', 'enablePasswordAccount', `${title} enters privileged mode with the enable password`);
   const typed = ciscoLoginUsername(resource, login.username);
-  return { key: 'admin', sshUsername: typed ?? login.username, username: typed, password: login.password, enable: enable.password };
+  const plan = { key: 'admin', sshUsername: typed ?? login.username, username: typed, password: login.password };
+  if (resource.enablePasswordAccount === undefined) return plan;
+  const enable = roleCredential(credentials, 'enablePassword', 'enablePasswordAccount', `${title} enters privileged mode with the enable password`);
+  return { ...plan, enable: enable.password };
+}
+
+/**
+ * `enable` with the factory's empty enable password (no enablePasswordAccount): an empty line at
+ * each password prompt until the device shows a prompt. Still in user mode afterwards: the device
+ * has an enable password, AuthenticationError (nothing changed).
+ */
+export async function enableBlank(session: DeviceSession, passwordPrompt: RegExp, title: string): Promise<void> {
+  if (session.mode !== 'user') return;
+  const { output } = await session.command('enable', { answers: [{ pattern: passwordPrompt, reply: '' }] }).catch((e: unknown) => {
+    throw new AuthenticationError(`the ${title} refused \`enable\` with an empty password: ${e instanceof Error ? e.message : String(e)}`);
+  });
+  if (session.mode === 'user') {
+    throw new AuthenticationError(`the ${title} has an enable password (it refused an empty one: ${JSON.stringify(output.trim().slice(0, 200))}): name its account in enablePasswordAccount`);
+  }
 }
 
 /**

@@ -28,8 +28,10 @@ import { COMMON_ERROR_MARKERS, type DeviceDialect, type DeviceSession } from '..
 import { createDeviceAdapter } from '../network-device/adapter.js';
 import type { DeviceChange, DeviceDriver } from '../network-device/driver.js';
 import { ciscoAccountKind } from './accounts.js';
-import { adminLogin, assertProvable, configLine, literal, noSuchAccount, proofLogin, promptPattern, runCommandSet } from './dialect.js';
+import { adminLogin, enableBlank, assertProvable, configLine, literal, noSuchAccount, proofLogin, promptPattern, runCommandSet } from './dialect.js';
 import type { CiscoResource } from './schema.js';
+
+const ENABLE_PROMPT = /(?:^|\n)Password: ?$/;
 
 const TITLE = 'PIX firewall';
 
@@ -49,7 +51,7 @@ function dialect(r: CiscoResource): DeviceDialect {
     login: { username: promptPattern(r.prompts.username), password: promptPattern(r.prompts.password), failed: /Invalid password|Access denied|authentication failed/i },
     paging: { more: [/<--- More --->/] },
     errors: PIX_ERRORS,
-    enable: { command: 'enable', password: /(?:^|\n)Password: ?$/, refused: /Invalid password/ },
+    enable: { command: 'enable', password: ENABLE_PROMPT, refused: /Invalid password/ },
     configuration: { enter: 'configure terminal', leave: 'exit' },
     save: { command: 'write memory', success: /\[OK\]/ },
     logout: { command: 'exit' },
@@ -65,6 +67,7 @@ async function configureOnce(session: DeviceSession, line: (string | Secret)[]):
 
 async function change(op: DeviceChange<CiscoResource>): Promise<ChangeResult> {
   const { resource: r, account, session } = op;
+  await enableBlank(session, ENABLE_PROMPT, TITLE);
   if (r.commandSet) return runCommandSet(session, r.commandSet, { username: account.username, newPassword: op.newPassword, currentPassword: op.currentPassword });
   const kind = ciscoAccountKind(r, account.id);
   switch (kind) {
