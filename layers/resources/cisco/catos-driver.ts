@@ -22,7 +22,6 @@ import type { ChangeResult, Credential } from '../../engine/adapter.js';
 import { InvalidConfigurationError, TargetUnchangedError } from '../../engine/errors.js';
 import type { Secret } from '../../engine/secret.js';
 import { COMMON_ERROR_MARKERS, type DeviceDialect } from '../../expect/device.js';
-import { createDeviceAdapter } from '../network-device/adapter.js';
 import type { DeviceChange, DeviceDriver } from '../network-device/driver.js';
 import { ciscoAccountKind } from './accounts.js';
 import { adminLogin, enableBlank, assertProvable, configLine, literal, noSuchAccount, proofLogin, promptPattern, roleCredential, runCommandSet } from './dialect.js';
@@ -117,5 +116,3 @@ export const catosDriver: DeviceDriver<CiscoResource> = {
   proof: (resource, account, password, credentials) => proofLogin(resource, account, password, credentials, TITLE),
 };
 
-/** The CatOS adapter: one object, which functions/reset-device.ts and the registry's loader both return. */
-export const createCatosAdapter = createDeviceAdapter(catosDriver);

@@ -25,7 +25,6 @@ import type { ChangeResult } from '../../engine/adapter.js';
 import { TargetUnchangedError } from '../../engine/errors.js';
 import type { Secret } from '../../engine/secret.js';
 import { COMMON_ERROR_MARKERS, type DeviceDialect, type DeviceSession } from '../../expect/device.js';
-import { createDeviceAdapter } from '../network-device/adapter.js';
 import type { DeviceChange, DeviceDriver } from '../network-device/driver.js';
 import { ciscoAccountKind } from './accounts.js';
 import { adminLogin, enableBlank, assertProvable, configLine, literal, noSuchAccount, proofLogin, promptPattern, runCommandSet } from './dialect.js';
@@ -102,5 +101,3 @@ export const pixDriver: DeviceDriver<CiscoResource> = {
   proof: (resource, account, password, credentials) => proofLogin(resource, account, password, credentials, TITLE),
 };
 
-/** The PIX adapter: one object, which functions/reset-device.ts and the registry's loader both return. */
-export const createPixAdapter = createDeviceAdapter(pixDriver);

@@ -206,7 +206,7 @@ function references(r: CiscoResource): AccountReference[] {
 const IMPLEMENTATION: Partial<Record<CiscoType, Implementation>> = {
   'cisco-catos': {
     family: 'device',
-    adapter: () => import('./catos-driver.js').then((m) => m.createCatosAdapter),
+    adapter: () => import('./catos/adapter.js').then((m) => m.createCatosAdapter),
     testedAgainst: {
       kind: 'simulator',
       what: 'a CatOS 8.4 supervisor CLI simulator (test/simulators/device/cisco-catos.ts) over SSH and Telnet, written from the Catalyst 6500 Series Software Command Reference (CatOS): `set localuser`, `set password`, `set enablepass`, `enable`, `set length`, `show config`; no real switch, and no TACACS+/RADIUS logins',
@@ -215,7 +215,7 @@ const IMPLEMENTATION: Partial<Record<CiscoType, Implementation>> = {
   },
   'cisco-pix': {
     family: 'device',
-    adapter: () => import('./pix-driver.js').then((m) => m.createPixAdapter),
+    adapter: () => import('./pix/adapter.js').then((m) => m.createPixAdapter),
     testedAgainst: {
       kind: 'simulator',
       what: 'a PIX 6.3 firewall CLI simulator (test/simulators/device/cisco-pix.ts) over SSH and Telnet, written from the Cisco PIX Firewall Command Reference 6.3 and its Configuration Guide: `username`, `enable password`, `passwd`, `aaa authentication ... console LOCAL`, `write memory`; no real firewall, no ASA releases, no AAA server logins',
