@@ -1,13 +1,19 @@
 import { createResetHandler } from '../layers/workflow/handler.js';
-import { createDeviceAdapter } from '../layers/resources/network-device/adapter.js';
-import { procurveDriver } from '../layers/resources/hp-procurve/driver.js';
-import { screenosDriver } from '../layers/resources/juniper-netscreen/driver.js';
-import { as400Driver } from '../layers/resources/service-processor/as400-driver.js';
+import { createCatosAdapter } from '../layers/resources/cisco/catos/adapter.js';
+import { createPixAdapter } from '../layers/resources/cisco/pix/adapter.js';
+import { createProcurveAdapter } from '../layers/resources/hp-procurve/adapter.js';
+import { createScreenosAdapter } from '../layers/resources/juniper-netscreen/adapter.js';
+import { createAs400Adapter } from '../layers/resources/service-processor/as400/adapter.js';
 
-/** Network devices and service processors over SSH or Telnet: one function, the device adapter and its vendors' drivers only. */
+/**
+ * Network devices and service processors over SSH or Telnet: one function, the device adapter
+ * (layers/resources/network-device/adapter.ts) over each type's driver, and nothing else.
+ */
 export const adapters = {
-  'hp-procurve': createDeviceAdapter(procurveDriver),
-  'juniper-netscreen': createDeviceAdapter(screenosDriver),
-  as400: createDeviceAdapter(as400Driver),
+  'cisco-catos': createCatosAdapter,
+  'cisco-pix': createPixAdapter,
+  'hp-procurve': createProcurveAdapter,
+  'juniper-netscreen': createScreenosAdapter,
+  as400: createAs400Adapter,
 };
 export const handler = createResetHandler({ adapters });

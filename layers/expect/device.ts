@@ -401,6 +401,12 @@ export class DeviceSession {
         throw this.#redacted(e);
       }
       const prompts = this.#modes.length;
+      // A device answers a typed line on the lines after its echo: a "prompt" before the echo's
+      // line break is the echo itself, cut between reads (a password with ">" or "#" in it).
+      if (m.index < prompts && !/\n/.test(raw + m.before + m.match[0])) {
+        raw += m.before + m.match[0];
+        continue;
+      }
       if (m.index < prompts) {
         raw += m.before;
         this.#mode = this.#modes[m.index]!.mode;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accountIdSchema, cliTransport, resourceBase } from '../common.js';
-import { defineType, type AccountReference, tcp } from '../definition.js';
+import { defineType, type AccountReference, type Implementation, tcp } from '../definition.js';
 import { DIGITS, type PolicyInput } from '../../engine/policy.js';
 import { checkDevice, checkDistinctRoles, deviceFields, loginPromptFields } from '../network-device/device.js';
 import { cliPort, COMMENT_FIRST, DEVICE_CLI_FORBIDDEN, deviceUsername, promptSchema } from '../network-device/fields.js';
@@ -70,7 +70,9 @@ const TRAITS: Record<
   },
   'cisco-pix': {
     title: 'Cisco PIX',
-    prompts: { username: 'Username: ?$', password: 'Password: ?$', userMode: '> ?$', enable: '# ?$', configuration: '\\(config[^)]*\\)# ?$' },
+    // Telnet asks "PIX passwd: " for the passwd login password, and "Password: " after
+    // "Username: " under `aaa authentication telnet console LOCAL`.
+    prompts: { username: 'Username: ?$', password: '(?:PIX passwd|Password): ?$', userMode: '> ?$', enable: '# ?$', configuration: '\\(config[^)]*\\)# ?$' },
     enableSecret: false,
     linePasswords: false,
     loginPassword: true,
@@ -200,6 +202,28 @@ function references(r: CiscoResource): AccountReference[] {
   return refs;
 }
 
+/** The types that reset, each through its driver (loaded on first use, with the SSH code). */
+const IMPLEMENTATION: Partial<Record<CiscoType, Implementation>> = {
+  'cisco-catos': {
+    family: 'device',
+    adapter: () => import('./catos/adapter.js').then((m) => m.createCatosAdapter),
+    testedAgainst: {
+      kind: 'simulator',
+      what: 'a CatOS 8.4 supervisor CLI simulator (test/simulators/device/cisco-catos.ts) over SSH and Telnet, written from the Catalyst 6500 Series Software Command Reference (CatOS): `set localuser`, `set password`, `set enablepass`, `enable`, `set length`, `show config`; no real switch, and no TACACS+/RADIUS logins',
+      using: ['device:cisco-catos'],
+    },
+  },
+  'cisco-pix': {
+    family: 'device',
+    adapter: () => import('./pix/adapter.js').then((m) => m.createPixAdapter),
+    testedAgainst: {
+      kind: 'simulator',
+      what: 'a PIX 6.3 firewall CLI simulator (test/simulators/device/cisco-pix.ts) over SSH and Telnet, written from the Cisco PIX Firewall Command Reference 6.3 and its Configuration Guide: `username`, `enable password`, `passwd`, `aaa authentication ... console LOCAL`, `write memory`; no real firewall, no ASA releases, no AAA server logins',
+      using: ['device:cisco-pix'],
+    },
+  },
+};
+
 export function ciscoDefinition<T extends CiscoType>(type: T) {
   const t = TRAITS[type];
   return defineType({
@@ -216,8 +240,8 @@ export function ciscoDefinition<T extends CiscoType>(type: T) {
     references,
     onPremises: true,
     verification: 'login',
-    implementation: 'not yet',
+    implementation: IMPLEMENTATION[type] ?? 'not yet',
     changedBy: t.changedBy,
-    verifiedBy: 'a fresh SSH or Telnet login as the account (followed by `enable` for an enable secret or password)',
+    verifiedBy: 'a fresh SSH or Telnet login as the account (a local user by its name, the login password alone), or the admin login followed by `enable` for an enable secret or password',
   });
 }

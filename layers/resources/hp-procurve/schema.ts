@@ -89,7 +89,7 @@ export const hpProcurveDefinition = defineType({
   verification: 'login',
   implementation: {
     family: 'device',
-    adapter: () => Promise.all([import('./driver.js'), import('../network-device/adapter.js')]).then(([m, a]) => a.createDeviceAdapter(m.procurveDriver)),
+    adapter: () => import('./adapter.js').then((m) => m.createProcurveAdapter),
     testedAgainst: {
       kind: 'simulator',
       what: 'a ProCurve CLI simulator (test/simulators/device/hp-procurve.ts) written from the HP ProCurve Management and Configuration Guide and the Access Security Guide: manager and operator passwords with and without user names, the banner and "Press any key to continue", paging, `write memory`, logout\'s questions, over SSH and Telnet; it does not cover RADIUS/TACACS+ logins, port security or the web and SNMP interfaces',

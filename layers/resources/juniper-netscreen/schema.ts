@@ -60,7 +60,7 @@ export const juniperNetscreenDefinition = defineType({
   verification: 'login',
   implementation: {
     family: 'device',
-    adapter: () => Promise.all([import('./driver.js'), import('../network-device/adapter.js')]).then(([m, a]) => a.createDeviceAdapter(m.screenosDriver)),
+    adapter: () => import('./adapter.js').then((m) => m.createScreenosAdapter),
     testedAgainst: {
       kind: 'simulator',
       what: 'a ScreenOS CLI simulator (test/simulators/device/juniper-netscreen.ts) written from the ScreenOS CLI Reference Guide and Concepts & Examples (Administration): the root admin and read-write/read-only admins with ScreenOS password hashes, the `->` prompt, paging, `save`, exit\'s save question and the factory license prompt, over SSH and Telnet; it does not cover RADIUS/LDAP admins, VSYS admins or the WebUI',

@@ -100,7 +100,7 @@ const CHANGED_BY: Record<ServiceProcessorType, string> = {
 const IMPLEMENTATIONS: Partial<Record<ServiceProcessorType, Implementation>> = {
   as400: {
     family: 'device',
-    adapter: () => Promise.all([import('./as400-driver.js'), import('../network-device/adapter.js')]).then(([d, a]) => a.createDeviceAdapter(d.as400Driver)),
+    adapter: () => import('./as400/adapter.js').then((m) => m.createAs400Adapter),
     testedAgainst: {
       kind: 'simulator',
       what: "a PASE shell over SSH (bash and bsh, `read -s`, printf, `qsh -c db2`) with IBM i user profiles, the QPWD* system values and QSYCHGPW's checks and messages, written from IBM's QSYCHGPW, PASE, Qshell db2 and password system value documentation; its job log, command lines, history and SQL statement texts are recorded; no real IBM i, no TN5250, no database monitor",

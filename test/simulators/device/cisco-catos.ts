@@ -86,6 +86,11 @@ export class CiscoCatos implements Dialect {
     this.#state.users.set(name, { hash: catosHash(password), privilege });
     this.#written();
   }
+  /** Removes a local user, as `clear localuser` would (NVRAM written); nothing when it is not there. */
+  removeUser(name: string): void {
+    this.#state.users.delete(name);
+    this.#written();
+  }
   setLoginPassword(password: string): void {
     this.#state.loginHash = catosHash(password);
     this.#written();

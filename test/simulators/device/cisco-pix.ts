@@ -93,6 +93,10 @@ export class CiscoPix implements Dialect {
   addUser(name: string, password: string, privilege = PIX_DEFAULT_USER_PRIVILEGE): void {
     this.#both((s) => s.users.set(name, { hash: pixHash(password), privilege }));
   }
+  /** Removes a local user from both configurations, as `no username` and `write memory` would. */
+  removeUser(name: string): void {
+    this.#both((s) => s.users.delete(name));
+  }
   setPasswd(password: string): void {
     this.#both((s) => (s.passwdHash = pixHash(password)));
   }
