@@ -200,6 +200,16 @@ function references(r: CiscoResource): AccountReference[] {
   return refs;
 }
 
+const IOS_IMPLEMENTATION = {
+  family: 'device',
+  adapter: () => Promise.all([import('./cisco-ios-driver.js'), import('../network-device/adapter.js')]).then(([m, a]) => a.createDeviceAdapter(m.ciscoIosDriver)),
+  testedAgainst: {
+    kind: 'simulator',
+    what: "Cisco IOS CLI simulator (test/simulators/device/cisco-ios.ts) written from Cisco's IOS Security and Configuration Fundamentals command references: SSH and Telnet logins (local users, vty line password), enable, `username`/`enable`/line passwords with type 5/8/9 secrets, `show running-config | include`, paging, `copy running-config startup-config`; no real IOS device, no AAA/TACACS+, no privilege levels between 1 and 15",
+    using: ['device:cisco-ios'],
+  },
+} as const;
+
 export function ciscoDefinition<T extends CiscoType>(type: T) {
   const t = TRAITS[type];
   return defineType({
@@ -216,7 +226,7 @@ export function ciscoDefinition<T extends CiscoType>(type: T) {
     references,
     onPremises: true,
     verification: 'login',
-    implementation: 'not yet',
+    implementation: type === 'cisco-ios' ? IOS_IMPLEMENTATION : 'not yet',
     changedBy: t.changedBy,
     verifiedBy: 'a fresh SSH or Telnet login as the account (followed by `enable` for an enable secret or password)',
   });
