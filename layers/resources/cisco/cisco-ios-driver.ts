@@ -36,8 +36,14 @@ const CONFLICT = /Can not have both a user password and a user secret/;
 const SILENT = [/^\s*$/];
 const ALGORITHM: Record<string, string> = { '5': 'md5', '8': 'sha256', '9': 'scrypt' };
 
-/** A prompt pattern of the resource, as the whole last line (the host name before it is the prompt's, not output). */
-const promptLine = (p: string) => new RegExp(`(?:^|\\n)[^\\r\\n]*(?:${p})`);
+/**
+ * A prompt pattern of the resource as the whole last line: the host name before it (letters,
+ * digits, `.`, `_`, `-`, at most 63: "Cisco IOS Configuration Fundamentals Command Reference",
+ * `hostname`) is the prompt's, not output. Nothing else may precede it on the line, so the echo
+ * of a typed line ending in `#` or `>` (a password holding one, still arriving) is never taken
+ * for the prompt.
+ */
+const promptLine = (p: string) => new RegExp(`(?:^|\\n)[A-Za-z0-9._-]{0,63}(?:${p})`);
 
 export function iosDialect(r: CiscoResource): DeviceDialect {
   const p = r.prompts;
@@ -45,13 +51,13 @@ export function iosDialect(r: CiscoResource): DeviceDialect {
     prompts: { user: promptLine(p.userMode), privileged: promptLine(p.enable), configuration: promptLine(p.configuration ?? '\\(config[^)]*\\)# ?$') },
     login: { username: new RegExp(p.username), password: new RegExp(p.password), failed: /% ?Login invalid|% ?Authentication failed|% ?Bad passwords|% ?Access denied/ },
     paging: { off: ['terminal length 0'], more: [/ ?--More-- ?/] },
-    errors: COMMON_ERROR_MARKERS,
+    // `copy` fails with "%Error opening nvram:startup-config" and the like.
+    errors: [...COMMON_ERROR_MARKERS, /^%\s?Error/m],
     enable: { command: 'enable', password: new RegExp(p.password), refused: /% ?Bad secrets|% ?Bad passwords|% ?No password set|% ?Access denied/ },
     configuration: { enter: 'configure terminal', leave: 'end' },
     save: {
       command: r.commandSet?.save ?? 'copy running-config startup-config',
       confirmations: [{ pattern: /Destination filename \[startup-config\]\? ?$/, answer: '' }],
-      ...(r.commandSet?.save === undefined ? { success: /\[OK\]/ } : {}),
     },
     logout: { command: 'exit' },
   };
@@ -110,6 +116,11 @@ async function setSecret(session: DeviceSession, prefix: string, type: string | 
   return `${plain.trim()} …`;
 }
 
+/** A user name as an IOS regular expression matching it alone: `.` escaped, and `_` (IOS's delimiter wildcard). */
+export function iosRegexLiteral(text: string): string {
+  return text.replace(/[._\\^$*+?()[\]{}|]/g, (c) => `\\${c}`);
+}
+
 async function showInclude(session: DeviceSession, regex: string): Promise<string> {
   return (await session.command(`show running-config | include ${regex}`)).output;
 }
@@ -117,7 +128,7 @@ async function showInclude(session: DeviceSession, regex: string): Promise<strin
 async function changeLocalUser(op: DeviceChange<CiscoResource>): Promise<string> {
   const name = op.account.username;
   // The trailing space keeps "ab" from matching "abc"; IOS's filter is a regular expression.
-  const found = parseUserLine(await showInclude(op.session, `^username ${name} `), name);
+  const found = parseUserLine(await showInclude(op.session, `^username ${iosRegexLiteral(name)} `), name);
   if (!found) throw new InvalidConfigurationError('username', `${JSON.stringify(name)} is not a local user on the device (no \`username ${name}\` line in its running configuration); rpr changes users, it does not create them`);
   const prefix = `username ${name}${found.privilege ? ` privilege ${found.privilege}` : ''}`;
   await op.session.configure();

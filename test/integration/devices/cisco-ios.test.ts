@@ -62,6 +62,15 @@ describe('local users', () => {
     expect(d.ios.checkUser('bo', 'Bo-new-1')).toBe(true);
   });
 
+  it('a name with IOS regex characters ("_", ".") is found, and a password holding "#" and ">" is not taken for a prompt as it echoes', async () => {
+    const d = await device(`${ADMIN}username svc_b.x secret Svc-start-1\nusername svcXb.x secret Other-start-1\n`);
+    await withAdapter(iosResource(d), { login: credential('admin', 'Adm1n-pw') }, async (a) => {
+      await a.change(change('svc_b.x', 'Svc#new>1(config)#'));
+      expect((await a.verify(verify('svc_b.x', 'Svc#new>1(config)#'))).valid).toBe(true);
+    });
+    expect(d.ios.checkUser('svcXb.x', 'Other-start-1')).toBe(true);
+  });
+
   it('a type 5 secret stays type 5 on a release whose clear-text secrets are type 9', async () => {
     const d = await device(`${ADMIN}username md algorithm-type md5 secret Md-start-1\n`, { secretType: 9 });
     await withAdapter(iosResource(d), { login: credential('admin', 'Adm1n-pw') }, (a) => a.change(change('md', 'Md-new-1')));

@@ -394,9 +394,10 @@ export function ciscoIos(options: CiscoIosOptions = {}): CiscoIos {
   };
 }
 
-/** IOS output filters: the regex is IOS's, where `_` matches a delimiter (start, end, space, comma, braces, parentheses). */
+/** IOS output filters: the regex is IOS's ("Regular Expressions" appendix of the Terminal Services Configuration Guide), where `_` matches a delimiter (start, end, space, comma, braces, parentheses) and a backslash escapes a special character. */
 function filter(text: string, how: string, regex: string): string {
-  const re = new RegExp(regex.replace(/_/g, '(?:^|$|[\\s,{}()])'));
+  // A backslash escapes the next character, `\\_` an underscore itself.
+  const re = new RegExp(regex.replace(/(?<!\\)_/g, '(?:^|$|[\\s,{}()])'));
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   let kept: string[];
