@@ -123,7 +123,8 @@ export async function buildLayer(outdir: string, runtime?: RuntimeModules): Prom
 }
 
 /**
- * In the layer, a descriptor's `import('./adapter.js')` resolves to a module that fails when
+ * In the layer, a descriptor's `import('./adapter.js')` (or a device type's `import('./driver.js')`,
+ * `import('./cisco-ios-driver.js')`) resolves to a module that fails when
  * loaded: each function carries its own family's adapters (its entry's `adapters`) and never
  * asks the registry for one, and no driver is bundled twice.
  */
@@ -131,7 +132,7 @@ function noAdapters(): Plugin {
   return {
     name: 'rpr-no-adapters-in-layer',
     setup(b) {
-      b.onResolve({ filter: /\/adapter\.js$/ }, (args) => (args.kind === 'dynamic-import' ? { path: relative(REPO_ROOT, resolve(args.resolveDir, args.path)), namespace: 'rpr-absent' } : undefined));
+      b.onResolve({ filter: /\/(adapter|[\w-]*driver)\.js$/ }, (args) => (args.kind === 'dynamic-import' ? { path: relative(REPO_ROOT, resolve(args.resolveDir, args.path)), namespace: 'rpr-absent' } : undefined));
       b.onLoad({ filter: /.*/, namespace: 'rpr-absent' }, (args) => ({
         contents: `throw new Error(${JSON.stringify(`${args.path} is not in the runtime layer: a function resets only the types of its own family`)});`,
         loader: 'js',

@@ -25,8 +25,16 @@ import type { DeviceDriver, DeviceLoginPlan, DeviceResource } from './driver.js'
  * follow.
  */
 export function createDeviceAdapter<R extends DeviceResource>(driver: DeviceDriver<R>): AdapterFactory<R> {
-  return (ctx) => new DeviceAdapter(driver, ctx);
+  let factory = FACTORIES.get(driver) as AdapterFactory<R> | undefined;
+  if (!factory) {
+    factory = (ctx) => new DeviceAdapter(driver, ctx);
+    FACTORIES.set(driver, factory as AdapterFactory<never>);
+  }
+  return factory;
 }
+
+/** One factory per driver: the registry's loader and the reset function's `adapters` are the same function (families.test.ts checks it). */
+const FACTORIES = new WeakMap<object, AdapterFactory<never>>();
 
 interface OpenSession {
   readonly session: DeviceSession;
