@@ -83,8 +83,20 @@ export interface IosUserLine {
   readonly type?: string;
 }
 
+/** Output as the terminal shows it: each backspace takes back the character before it (IOS erases its " --More-- " so). */
+export function withoutErasure(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      let out = '';
+      for (const ch of line) out = ch === '\b' ? out.slice(0, -1) : out + ch;
+      return out;
+    })
+    .join('\n');
+}
+
 export function parseUserLine(output: string, name: string): IosUserLine | undefined {
-  for (const line of output.split(/\r?\n/)) {
+  for (const line of withoutErasure(output).split(/\r?\n/)) {
     const words = line.trim().split(/\s+/);
     if (words[0] !== 'username' || words[1] !== name) continue;
     const at = (k: string) => words.indexOf(k, 2);

@@ -11,6 +11,10 @@ import type { Credential } from '../../../layers/engine/adapter.js';
 import { AuthenticationError, InvalidConfigurationError, OutcomeUnknownError, TargetUnchangedError } from '../../../layers/engine/errors.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import type { CiscoResource } from '../../../layers/resources/cisco/schema.js';
+import { Redactor } from '../../../layers/engine/redact.js';
+import { DeviceSession } from '../../../layers/expect/device.js';
+import { openDeviceStream } from '../../../layers/expect/device-stream.js';
+import { iosDialect, withoutErasure } from '../../../layers/resources/cisco/cisco-ios-driver.js';
 import { captureOutput } from '../../support/leaks.js';
 import { account, credential, iosAdapter, iosDevice, iosResource, type IosDevice } from './cisco-ios-support.js';
 
@@ -179,6 +183,33 @@ describe('saving', () => {
       expect((await a.verify(verify('bob', 'Bob-start-1'))).valid).toBe(false);
     });
     expect(d.ios.startup()).toBe(startup);
+  });
+});
+
+describe('paging', () => {
+  it('where `terminal length 0` is not sent, the dialect answers " --More-- " and reads the whole output over Telnet (600 lines, past the 512 rows our NAWS gives)', async () => {
+    const users = Array.from({ length: 600 }, (_, i) => `username u${i} secret U-start-${i}`);
+    const d = await device(`${ADMIN}${users.join('\n')}\n`);
+    const dialect = { ...iosDialect(iosResource(d, { protocol: 'telnet' })), paging: { more: iosDialect(iosResource(d)).paging!.more! } };
+    const stream = await openDeviceStream({ protocol: 'telnet', host: d.sim.host, port: d.sim.telnetPort, hostKey: { trusted: undefined } as never, timeoutMs: 5_000 });
+    const session = await DeviceSession.open(stream.stream, dialect, { redactor: new Redactor(['Adm1n-pw']), timeoutMs: 5_000, login: { username: 'admin', password: new Secret('Adm1n-pw') } });
+    try {
+      const { output } = await session.command('show running-config | include ^username u');
+      expect(withoutErasure(output).split('\n').filter((l) => /^username u\d+ secret 5 /.test(l))).toHaveLength(600);
+      expect(output).not.toContain('--More--');
+    } finally {
+      await session.close();
+      await stream.close();
+    }
+    // The control: without the more prompt in the dialect, the same command waits at the first page.
+    const bare = await openDeviceStream({ protocol: 'telnet', host: d.sim.host, port: d.sim.telnetPort, hostKey: { trusted: undefined } as never, timeoutMs: 5_000 });
+    const stuck = await DeviceSession.open(bare.stream, { ...dialect, paging: {} }, { redactor: new Redactor(['Adm1n-pw']), timeoutMs: 1_000, login: { username: 'admin', password: new Secret('Adm1n-pw') } });
+    try {
+      await expect(stuck.command('show running-config | include ^username u')).rejects.toThrow(/no answer within/);
+    } finally {
+      await stuck.close();
+      await bare.close();
+    }
   });
 });
 
