@@ -1,4 +1,5 @@
 import { createResetHandler } from '../layers/workflow/handler.js';
+import { createIosAdapter } from '../layers/resources/cisco/ios/adapter.js';
 import { createCatosAdapter } from '../layers/resources/cisco/catos/adapter.js';
 import { createPixAdapter } from '../layers/resources/cisco/pix/adapter.js';
 import { createProcurveAdapter } from '../layers/resources/hp-procurve/adapter.js';
@@ -10,6 +11,7 @@ import { createAs400Adapter } from '../layers/resources/service-processor/as400/
  * (layers/resources/network-device/adapter.ts) over each type's driver, and nothing else.
  */
 export const adapters = {
+  'cisco-ios': createIosAdapter,
   'cisco-catos': createCatosAdapter,
   'cisco-pix': createPixAdapter,
   'hp-procurve': createProcurveAdapter,

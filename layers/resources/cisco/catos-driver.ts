@@ -24,7 +24,8 @@ import type { Secret } from '../../engine/secret.js';
 import { COMMON_ERROR_MARKERS, type DeviceDialect } from '../../expect/device.js';
 import type { DeviceChange, DeviceDriver } from '../network-device/driver.js';
 import { ciscoAccountKind } from './accounts.js';
-import { adminLogin, enableBlank, assertProvable, configLine, literal, noSuchAccount, proofLogin, promptPattern, roleCredential, runCommandSet } from './dialect.js';
+import { adminLogin, enableBlank, assertProvable, configLine, literal, noSuchAccount, proofLogin, promptPattern, roleCredential } from './dialect.js';
+import { runCommandSet } from '../network-device/run-command-set.js';
 import type { CiscoResource } from './schema.js';
 
 const ENABLE_PROMPT = /(?:^|\n)Enter password: ?$/;
@@ -65,7 +66,10 @@ async function changeWithPrompts(session: DeviceChange<CiscoResource>['session']
 async function change(op: DeviceChange<CiscoResource>): Promise<ChangeResult> {
   const { resource: r, account, session } = op;
   await enableBlank(session, ENABLE_PROMPT, TITLE);
-  if (r.commandSet) return runCommandSet(session, r.commandSet, { username: account.username, newPassword: op.newPassword, currentPassword: op.currentPassword });
+  if (r.commandSet) {
+    await runCommandSet(session, r.commandSet, { username: account.username, password: op.newPassword, currentPassword: op.currentPassword });
+    return { method: 'admin reset (custom command set)' };
+  }
   const kind = ciscoAccountKind(r, account.id);
   switch (kind) {
     case 'login-password': {

@@ -1,15 +1,13 @@
 /**
  * What the CatOS and PIX drivers share (catos-driver.ts, pix-driver.ts): the session's login
- * built from a Cisco resource's roles, a resource's custom command set run on a device session,
- * the prompt patterns of the resource's `prompts`, and reading one line of a configuration
+ * built from a Cisco resource's roles, the prompt patterns of the resource's `prompts`, and reading one line of a configuration
  * listing. Small helpers only: each driver keeps its own dialect, commands and wordings.
  */
 import type { Account } from '../../engine/account.js';
-import type { ChangeResult, Credential } from '../../engine/adapter.js';
+import type { Credential } from '../../engine/adapter.js';
 import { AuthenticationError, InvalidConfigurationError, TargetUnchangedError } from '../../engine/errors.js';
 import { Secret } from '../../engine/secret.js';
-import type { CommandAnswer, DeviceSession } from '../../expect/device.js';
-import { isPasswordAnswer, type DeviceCommandSet } from '../network-device/command-set.js';
+import type { DeviceSession } from '../../expect/device.js';
 import type { DeviceLoginPlan } from '../network-device/driver.js';
 import { ciscoAccountKind, ciscoLoginUsername, type CiscoAccountKind } from './accounts.js';
 import type { CiscoResource } from './schema.js';
@@ -99,59 +97,6 @@ export function configLine(listing: string, pattern: RegExp): string | undefined
 /** A regular expression matching `text` literally. */
 export function literal(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/**
- * Runs a custom command set (network-device/command-set.ts): each line after the prompt before
- * it, placeholders filled; a line that is `{password}` or `{currentPassword}` alone answers, in
- * order, the password prompts the line before it raises. The first line that names a password is
- * the change (anything after it but `success` or a refusal is outcome unknown); lines before it
- * are preparation and fail as unchanged.
- */
-export async function runCommandSet(
-  session: DeviceSession,
-  cs: DeviceCommandSet,
-  values: { readonly username: string; readonly newPassword: Secret; readonly currentPassword?: Secret | undefined },
-): Promise<ChangeResult> {
-  const secretOf = (placeholder: string): Secret => {
-    if (placeholder === '{password}') return values.newPassword;
-    if (!values.currentPassword) throw new InvalidConfigurationError('commandSet', 'the change types {currentPassword}, and no current password is known for this account');
-    return values.currentPassword;
-  };
-  const anyPrompt = new RegExp(cs.passwordPrompts.map((p) => `(?:${p})`).join('|'));
-  const refusals = cs.refusals.map((p) => new RegExp(p));
-  const success = cs.success?.map((p) => new RegExp(p));
-  // Group each command with the password answers that follow it.
-  const steps: { line: (string | Secret)[]; answers: Secret[] }[] = [];
-  for (const l of cs.change) {
-    if (isPasswordAnswer(l)) {
-      const last = steps.at(-1);
-      if (!last) throw new InvalidConfigurationError('commandSet', 'the change starts with a password answer, before any command asks for it');
-      last.answers.push(secretOf(l));
-      continue;
-    }
-    const parts: (string | Secret)[] = [];
-    for (const piece of l.split(/(\{username\}|\{password\}|\{currentPassword\})/)) {
-      if (piece === '') continue;
-      if (piece === '{username}') parts.push(values.username);
-      else if (piece === '{password}' || piece === '{currentPassword}') parts.push(secretOf(piece));
-      else parts.push(piece);
-    }
-    steps.push({ line: parts, answers: [] });
-  }
-  const changeAt = steps.findIndex((s) => s.answers.length > 0 || s.line.some((p) => p instanceof Secret));
-  if (cs.configurationMode) await session.configure();
-  try {
-    for (const [i, step] of steps.entries()) {
-      // Each reply once, in order: the first unused one whose prompt matches wins.
-      const ordered: CommandAnswer[] = step.answers.map((reply) => ({ pattern: anyPrompt, reply, once: true }));
-      if (i < changeAt) await session.command(step.line, { answers: ordered });
-      else await session.command(step.line, { answers: ordered, change: true, refusals, ...(success ? { success } : {}) });
-    }
-  } finally {
-    if (cs.configurationMode && !session.closed) await session.leaveConfiguration();
-  }
-  return { method: 'admin reset (custom command set)' };
 }
 
 /** Refuses an account the device does not have, before anything changes. */

@@ -27,7 +27,8 @@ import type { Secret } from '../../engine/secret.js';
 import { COMMON_ERROR_MARKERS, type DeviceDialect, type DeviceSession } from '../../expect/device.js';
 import type { DeviceChange, DeviceDriver } from '../network-device/driver.js';
 import { ciscoAccountKind } from './accounts.js';
-import { adminLogin, enableBlank, assertProvable, configLine, literal, noSuchAccount, proofLogin, promptPattern, runCommandSet } from './dialect.js';
+import { adminLogin, enableBlank, assertProvable, configLine, literal, noSuchAccount, proofLogin, promptPattern } from './dialect.js';
+import { runCommandSet } from '../network-device/run-command-set.js';
 import type { CiscoResource } from './schema.js';
 
 const ENABLE_PROMPT = /(?:^|\n)Password: ?$/;
@@ -67,7 +68,10 @@ async function configureOnce(session: DeviceSession, line: (string | Secret)[]):
 async function change(op: DeviceChange<CiscoResource>): Promise<ChangeResult> {
   const { resource: r, account, session } = op;
   await enableBlank(session, ENABLE_PROMPT, TITLE);
-  if (r.commandSet) return runCommandSet(session, r.commandSet, { username: account.username, newPassword: op.newPassword, currentPassword: op.currentPassword });
+  if (r.commandSet) {
+    await runCommandSet(session, r.commandSet, { username: account.username, password: op.newPassword, currentPassword: op.currentPassword });
+    return { method: 'admin reset (custom command set)' };
+  }
   const kind = ciscoAccountKind(r, account.id);
   switch (kind) {
     case 'login-password':

@@ -204,6 +204,15 @@ function references(r: CiscoResource): AccountReference[] {
 
 /** The types that reset, each through its driver (loaded on first use, with the SSH code). */
 const IMPLEMENTATION: Partial<Record<CiscoType, Implementation>> = {
+  'cisco-ios': {
+    family: 'device',
+    adapter: () => import('./ios/adapter.js').then((m) => m.createIosAdapter),
+    testedAgainst: {
+      kind: 'simulator',
+      what: "Cisco IOS CLI simulator (test/simulators/device/cisco-ios.ts) written from Cisco's IOS Security and Configuration Fundamentals command references: SSH and Telnet logins (local users, vty line password), enable, `username`/`enable`/line passwords with type 5/8/9 secrets, `show running-config | include`, paging, `copy running-config startup-config`; no real IOS device, no AAA/TACACS+, no privilege levels between 1 and 15",
+      using: ['device:cisco-ios'],
+    },
+  },
   'cisco-catos': {
     family: 'device',
     adapter: () => import('./catos/adapter.js').then((m) => m.createCatosAdapter),

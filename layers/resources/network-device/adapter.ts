@@ -194,6 +194,7 @@ class DeviceAdapter<R extends DeviceResource> implements TargetAdapter {
         name: `${this.type} ${r.protocol === 'ssh' ? 'SSH' : 'Telnet'} session`,
         login: { ...(plan.username === undefined ? {} : { username: plan.username }), password: plan.password },
       });
+      if (plan.enable !== undefined && plan.reenable !== undefined && session.mode !== 'user') await session.command(plan.reenable);
       if (plan.enable !== undefined) await session.enable(plan.enable ?? undefined);
     } catch (e) {
       await session?.close();

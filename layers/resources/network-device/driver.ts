@@ -34,6 +34,11 @@ export interface DeviceLoginPlan {
   readonly password: Secret;
   /** `enable` with this (or without a password when null) once logged in; undefined: stay as logged in. */
   readonly enable?: Secret | null;
+  /**
+   * A command that leaves privileged mode before `enable` (IOS `disable`), for a proof of an
+   * enable password: a login that lands privileged would otherwise never type it.
+   */
+  readonly reenable?: string;
 }
 
 /** One account's change, on a session the adapter opened as `DeviceDriver.sessionFor` asked. */

@@ -1,49 +1,75 @@
-import { TargetUnchangedError } from '../../engine/errors.js';
-import type { Secret } from '../../engine/secret.js';
+import { InvalidConfigurationError, OutcomeUnknownError, TargetUnchangedError } from '../../engine/errors.js';
+import { Secret } from '../../engine/secret.js';
 import type { CommandAnswer, DeviceSession } from '../../expect/device.js';
 import { isPasswordAnswer, type DeviceCommandSet } from './command-set.js';
 
+/** One line of a command set, with the password-prompt answers (the `{password}` lines) that follow it. */
+interface Step {
+  readonly parts: readonly (string | Secret)[];
+  readonly answers: readonly Secret[];
+}
+
 /**
- * Runs a resource's own change command (`commandSet`, validated by deviceCommandSetSchema) on a
- * logged-in session, in place of the driver's built-in one: `{username}` filled in, each line
- * that is `{password}` or `{currentPassword}` alone typed at the next of `passwordPrompts` the
- * line before it asks, a password inside a line (passwordOnCommandLine) typed as a Secret.
- * Every line may change the device (anything but its refusals is "outcome unknown" on error);
- * a line that carries a password must also match `success` when one is given. Configuration
- * mode is entered first when asked, and left after a change the device took.
+ * Runs a resource's custom command set (command-set.ts) on a logged-in, enabled session: each
+ * line after the prompt before it, placeholders filled, `{password}` / `{currentPassword}` lines
+ * typed at the password prompts of the line before them. Every line from the first that carries
+ * a password on is the change: a refusal the set names is TargetUnchangedError (unless an earlier
+ * line of the change was taken: then OutcomeUnknownError), anything else not its success is
+ * OutcomeUnknownError. Configuration mode, when the set asks for it, is entered first and left
+ * after a success; after a refusal it is left as well, best effort (DeviceSession.close leaves it
+ * on every other path).
  */
 export async function runCommandSet(
   session: DeviceSession,
   set: DeviceCommandSet,
   values: { readonly username: string; readonly password: Secret; readonly currentPassword?: Secret | undefined },
 ): Promise<void> {
-  const prompts = new RegExp(set.passwordPrompts.map((p) => `(?:${p})`).join('|'));
-  const refusals = set.refusals.map((r) => new RegExp(r));
-  const success = set.success?.map((r) => new RegExp(r));
-  const secretOf = (placeholder: string): Secret => {
-    if (placeholder === '{password}') return values.password;
-    if (values.currentPassword === undefined) throw new TargetUnchangedError('the custom command set types {currentPassword}, which this change does not have (an admin reset)');
+  const secretOf = (name: string): Secret => {
+    if (name === 'password') return values.password;
+    if (!values.currentPassword) throw new InvalidConfigurationError('currentPassword', 'the command set types {currentPassword}, and this change has no current password');
     return values.currentPassword;
   };
-  // Lines grouped as a command and the password answers that follow it.
-  const commands: { parts: (string | Secret)[]; answers: CommandAnswer[] }[] = [];
+  const steps: Step[] = [];
   for (const line of set.change) {
     if (isPasswordAnswer(line)) {
-      const last = commands.at(-1);
-      if (!last) throw new TargetUnchangedError('the custom command set starts with a password line, which no command asks for');
-      last.answers.push({ pattern: prompts, reply: secretOf(line), once: true });
+      const last = steps.at(-1);
+      if (!last) throw new InvalidConfigurationError('commandSet.change', 'starts with a password line, which has no command before it to answer');
+      steps[steps.length - 1] = { ...last, answers: [...last.answers, secretOf(line.slice(1, -1))] };
       continue;
     }
-    const parts = line
-      .split(/(\{password\}|\{currentPassword\})/)
-      .filter((p) => p !== '')
-      .map((p) => (p === '{password}' || p === '{currentPassword}' ? secretOf(p) : p.replaceAll('{username}', values.username)));
-    commands.push({ parts, answers: [] });
+    const parts: (string | Secret)[] = [];
+    for (const piece of line.split(/(\{username\}|\{password\}|\{currentPassword\})/)) {
+      if (piece === '{username}') parts.push(values.username);
+      else if (piece === '{password}' || piece === '{currentPassword}') parts.push(secretOf(piece.slice(1, -1)));
+      else if (piece !== '') parts.push(piece);
+    }
+    steps.push({ parts, answers: [] });
   }
+  const carries = (s: Step) => s.answers.length > 0 || s.parts.some((p) => p instanceof Secret);
+  const first = steps.findIndex(carries);
+  const prompt = new RegExp(set.passwordPrompts.map((p) => `(?:${p})`).join('|'));
+  const success = set.success?.map((s) => new RegExp(s));
+  const refusals = set.refusals.map((r) => new RegExp(r));
   if (set.configurationMode) await session.configure();
-  for (const c of commands) {
-    const carriesPassword = c.answers.length > 0 || c.parts.some((p) => typeof p !== 'string');
-    await session.command(c.parts, { change: true, answers: c.answers, refusals, ...(carriesPassword && success ? { success } : {}) });
+  let taken = false;
+  try {
+    for (const [i, step] of steps.entries()) {
+      const answers: CommandAnswer[] = step.answers.map((reply) => ({ pattern: prompt, reply, once: true }));
+      if (first < 0 || i < first) {
+        await session.command(step.parts, { answers });
+        continue;
+      }
+      try {
+        await session.command(step.parts, { answers, change: true, refusals, ...(success ? { success } : {}) });
+        taken = true;
+      } catch (e) {
+        if (taken && e instanceof TargetUnchangedError) throw new OutcomeUnknownError(`${e.message} (after an earlier line of the change was taken)`, { cause: e });
+        throw e;
+      }
+    }
+  } catch (e) {
+    if (set.configurationMode && !session.closed && e instanceof TargetUnchangedError) await session.leaveConfiguration().catch(() => undefined);
+    throw e;
   }
   if (set.configurationMode) await session.leaveConfiguration();
 }

@@ -33,7 +33,7 @@ import { InvalidConfigurationError, TargetUnchangedError } from '../../engine/er
 import type { Secret } from '../../engine/secret.js';
 import type { DeviceDialect, DeviceSession } from '../../expect/device.js';
 import type { DeviceChange, DeviceDriver, DeviceLoginPlan } from '../network-device/driver.js';
-import { runCommandSet } from './as400-command-set.js';
+import { runCommandSet } from '../network-device/run-command-set.js';
 import { serviceProcessorChangeBy, type ServiceProcessorResource } from './schema.js';
 
 /** The open-source bash (5733-OPS / the IBM i RPM repository): bsh has no `read -s` and no printf builtin. */
@@ -90,7 +90,7 @@ async function change(op: DeviceChange<ServiceProcessorResource>): Promise<Chang
   const { resource: r, account, session } = op;
   const by = serviceProcessorChangeBy(r, account.id);
   if (r.commandSet) {
-    await runCommandSet(session, r.commandSet, { username: account.username, newPassword: op.newPassword, currentPassword: op.currentPassword });
+    await runCommandSet(session, r.commandSet, { username: account.username, password: op.newPassword, currentPassword: op.currentPassword });
     return { method: by === 'admin' ? 'admin reset (custom command set)' : 'self change (custom command set)' };
   }
   if (by === 'self' && !op.currentPassword) throw new InvalidConfigurationError('currentPassword', `${account.id}: a self change needs the current password`);

@@ -59,6 +59,20 @@ export interface CiscoIos extends Dialect {
   checkLine(line: 'vty' | 'con', password: string): boolean;
   /** Lines the simulator could not take as IOS would, or commands it does not simulate. */
   readonly unexpected: string[];
+  /**
+   * The device's own log: every command line a session entered, as the configuration change
+   * logger keeps it with `hidekeys` (Cisco IOS Configuration Fundamentals Command Reference,
+   * `archive` / `log config` / `hidekeys`: "suppresses the display of password information in
+   * configuration log files"), the words after `secret` or `password` (and their type digit)
+   * shown as "*****"; and the login messages (%SEC_LOGIN-5-LOGIN_SUCCESS, -4-LOGIN_FAILED, as
+   * the Security Configuration Guide's "Cisco IOS Login Enhancements" shows them).
+   */
+  readonly log: string[];
+}
+
+/** A command line as `hidekeys` logs it. */
+export function hideKeys(line: string): string {
+  return line.replace(/\b(secret|password)\b(?:\s+\d(?=\s))?\s+\S.*$/i, '$1 *****');
 }
 
 interface Grant {
@@ -76,6 +90,7 @@ export function ciscoIos(options: CiscoIosOptions = {}): CiscoIos {
   const config = new IosConfig();
   let startup = '';
   const unexpected: string[] = [];
+  const log: string[] = [];
   const secretType = options.secretType ?? 5;
 
   const offline = (out: string[]): Session => ({
@@ -145,7 +160,8 @@ export function ciscoIos(options: CiscoIosOptions = {}): CiscoIos {
   const startupText = () => (startup === '' ? 'startup-config is not present\n' : `Using ${Buffer.byteLength(startup)} out of 262136 bytes\n${startup}`);
   const save = async (s: Session) => {
     startup = config.render();
-    await s.term!.print('Building configuration...\n[OK]\n');
+    // s.print, not the terminal: `do write memory` also runs offline (configure()).
+    await s.print('Building configuration...\n[OK]\n');
   };
 
   const EXEC: CliNode<Session>[] = [
@@ -315,6 +331,7 @@ export function ciscoIos(options: CiscoIosOptions = {}): CiscoIos {
       const p = prompt(s);
       const line = await term.read(p, { help: true });
       if (line === undefined) return;
+      if (line.trim() !== '') log.push(`%PARSER-5-CFGLOG_LOGGEDCMD: User:${login.username ?? 'console'} logged command:${hideKeys(line)}`);
       if (line.endsWith('?')) {
         const roots = s.mode === 'exec' ? EXEC : s.mode === 'config' ? GLOBAL : LINE;
         const heading = s.mode === 'exec' ? 'Exec commands:' : s.mode === 'config' ? 'Configure commands:' : 'Line configuration commands:';
@@ -350,7 +367,11 @@ export function ciscoIos(options: CiscoIosOptions = {}): CiscoIos {
         if (vty.login === 'none') return { privilege: 1 };
         if (vty.login === 'line') return passwordMatches(vty.password, password) ? { privilege: 1 } : undefined;
         const user = username === undefined ? undefined : config.users.get(username);
-        if (!user || !(user.secret ? secretMatches(user.secret, password) : passwordMatches(user.password, password))) return undefined;
+        if (!user || !(user.secret ? secretMatches(user.secret, password) : passwordMatches(user.password, password))) {
+          log.push(`%SEC_LOGIN-4-LOGIN_FAILED: Login failed [user: ${username ?? ''}] [Source: 127.0.0.1] [localport: 22] [Reason: Login Authentication Failed]`);
+          return undefined;
+        }
+        log.push(`%SEC_LOGIN-5-LOGIN_SUCCESS: Login Success [user: ${username}] [Source: 127.0.0.1] [localport: 22]`);
         return { privilege: user.privilege };
       },
     },
@@ -369,12 +390,14 @@ export function ciscoIos(options: CiscoIosOptions = {}): CiscoIos {
     checkEnable,
     checkLine: (line, password) => passwordMatches(line === 'con' ? config.con.password : config.vty[0]!.password, password),
     unexpected,
+    log,
   };
 }
 
-/** IOS output filters: the regex is IOS's, where `_` matches a delimiter (start, end, space, comma, braces, parentheses). */
+/** IOS output filters: the regex is IOS's ("Regular Expressions" appendix of the Terminal Services Configuration Guide), where `_` matches a delimiter (start, end, space, comma, braces, parentheses) and a backslash escapes a special character. */
 function filter(text: string, how: string, regex: string): string {
-  const re = new RegExp(regex.replace(/_/g, '(?:^|$|[\\s,{}()])'));
+  // A backslash escapes the next character, `\\_` an underscore itself.
+  const re = new RegExp(regex.replace(/(?<!\\)_/g, '(?:^|$|[\\s,{}()])'));
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   let kept: string[];

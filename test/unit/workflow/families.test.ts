@@ -34,7 +34,7 @@ describe('functionFamilies: one reset function per family the descriptors name',
   });
 
   it('a type without an adapter has no family (and so no function)', () => {
-    expect(familyOf('cisco-ios')).toBeUndefined();
+    expect(familyOf('sybase-ase')).toBeUndefined();
     expect(familyOf('no-such-type')).toBeUndefined();
   });
 });

@@ -18,7 +18,7 @@ describe('the plan step', () => {
   const outputs: unknown[] = [];
 
   beforeEach(async () => {
-    // Prepare: two PostgreSQL resources (one in agent site dmz1), a Linux one, and a Cisco one (no adapter yet).
+    // Prepare: two PostgreSQL resources (one in agent site dmz1), a Linux one, and a Sybase ASE one (no adapter yet).
     stores = await openMemoryStores();
     const s = { state: stores.state, credentials: stores.credentials, describeSecret: async (id: string) => ({ arn: id, name: id }) };
     plan = createPlanHandler({ stores: async () => s, log });
@@ -26,7 +26,7 @@ describe('the plan step', () => {
     await config.putResource({ id: 'db1', type: 'postgresql', host: 'db1.example', tags: ['prod'] });
     await config.putResource({ id: 'db2', type: 'postgresql', host: 'db2.example', site: 'dmz1' });
     await config.putResource({ id: 'web1', type: 'linux', host: 'web1.example', login: { account: 'web1/ops' }, privilege: { mode: 'sudo' }, tags: ['prod'] });
-    await config.putResource({ id: 'sw1', type: 'cisco-ios', host: 'sw1.example', loginAccount: 'sw1/admin' });
+    await config.putResource({ id: 'sw1', type: 'sybase-ase', host: 'sw1.example', adminAccount: 'sw1/admin' });
     for (const [r, u] of [['db1', 'alice'], ['db1', 'bob'], ['db2', 'carol'], ['web1', 'ops'], ['web1', 'app'], ['sw1', 'admin']] as const) {
       const pw = `${r}-${u}-Start-pw1`;
       passwords.add(pw);
