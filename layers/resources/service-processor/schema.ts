@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accountIdSchema, cliTransport, resourceBase } from '../common.js';
-import { defineType, tcp } from '../definition.js';
+import { defineType, tcp, type Implementation } from '../definition.js';
 import type { PolicyInput } from '../../engine/policy.js';
 import { checkDevice, deviceFields, loginPromptFields } from '../network-device/device.js';
 import { cliPort } from '../network-device/fields.js';
@@ -94,6 +94,20 @@ const CHANGED_BY: Record<ServiceProcessorType, string> = {
   xscf: 'SSH or Telnet; `password` as the account, or `password NAME` as adminAccount (useradm), the new password typed at its prompts',
 };
 
+/** The types that reset, with their driver and what backs their support-matrix row. */
+const IMPLEMENTATIONS: Partial<Record<ServiceProcessorType, Implementation>> = {
+  ilom: {
+    family: 'device',
+    adapter: () => Promise.all([import('./ilom-driver.js'), import('../network-device/adapter.js')]).then(([d, a]) => a.createDeviceAdapter(d.ilomDriver)),
+    testedAgainst: {
+      kind: 'simulator',
+      what:
+        "the ILOM CLI simulator (test/simulators/device/ilom.ts), written from Oracle's ILOM 3.2 Administrator's Guide (Configuring Local User Accounts) and the EDR InfiniBand Switch guide's password change: SSH and Telnet logins, `set /SP/users/NAME password` with its two prompts, the User Management role and the password rules; not covered: the web and IPMI interfaces, LDAP/RADIUS accounts, and the exact refusal wordings (best guesses)",
+      using: ['device:ilom'],
+    },
+  },
+};
+
 export function serviceProcessorDefinition<T extends ServiceProcessorType>(type: T) {
   return defineType({
     type,
@@ -108,7 +122,7 @@ export function serviceProcessorDefinition<T extends ServiceProcessorType>(type:
     references: (r) => (r.adminAccount ? [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }] : []),
     onPremises: true,
     verification: 'login',
-    implementation: 'not yet',
+    implementation: IMPLEMENTATIONS[type] ?? 'not yet',
     changedBy: CHANGED_BY[type],
     verifiedBy: type === 'as400' ? 'a fresh SSH login as the account' : 'a fresh SSH or Telnet login as the account',
   });
