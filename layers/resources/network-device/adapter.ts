@@ -25,8 +25,17 @@ import type { DeviceDriver, DeviceLoginPlan, DeviceResource } from './driver.js'
  * follow.
  */
 export function createDeviceAdapter<R extends DeviceResource>(driver: DeviceDriver<R>): AdapterFactory<R> {
-  return (ctx) => new DeviceAdapter(driver, ctx);
+  // One factory per driver: the descriptor's lazy loader and the reset function each call this,
+  // and the registry holds them to be the same adapter (test/unit/workflow/families.test.ts).
+  let factory = FACTORIES.get(driver) as AdapterFactory<R> | undefined;
+  if (!factory) {
+    factory = (ctx) => new DeviceAdapter(driver, ctx);
+    FACTORIES.set(driver, factory);
+  }
+  return factory;
 }
+
+const FACTORIES = new WeakMap<object, unknown>();
 
 interface OpenSession {
   readonly session: DeviceSession;
