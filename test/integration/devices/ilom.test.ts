@@ -11,7 +11,7 @@ import { AuthenticationError, OutcomeUnknownError, TargetUnchangedError } from '
 import { Secret } from '../../../layers/engine/secret.js';
 import { createDeviceAdapter } from '../../../layers/resources/network-device/adapter.js';
 import { ILOM_REFUSALS, ilomDriver } from '../../../layers/resources/service-processor/ilom-driver.js';
-import { serviceProcessorDefinition, serviceProcessorSchema, type ServiceProcessorResource } from '../../../layers/resources/service-processor/schema.js';
+import { serviceProcessorDefinition, type ServiceProcessorResource } from '../../../layers/resources/service-processor/schema.js';
 import { ilom } from '../../simulators/device/ilom.js';
 import type { DeviceSimulator } from '../../simulators/device/index.js';
 import type { ServiceProcessor } from '../../simulators/device/service-processor.js';
@@ -34,9 +34,11 @@ function device(): ServiceProcessor {
   });
 }
 
-function resource(sim: DeviceSimulator, over: Record<string, unknown> = {}): ServiceProcessorResource {
+const ILOM = serviceProcessorDefinition('ilom');
+
+function resource(sim: DeviceSimulator, over: Record<string, unknown> = {}) {
   const protocol = (over['protocol'] as string | undefined) ?? 'ssh';
-  return serviceProcessorSchema('ilom').parse({ id: RESOURCE_ID, type: 'ilom', host: sim.host, port: protocol === 'telnet' ? sim.telnetPort : sim.sshPort, adminAccount: `${RESOURCE_ID}/root`, ...over });
+  return ILOM.schema.parse({ id: RESOURCE_ID, type: 'ilom', host: sim.host, port: protocol === 'telnet' ? sim.telnetPort : sim.sshPort, adminAccount: `${RESOURCE_ID}/root`, ...over });
 }
 
 const adapter = (r: ServiceProcessorResource, adminPassword: string | undefined = ROOT_PW) => adapterFor(createDeviceAdapter(ilomDriver), r, adminPassword === undefined ? undefined : credential('root', adminPassword));
@@ -156,7 +158,7 @@ describe('ilom through the device adapter', () => {
     const sp = device();
     const sim = await sims.start(sp);
     const r = resource(sim);
-    expect(serviceProcessorDefinition('ilom').references(r).map((x) => x.accountId)).toEqual([`${RESOURCE_ID}/root`]);
+    expect(ILOM.references(r).map((x) => x.accountId)).toEqual([`${RESOURCE_ID}/root`]);
     const a = adapter(r);
     await a.change({ account: account('bobby'), newPassword: new Secret('Bobby-next-1') });
     expect((await a.change({ account: account('root'), newPassword: new Secret('Root-next-1'), currentPassword: new Secret(ROOT_PW) })).method).toBe('self change');
