@@ -4,6 +4,8 @@ import { createCatosAdapter } from '../layers/resources/cisco/catos/adapter.js';
 import { createPixAdapter } from '../layers/resources/cisco/pix/adapter.js';
 import { createProcurveAdapter } from '../layers/resources/hp-procurve/adapter.js';
 import { createScreenosAdapter } from '../layers/resources/juniper-netscreen/adapter.js';
+import { createIloAdapter } from '../layers/resources/hp-ilo/adapter.js';
+import { createIlomAdapter } from '../layers/resources/service-processor/ilom/adapter.js';
 import { createAs400Adapter } from '../layers/resources/service-processor/as400/adapter.js';
 
 /**
@@ -16,6 +18,8 @@ export const adapters = {
   'cisco-pix': createPixAdapter,
   'hp-procurve': createProcurveAdapter,
   'juniper-netscreen': createScreenosAdapter,
+  'hp-ilo': createIloAdapter,
+  ilom: createIlomAdapter,
   as400: createAs400Adapter,
 };
 export const handler = createResetHandler({ adapters });

@@ -107,6 +107,16 @@ const IMPLEMENTATIONS: Partial<Record<ServiceProcessorType, Implementation>> = {
       using: ['device:as400'],
     },
   },
+  ilom: {
+    family: 'device',
+    adapter: () => import('./ilom/adapter.js').then((m) => m.createIlomAdapter),
+    testedAgainst: {
+      kind: 'simulator',
+      what:
+        "the ILOM CLI simulator (test/simulators/device/ilom.ts), written from Oracle's ILOM 3.2 Administrator's Guide (Configuring Local User Accounts) and the EDR InfiniBand Switch guide's password change: SSH and Telnet logins, `set /SP/users/NAME password` with its two prompts, the User Management role and the password rules; not covered: the web and IPMI interfaces, LDAP/RADIUS accounts, and the exact refusal wordings (best guesses)",
+      using: ['device:ilom'],
+    },
+  },
 };
 
 export function serviceProcessorDefinition<T extends ServiceProcessorType>(type: T) {

@@ -71,6 +71,11 @@ export class AccountTable {
     return this.#accounts.size;
   }
 
+  /** Removes an account (a test's clean-up); true when there was one. */
+  delete(name: string): boolean {
+    return this.#accounts.delete(name);
+  }
+
   setPassword(name: string, password: string): void {
     const account = this.#accounts.get(name);
     if (!account) throw new Error(`no account ${name}`);
@@ -97,6 +102,8 @@ export class AccountTable {
 export interface ServiceProcessorHooks {
   /** Adds (or replaces) a local account. */
   addUser(user: SpUser): void;
+  /** Removes a local account (a no-op when there is none). */
+  removeUser(name: string): void;
   /** The stored hash of an account's password, undefined when it has none. */
   hashOf(name: string): string | undefined;
   /** Whether `password` logs `name` in. */
@@ -118,6 +125,7 @@ export interface ServiceProcessorOptions {
 export function hooks(accounts: AccountTable, unexpected: string[]): ServiceProcessorHooks {
   return {
     addUser: (user) => void accounts.add(user),
+    removeUser: (name) => void accounts.delete(name),
     hashOf: (name) => accounts.hashOf(name),
     checkPassword: (name, password) => accounts.check(name, password),
     privilegesOf: (name) => accounts.get(name)?.privileges,
