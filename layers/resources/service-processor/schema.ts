@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accountIdSchema, cliTransport, resourceBase } from '../common.js';
-import { defineType, tcp } from '../definition.js';
+import { defineType, tcp, type Implementation } from '../definition.js';
 import type { PolicyInput } from '../../engine/policy.js';
 import { checkDevice, deviceFields, loginPromptFields } from '../network-device/device.js';
 import { cliPort } from '../network-device/fields.js';
@@ -70,12 +70,16 @@ const POLICIES: Record<ServiceProcessorType, PolicyInput> = {
   // QPWDLVL 2 and 3 take up to 128 case-sensitive characters. A system still at QPWDLVL 0/1
   // (10 characters, A-Z 0-9 $ # @ _) needs a resource policy: length 10, minLower 0, symbols "$#@_".
   as400: { length: 24, maxLength: 128, allowUnicode: false },
-  // ALOM takes 6 to 8 characters.
-  alom: { length: 8, minLength: 6, maxLength: 8, allowUnicode: false },
+  // ALOM: at least 6 characters, only the first 8 significant, so at most 8 here (every character
+  // counts); at least two letters and a digit or special character (the generator's minimums give
+  // both; the driver refuses a given password without them, and one that is the login name or a
+  // shift of it, before typing it).
+  alom: { length: 8, minLength: 6, maxLength: 8, minLower: 1, minUpper: 1, minDigits: 1, minSymbols: 1, allowUnicode: false },
   // ILOM takes 8 to 16 characters, anything but a colon or a space.
   ilom: { length: 16, minLength: 8, maxLength: 16, allowUnicode: false, forbidden: ': ' },
-  // XSCF documents a minimum (6, its PAM policy) but no maximum we could find; 32 is a cautious bound.
-  xscf: { length: 24, minLength: 6, maxLength: 32, allowUnicode: false },
+  // XSCF password(8): up to 32 characters of letters, digits, space and !@#$%^&*[]{}()-+=~,></'?;:
+  // (and `), so the other ASCII punctuation is forbidden; at least 6 (its PAM policy's floor).
+  xscf: { length: 24, minLength: 6, maxLength: 32, allowUnicode: false, forbidden: '"._\\|' },
 };
 
 // Each system's documented user-name syntax; none admits whitespace or shell punctuation.
@@ -86,12 +90,34 @@ const USERNAMES: Record<ServiceProcessorType, z.ZodType<string>> = {
   xscf: z.string().regex(/^[A-Za-z][A-Za-z0-9._-]{0,30}$/, 'must be an XSCF user name: a letter, then letters, digits, ".", "_" or "-" (at most 31)'),
 };
 
+/** The types with a driver: each loads its driver and the shared device adapter lazily, so the registry loads no SSH code. */
+const IMPLEMENTATIONS: Partial<Record<ServiceProcessorType, Implementation>> = {
+  alom: {
+    family: 'device',
+    adapter: () => Promise.all([import('./alom-driver.js'), import('../network-device/adapter.js')]).then(([d, a]) => a.createDeviceAdapter(d.alomDriver)),
+    testedAgainst: {
+      kind: 'simulator',
+      what: "ALOM `sc>` shell simulator over SSH and Telnet (test/simulators/device/alom.ts), written from Sun's ALOM 1.6 Administration Guide (userpassword, password, usershow, the password restrictions, the first 8 characters significant); the error wordings are best guesses; no real ALOM",
+      using: ['device:alom'],
+    },
+  },
+  xscf: {
+    family: 'device',
+    adapter: () => Promise.all([import('./xscf-driver.js'), import('../network-device/adapter.js')]).then(([d, a]) => a.createDeviceAdapter(d.xscfDriver)),
+    testedAgainst: {
+      kind: 'simulator',
+      what: "XSCF shell simulator over SSH and Telnet (test/simulators/device/xscf.ts), written from the SPARC Enterprise XSCF Reference Manual (password(8), setpasswordpolicy(8)) and User's Guide; prompts and refusals taken as Linux PAM's; no real XSCF",
+      using: ['device:xscf'],
+    },
+  },
+};
+
 const CHANGED_BY: Record<ServiceProcessorType, string> = {
   as400:
     "SSH only (TN5250 is out of scope): IBM's Change User Password API `QSYCHGPW`, as the account with its current password, or as adminAccount with `*NOPWD` (*SECADM, *OBJMGT and *USE on the profile); every way IBM documents takes the password as a parameter, so it is on that one call only, and kept out of rpr's logs",
-  alom: 'SSH or Telnet; `password` as the account (its current password, then the new one twice, at the prompts), or `userpassword NAME` as adminAccount (the new one twice)',
+  alom: 'SSH or Telnet; `password` as the account (its current password, then the new one twice, at the prompts), or `userpassword NAME` as adminAccount (`u` permission; the new one twice); no save step; adminAccount itself changes its own, last',
   ilom: 'SSH or Telnet; `set /SP/users/NAME password`, the new password typed twice at its prompts, as the account or as adminAccount',
-  xscf: 'SSH or Telnet; `password` as the account, or `password NAME` as adminAccount (useradm), the new password typed at its prompts',
+  xscf: 'SSH or Telnet; `password` as the account (its current password, then the new one twice), or `password NAME` as adminAccount (useradm; XSCF skips its password policy there), the new password typed at its prompts; no save step; adminAccount itself changes its own, last',
 };
 
 export function serviceProcessorDefinition<T extends ServiceProcessorType>(type: T) {
@@ -108,7 +134,7 @@ export function serviceProcessorDefinition<T extends ServiceProcessorType>(type:
     references: (r) => (r.adminAccount ? [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }] : []),
     onPremises: true,
     verification: 'login',
-    implementation: 'not yet',
+    implementation: IMPLEMENTATIONS[type] ?? 'not yet',
     changedBy: CHANGED_BY[type],
     verifiedBy: type === 'as400' ? 'a fresh SSH login as the account' : 'a fresh SSH or Telnet login as the account',
   });
