@@ -26,7 +26,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfigurationError, TargetTimeoutError, TargetUnchangedError } from '../../layers/engine/errors.js';
-import { resolvePolicy, type Policy } from '../../layers/engine/policy.js';
+import { DIGITS, LOWER, UPPER, resolvePolicy, type Policy } from '../../layers/engine/policy.js';
 import { Secret } from '../../layers/engine/secret.js';
 import { AWSCURRENT, type AccountResult } from '../../layers/engine/stores/types.js';
 import { REGISTRY } from '../../layers/resources/registry.js';
@@ -164,8 +164,31 @@ export function gauntlet(policy: Policy, options: { maxLength?: boolean } = {}):
       if (Buffer.byteLength(out + c) > (policy.maxBytes ?? Infinity)) break;
       out += c;
     }
-    return out;
+    return withMinimums(out);
   };
+  // The policy's minimums per class, where a short maximum cut away the unique suffix that carries
+  // them otherwise (ALOM takes 8 characters and needs two letters and a digit or symbol): what is
+  // missing replaces the end. A password that has them is left as it is.
+  const minimums = [
+    { min: policy.minLower, pick: [...LOWER].find(allowed) },
+    { min: policy.minUpper, pick: [...UPPER].find(allowed) },
+    { min: policy.minDigits, pick: [...DIGITS].find(allowed) },
+    { min: policy.minSymbols, pick: [...policy.symbols].find(allowed) },
+  ];
+  const classOf = (c: string) => (LOWER.includes(c) ? 0 : UPPER.includes(c) ? 1 : DIGITS.includes(c) ? 2 : policy.symbols.includes(c) ? 3 : -1);
+  function withMinimums(text: string): string {
+    let tail = '';
+    for (let round = 0; round < 4; round++) {
+      const whole = [...text].slice(0, Math.max(0, max - tail.length)).join('') + tail;
+      const missing = minimums.flatMap(({ min, pick }, i) => {
+        const have = [...whole].filter((c) => classOf(c) === i).length;
+        return pick !== undefined && have < min ? [pick.repeat(min - have)] : [];
+      });
+      if (missing.length === 0) return whole;
+      tail += missing.join('');
+    }
+    return text;
+  }
   const out: { label: string; password: string }[] = [];
   // Every allowed printable character, in as few passwords as the maximum length needs, each made
   // unique by a suffix where there is room for one.
@@ -367,7 +390,7 @@ export function adapterContract(fixture: AdapterFixture): void {
         const attempt = (what: string, expected: typeof TargetUnchangedError | typeof TargetTimeoutError) =>
           h.withSession(resourceId, async (session) => {
             const started = Date.now();
-            const changed = await rejectionOf(session.adapter.change({ account, newPassword: new Secret(fresh('never')), currentPassword: new Secret(old) }));
+            const changed = await rejectionOf(session.adapter.change({ account, newPassword: new Secret(fresh('never').slice(0, policy().maxLength)), currentPassword: new Secret(old) }));
             const verified = await rejectionOf(session.adapter.verify({ account, password: new Secret(old) }));
             h.errors.push(everyFormOf(changed), everyFormOf(verified));
             if (!(changed instanceof expected)) wrong.push(`${what}: change failed with ${(changed as Error).name}: ${(changed as Error).message}`);

@@ -63,7 +63,7 @@ export const alomDriver: DeviceDriver<ServiceProcessorResource> = {
   saves: false,
   dialect(resource): DeviceDialect {
     return {
-      prompts: { user: /(?:^|\n)sc>$/ },
+      prompts: { user: /(?:^|\n)sc>/ },
       login: loginOf(resource, /Login incorrect|Access denied|Permission denied/i),
       errors: [...COMMON_ERROR_MARKERS, /(?:^|\n)Error:/],
       logout: { command: 'logout' },

@@ -49,7 +49,7 @@ export const xscfDriver: DeviceDriver<ServiceProcessorResource> = {
   saves: false,
   dialect(resource): DeviceDialect {
     return {
-      prompts: { user: /(?:^|\n)XSCF>$/ },
+      prompts: { user: /(?:^|\n)XSCF>/ },
       login: loginOf(resource, /Login incorrect|Access denied|Permission denied/i),
       errors: [...COMMON_ERROR_MARKERS, /: command not found/, /(?:^|\n)\w+: Permission denied/],
       logout: { command: 'exit' },
