@@ -16,6 +16,7 @@ import type { ChangeResult } from '../../engine/adapter.js';
 import { InvalidConfigurationError } from '../../engine/errors.js';
 import type { Secret } from '../../engine/secret.js';
 import { COMMON_ERROR_MARKERS, type DeviceDialect } from '../../expect/device.js';
+import { createDeviceAdapter } from '../network-device/adapter.js';
 import type { DeviceChange, DeviceDriver } from '../network-device/driver.js';
 import { currentPasswordFor, loginOf, once, runCommandSet, serviceProcessorProof, serviceProcessorSessionFor } from './prompted-change.js';
 import type { ServiceProcessorResource } from './schema.js';
@@ -89,3 +90,6 @@ export const alomDriver: DeviceDriver<ServiceProcessorResource> = {
     return { method: 'admin reset (ALOM userpassword)' };
   },
 };
+
+/** The adapter factory, made once: the type's descriptor and functions/reset-device.ts load this very one. */
+export const createAlomAdapter = createDeviceAdapter(alomDriver);

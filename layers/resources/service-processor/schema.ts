@@ -90,11 +90,11 @@ const USERNAMES: Record<ServiceProcessorType, z.ZodType<string>> = {
   xscf: z.string().regex(/^[A-Za-z][A-Za-z0-9._-]{0,30}$/, 'must be an XSCF user name: a letter, then letters, digits, ".", "_" or "-" (at most 31)'),
 };
 
-/** The types with a driver: each loads its driver and the shared device adapter lazily, so the registry loads no SSH code. */
+/** The types with a driver: each loads its driver (and with it the device adapter) lazily, so the registry loads no SSH code. */
 const IMPLEMENTATIONS: Partial<Record<ServiceProcessorType, Implementation>> = {
   alom: {
     family: 'device',
-    adapter: () => Promise.all([import('./alom-driver.js'), import('../network-device/adapter.js')]).then(([d, a]) => a.createDeviceAdapter(d.alomDriver)),
+    adapter: () => import('./alom-driver.js').then((m) => m.createAlomAdapter),
     testedAgainst: {
       kind: 'simulator',
       what: "ALOM `sc>` shell simulator over SSH and Telnet (test/simulators/device/alom.ts), written from Sun's ALOM 1.6 Administration Guide (userpassword, password, usershow, the password restrictions, the first 8 characters significant); the error wordings are best guesses; no real ALOM",
@@ -103,7 +103,7 @@ const IMPLEMENTATIONS: Partial<Record<ServiceProcessorType, Implementation>> = {
   },
   xscf: {
     family: 'device',
-    adapter: () => Promise.all([import('./xscf-driver.js'), import('../network-device/adapter.js')]).then(([d, a]) => a.createDeviceAdapter(d.xscfDriver)),
+    adapter: () => import('./xscf-driver.js').then((m) => m.createXscfAdapter),
     testedAgainst: {
       kind: 'simulator',
       what: "XSCF shell simulator over SSH and Telnet (test/simulators/device/xscf.ts), written from the SPARC Enterprise XSCF Reference Manual (password(8), setpasswordpolicy(8)) and User's Guide; prompts and refusals taken as Linux PAM's; no real XSCF",

@@ -16,6 +16,7 @@
 import type { ChangeResult } from '../../engine/adapter.js';
 import type { CommandAnswer, DeviceDialect } from '../../expect/device.js';
 import { COMMON_ERROR_MARKERS } from '../../expect/device.js';
+import { createDeviceAdapter } from '../network-device/adapter.js';
 import type { DeviceChange, DeviceDriver } from '../network-device/driver.js';
 import { currentPasswordFor, loginOf, once, runCommandSet, serviceProcessorProof, serviceProcessorSessionFor } from './prompted-change.js';
 import type { ServiceProcessorResource } from './schema.js';
@@ -74,3 +75,6 @@ export const xscfDriver: DeviceDriver<ServiceProcessorResource> = {
     return { method: 'admin reset (XSCF password NAME)' };
   },
 };
+
+/** The adapter factory, made once: the type's descriptor and functions/reset-device.ts load this very one. */
+export const createXscfAdapter = createDeviceAdapter(xscfDriver);
