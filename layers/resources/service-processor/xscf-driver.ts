@@ -31,6 +31,7 @@ export const XSCF_REFUSALS: readonly RegExp[] = [
   /Sorry, passwords do not match/i,
   /Authentication token manipulation error/i,
   /Have exhausted maximum number of retries/i,
+  /No password supplied/i,
   /password: Permission denied/i,
   /password: Unknown user/i,
   /password: Invalid parameter/i,
