@@ -123,7 +123,7 @@ export async function buildLayer(outdir: string, runtime?: RuntimeModules): Prom
 }
 
 /**
- * In the layer, a descriptor's `import('./adapter.js')` resolves to a module that fails when
+ * In the layer, a descriptor's `import('./adapter.js')` (or a device driver's `import('./driver.js')`) resolves to a module that fails when
  * loaded: each function carries its own family's adapters (its entry's `adapters`) and never
  * asks the registry for one, and no driver is bundled twice.
  */
@@ -131,7 +131,8 @@ function noAdapters(): Plugin {
   return {
     name: 'rpr-no-adapters-in-layer',
     setup(b) {
-      b.onResolve({ filter: /\/adapter\.js$/ }, (args) => (args.kind === 'dynamic-import' ? { path: relative(REPO_ROOT, resolve(args.resolveDir, args.path)), namespace: 'rpr-absent' } : undefined));
+      // `./adapter.js`, and the device drivers' `./driver.js` or `./<type>-driver.js` (each brings the device adapter).
+      b.onResolve({ filter: /\/(?:[\w-]+-)?(?:adapter|driver)\.js$/ }, (args) => (args.kind === 'dynamic-import' ? { path: relative(REPO_ROOT, resolve(args.resolveDir, args.path)), namespace: 'rpr-absent' } : undefined));
       b.onLoad({ filter: /.*/, namespace: 'rpr-absent' }, (args) => ({
         contents: `throw new Error(${JSON.stringify(`${args.path} is not in the runtime layer: a function resets only the types of its own family`)});`,
         loader: 'js',
