@@ -6,6 +6,8 @@ import { createProcurveAdapter } from '../layers/resources/hp-procurve/adapter.j
 import { createScreenosAdapter } from '../layers/resources/juniper-netscreen/adapter.js';
 import { createIloAdapter } from '../layers/resources/hp-ilo/adapter.js';
 import { createIlomAdapter } from '../layers/resources/service-processor/ilom/adapter.js';
+import { createAlomAdapter } from '../layers/resources/service-processor/alom/adapter.js';
+import { createXscfAdapter } from '../layers/resources/service-processor/xscf/adapter.js';
 import { createAs400Adapter } from '../layers/resources/service-processor/as400/adapter.js';
 
 /**
@@ -20,6 +22,8 @@ export const adapters = {
   'juniper-netscreen': createScreenosAdapter,
   'hp-ilo': createIloAdapter,
   ilom: createIlomAdapter,
+  alom: createAlomAdapter,
+  xscf: createXscfAdapter,
   as400: createAs400Adapter,
 };
 export const handler = createResetHandler({ adapters });

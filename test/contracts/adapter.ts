@@ -26,7 +26,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfigurationError, TargetTimeoutError, TargetUnchangedError } from '../../layers/engine/errors.js';
-import { resolvePolicy, type Policy } from '../../layers/engine/policy.js';
+import { DIGITS, LOWER, UPPER, resolvePolicy, type Policy } from '../../layers/engine/policy.js';
 import { Secret } from '../../layers/engine/secret.js';
 import { AWSCURRENT, type AccountResult } from '../../layers/engine/stores/types.js';
 import { REGISTRY } from '../../layers/resources/registry.js';
@@ -164,8 +164,31 @@ export function gauntlet(policy: Policy, options: { maxLength?: boolean } = {}):
       if (Buffer.byteLength(out + c) > (policy.maxBytes ?? Infinity)) break;
       out += c;
     }
-    return out;
+    return withMinimums(out);
   };
+  // The policy's minimums per class, where a short maximum cut away the unique suffix that carries
+  // them otherwise (ALOM takes 8 characters and needs two letters and a digit or symbol): what is
+  // missing replaces the end. A password that has them is left as it is.
+  const minimums = [
+    { min: policy.minLower, pick: [...LOWER].find(allowed) },
+    { min: policy.minUpper, pick: [...UPPER].find(allowed) },
+    { min: policy.minDigits, pick: [...DIGITS].find(allowed) },
+    { min: policy.minSymbols, pick: [...policy.symbols].find(allowed) },
+  ];
+  const classOf = (c: string) => (LOWER.includes(c) ? 0 : UPPER.includes(c) ? 1 : DIGITS.includes(c) ? 2 : policy.symbols.includes(c) ? 3 : -1);
+  function withMinimums(text: string): string {
+    let tail = '';
+    for (let round = 0; round < 4; round++) {
+      const whole = [...text].slice(0, Math.max(0, max - tail.length)).join('') + tail;
+      const missing = minimums.flatMap(({ min, pick }, i) => {
+        const have = [...whole].filter((c) => classOf(c) === i).length;
+        return pick !== undefined && have < min ? [pick.repeat(min - have)] : [];
+      });
+      if (missing.length === 0) return whole;
+      tail += missing.join('');
+    }
+    return text;
+  }
   const out: { label: string; password: string }[] = [];
   // Every allowed printable character, in as few passwords as the maximum length needs, each made
   // unique by a suffix where there is room for one.
@@ -179,7 +202,8 @@ export function gauntlet(policy: Policy, options: { maxLength?: boolean } = {}):
   if (notFirst !== '') out.push({ label: `the characters forbidden first (${JSON.stringify(notFirst)}), past the first`, password: fit(`x${notFirst}${fresh('first')}`) });
   if (policy.allowUnicode) out.push({ label: 'Unicode', password: fit(`pässwörd-日本語-🔑-${fresh('u')}`) });
   if (options.maxLength !== false) {
-    const base = fresh('max');
+    // The unique part's base64url may hold "-" or "_", which a type may forbid.
+    const base = [...fresh('max')].filter(allowed).join('');
     out.push({ label: `the maximum length (${max})`, password: (base + 'Z'.repeat(max)).slice(0, max) });
   }
   return out;
@@ -232,6 +256,8 @@ export function adapterContract(fixture: AdapterFixture): void {
 
     /** The type's policy as a resource of it gets it. */
     const policy = (): Policy => resolvePolicy(REGISTRY.typeOf(fixture.type).policy, undefined);
+    /** A fresh password cut to the policy: its forbidden characters (base64url's "-" or "_") out, at most maxLength. */
+    const withinPolicy = (password: string): string => [...password].filter((c) => !policy().forbidden.includes(c)).slice(0, policy().maxLength).join('');
 
     it.each(modes)('%s: the new password logs in, the old one does not, AWSCURRENT holds it, and the result names the proof', async (mode) => {
       const old = fresh('old');
@@ -367,9 +393,7 @@ export function adapterContract(fixture: AdapterFixture): void {
         const attempt = (what: string, expected: typeof TargetUnchangedError | typeof TargetTimeoutError) =>
           h.withSession(resourceId, async (session) => {
             const started = Date.now();
-            // Within every type's policy: at most its maxLength, starting with a letter (ALOM takes 8, ProCurve and PIX 16).
-            const never = fresh('n');
-            const changed = await rejectionOf(session.adapter.change({ account, newPassword: new Secret(never.length <= policy().maxLength ? never : `n${never.slice(1 - policy().maxLength)}`), currentPassword: new Secret(old) }));
+            const changed = await rejectionOf(session.adapter.change({ account, newPassword: new Secret(withinPolicy(fresh('never'))), currentPassword: new Secret(old) }));
             const verified = await rejectionOf(session.adapter.verify({ account, password: new Secret(old) }));
             h.errors.push(everyFormOf(changed), everyFormOf(verified));
             if (!(changed instanceof expected)) wrong.push(`${what}: change failed with ${(changed as Error).name}: ${(changed as Error).message}`);

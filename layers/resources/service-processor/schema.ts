@@ -72,12 +72,16 @@ const POLICIES: Record<ServiceProcessorType, PolicyInput> = {
   // The change is an SQL CALL (as400-driver.ts): a quote would end its string constant. A blank:
   // QSYCHGPW removes trailing ones, so a password ending in one would not be the one stored.
   as400: { length: 24, maxLength: 128, allowUnicode: false, forbidden: "' " },
-  // ALOM takes 6 to 8 characters.
-  alom: { length: 8, minLength: 6, maxLength: 8, allowUnicode: false },
+  // ALOM: at least 6 characters, only the first 8 significant, so at most 8 here (every character
+  // counts); at least two letters and a digit or special character (the generator's minimums give
+  // both; the driver refuses a given password without them, and one that is the login name or a
+  // shift of it, before typing it).
+  alom: { length: 8, minLength: 6, maxLength: 8, minLower: 1, minUpper: 1, minDigits: 1, minSymbols: 1, allowUnicode: false },
   // ILOM takes 8 to 16 characters, anything but a colon or a space.
   ilom: { length: 16, minLength: 8, maxLength: 16, allowUnicode: false, forbidden: ': ' },
-  // XSCF documents a minimum (6, its PAM policy) but no maximum we could find; 32 is a cautious bound.
-  xscf: { length: 24, minLength: 6, maxLength: 32, allowUnicode: false },
+  // XSCF password(8): up to 32 characters of letters, digits, space and !@#$%^&*[]{}()-+=~,></'?;:
+  // (and `), so the other ASCII punctuation is forbidden; at least 6 (its PAM policy's floor).
+  xscf: { length: 24, minLength: 6, maxLength: 32, allowUnicode: false, forbidden: '"._\\|' },
 };
 
 // Each system's documented user-name syntax; none admits whitespace or shell punctuation.
@@ -91,9 +95,9 @@ const USERNAMES: Record<ServiceProcessorType, z.ZodType<string>> = {
 const CHANGED_BY: Record<ServiceProcessorType, string> = {
   as400:
     "SSH only (TN5250 is out of scope): IBM's Change User Password API `QSYCHGPW` through an SQL `CALL` piped to `qsh -c db2`, as the account (`*CURRENT` and its current password) or as adminAccount (`*NOPWD`: *SECADM, *OBJMGT and *USE on the profile), the passwords read by bash's `read -s` (on no command line, in no job log or history); every way IBM documents takes the password as a parameter, and this least exposed one leaves it in the SQL statement text, which a running database monitor (STRDBMON) captures; kept out of rpr's logs",
-  alom: 'SSH or Telnet; `password` as the account (its current password, then the new one twice, at the prompts), or `userpassword NAME` as adminAccount (the new one twice)',
+  alom: 'SSH or Telnet; `password` as the account (its current password, then the new one twice, at the prompts), or `userpassword NAME` as adminAccount (`u` permission; the new one twice); no save step; adminAccount itself changes its own, last',
   ilom: 'SSH or Telnet; `set /SP/users/NAME password`, the new password typed twice at its prompts, as the account or as adminAccount',
-  xscf: 'SSH or Telnet; `password` as the account, or `password NAME` as adminAccount (useradm), the new password typed at its prompts',
+  xscf: 'SSH or Telnet; `password` as the account (its current password, then the new one twice), or `password NAME` as adminAccount (useradm; XSCF skips its password policy there), the new password typed at its prompts; no save step; adminAccount itself changes its own, last',
 };
 
 /** The types with a driver; the others are not yet implemented. */
@@ -115,6 +119,24 @@ const IMPLEMENTATIONS: Partial<Record<ServiceProcessorType, Implementation>> = {
       what:
         "the ILOM CLI simulator (test/simulators/device/ilom.ts), written from Oracle's ILOM 3.2 Administrator's Guide (Configuring Local User Accounts) and the EDR InfiniBand Switch guide's password change: SSH and Telnet logins, `set /SP/users/NAME password` with its two prompts, the User Management role and the password rules; not covered: the web and IPMI interfaces, LDAP/RADIUS accounts, and the exact refusal wordings (best guesses)",
       using: ['device:ilom'],
+    },
+  },
+  alom: {
+    family: 'device',
+    adapter: () => import('./alom/adapter.js').then((m) => m.createAlomAdapter),
+    testedAgainst: {
+      kind: 'simulator',
+      what: "ALOM `sc>` shell simulator over SSH and Telnet (test/simulators/device/alom.ts), written from Sun's ALOM 1.6 Administration Guide (userpassword, password, usershow, the password restrictions, the first 8 characters significant); the error wordings are best guesses; no real ALOM",
+      using: ['device:alom'],
+    },
+  },
+  xscf: {
+    family: 'device',
+    adapter: () => import('./xscf/adapter.js').then((m) => m.createXscfAdapter),
+    testedAgainst: {
+      kind: 'simulator',
+      what: "XSCF shell simulator over SSH and Telnet (test/simulators/device/xscf.ts), written from the SPARC Enterprise XSCF Reference Manual (password(8), setpasswordpolicy(8)) and User's Guide; prompts and refusals taken as Linux PAM's; no real XSCF",
+      using: ['device:xscf'],
     },
   },
 };
