@@ -1,4 +1,5 @@
-import type { Stack } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, CfnResource, type Stack } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 import { NagSuppressions, type NagPackSuppression } from 'cdk-nag';
 
 /**
@@ -136,11 +137,22 @@ const SUPPRESSIONS: Record<string, NagPackSuppression[]> = {
   ],
 };
 
-/** Applies the acknowledgements to the stack's constructs by path. */
+/**
+ * Applies the acknowledgements to the stack's resources by path, as an aspect that runs after the
+ * mutating ones and before cdk-nag's checks: a role whose policy grew past IAM's
+ * inline limit is split into OverflowPolicyN by a mutating aspect (one reset function per type
+ * adds statements), and those resources are acknowledged as their role's default policy is.
+ */
 export function acknowledgeFindings(stack: Stack): void {
-  for (const [fragment, suppressions] of Object.entries(SUPPRESSIONS)) {
-    const targets = stack.node.findAll().filter((c) => `/${c.node.path}/`.includes(fragment) && c.node.scope && !`/${c.node.scope.node.path}/`.includes(fragment));
-    if (targets.length === 0) continue;
-    NagSuppressions.addResourceSuppressions(targets, suppressions, true);
-  }
+  Aspects.of(stack).add(
+    {
+      visit(node: IConstruct) {
+        if (!(node instanceof CfnResource)) return;
+        const path = `/${node.node.path}/`;
+        for (const [fragment, suppressions] of Object.entries(SUPPRESSIONS)) if (path.includes(fragment)) NagSuppressions.addResourceSuppressions(node, suppressions);
+      },
+    },
+    // After MUTATING (200), before cdk-nag's checks, which are added at the default priority (500).
+    { priority: AspectPriority.MUTATING + 100 },
+  );
 }

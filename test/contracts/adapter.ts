@@ -179,7 +179,9 @@ export function gauntlet(policy: Policy, options: { maxLength?: boolean } = {}):
   function withMinimums(text: string): string {
     let tail = '';
     for (let round = 0; round < 4; round++) {
-      const whole = [...text].slice(0, Math.max(0, max - tail.length)).join('') + tail;
+      const head = [...text].slice(0, Math.max(0, max - tail.length));
+      while (head.length > 0 && Buffer.byteLength(head.join('') + tail) > (policy.maxBytes ?? Infinity)) head.pop();
+      const whole = head.join('') + tail;
       const missing = minimums.flatMap(({ min, pick }, i) => {
         const have = [...whole].filter((c) => classOf(c) === i).length;
         return pick !== undefined && have < min ? [pick.repeat(min - have)] : [];
@@ -193,8 +195,10 @@ export function gauntlet(policy: Policy, options: { maxLength?: boolean } = {}):
   // Every allowed printable character, in as few passwords as the maximum length needs, each made
   // unique by a suffix where there is room for one.
   const unique = fresh('');
-  // One position fewer where a character is forbidden first, for the letter `fit` may put before it.
-  const room = Math.max(1, (max > 2 * unique.length ? max - unique.length : max) - (policy.forbiddenFirst === '' ? 0 : 1));
+  // Without room for the suffix, room for the class minimums `withMinimums` may put at the end; one
+  // position fewer where a character is forbidden first, for the letter `fit` may put before it.
+  const minimumsTotal = minimums.reduce((n, m) => n + (m.pick === undefined ? 0 : m.min), 0);
+  const room = Math.max(1, (max > 2 * unique.length ? max - unique.length : max - minimumsTotal) - (policy.forbiddenFirst === '' ? 0 : 1));
   for (let i = 0; i < printable.length; i += room) out.push({ label: `printable ASCII from ${JSON.stringify(printable[i])}`, password: fit(printable.slice(i, i + room).join('') + unique) });
   out.push({ label: 'quotes and backslashes', password: fit(`'"\\'\\"\\\\ \`$(id)\` ; -- /* %s ?${fresh('q')}`) });
   out.push({ label: 'leading and trailing spaces', password: fit(`  ${fresh('space')}  `) });

@@ -156,7 +156,7 @@ describe('the reset engine with an in-process target', () => {
   });
 
   it('refuses a type without an adapter with a clear "not supported yet", touching nothing', async () => {
-    await config.putResource({ id: 'sw1', type: 'cisco-ios', host: 'sw1.example', loginAccount: 'sw1/admin' });
+    await config.putResource({ id: 'sw1', type: 'sybase-ase', host: 'sw1.example', adminAccount: 'sw1/admin' });
     await config.putAccount({ resourceId: 'sw1', username: 'admin', secretId: 's/sw1-admin' }, { password: new Secret('sw-start-pw1') });
     const run = await engine.run({ resourceIds: ['sw1'] });
     const [result] = await stores.state.listAccountResults(run.runId);
