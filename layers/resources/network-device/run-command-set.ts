@@ -14,10 +14,10 @@ interface Step {
  * line after the prompt before it, placeholders filled, `{password}` / `{currentPassword}` lines
  * typed at the password prompts of the line before them. Every line from the first that carries
  * a password on is the change: a refusal the set names is TargetUnchangedError (unless an earlier
- * line of the change was taken: then OutcomeUnknownError), anything else not its success is
- * OutcomeUnknownError. Configuration mode, when the set asks for it, is entered first and left
- * after a success; after a refusal it is left as well, best effort (DeviceSession.close leaves it
- * on every other path).
+ * line of the change was taken: then OutcomeUnknownError), an error marker is OutcomeUnknownError,
+ * and the last line's answer must be the set's `success` when it names one. Configuration mode,
+ * when the set asks for it, is entered first and left after a success; after a refusal it is left
+ * as well, best effort (DeviceSession.close leaves it on every other path).
  */
 export async function runCommandSet(
   session: DeviceSession,
@@ -60,7 +60,9 @@ export async function runCommandSet(
         continue;
       }
       try {
-        await session.command(step.parts, { answers, change: true, refusals, ...(success ? { success } : {}) });
+        // Success is the last line's answer: a line before it may only prepare (read a password into a variable).
+        const last = i === steps.length - 1;
+        await session.command(step.parts, { answers, change: true, refusals, ...(last && success ? { success } : {}) });
         taken = true;
       } catch (e) {
         if (taken && e instanceof TargetUnchangedError) throw new OutcomeUnknownError(`${e.message} (after an earlier line of the change was taken)`, { cause: e });
