@@ -11,6 +11,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { envFile, repoRoot, SERVER_NAMES, stateDir, type ServerName } from '../../harness/servers/index.js';
+import { testCertificates } from '../../harness/support/https-certificates.js';
 
 const SETUP = join(repoRoot, 'test/servers/setup.sh');
 const LEASES = join(stateDir, 'leases');
@@ -125,7 +126,25 @@ async function unreachableServers(): Promise<string[]> {
   return problems;
 }
 
+/**
+ * The HTTPS simulators' CA, trusted by every worker: Node reads NODE_EXTRA_CA_CERTS when a process
+ * starts, and vitest starts its workers after this setup, with this environment.
+ */
+function trustSimulatorCa(): void {
+  const { caFile, ca } = testCertificates();
+  const own = process.env.NODE_EXTRA_CA_CERTS;
+  if (own === undefined || own === '' || own === caFile) {
+    process.env.NODE_EXTRA_CA_CERTS = caFile;
+    return;
+  }
+  // Someone's own extra CAs stay trusted beside ours.
+  const both = join(stateDir, 'https', 'extra-ca.pem');
+  writeFileSync(both, `${readFileSync(own, 'utf8')}\n${ca}`);
+  process.env.NODE_EXTRA_CA_CERTS = both;
+}
+
 export default async function setup(): Promise<(() => void) | undefined> {
+  trustSimulatorCa();
   const mode = process.env.RPR_TEST_SERVERS;
   if (mode === 'skip') {
     console.log('[test servers] RPR_TEST_SERVERS=skip: starting none');
