@@ -53,6 +53,12 @@ export class TargetTimeoutError extends ResetError {
 export class ThrottledError extends ResetError {
   readonly targetMayHaveChanged = false;
   readonly retryable = true;
+  /** How long the provider asked us to wait (its Retry-After), when it said. */
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number | undefined }) {
+    super(message, options);
+    this.retryAfterMs = options?.retryAfterMs;
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
-import { StoreThrottledError } from './errors.js';
+import { StoreThrottledError, ThrottledError } from './errors.js';
 
 /**
  * How long the AWS calls made for one account may keep retrying, and what they met. The engine
@@ -96,4 +96,29 @@ export function patientClient<C extends { send(command: never): Promise<unknown>
   const send = (command: Parameters<C['send']>[0]) =>
     patiently(() => client.send(command as never), beforeAttempt ? { beforeAttempt: (deadline) => beforeAttempt(command, deadline) } : {});
   return { send } as Pick<C, 'send'>;
+}
+
+/** Provider throttles one call waits out, at most, before its ThrottledError is the account's. */
+const PROVIDER_THROTTLE_ATTEMPTS = 8;
+
+/**
+ * Runs a provider call (an API that answered "slow down" changed nothing: ThrottledError) again
+ * after the wait the provider asked for (its Retry-After, else full-jitter backoff), for as long
+ * as the current account's patience allows. The last ThrottledError is thrown when the next wait
+ * would end past the deadline, or after PROVIDER_THROTTLE_ATTEMPTS. Only calls whose throttled
+ * answer means "not done" may pass through here, which is what a ThrottledError says.
+ */
+export async function waitingOutThrottles<T>(call: () => Promise<T>): Promise<T> {
+  const p = currentPatience() ?? patience(Date.now() + DEFAULT_PATIENCE_MS);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (e) {
+      if (!(e instanceof ThrottledError) || e instanceof StoreThrottledError) throw e;
+      p.throttled++;
+      const wait = e.retryAfterMs ?? backoff(attempt + 3);
+      if (attempt + 1 >= PROVIDER_THROTTLE_ATTEMPTS || Date.now() + wait >= p.deadline) throw e;
+      await sleep(wait);
+    }
+  }
 }

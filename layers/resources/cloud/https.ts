@@ -7,6 +7,7 @@ import {
   TargetUnchangedError,
   ThrottledError,
 } from '../../engine/errors.js';
+import { waitingOutThrottles } from '../../engine/patience.js';
 import { isTlsTrustFailure } from '../sql-common.js';
 
 /**
@@ -128,7 +129,7 @@ export function assertOk(answer: ApiAnswer, what: string, effect: ApiEffect, rea
   const body = providerSaid(answer.text);
   const wait = retryAfterMs(answer.headers.get('retry-after'));
   if (status === 429 || (status === 503 && wait !== undefined)) {
-    throw new ThrottledError(`${what}: the provider is throttling (HTTP ${status}${wait === undefined ? '' : `, retry after ${Math.ceil(wait / 1000)} s`}); nothing was changed`);
+    throw new ThrottledError(`${what}: the provider is throttling (HTTP ${status}${wait === undefined ? '' : `, retry after ${Math.ceil(wait / 1000)} s`}); nothing was changed`, { retryAfterMs: wait });
   }
   if (status === 401) throw new AuthenticationError(`${what}: the provider refused the credentials${reading.credentialsField ? ` of ${reading.credentialsField}` : ''} (HTTP 401): ${body}`);
   if (status === 403) throw new AuthenticationError(`${what}: the provider denied the permission the change needs (HTTP 403): ${body}`);
@@ -153,13 +154,21 @@ export interface CallOptions extends StatusReading {
   readonly form?: Readonly<Record<string, string>>;
   /** Values that must not appear in the URL (the passwords of the call): refused before sending if they do. */
   readonly secrets?: readonly string[];
+  /** false: a throttled answer is thrown at once. Default: waited out (waitingOutThrottles) within the account's time. */
+  readonly waitOutThrottles?: boolean;
 }
 
 /**
  * One HTTPS call through Node's fetch (undici: keep-alive, TLS verified), bounded by `timeoutMs`,
- * classified by `assertOk` and `networkFailure`. Returns the 2xx answer.
+ * classified by `assertOk` and `networkFailure`. Returns the 2xx answer. A throttled answer (the
+ * provider did nothing) is sent again after the provider's Retry-After while the account's time
+ * allows (waitingOutThrottles), so a bulk run at a provider's rate limit slows down instead of failing.
  */
-export async function call(options: CallOptions): Promise<ApiAnswer> {
+export function call(options: CallOptions): Promise<ApiAnswer> {
+  return options.waitOutThrottles === false ? callOnce(options) : waitingOutThrottles(() => callOnce(options));
+}
+
+async function callOnce(options: CallOptions): Promise<ApiAnswer> {
   let url: URL;
   try {
     url = new URL(options.url);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthenticationError, InvalidConfigurationError, OutcomeUnknownError, TargetTimeoutError, TargetUnchangedError, ThrottledError } from '../../../../layers/engine/errors.js';
+import { patience, withPatience } from '../../../../layers/engine/patience.js';
 import { call, retryAfterMs, type CallOptions } from '../../../../layers/resources/cloud/https.js';
 import { testCertificates } from '../../../../harness/support/https-certificates.js';
 import { requestsContaining, startHttpsSimulator, type HttpsSimulator } from '../../../simulators/https/server.js';
@@ -58,16 +59,31 @@ describe('the cloud adapters’ HTTPS call against the simulator core', () => {
     await expect(call(base({ headers: { authorization: 'Bearer bad' }, json: { value: 'Another-value-2' } }))).rejects.toThrow(AuthenticationError);
     await expect(call(base({ url: `${sim.origin}/denied`, json: {} }))).rejects.toThrow(/HTTP 403/);
     sim.setFaults({ throttle: { count: 1, retryAfterSeconds: 7 } });
-    const throttled = await call(base({ json: { value: 'Another-value-2' } })).catch((e: unknown) => e);
+    const throttled = await call(base({ json: { value: 'Another-value-2' }, waitOutThrottles: false })).catch((e: unknown) => e);
     expect(throttled).toBeInstanceOf(ThrottledError);
     expect(String(throttled)).toMatch(/retry after 7 s/);
+    expect((throttled as ThrottledError).retryAfterMs).toBe(7_000);
     expect(state.value).toBe('Fresh-value-1');
     sim.setFaults({ throttle: { count: 1, status: 503, retryAfterSeconds: 2 } });
-    await expect(call(base({ json: { value: 'Another-value-2' } }))).rejects.toThrow(ThrottledError);
+    await expect(call(base({ json: { value: 'Another-value-2' }, waitOutThrottles: false }))).rejects.toThrow(ThrottledError);
     sim.setFaults({});
     await expect(call(base({ url: `${sim.origin}/unavailable`, json: {} }))).rejects.toThrow(OutcomeUnknownError);
     await expect(call(base({ url: `${sim.origin}/unavailable`, method: 'GET', effect: 'read' }))).rejects.toThrow(TargetUnchangedError);
     await expect(call(base({ url: `${sim.origin}/missing`, json: {} }))).rejects.toThrow(TargetUnchangedError);
+  });
+
+  it('waits out the provider’s Retry-After within the account’s time, and throws the throttle when the wait would not fit', async () => {
+    sim.setFaults({ throttle: { count: 2, retryAfterSeconds: 1 } });
+    const p = patience(Date.now() + 10_000);
+    const started = Date.now();
+    await withPatience(p, () => call(base({ json: { value: 'Patient-value-3' } })));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
+    expect(state.value).toBe('Patient-value-3');
+    expect(p.throttled).toBe(2);
+    sim.setFaults({ throttle: { count: 1, retryAfterSeconds: 30 } });
+    await expect(withPatience(patience(Date.now() + 5_000), () => call(base({ json: { value: 'Impatient-value-4' } })))).rejects.toThrow(ThrottledError);
+    expect(state.value).toBe('Patient-value-3');
+    sim.setFaults({});
   });
 
   it('a connection cut after the provider acted is unknown for a change and unchanged for a read', async () => {
