@@ -83,6 +83,13 @@ export interface ResourceTypeDefinition<S extends z.ZodType = z.ZodType, T exten
   readonly realm?: (config: z.output<S>) => string | undefined;
   /** Reached over a private network (SSH, SQL, LDAP, device CLIs): such functions run in a VPC. */
   readonly onPremises: boolean;
+  /**
+   * For types whose resources may share one target (several resources naming one directory server;
+   * a provider's tenant or account, whose API limits they all spend): the key of that target, and
+   * how many of a run's groups on it may run at once. The workflow's plan deals the others into
+   * chains run one after another (layers/workflow/plan.ts), so the cap holds whatever the Map's width.
+   */
+  readonly sharedTarget?: { readonly key: (config: z.output<S>) => string; readonly groupsAtOnce: number };
   /** How its adapter proves a password (planned, for a type not implemented yet). */
   readonly verification: Verification;
   readonly implementation: Implementation | 'not yet';
@@ -90,6 +97,12 @@ export interface ResourceTypeDefinition<S extends z.ZodType = z.ZodType, T exten
   readonly changedBy: string;
   readonly verifiedBy: string;
 }
+
+/** Resources naming one directory server (host and port, case-insensitive): two of a run's groups on it at once. */
+export const directoryServer = {
+  key: (r: { readonly host: string; readonly port: number }) => `${r.host.toLowerCase()}:${r.port}`,
+  groupsAtOnce: 2,
+} as const;
 
 export function defineType<S extends z.ZodType, T extends ResourceType>(def: ResourceTypeDefinition<S, T>): ResourceTypeDefinition<S, T> {
   return def;

@@ -9,7 +9,7 @@ import { clientConfig, storesFromEnvironment, type WorkflowStores } from './envi
 import { familyOf } from './families.js';
 import { resetRequestSchema, type GroupTask, type ItemsLocation, type Plan, type PlannedRun, type ResetRequest } from './events.js';
 import { forCaller, parsePayload } from './parse.js';
-import { REGISTRY } from '../resources/registry.js';
+import { REGISTRY, RESOURCE_TYPE_DEFINITIONS } from '../resources/registry.js';
 
 /**
  * The plan step's input: the execution's input (a ResetRequest) and the execution's name
@@ -88,7 +88,7 @@ export function createPlanHandler(options: PlanHandlerOptions = {}): (event: unk
         tasks.push({ runId, resourceId: resource.id, type: resource.type as GroupTask['type'], site: resource.site, accountIds: accounts.map((a) => a.id), ...mode });
       }
       const resources = new Map(groups.map((g) => [g.resource.id, g.resource]));
-      const items = chainByServer(tasks, (id) => resources.get(id)).map(fitted);
+      const items = chainBySharedTarget(tasks, (id) => resources.get(id)).map(fitted);
       log.info('run planned', { runId, mode: request.mode ?? 'reset', accounts: total, groups: tasks.length, items: items.length, repeated: existing !== undefined, requestedBy: request.requestedBy });
       return { runId, groups: items, total };
     } catch (e) {
@@ -97,34 +97,38 @@ export function createPlanHandler(options: PlanHandlerOptions = {}): (event: unk
   };
 }
 
-/** Types whose resources are directory servers (a domain controller, an LDAP server): several resources may name one. */
-const DIRECTORY_TYPES: ReadonlySet<string> = new Set(['ldap', 'windows-domain']);
-
-/** At most this many groups of one run reach one directory server at once; the others wait in chains. */
-export const GROUPS_PER_DIRECTORY_SERVER = 2;
-
 /**
- * The per-domain-controller cap: the groups of resources that name the same directory server
- * (type, site, host and port) are dealt into at most `cap` tasks, each running its groups one
- * after another (`chain`) on the function or agent that takes it. Other groups are unchanged.
+ * The cap on a shared target (the descriptors' `sharedTarget`: a directory server several resources
+ * name, a provider tenant whose API limits they share): the groups of one target (type, site and
+ * key) are dealt into at most its `groupsAtOnce` tasks, each running its groups one after another
+ * (`chain`) on the function or agent that takes it. Other groups are unchanged.
  */
-export function chainByServer(
+export function chainBySharedTarget(
   tasks: readonly GroupTask[],
   resourceOf: (id: string) => Readonly<Record<string, unknown>> | undefined,
-  cap = GROUPS_PER_DIRECTORY_SERVER,
+  definitions: Readonly<Record<string, { readonly sharedTarget?: { readonly key: (config: never) => string; readonly groupsAtOnce: number } }>> = RESOURCE_TYPE_DEFINITIONS,
 ): GroupTask[] {
   const out: GroupTask[] = [];
-  const byServer = new Map<string, GroupTask[]>();
+  const byTarget = new Map<string, { cap: number; tasks: GroupTask[] }>();
   for (const task of tasks) {
-    const r = DIRECTORY_TYPES.has(task.type) ? resourceOf(task.resourceId) : undefined;
-    if (!r || typeof r.host !== 'string') {
+    const shared = definitions[task.type]?.sharedTarget;
+    const r = shared ? resourceOf(task.resourceId) : undefined;
+    let key: string | undefined;
+    try {
+      key = r && shared ? shared.key(r as never) : undefined;
+    } catch {
+      // A stored configuration without the key's fields runs alone.
+    }
+    if (key === undefined || !shared) {
       out.push(task);
       continue;
     }
-    const key = JSON.stringify([task.type, task.site, r.host.toLowerCase(), r.port]);
-    byServer.set(key, [...(byServer.get(key) ?? []), task]);
+    const id = JSON.stringify([task.type, task.site, key]);
+    const lane = byTarget.get(id) ?? { cap: Math.max(1, shared.groupsAtOnce), tasks: [] };
+    lane.tasks.push(task);
+    byTarget.set(id, lane);
   }
-  for (const same of byServer.values()) {
+  for (const { cap, tasks: same } of byTarget.values()) {
     const lanes = same.slice(0, cap).map((head) => ({ head, chain: [] as GroupTask[] }));
     same.slice(cap).forEach((task, i) => lanes[i % lanes.length]!.chain.push(task));
     for (const { head, chain } of lanes) out.push(chain.length ? { ...head, chain } : head);

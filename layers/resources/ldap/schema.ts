@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accountIdSchema, portSchema, resourceBase, tlsOptions } from '../common.js';
-import { defineType, tcp } from '../definition.js';
+import { defineType, directoryServer, tcp } from '../definition.js';
 import { dnSchema } from './dn.js';
 
 export const LDAP_SERVER_TYPES = ['openldap', 'oracle-internet-directory', 'novell-edirectory', 'entra-id'] as const;
@@ -55,6 +55,7 @@ export const ldapDefinition = defineType({
   username: dnSchema,
   references: (r) => (r.adminAccount ? [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }] : []),
   onPremises: true,
+  sharedTarget: directoryServer,
   verification: 'login',
   implementation: {
     family: 'ldap',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accountIdSchema, portSchema, resourceBase, caCertificateSchema } from '../common.js';
-import { defineType, tcp } from '../definition.js';
+import { defineType, directoryServer, tcp } from '../definition.js';
 import { dnProblem, dnSchema } from '../ldap/dn.js';
 import { dnsNameSchema, domainUsername } from '../windows/username.js';
 
@@ -72,6 +72,7 @@ export const windowsDomainDefinition = defineType({
   // Its accounts logging in elsewhere (a Unix login, a Windows admin) are qualified with the domain.
   realm: (r) => r.domain,
   onPremises: true,
+  sharedTarget: directoryServer,
   verification: 'login',
   implementation: {
     family: 'windows-domain',

@@ -5,7 +5,7 @@ import { Log } from '../../../layers/engine/log.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import { openMemoryStores, type EmbeddedStores } from '../../../layers/engine/stores/embedded.js';
 import type { GroupTask } from '../../../layers/workflow/events.js';
-import { chainByServer, createPlanHandler, createPlanStepHandler } from '../../../layers/workflow/plan.js';
+import { chainBySharedTarget, createPlanHandler, createPlanStepHandler } from '../../../layers/workflow/plan.js';
 import { findLeaks } from '../../support/leaks.js';
 import { REGISTRY } from '../../../layers/resources/registry.js';
 
@@ -138,7 +138,7 @@ describe('the plan step', () => {
     };
     const tasks = [...['ad1', 'ad2', 'ad3', 'ad4', 'ad5', 'other'].map((id) => task(id, 'windows-domain')), task('pg1', 'postgresql'), task('pg2', 'postgresql')];
 
-    const items = chainByServer(tasks, (id) => hosts[id]);
+    const items = chainBySharedTarget(tasks, (id) => hosts[id]);
 
     const lanes = items.map((t) => [t.resourceId, ...(t.chain ?? []).map((c) => c.resourceId)]);
     expect(lanes.filter((l) => l[0]!.startsWith('ad'))).toEqual([
@@ -148,6 +148,15 @@ describe('the plan step', () => {
     expect(lanes.filter((l) => !l[0]!.startsWith('ad')).sort()).toEqual([['other'], ['pg1'], ['pg2']]);
     // Every group is run exactly once.
     expect(lanes.flat().sort()).toEqual(Object.keys(hosts).sort());
+  });
+
+  it('a type whose descriptor names a shared target (a provider tenant) gets its own cap; a type without one is never chained', () => {
+    const task = (resourceId: string, type: GroupTask['type']): GroupTask => ({ runId: 'run-x', resourceId, type, site: 'cloud', accountIds: [`${resourceId}/u`] });
+    const tenants: Record<string, { tenantId: string }> = { t1: { tenantId: 'A' }, t2: { tenantId: 'a' }, t3: { tenantId: 'A' }, t4: { tenantId: 'B' } };
+    const definitions = { 'entra-id': { sharedTarget: { key: (r: { tenantId: string }) => r.tenantId.toLowerCase(), groupsAtOnce: 1 } }, postgresql: {} };
+    const items = chainBySharedTarget([...Object.keys(tenants).map((id) => task(id, 'entra-id')), task('pg', 'postgresql')], (id) => tenants[id] ?? { host: 'db' }, definitions);
+    const lanes = items.map((t) => [t.resourceId, ...(t.chain ?? []).map((c) => c.resourceId)]);
+    expect(lanes.sort()).toEqual([['pg'], ['t1', 't2', 't3'], ['t4']]);
   });
 
   it('no plan output carries a password', () => {
