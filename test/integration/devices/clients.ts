@@ -96,6 +96,8 @@ export async function sshShell(port: number, options: SshOptions): Promise<Conve
     client.on('ready', () => resolve());
     client.on('error', reject);
     client.connect({ host: '127.0.0.1', port, username: options.username, password: options.password, readyTimeout: 5000, ...(options.algorithms ? { algorithms: options.algorithms } : {}) });
+    // Small request/answer packets: without TCP_NODELAY each exchange waits on a delayed ACK.
+    client.setNoDelay(true);
   });
   const pty = options.pty === undefined ? { rows: 24, cols: 80, term: 'vt100' } : options.pty;
   const channel = await new Promise<ssh2.ClientChannel>((resolve, reject) =>
