@@ -258,3 +258,53 @@ export async function python(script: string, timeoutMs = 10000): Promise<{ stdou
 export function hasTelnetlib(): boolean {
   return available('python3', ['-W', 'ignore', '-c', 'import telnetlib']);
 }
+
+/** A device's Telnet login prompts, as it prints them. */
+export interface TelnetPrompts {
+  readonly user: string;
+  readonly password: string;
+}
+
+/** Types a user name and a password at the device's Telnet prompts (lines end with "\r"); returns what came back up to `until`. */
+async function typeLogin(c: Conversation, prompts: TelnetPrompts, username: string, password: string, until: RegExp | string): Promise<string> {
+  await c.expect(prompts.user);
+  c.send(`${username}\r`);
+  await c.expect(prompts.password);
+  c.send(`${password}\r`);
+  return c.expect(until);
+}
+
+/** Logs in over Telnet at the device's prompts and waits for `until`. */
+export async function telnetLogin(port: number, prompts: TelnetPrompts, username: string, password: string, until: RegExp | string): Promise<TelnetConversation> {
+  const c = await telnet(port);
+  await typeLogin(c, prompts, username, password, until);
+  return c;
+}
+
+/** Whether a fresh Telnet login reaches the `ready` prompt; false when the device prints `refused` instead. */
+export async function telnetLoginWorks(port: number, prompts: TelnetPrompts, username: string, password: string, answers: { readonly ready: RegExp; readonly refused: RegExp }): Promise<boolean> {
+  const c = await telnet(port);
+  try {
+    const after = await typeLogin(c, prompts, username, password, new RegExp(`${answers.ready.source}|${answers.refused.source}`));
+    return answers.ready.test(after);
+  } finally {
+    c.end();
+  }
+}
+
+/** Whether a fresh SSH login is accepted and shows `prompt`; false only when SSH authentication refuses it (any other failure throws). */
+export async function sshLoginWorks(port: number, username: string, password: string, prompt: RegExp | string): Promise<boolean> {
+  let c: Conversation;
+  try {
+    c = await sshShell(port, { username, password });
+  } catch (e) {
+    if ((e as { level?: string }).level === 'client-authentication') return false;
+    throw e;
+  }
+  try {
+    await c.expect(prompt);
+    return true;
+  } finally {
+    c.end();
+  }
+}
