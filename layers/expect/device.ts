@@ -2,6 +2,7 @@ import { AuthenticationError, NotSupportedError, OutcomeUnknownError, TargetUnch
 import type { Log } from '../engine/log.js';
 import { REDACTED, type Redactor } from '../engine/redact.js';
 import { Secret } from '../engine/secret.js';
+import { answerLogin } from './login.js';
 import { said } from './outcome.js';
 import { ExpectSession, expectFailureReason, type ExpectMatch } from './session.js';
 import type { Stream } from './stream.js';
@@ -163,7 +164,7 @@ export class DeviceSession {
   static async open(stream: Stream, dialect: DeviceDialect, options: DeviceSessionOptions): Promise<DeviceSession> {
     const d = new DeviceSession(stream, dialect, options);
     try {
-      await d.#login(options.login ?? {});
+      await d.#login(options.login ?? {}, stream);
       for (const line of dialect.paging?.off ?? []) {
         const { raw } = await d.#run([line], {}, 'turning paging off');
         // A device that does not take it pages: its more prompts are answered everywhere.
@@ -192,42 +193,25 @@ export class DeviceSession {
     return this.#s.redactor;
   }
 
-  async #login(login: DeviceLogin): Promise<void> {
+  async #login(login: DeviceLogin, link: Stream): Promise<void> {
     const l = this.#dialect.login;
-    const first = this.#modes.length;
-    let sentUser = 0;
-    let sentPassword = 0;
-    for (let rounds = 0; rounds < 20; rounds++) {
-      // The refusal counts only once something was typed: a banner may say "Access denied" to intruders.
-      const failed = sentUser || sentPassword ? l.failed : /(?!)/;
-      const stops = l.stops ?? [];
-      const m = await this.#s.expect([...this.#modes.map((x) => x.pattern), atEnd(l.username), atEnd(l.password), failed, ...stops.map((x) => atEnd(x.pattern)), ...this.#more]);
-      if (m.index < first) {
-        this.#mode = this.#modes[m.index]!.mode;
-        this.#prompted = true;
-        return;
-      }
-      const refused = (why: string) => new AuthenticationError(this.#s.redactor.redact(`the device refused the login${login.username === undefined ? '' : ` of ${JSON.stringify(login.username)}`}: ${why}`));
-      switch (m.index - first) {
-        case 0:
-          if (sentPassword) throw refused(`it asked for the user name again after the password (${said(this.#s.redactor.redact(m.before))})`);
-          if (login.username === undefined) throw new AuthenticationError('the device asks for a user name and none is configured for this login');
-          if (++sentUser > 1) throw refused('it asked for the user name twice');
-          this.#s.send(login.username + this.#nl);
-          break;
-        case 1:
-          if (!login.password) throw new AuthenticationError('the device asks for a password and none is configured for this login');
-          if (sentPassword++) throw refused(`it asked for the password again (${said(this.#s.redactor.redact(m.before))})`);
-          this.#s.sendSecret(login.password, this.#nl);
-          break;
-        case 2:
-          throw refused(said(this.#s.redactor.redact(m.match[0])));
-        default:
-          if (m.index - first - 3 < stops.length) throw new TargetUnchangedError(stops[m.index - first - 3]!.message);
-          this.#s.send(' ');
-      }
-    }
-    throw new TargetUnchangedError('the device kept asking during login without showing a prompt');
+    const ready = await answerLogin(
+      this.#s,
+      {
+        username: atEnd(l.username),
+        password: atEnd(l.password),
+        refused: l.failed,
+        ready: this.#modes.map((x) => x.pattern),
+        stops: (l.stops ?? []).map((x) => ({ pattern: atEnd(x.pattern), message: x.message })),
+        more: this.#more,
+        newline: this.#nl,
+        who: 'the device',
+        what: 'the login',
+      },
+      { ...login, link },
+    );
+    this.#mode = this.#modes[ready]!.mode;
+    this.#prompted = true;
   }
 
   /** Enters privileged mode; a no-op when already there, or on a device with one mode. A refusal is AuthenticationError (nothing changed). */

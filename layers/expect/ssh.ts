@@ -246,8 +246,6 @@ export class SshConnection {
         if (settled) return;
         settled = true;
         client.removeAllListeners('error');
-        // Small request/answer exchanges: without TCP_NODELAY, Nagle's algorithm held each command ~40 ms.
-        client.setNoDelay(true);
         // Later transport errors end the channels, which report them; keep the process alive.
         client.on('error', (e: Error) => options.log?.debug('ssh: connection error', { host: where, error: e.message }));
         resolve(new SshConnection(client, options.timeoutMs));
@@ -268,6 +266,9 @@ export class SshConnection {
       });
       client.on('close', () => fail(hostKeyRefusal !== undefined ? refusalError(hostKeyRefusal, where) : new TargetUnchangedError(`${where} closed the SSH connection during login`)));
       client.connect(config);
+      // Small request/answer exchanges, the handshake's included: without TCP_NODELAY, Nagle's
+      // algorithm and the peer's delayed ACK held each one ~40 ms.
+      client.setNoDelay(true);
     });
   }
 

@@ -24,4 +24,6 @@ export interface Stream {
   /** Tears the stream down; `close` is reported to the subscriber. */
   close(): void;
   subscribe(handlers: StreamHandlers): void;
+  /** Telnet: whether the server agreed to binary mode (false: a 7-bit link). Undefined on 8-bit transports (SSH). */
+  readonly binary?: boolean;
 }

@@ -1,8 +1,6 @@
 import { connect, type Socket } from 'node:net';
-import { AuthenticationError, InvalidConfigurationError, TargetTimeoutError, TargetUnchangedError } from '../engine/errors.js';
+import { TargetTimeoutError, TargetUnchangedError } from '../engine/errors.js';
 import type { Log } from '../engine/log.js';
-import type { Secret } from '../engine/secret.js';
-import type { ExpectSession } from './session.js';
 import type { CloseInfo, Stream, StreamHandlers } from './stream.js';
 import { SHELL_CLIENT_OPTIONS, TelnetCodec, type TelnetOptionPolicy } from './telnet-codec.js';
 
@@ -14,17 +12,17 @@ export interface TelnetConnectOptions {
   readonly log?: Log;
 }
 
-/**
- * A Telnet connection as a Stream: option negotiation is answered inside, data is
- * IAC-escaped on the way out and unescaped on the way in. Failures to connect are
- * TargetTimeoutError (no answer) or TargetUnchangedError (refused): nothing was sent.
- */
 /** A Telnet Stream, which also says whether it can carry 8-bit data. */
 export interface TelnetStreamInfo extends Stream {
   /** True when the server agreed that we send in binary mode (RFC 856): UTF-8 arrives intact. */
   readonly binary: boolean;
 }
 
+/**
+ * A Telnet connection as a Stream: option negotiation is answered inside, data is
+ * IAC-escaped on the way out and unescaped on the way in. Failures to connect are
+ * TargetTimeoutError (no answer) or TargetUnchangedError (refused): nothing was sent.
+ */
 export function connectTelnet(options: TelnetConnectOptions): Promise<TelnetStreamInfo> {
   const where = `${options.host}:${options.port}`;
   return new Promise((resolve, reject) => {
@@ -95,50 +93,4 @@ class TelnetStream implements TelnetStreamInfo {
   close(): void {
     this.#socket.destroy();
   }
-}
-
-/** The prompts of a login over Telnet. The defaults fit Unix `login`; device drivers pass their own. */
-export interface LoginPrompts {
-  readonly username: RegExp;
-  readonly password: RegExp;
-  /** Text that says the login was refused. */
-  readonly refused: RegExp;
-  /** Output that says a session is ready (a shell prompt). */
-  readonly ready: RegExp;
-}
-
-export const UNIX_LOGIN_PROMPTS: LoginPrompts = {
-  username: /(login|user ?name)\s*:\s*$/i,
-  password: /password\s*:\s*$/i,
-  refused: /login incorrect|authentication fail|permission denied|access denied/i,
-  ready: /[$#%>]\s*$/,
-};
-
-/**
- * Logs in over a Telnet session: user name (when asked), password, then either a ready
- * prompt or a refusal (AuthenticationError, also when the login prompt comes back).
- */
-export async function telnetLogin(
-  session: ExpectSession,
-  login: { username: string; password: Secret; prompts?: LoginPrompts; timeoutMs?: number; stream?: { readonly binary: boolean } },
-): Promise<void> {
-  const p = login.prompts ?? UNIX_LOGIN_PROMPTS;
-  const t = login.timeoutMs === undefined ? {} : { timeoutMs: login.timeoutMs };
-  const first = await session.expect([p.username, p.password], t);
-  // Negotiation is over once a prompt shows: a 7-bit link would mangle a non-ASCII password.
-  if (login.stream && !login.stream.binary && !isAscii(login.password.reveal())) {
-    throw new InvalidConfigurationError('password', 'has characters outside ASCII, and the Telnet server did not agree to binary mode, which they need');
-  }
-  if (first.index === 0) {
-    session.send(`${login.username}\n`);
-    await session.expect([p.password], t);
-  }
-  session.sendSecret(login.password, '\n');
-  const result = await session.expect([p.refused, p.username, p.ready], t);
-  if (result.index !== 2) throw new AuthenticationError(`the target refused the Telnet login of ${JSON.stringify(login.username)}`);
-}
-
-export function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
-  return true;
 }

@@ -108,6 +108,10 @@ export class FaultProxy {
       return;
     }
     const upstream = connect({ host: this.target.host, port: this.target.port });
+    // A proxy must not add latency of its own: with Nagle's algorithm each small forwarded
+    // packet could wait for the ACK of the one before (a delayed ACK, up to 40 ms on loopback).
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     upstream.pause();
     const link: Link = {
       client,

@@ -5,7 +5,7 @@ import type { Redactor } from '../../engine/redact.js';
 import { Secret } from '../../engine/secret.js';
 import { marker, newToken, shellQuote } from '../../expect/shell.js';
 import { hostKeyCheck } from '../../expect/ssh.js';
-import { isAscii } from '../../expect/telnet.js';
+import { isAscii } from '../../expect/login.js';
 import type { ResourceType } from '../common.js';
 import {
   adminChangeRefusals,

@@ -5,7 +5,8 @@ import type { Secret } from '../../engine/secret.js';
 import { ExpectSession, expectFailureReason, type ExpectMatch } from '../../expect/session.js';
 import { marker, prepareShell, exitStatusMarker, type ShellPrompt } from '../../expect/shell.js';
 import { SshConnection, type SshLoginOptions } from '../../expect/ssh.js';
-import { connectTelnet, telnetLogin, type TelnetStreamInfo } from '../../expect/telnet.js';
+import { answerLogin, type LoginConversation } from '../../expect/login.js';
+import { connectTelnet, type TelnetStreamInfo } from '../../expect/telnet.js';
 
 /** A command running on the target, whatever the transport. */
 export interface RunningCommand {
@@ -119,6 +120,18 @@ class SshUnixConnection implements UnixConnection {
   }
 }
 
+/** Unix `login` over Telnet (see answerLogin). */
+const UNIX_TELNET_LOGIN: LoginConversation = {
+  username: /(login|user ?name)\s*:\s*$/i,
+  password: /password\s*:\s*$/i,
+  refused: /login incorrect|authentication fail|permission denied|access denied/i,
+  ready: [/[$#%>]\s*$/],
+  // A shell prompt is loose ("$", "#", ">" at the end): a banner could end like one.
+  readyOnlyAfterPassword: true,
+  who: 'the target',
+  what: 'the Telnet login',
+};
+
 /**
  * A Telnet login turned into a known shell (see prepareShell). Commands are typed into it
  * and print their exit status; input that must not be typed at a terminal prompt is read by
@@ -146,7 +159,7 @@ class TelnetUnixConnection implements UnixConnection {
     const stream = await connectTelnet(options);
     const session = new ExpectSession(stream, { redactor: options.redactor, log: options.log, timeoutMs: options.timeoutMs, name: 'Telnet shell' });
     try {
-      await telnetLogin(session, { username: options.username, password: options.password, stream });
+      await answerLogin(session, UNIX_TELNET_LOGIN, { username: options.username, password: options.password, link: stream });
       return new TelnetUnixConnection(session, await prepareShell(session), stream);
     } catch (e) {
       session.close();

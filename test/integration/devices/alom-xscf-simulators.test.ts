@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { alom } from '../../simulators/device/alom.js';
 import { startDeviceSimulator, type DeviceSimulator } from '../../simulators/device/index.js';
 import { xscf } from '../../simulators/device/xscf.js';
-import { sshShell, telnet, type Conversation } from './clients.js';
+import { sshShell, telnetLogin, type Conversation } from './clients.js';
 
 const running: DeviceSimulator[] = [];
 afterEach(async () => {
@@ -24,14 +24,6 @@ async function started(dialect: Parameters<typeof startDeviceSimulator>[0]): Pro
 async function say(c: Conversation, line: string, until: RegExp | string): Promise<string> {
   c.send(`${line}\r`);
   return c.expect(until);
-}
-
-async function telnetLogin(port: number, prompts: { user: string; password: string }, username: string, password: string, until: RegExp | string): Promise<Conversation> {
-  const c = await telnet(port);
-  await c.expect(prompts.user);
-  await say(c, username, prompts.password);
-  await say(c, password, until);
-  return c;
 }
 
 describe('ALOM through the simulator core', () => {

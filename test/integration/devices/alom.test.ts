@@ -13,10 +13,10 @@ import { policyOf } from '../../../layers/resources/registry.js';
 import { alomDriver } from '../../../layers/resources/service-processor/alom-driver.js';
 import { alom, alomPasswordOk } from '../../simulators/device/alom.js';
 import type { DeviceSimulator } from '../../simulators/device/index.js';
-import { sshShell } from './clients.js';
-import { account, credential, Devices, rejection, RESOURCE_ID, spAdapter, spResource } from './service-processor-support.js';
+import { sshLoginWorks } from './clients.js';
+import { account, credential, openAfterSettling, rejection, RESOURCE_ID, Simulators, spAdapter, spResource } from './service-processor-support.js';
 
-const devices = new Devices();
+const devices = new Simulators();
 afterEach(() => devices.stopAll());
 
 const USERS = [
@@ -33,17 +33,7 @@ async function device(options: { legacySsh?: boolean } = {}) {
 }
 
 /** An independent login over SSH (ssh2, not the adapter): does the password reach the sc> prompt? */
-async function sshLogin(sim: DeviceSimulator, username: string, password: string): Promise<boolean> {
-  try {
-    const c = await sshShell(sim.sshPort, { username, password });
-    await c.expect('sc> ');
-    c.end();
-    return true;
-  } catch (e) {
-    if (/authentication/i.test((e as Error).message)) return false;
-    throw e;
-  }
-}
+const sshLogin = (sim: DeviceSimulator, username: string, password: string) => sshLoginWorks(sim.sshPort, username, password, 'sc> ');
 
 const admin = { adminAccount: `${RESOURCE_ID}/admin` };
 
@@ -70,8 +60,7 @@ describe('alom driver', () => {
     expect(sp.checkPassword('guest', 'Tel-n3t!')).toBe(true);
     expect(sim.sessions.every((s) => s.transport === 'telnet')).toBe(true);
     await a.close();
-    for (let i = 0; i < 50 && sim.openSessions() > 0; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(sim.openSessions()).toBe(0);
+    expect(await openAfterSettling(sim)).toBe(0);
   });
 
   it('the admin changes its own password on its session, proven by a fresh login while that session is open; the next reset uses it', async () => {

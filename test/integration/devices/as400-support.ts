@@ -1,5 +1,4 @@
 // Helpers for the as400 driver's tests on the simulated IBM i (test/simulators/device/ibm-i.ts).
-import ssh2 from 'ssh2';
 import type { Credential, TargetAdapter } from '../../../layers/engine/adapter.js';
 import type { Account } from '../../../layers/engine/account.js';
 import { Secret } from '../../../layers/engine/secret.js';
@@ -8,6 +7,7 @@ import { as400Driver } from '../../../layers/resources/service-processor/as400-d
 import { serviceProcessorSchema, type ServiceProcessorResource } from '../../../layers/resources/service-processor/schema.js';
 import { adapterContext } from '../../../harness/support/adapter-context.js';
 import type { DeviceSimulator } from '../../simulators/device/index.js';
+import { sshAuthenticates } from '../../support/ssh-login.js';
 
 export const RESOURCE_ID = 'ibmi-test';
 
@@ -29,16 +29,5 @@ export function as400Adapter(r: ServiceProcessorResource, credentials: Record<st
 
 /** Whether a fresh SSH login with this name and password is accepted: ssh2's Client directly, not the adapter. */
 export function sshLoginWorks(sim: DeviceSimulator, username: string, password: string): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const client = new ssh2.Client();
-    client.on('ready', () => {
-      client.end();
-      resolve(true);
-    });
-    client.on('error', (e: Error & { level?: string }) => {
-      if (e.level === 'client-authentication') resolve(false);
-      else reject(e);
-    });
-    client.connect({ host: sim.host, port: sim.sshPort, username, password, readyTimeout: 5_000, tryKeyboard: false });
-  });
+  return sshAuthenticates({ host: sim.host, port: sim.sshPort }, username, password);
 }

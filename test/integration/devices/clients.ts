@@ -96,6 +96,8 @@ export async function sshShell(port: number, options: SshOptions): Promise<Conve
     client.on('ready', () => resolve());
     client.on('error', reject);
     client.connect({ host: '127.0.0.1', port, username: options.username, password: options.password, readyTimeout: 5000, ...(options.algorithms ? { algorithms: options.algorithms } : {}) });
+    // Small request/answer packets: without TCP_NODELAY each exchange waits on a delayed ACK.
+    client.setNoDelay(true);
   });
   const pty = options.pty === undefined ? { rows: 24, cols: 80, term: 'vt100' } : options.pty;
   const channel = await new Promise<ssh2.ClientChannel>((resolve, reject) =>
@@ -255,4 +257,54 @@ export async function python(script: string, timeoutMs = 10000): Promise<{ stdou
 /** Whether telnetlib exists in this Python (removed in 3.13). */
 export function hasTelnetlib(): boolean {
   return available('python3', ['-W', 'ignore', '-c', 'import telnetlib']);
+}
+
+/** A device's Telnet login prompts, as it prints them. */
+export interface TelnetPrompts {
+  readonly user: string;
+  readonly password: string;
+}
+
+/** Types a user name and a password at the device's Telnet prompts (lines end with "\r"); returns what came back up to `until`. */
+async function typeLogin(c: Conversation, prompts: TelnetPrompts, username: string, password: string, until: RegExp | string): Promise<string> {
+  await c.expect(prompts.user);
+  c.send(`${username}\r`);
+  await c.expect(prompts.password);
+  c.send(`${password}\r`);
+  return c.expect(until);
+}
+
+/** Logs in over Telnet at the device's prompts and waits for `until`. */
+export async function telnetLogin(port: number, prompts: TelnetPrompts, username: string, password: string, until: RegExp | string): Promise<TelnetConversation> {
+  const c = await telnet(port);
+  await typeLogin(c, prompts, username, password, until);
+  return c;
+}
+
+/** Whether a fresh Telnet login reaches the `ready` prompt; false when the device prints `refused` instead. */
+export async function telnetLoginWorks(port: number, prompts: TelnetPrompts, username: string, password: string, answers: { readonly ready: RegExp; readonly refused: RegExp }): Promise<boolean> {
+  const c = await telnet(port);
+  try {
+    const after = await typeLogin(c, prompts, username, password, new RegExp(`${answers.ready.source}|${answers.refused.source}`));
+    return answers.ready.test(after);
+  } finally {
+    c.end();
+  }
+}
+
+/** Whether a fresh SSH login is accepted and shows `prompt`; false only when SSH authentication refuses it (any other failure throws). */
+export async function sshLoginWorks(port: number, username: string, password: string, prompt: RegExp | string): Promise<boolean> {
+  let c: Conversation;
+  try {
+    c = await sshShell(port, { username, password });
+  } catch (e) {
+    if ((e as { level?: string }).level === 'client-authentication') return false;
+    throw e;
+  }
+  try {
+    await c.expect(prompt);
+    return true;
+  } finally {
+    c.end();
+  }
 }

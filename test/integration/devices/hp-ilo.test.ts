@@ -8,15 +8,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuthenticationError, InvalidConfigurationError, OutcomeUnknownError, TargetUnchangedError } from '../../../layers/engine/errors.js';
 import { Secret } from '../../../layers/engine/secret.js';
-import { createDeviceAdapter } from '../../../layers/resources/network-device/adapter.js';
 import { hpIloDriver } from '../../../layers/resources/hp-ilo/driver.js';
 import { hpIloDefinition, hpIloSchema, type HpIloResource } from '../../../layers/resources/hp-ilo/schema.js';
 import { policyOf } from '../../../layers/resources/registry.js';
 import { hpIlo } from '../../simulators/device/hp-ilo.js';
 import type { DeviceSimulator } from '../../simulators/device/index.js';
 import type { ServiceProcessor } from '../../simulators/device/service-processor.js';
-import { account, adapterFor, credential, openAfterSettling, RESOURCE_ID, Simulators, sshLoginWorks } from './sp-support.js';
-import { telnet } from './clients.js';
+import { account, credential, openAfterSettling, RESOURCE_ID, Simulators, spAdapter } from './service-processor-support.js';
+import { sshLoginWorks, telnetLoginWorks as telnetWorks } from './clients.js';
 
 const sims = new Simulators();
 afterEach(() => sims.stopAll());
@@ -39,22 +38,11 @@ function resource(sim: DeviceSimulator, over: Record<string, unknown> = {}): HpI
   return hpIloSchema.parse({ id: RESOURCE_ID, type: 'hp-ilo', host: sim.host, port: protocol === 'telnet' ? sim.telnetPort : sim.sshPort, adminAccount: `${RESOURCE_ID}/Administrator`, ...over });
 }
 
-const adapter = (r: HpIloResource, adminPassword: string | undefined = ADMIN_PW) => adapterFor(createDeviceAdapter(hpIloDriver), r, adminPassword === undefined ? undefined : credential('Administrator', adminPassword));
+const adapter = (r: HpIloResource, adminPassword: string | undefined = ADMIN_PW) => spAdapter(hpIloDriver, r, adminPassword === undefined ? {} : { admin: credential('Administrator', adminPassword) });
 
 /** A fresh login over Telnet, typed by a raw client (not the adapter). */
-async function telnetLoginWorks(port: number, username: string, password: string): Promise<boolean> {
-  const c = await telnet(port);
-  try {
-    await c.expect('Login Name: ');
-    c.send(`${username}\r`);
-    await c.expect('Password: ');
-    c.send(`${password}\r`);
-    const after = await c.expect(/<\/>hpiLO-> $|Invalid login\./);
-    return after.includes('hpiLO->');
-  } finally {
-    c.end();
-  }
-}
+const telnetLoginWorks = (port: number, username: string, password: string) =>
+  telnetWorks(port, { user: 'Login Name: ', password: 'Password: ' }, username, password, { ready: PROMPT, refused: /Invalid login\./ });
 
 describe('hp-ilo through the device adapter', () => {
   for (const protocol of ['ssh', 'telnet'] as const) {
@@ -132,7 +120,7 @@ describe('hp-ilo through the device adapter', () => {
     const sim = await sims.start(ilo);
     ilo.addUser({ name: 'carol', password: 'Carol-pass-1', privileges: 'config' });
     const r = resource(sim, { adminAccount: `${RESOURCE_ID}/carol` });
-    const a = adapterFor(createDeviceAdapter(hpIloDriver), r, credential('carol', 'Carol-pass-1'));
+    const a = spAdapter(hpIloDriver, r, { admin: credential('carol', 'Carol-pass-1') });
     const e = await a.change({ account: account('bob'), newPassword: new Secret('Another-pass-3') }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(TargetUnchangedError);
     expect((e as Error).message).toContain('Administer User Accounts');

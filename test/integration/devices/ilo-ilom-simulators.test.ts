@@ -7,21 +7,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { hpIlo } from '../../simulators/device/hp-ilo.js';
 import { ilom } from '../../simulators/device/ilom.js';
-import { sshShell, telnet, type Conversation } from './clients.js';
-import { Simulators, sshLoginWorks } from './sp-support.js';
+import { sshLoginWorks, sshShell, telnet, telnetLogin } from './clients.js';
+import { Simulators } from './service-processor-support.js';
 
 const sims = new Simulators();
 afterEach(() => sims.stopAll());
-
-async function telnetLogin(port: number, userPrompt: string, username: string, password: string, prompt: RegExp): Promise<Conversation> {
-  const c = await telnet(port);
-  await c.expect(userPrompt);
-  c.send(`${username}\r`);
-  await c.expect('Password: ');
-  c.send(`${password}\r`);
-  await c.expect(prompt);
-  return c;
-}
 
 describe('iLO SMASH CLP over the simulator core', () => {
   const users = [
@@ -54,7 +44,7 @@ describe('iLO SMASH CLP over the simulator core', () => {
     bad.send('wrong-one\r');
     await bad.expect('Invalid login.');
     bad.end();
-    const c = await telnetLogin(sim.telnetPort, 'Login Name: ', 'bob', 'Bob-pw-22', /<\/>hpiLO-> $/);
+    const c = await telnetLogin(sim.telnetPort, { user: 'Login Name: ', password: 'Password: ' }, 'bob', 'Bob-pw-22', /<\/>hpiLO-> $/);
     expect(c.output).not.toContain('Bob-pw-22');
     c.send('set /map1/accounts1/Administrator password=Taken-over-1\r');
     const refused = await c.expect('</>hpiLO-> ');
@@ -75,7 +65,7 @@ describe('ILOM CLI over the simulator core', () => {
     it(`over ${transport}: the two password prompts echo nothing, and a fresh login proves the change`, async () => {
       const sp = ilom({ users });
       const sim = await sims.start(sp);
-      const c = transport === 'ssh' ? await sshShell(sim.sshPort, { username: 'root', password: 'Root-pw-1' }) : await telnetLogin(sim.telnetPort, 'login: ', 'root', 'Root-pw-1', /-> $/);
+      const c = transport === 'ssh' ? await sshShell(sim.sshPort, { username: 'root', password: 'Root-pw-1' }) : await telnetLogin(sim.telnetPort, { user: 'login: ', password: 'Password: ' }, 'root', 'Root-pw-1', /-> $/);
       if (transport === 'ssh') await c.expect('-> ');
       expect(c.output).toContain('Oracle(R) Integrated Lights Out Manager');
       c.send('set /SP/users/bobby password\r');

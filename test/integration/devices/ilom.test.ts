@@ -9,14 +9,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuthenticationError, OutcomeUnknownError, TargetUnchangedError } from '../../../layers/engine/errors.js';
 import { Secret } from '../../../layers/engine/secret.js';
-import { createDeviceAdapter } from '../../../layers/resources/network-device/adapter.js';
 import { ILOM_REFUSALS, ilomDriver } from '../../../layers/resources/service-processor/ilom-driver.js';
 import { serviceProcessorDefinition, type ServiceProcessorResource } from '../../../layers/resources/service-processor/schema.js';
 import { ilom } from '../../simulators/device/ilom.js';
 import type { DeviceSimulator } from '../../simulators/device/index.js';
 import type { ServiceProcessor } from '../../simulators/device/service-processor.js';
-import { sshShell, telnet } from './clients.js';
-import { account, adapterFor, credential, openAfterSettling, RESOURCE_ID, Simulators, sshLoginWorks } from './sp-support.js';
+import { sshLoginWorks, sshShell, telnetLoginWorks } from './clients.js';
+import { account, credential, openAfterSettling, RESOURCE_ID, Simulators, spAdapter } from './service-processor-support.js';
 
 const sims = new Simulators();
 afterEach(() => sims.stopAll());
@@ -41,24 +40,10 @@ function resource(sim: DeviceSimulator, over: Record<string, unknown> = {}) {
   return ILOM.schema.parse({ id: RESOURCE_ID, type: 'ilom', host: sim.host, port: protocol === 'telnet' ? sim.telnetPort : sim.sshPort, adminAccount: `${RESOURCE_ID}/root`, ...over });
 }
 
-const adapter = (r: ServiceProcessorResource, adminPassword: string | undefined = ROOT_PW) => adapterFor(createDeviceAdapter(ilomDriver), r, adminPassword === undefined ? undefined : credential('root', adminPassword));
-
-/** A fresh login over Telnet, typed by a raw client (not the adapter). */
-async function telnetLoginWorks(port: number, username: string, password: string): Promise<boolean> {
-  const c = await telnet(port);
-  try {
-    await c.expect('login: ');
-    c.send(`${username}\r`);
-    await c.expect('Password: ');
-    c.send(`${password}\r`);
-    return (await c.expect(/-> $|Login incorrect/)).endsWith('-> ');
-  } finally {
-    c.end();
-  }
-}
+const adapter = (r: ServiceProcessorResource, adminPassword: string | undefined = ROOT_PW) => spAdapter(ilomDriver, r, adminPassword === undefined ? {} : { admin: credential('root', adminPassword) });
 
 const works = (sim: DeviceSimulator, protocol: 'ssh' | 'telnet', username: string, password: string) =>
-  protocol === 'ssh' ? sshLoginWorks(sim.sshPort, username, password, PROMPT) : telnetLoginWorks(sim.telnetPort, username, password);
+  protocol === 'ssh' ? sshLoginWorks(sim.sshPort, username, password, PROMPT) : telnetLoginWorks(sim.telnetPort, { user: 'login: ', password: 'Password: ' }, username, password, { ready: PROMPT, refused: /Login incorrect/ });
 
 describe('ilom through the device adapter', () => {
   for (const protocol of ['ssh', 'telnet'] as const) {
@@ -122,7 +107,7 @@ describe('ilom through the device adapter', () => {
     const sp = device();
     const sim = await sims.start(sp);
     sp.addUser({ name: 'oper1', password: 'Oper1-pw-1', privileges: 'cro' });
-    const a = adapterFor(createDeviceAdapter(ilomDriver), resource(sim, { adminAccount: `${RESOURCE_ID}/oper1` }), credential('oper1', 'Oper1-pw-1'));
+    const a = spAdapter(ilomDriver, resource(sim, { adminAccount: `${RESOURCE_ID}/oper1` }), { admin: credential('oper1', 'Oper1-pw-1') });
     const e = await a.change({ account: account('bobby'), newPassword: new Secret('Never-set-1') }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(TargetUnchangedError);
     expect((e as Error).message).toContain('Permission denied');

@@ -13,10 +13,10 @@ import { policyOf } from '../../../layers/resources/registry.js';
 import { xscfDriver } from '../../../layers/resources/service-processor/xscf-driver.js';
 import type { DeviceSimulator } from '../../simulators/device/index.js';
 import { xscf, xscfCharactersOk, xscfPolicyProblem, XSCF_DEFAULT_POLICY } from '../../simulators/device/xscf.js';
-import { sshShell } from './clients.js';
-import { account, credential, Devices, rejection, RESOURCE_ID, spAdapter, spResource } from './service-processor-support.js';
+import { sshLoginWorks } from './clients.js';
+import { account, credential, rejection, RESOURCE_ID, Simulators, spAdapter, spResource } from './service-processor-support.js';
 
-const devices = new Devices();
+const devices = new Simulators();
 afterEach(() => devices.stopAll());
 
 const USERS = [
@@ -32,17 +32,7 @@ async function device(options: { legacySsh?: boolean } = {}) {
 }
 
 /** An independent login over SSH (ssh2, not the adapter): does the password reach the XSCF> prompt? */
-async function sshLogin(sim: DeviceSimulator, username: string, password: string): Promise<boolean> {
-  try {
-    const c = await sshShell(sim.sshPort, { username, password });
-    await c.expect('XSCF> ');
-    c.end();
-    return true;
-  } catch (e) {
-    if (/authentication/i.test((e as Error).message)) return false;
-    throw e;
-  }
-}
+const sshLogin = (sim: DeviceSimulator, username: string, password: string) => sshLoginWorks(sim.sshPort, username, password, 'XSCF> ');
 
 const admin = { adminAccount: `${RESOURCE_ID}/admin` };
 

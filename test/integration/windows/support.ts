@@ -1,5 +1,4 @@
 // Helpers for the Windows adapter's tests on the simulated Windows OpenSSH host.
-import ssh2 from 'ssh2';
 import type { Credential, TargetAdapter } from '../../../layers/engine/adapter.js';
 import { Secret } from '../../../layers/engine/secret.js';
 import type { Account } from '../../../layers/resources/common.js';
@@ -7,6 +6,7 @@ import { createWindowsAdapter } from '../../../layers/resources/windows/adapter.
 import { windowsSchema, type WindowsResource } from '../../../layers/resources/windows/schema.js';
 import { adapterContext } from '../../../harness/support/adapter-context.js';
 import type { WindowsOpenSshSimulator } from '../../simulators/windows-openssh/server.js';
+import { sshAuthenticates } from '../../support/ssh-login.js';
 
 export const RESOURCE_ID = 'win-test';
 
@@ -39,18 +39,7 @@ export function windowsAdapter(r: WindowsResource, admin: Credential, timeoutMs 
  * made with the ssh2 client directly, not with the adapter under test.
  */
 export function loginWorks(sim: WindowsOpenSshSimulator, username: string, password: string): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const client = new ssh2.Client();
-    client.on('ready', () => {
-      client.end();
-      resolve(true);
-    });
-    client.on('error', (e: Error & { level?: string }) => {
-      if (e.level === 'client-authentication') resolve(false);
-      else reject(e);
-    });
-    client.connect({ host: sim.host, port: sim.port, username, password, readyTimeout: 5_000, tryKeyboard: false });
-  });
+  return sshAuthenticates(sim, username, password);
 }
 
 /** A password of exactly `length` characters (UTF-16 code units and code points alike), mixing ASCII and non-ASCII letters. */

@@ -29,7 +29,7 @@ import type { LoginInfo, Terminal } from './dialect.js';
 import {
   AccountTable,
   commandLoop,
-  hooks,
+  serviceProcessor,
   words,
   type ServiceProcessor,
   type ServiceProcessorOptions,
@@ -170,19 +170,18 @@ export function alom(options: ServiceProcessorOptions = {}): ServiceProcessor {
     });
   }
 
-  return {
-    name: 'alom',
-    login: {
-      usernameRequired: () => true,
-      usernamePrompt: 'Please login: ',
-      passwordPrompt: 'Please Enter password: ',
-      failed: '\nLogin incorrect.\n',
-      attempts: 3,
-      banner: () => '\nSun(TM) Advanced Lights Out Manager 1.6\n\n',
-      authenticate: (username, password) => (accounts.check(username, password) ? { user: username } : undefined),
+  return serviceProcessor(
+    {
+      name: 'alom',
+      login: {
+        usernamePrompt: 'Please login: ',
+        passwordPrompt: 'Please Enter password: ',
+        failed: '\nLogin incorrect.\n',
+        banner: () => '\nSun(TM) Advanced Lights Out Manager 1.6\n\n',
+      },
+      session,
     },
-    paging: { lines: 0, more: '', erase: '' },
-    session,
-    ...hooks(accounts, unexpected),
-  };
+    accounts,
+    unexpected,
+  );
 }

@@ -37,7 +37,7 @@ import type { LoginInfo, Terminal } from './dialect.js';
 import {
   AccountTable,
   commandLoop,
-  hooks,
+  serviceProcessor,
   parseClp,
   type ServiceProcessor,
   type ServiceProcessorOptions,
@@ -215,18 +215,17 @@ export function hpIlo(options: HpIloOptions = {}): ServiceProcessor {
     });
   }
 
-  return {
-    name: 'hp-ilo',
-    login: {
-      usernameRequired: () => true,
-      usernamePrompt: 'Login Name: ',
-      passwordPrompt: 'Password: ',
-      failed: 'Invalid login.\n',
-      attempts: 3,
-      authenticate: (username, password) => (accounts.check(username, password) ? { user: username } : undefined),
+  return serviceProcessor(
+    {
+      name: 'hp-ilo',
+      login: {
+        usernamePrompt: 'Login Name: ',
+        passwordPrompt: 'Password: ',
+        failed: 'Invalid login.\n',
+      },
+      session,
     },
-    paging: { lines: 0, more: '', erase: '' },
-    session,
-    ...hooks(accounts, unexpected),
-  };
+    accounts,
+    unexpected,
+  );
 }

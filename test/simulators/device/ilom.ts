@@ -29,7 +29,7 @@ import type { LoginInfo, Terminal } from './dialect.js';
 import {
   AccountTable,
   commandLoop,
-  hooks,
+  serviceProcessor,
   parseClp,
   type ServiceProcessor,
   type ServiceProcessorOptions,
@@ -200,18 +200,17 @@ export function ilom(options: ServiceProcessorOptions = {}): ServiceProcessor {
     });
   }
 
-  return {
-    name: 'ilom',
-    login: {
-      usernameRequired: () => true,
-      usernamePrompt: 'login: ',
-      passwordPrompt: 'Password: ',
-      failed: 'Login incorrect\n',
-      attempts: 3,
-      authenticate: (username, password) => (accounts.check(username, password) ? { user: username } : undefined),
+  return serviceProcessor(
+    {
+      name: 'ilom',
+      login: {
+        usernamePrompt: 'login: ',
+        passwordPrompt: 'Password: ',
+        failed: 'Login incorrect\n',
+      },
+      session,
     },
-    paging: { lines: 0, more: '', erase: '' },
-    session,
-    ...hooks(accounts, unexpected),
-  };
+    accounts,
+    unexpected,
+  );
 }

@@ -69,14 +69,17 @@ export async function startSsh(core: SimulatorCore, legacy: boolean): Promise<Ss
     client.on('error', () => undefined);
     onSshClient(core, client);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as { port: number }).port;
+  // Our own listener, so that every connection has TCP_NODELAY: with Nagle's algorithm each small
+  // SSH packet could wait for a delayed ACK (40 ms on loopback), a login several times over.
+  const listener = createServer({ noDelay: true }, (socket) => server.injectSocket(socket));
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', () => resolve()));
+  const port = (listener.address() as { port: number }).port;
   return {
     port,
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of clients) c.end();
-        server.close(() => resolve());
+        listener.close(() => resolve());
       }),
   };
 }

@@ -5,7 +5,7 @@
  * prints lives in that vendor's file.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Dialect, Terminal } from './dialect.js';
+import type { Dialect, LoginInfo, Terminal } from './dialect.js';
 
 /** One local account on a service processor. */
 export interface SpAccount {
@@ -130,6 +130,33 @@ export function hooks(accounts: AccountTable, unexpected: string[]): ServiceProc
     checkPassword: (name, password) => accounts.check(name, password),
     privilegesOf: (name) => accounts.get(name)?.privileges,
     unexpected,
+  };
+}
+
+/** What a service processor's Dialect says of itself; the rest is the same on all four. */
+export interface ServiceProcessorDialect {
+  readonly name: string;
+  /** The Telnet login's prompts and refusal, as the vendor prints them. */
+  readonly login: { readonly usernamePrompt: string; readonly passwordPrompt: string; readonly failed: string; readonly banner?: () => string };
+  readonly session: (term: Terminal, login: LoginInfo) => Promise<void>;
+}
+
+/**
+ * A service processor's Dialect: a login that always asks for a user name and allows 3 tries,
+ * checked against the account table (the grant is `{ user }`), no paging, and the test hooks.
+ */
+export function serviceProcessor(d: ServiceProcessorDialect, accounts: AccountTable, unexpected: string[]): ServiceProcessor {
+  return {
+    name: d.name,
+    login: {
+      usernameRequired: () => true,
+      ...d.login,
+      attempts: 3,
+      authenticate: (username, password) => (accounts.check(username, password) ? { user: username } : undefined),
+    },
+    paging: { lines: 0, more: '', erase: '' },
+    session: d.session,
+    ...hooks(accounts, unexpected),
   };
 }
 

@@ -31,7 +31,7 @@ import type { LoginInfo, Terminal } from './dialect.js';
 import {
   AccountTable,
   commandLoop,
-  hooks,
+  serviceProcessor,
   words,
   type ServiceProcessor,
   type ServiceProcessorOptions,
@@ -210,18 +210,17 @@ export function xscf(options: XscfOptions = {}): ServiceProcessor {
     });
   }
 
-  return {
-    name: 'xscf',
-    login: {
-      usernameRequired: () => true,
-      usernamePrompt: 'login: ',
-      passwordPrompt: 'Password: ',
-      failed: 'Login incorrect\n',
-      attempts: 3,
-      authenticate: (username, password) => (accounts.check(username, password) ? { user: username } : undefined),
+  return serviceProcessor(
+    {
+      name: 'xscf',
+      login: {
+        usernamePrompt: 'login: ',
+        passwordPrompt: 'Password: ',
+        failed: 'Login incorrect\n',
+      },
+      session,
     },
-    paging: { lines: 0, more: '', erase: '' },
-    session,
-    ...hooks(accounts, unexpected),
-  };
+    accounts,
+    unexpected,
+  );
 }
