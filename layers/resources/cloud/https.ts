@@ -78,6 +78,12 @@ export function networkFailure(e: unknown, what: string, effect: ApiEffect): Res
   return new OutcomeUnknownError(`${what}: ${isTimeout(e) ? 'no answer in time' : `the connection failed (${describe(e)})`} after the request may have reached the provider`, { cause: e });
 }
 
+/** The wait a ThrottledError from `assertOk` carries (its `Retry-After`), for an adapter that retries within its own deadline. */
+export function throttledWaitMs(e: unknown): number | undefined {
+  const wait = (e as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  return e instanceof ThrottledError && typeof wait === 'number' ? wait : undefined;
+}
+
 /** Milliseconds a `Retry-After` header asks for (seconds or an HTTP date), undefined when absent or unreadable. */
 export function retryAfterMs(value: string | null | undefined, now = Date.now()): number | undefined {
   if (value === null || value === undefined || value.trim() === '') return undefined;
@@ -128,7 +134,7 @@ export function assertOk(answer: ApiAnswer, what: string, effect: ApiEffect, rea
   const body = providerSaid(answer.text);
   const wait = retryAfterMs(answer.headers.get('retry-after'));
   if (status === 429 || (status === 503 && wait !== undefined)) {
-    throw new ThrottledError(`${what}: the provider is throttling (HTTP ${status}${wait === undefined ? '' : `, retry after ${Math.ceil(wait / 1000)} s`}); nothing was changed`);
+    throw Object.assign(new ThrottledError(`${what}: the provider is throttling (HTTP ${status}${wait === undefined ? '' : `, retry after ${Math.ceil(wait / 1000)} s`}); nothing was changed`), { retryAfterMs: wait });
   }
   if (status === 401) throw new AuthenticationError(`${what}: the provider refused the credentials${reading.credentialsField ? ` of ${reading.credentialsField}` : ''} (HTTP 401): ${body}`);
   if (status === 403) throw new AuthenticationError(`${what}: the provider denied the permission the change needs (HTTP 403): ${body}`);
