@@ -36,9 +36,12 @@ import { entraIdDefinition, type EntraIdResource } from './schema.js';
 
 const GRAPH = 'Microsoft Graph';
 /** Throttled answers waited out per call before the ThrottledError goes to the workflow. */
-const THROTTLE_RETRIES = 4;
-/** The longest Retry-After waited here; a longer one goes to the workflow's back-off. */
+const THROTTLE_RETRIES = 8;
+/** The longest Retry-After waited here, and the most waited in all for one call; beyond, the workflow's back-off takes over. */
 const MAX_WAIT_MS = 30_000;
+const MAX_TOTAL_WAIT_MS = 90_000;
+/** Spread over the Retry-After, so that the calls throttled together do not all come back at once. */
+const JITTER_MS = 500;
 /** How recent a last change must be for the next one to risk the same second of `lastPasswordChangeDateTime`. */
 const SAME_SECOND_MS = 1_500;
 
@@ -212,15 +215,18 @@ class EntraIdAdapter implements TargetAdapter {
 
   /** One Graph call with the application's token, Graph's throttling waited out a few times (a throttled request was not acted on). */
   async #graphCall(options: Omit<CallOptions, 'headers' | 'timeoutMs' | 'credentialsField'>): Promise<ApiAnswer> {
+    let waited = 0;
     for (let attempt = 0; ; attempt++) {
       const token = await this.#token();
       try {
         return await call({ ...options, headers: { authorization: `Bearer ${token}` }, timeoutMs: this.#ctx.timeoutMs, credentialsField: this.#credentialField });
       } catch (e) {
-        const wait = throttledWaitMs(e) ?? (e instanceof ThrottledError ? 1_000 : undefined);
-        if (wait === undefined || attempt >= THROTTLE_RETRIES || wait > MAX_WAIT_MS) throw e;
+        const asked = throttledWaitMs(e) ?? (e instanceof ThrottledError ? 1_000 : undefined);
+        if (asked === undefined || attempt >= THROTTLE_RETRIES || asked > MAX_WAIT_MS || waited + asked > MAX_TOTAL_WAIT_MS) throw e;
+        const wait = asked + Math.floor(Math.random() * JITTER_MS);
         this.#ctx.log.info('Graph is throttling; waiting as Retry-After asks', { waitMs: wait, attempt: attempt + 1 });
         await new Promise((ok) => setTimeout(ok, wait));
+        waited += wait;
       }
     }
   }
