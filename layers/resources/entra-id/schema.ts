@@ -80,5 +80,5 @@ export const entraIdDefinition = defineType({
     },
   },
   changedBy: "Microsoft Graph `PATCH /users/{id}` with `passwordProfile`, on the application's own token (client credentials through msal-node, client secret or certificate)",
-  verifiedBy: "Microsoft Graph: the user's `lastPasswordChangeDateTime`, read back, is newer than before the change (confirmed by the provider; no sign-in is attempted)",
+  verifiedBy: "confirmed by the provider: Microsoft Graph's `lastPasswordChangeDateTime` for the user, read back, is newer than before the change (no sign-in is attempted)",
 });
