@@ -172,6 +172,12 @@ function tokenFailure(e: unknown, r: EntraIdResource, credentialField: string, n
 class EntraIdAdapter implements TargetAdapter {
   readonly type = 'entra-id' as const;
   readonly verification = 'none' as const;
+  /**
+   * The same PATCH sent again is harmless (an admin reset of the same password: Entra's password
+   * history applies to a user's own change), so a reconcile may send the pending password again
+   * (TargetAdapter.repeatableChange, as the aws-iam branch adds it).
+   */
+  readonly repeatableChange = true;
   readonly #ctx: AdapterContext<EntraIdResource>;
   readonly #r: EntraIdResource;
   readonly #graph: string;
