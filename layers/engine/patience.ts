@@ -98,8 +98,8 @@ export function patientClient<C extends { send(command: never): Promise<unknown>
   return { send } as Pick<C, 'send'>;
 }
 
-/** Provider throttles one call waits out, at most, before its ThrottledError is the account's. */
-const PROVIDER_THROTTLE_ATTEMPTS = 8;
+/** Provider throttles one call waits out, at most, before its ThrottledError is the account's (the account's deadline usually ends it first). */
+const PROVIDER_THROTTLE_ATTEMPTS = 40;
 
 /**
  * Runs a provider call (an API that answered "slow down" changed nothing: ThrottledError) again
@@ -116,7 +116,8 @@ export async function waitingOutThrottles<T>(call: () => Promise<T>): Promise<T>
     } catch (e) {
       if (!(e instanceof ThrottledError) || e instanceof StoreThrottledError) throw e;
       p.throttled++;
-      const wait = e.retryAfterMs ?? backoff(attempt + 3);
+      // Jitter on top of the provider's wait, so accounts throttled together do not come back together.
+      const wait = e.retryAfterMs === undefined ? backoff(attempt + 3) : e.retryAfterMs + Math.random() * Math.max(500, e.retryAfterMs / 2);
       if (attempt + 1 >= PROVIDER_THROTTLE_ATTEMPTS || Date.now() + wait >= p.deadline) throw e;
       await sleep(wait);
     }

@@ -34,3 +34,22 @@ describe('entra-id resources', () => {
     expect(takesUsername('entra-id', 'alice@contoso/../x')).toBe(false);
   });
 });
+
+describe('entra-id credentials and endpoints', () => {
+  it('name exactly one credential of the application, each a standalone secret', () => {
+    expect(definitionOf('entra-id').secrets!(parseResource(entra))).toEqual([{ name: 'clientSecret', field: 'clientSecretSecretId', secretId: 'rpr/entra/app-secret' }]);
+    const cert = parseResource({ ...entra, clientSecretSecretId: undefined, clientCertificateSecretId: 'rpr/entra/app-cert' });
+    expect(definitionOf('entra-id').secrets!(cert)).toEqual([{ name: 'clientCertificate', field: 'clientCertificateSecretId', secretId: 'rpr/entra/app-cert' }]);
+    expect(refusedField({ ...entra, clientCertificateSecretId: 'rpr/entra/app-cert' })).toBe('clientSecretSecretId');
+    expect(refusedField({ ...entra, clientSecretSecretId: undefined })).toBe('clientSecretSecretId');
+  });
+
+  it('default to the public cloud and take a national cloud’s authority, Graph host and scope', () => {
+    expect(parseResource(entra)).toMatchObject({ authority: 'https://login.microsoftonline.com', host: 'graph.microsoft.com', port: 443, scope: 'https://graph.microsoft.com/.default', forceChangePasswordNextSignIn: false });
+    expect(parseResource({ ...entra, authority: 'https://login.microsoftonline.us', host: 'graph.microsoft.us', scope: 'https://graph.microsoft.us/.default' })).toMatchObject({ host: 'graph.microsoft.us' });
+    expect(refusedField({ ...entra, authority: 'http://login.microsoftonline.com' })).toBe('authority');
+    expect(refusedField({ ...entra, authority: 'https://user:pw@login.microsoftonline.com' })).toBe('authority');
+    expect(refusedField({ ...entra, authority: 'https://login.microsoftonline.com/common' })).toBe('authority');
+    expect(refusedField({ ...entra, scope: 'User.ReadWrite.All' })).toBe('scope');
+  });
+});
