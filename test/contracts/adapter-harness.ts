@@ -50,15 +50,20 @@ export async function openContractHarness(fixture: AdapterFixture) {
 
   // The fixture's adapter, counting the changes asked of it per resource (and holding them on request).
   const changes = new Map<string, number>();
+  /** The distinct new passwords asked of each resource's adapter (a repeatable change sent twice is one). */
+  const changedTo = new Map<string, Set<string>>();
   const holding = new Set<string>();
+  const opened = new Map<string, number>();
   const counted: AdapterFactory<{ id: string }> = (ctx) => {
     const adapter = real(ctx);
     const id = ctx.resource.id;
+    opened.set(id, (opened.get(id) ?? 0) + 1);
     return new Proxy(adapter, {
       get(target, prop) {
         if (prop === 'change') {
           return async (req: Parameters<TargetAdapter['change']>[0]) => {
             changes.set(id, (changes.get(id) ?? 0) + 1);
+            changedTo.set(id, (changedTo.get(id) ?? new Set()).add(req.newPassword.reveal()));
             if (holding.has(id)) await new Promise((r) => setTimeout(r, HOLD_MS));
             return target.change(req);
           };
@@ -148,6 +153,8 @@ export async function openContractHarness(fixture: AdapterFixture) {
       }
       const username = await createAccount(password);
       const login = mode === 'admin' ? admin!.username : username;
+      // Standalone secrets the resource names (an access key pair), stored as an operator would.
+      for (const [secretId, value] of Object.entries(fixture.secrets?.() ?? {})) await config.putSecret(secretId, new Secret(value));
       await config.putResource({ ...fixture.resource({ id: resourceId, mode, at: { host: proxy.host, port: proxy.port }, loginAccountId: `${resourceId}/${login}`, plaintext: options.plaintext ?? false }), id: resourceId });
       if (mode === 'admin') await addAccount(resourceId, admin!.username, admin!.password);
       return { resourceId, account: await addAccount(resourceId, username, password) };
@@ -179,6 +186,14 @@ export async function openContractHarness(fixture: AdapterFixture) {
     /** Changes asked of the adapter of this resource so far. */
     changes(resourceId: string): number {
       return changes.get(resourceId) ?? 0;
+    },
+    /** Adapters (sessions) opened for this resource so far. */
+    adaptersOpened(resourceId: string): number {
+      return opened.get(resourceId) ?? 0;
+    },
+    /** Distinct passwords the adapter of this resource was asked to set so far. */
+    distinctChanges(resourceId: string): number {
+      return changedTo.get(resourceId)?.size ?? 0;
     },
     /** Runs `fn` with this resource's changes held for a moment before they go on. */
     async holdingChanges<T>(resourceId: string, fn: () => Promise<T>): Promise<T> {

@@ -29,6 +29,7 @@ import { InvalidConfigurationError, TargetTimeoutError, TargetUnchangedError } f
 import { DIGITS, LOWER, UPPER, resolvePolicy, type Policy } from '../../layers/engine/policy.js';
 import { Secret } from '../../layers/engine/secret.js';
 import { AWSCURRENT, type AccountResult } from '../../layers/engine/stores/types.js';
+import { PROVIDER_ANSWER } from '../../layers/engine/protocol.js';
 import { REGISTRY } from '../../layers/resources/registry.js';
 import type { ResourceType } from '../../layers/resources/common.js';
 import { FaultProxy } from '../servers/proxy.js';
@@ -130,6 +131,17 @@ export interface AdapterFixture {
   cut(proxy: FaultProxy, when: 'before' | 'after'): void | Promise<void>;
   /** User names carrying injection for this target (quotes, `;`, `$(…)`, backticks, DN or filter metacharacters, SQL comments). */
   readonly injectionNames: readonly InjectionName[];
+  /**
+   * Standalone secrets the fixture's resources name (an access key pair), by secret id: stored
+   * before each resource is (valid after `createAccount` of the admin). Optional.
+   */
+  secrets?(): Readonly<Record<string, string>>;
+  /**
+   * Why the target closes every connection after one answer (moto's HTTP server sends
+   * `Connection: close`), when it does: the group case then counts the sessions the engine opened
+   * instead of TCP connections. Optional.
+   */
+  readonly closesEveryConnection?: string;
   /** What the target wrote to its own log during the suite, for the leak search. Optional. */
   serverLog?(): Promise<string>;
   /**
@@ -245,7 +257,7 @@ export function adapterContract(fixture: AdapterFixture): void {
     const modes = fixture.modes.map((m) => [m] as [Mode]);
     if (firstMode === undefined) throw new Error(`fixture ${fixture.name} names no mode`);
     const verification = REGISTRY.typeOf(fixture.type).verification;
-    const proof = verification === 'login' ? 'logged in' : 'confirmed by the target';
+    const proof = verification === 'login' ? 'logged in' : verification === 'attestation' ? 'confirmed by the target' : PROVIDER_ANSWER;
 
     beforeAll(async () => {
       await fixture.setup?.();
@@ -398,11 +410,15 @@ export function adapterContract(fixture: AdapterFixture): void {
           h.withSession(resourceId, async (session) => {
             const started = Date.now();
             const changed = await rejectionOf(session.adapter.change({ account, newPassword: new Secret(withinPolicy(fresh('never'))), currentPassword: new Secret(old) }));
-            const verified = await rejectionOf(session.adapter.verify({ account, password: new Secret(old) }));
-            h.errors.push(everyFormOf(changed), everyFormOf(verified));
+            h.errors.push(everyFormOf(changed));
             if (!(changed instanceof expected)) wrong.push(`${what}: change failed with ${(changed as Error).name}: ${(changed as Error).message}`);
             if (changed instanceof TargetUnchangedError && !changed.retryable) wrong.push(`${what}: the change's error says a retry is not safe`);
-            if (!(verified instanceof expected)) wrong.push(`${what}: verify failed with ${(verified as Error).name}: ${(verified as Error).message}`);
+            // A type that cannot prove a password (verification none) has no probe to fail.
+            if (verification !== 'none') {
+              const verified = await rejectionOf(session.adapter.verify({ account, password: new Secret(old) }));
+              h.errors.push(everyFormOf(verified));
+              if (!(verified instanceof expected)) wrong.push(`${what}: verify failed with ${(verified as Error).name}: ${(verified as Error).message}`);
+            }
             if (Date.now() - started > 4 * UNREACHABLE_TIMEOUT_MS + 5_000) wrong.push(`${what}: took ${Date.now() - started} ms`);
           }, { timeoutMs: UNREACHABLE_TIMEOUT_MS });
         deadProxy.refuseNew(true);
@@ -431,7 +447,8 @@ export function adapterContract(fixture: AdapterFixture): void {
         const { results } = await h.run({ resourceIds: [resourceId], accountIds: accounts.map((a) => a.account.id) });
 
         expect(results.map((r) => r.outcome), JSON.stringify(results)).toEqual(['succeeded', 'succeeded', 'succeeded']);
-        expect(groupProxy.connections).toBeLessThanOrEqual(1 + accounts.length);
+        if (fixture.closesEveryConnection) expect(h.adaptersOpened(resourceId)).toBe(1);
+        else expect(groupProxy.connections).toBeLessThanOrEqual(1 + accounts.length);
         for (const { account: a, old } of accounts) {
           expect(await fixture.passwordWorks(a.username, await h.current(a.secretId))).toBe(true);
           expect(await fixture.passwordWorks(a.username, old)).toBe(false);
@@ -453,7 +470,10 @@ export function adapterContract(fixture: AdapterFixture): void {
 
       const current = await h.credentials.getValue(account.secretId, { stage: AWSCURRENT });
       expect(current.versionId).toBe(token);
-      expect(h.changes(resourceId)).toBe(1);
+      // A type that cannot probe sends the same pending password again on the retried set (its
+      // change is repeatable); every other type sends it once.
+      if (verification === 'none') expect(h.distinctChanges(resourceId)).toBe(1);
+      else expect(h.changes(resourceId)).toBe(1);
       expect(await fixture.passwordWorks(account.username, current.value.reveal())).toBe(true);
       expect(await fixture.passwordWorks(account.username, old)).toBe(false);
     });
