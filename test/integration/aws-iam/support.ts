@@ -6,8 +6,10 @@
 //
 // moto's limits, checked in its source (moto/iam/models.py, moto/sts/models.py) and by trying:
 // it stores the login profile's password as given (shown by `/moto-api/data.json`, which this
-// file reads to see what was set), does not enforce the account password policy, and does not
-// check a role's trust policy conditions (`sts:ExternalId`) on AssumeRole.
+// file reads to see what was set) and does not enforce the account password policy. On AssumeRole
+// it checks the role's trust policy (moto/iam/access_control.py): the principal only by exact ARN
+// (an account's `:root` does not stand for its users there) and its conditions (`sts:ExternalId`).
+// It matches identity policies' resources against "*" only.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
@@ -58,7 +60,7 @@ export interface IamMoto {
   readonly admin: { readonly username: string; readonly key: KeyPair };
   /** A user allowed only sts:AssumeRole on `roleArn`: what the function's own role is. */
   readonly caller: { readonly username: string; readonly key: KeyPair };
-  /** A role with the least-privilege policy, trusted by the account. */
+  /** A role with the least-privilege policy, trusting `caller` with the external id `rpr-external-id`. */
   readonly roleArn: string;
   /** The console password moto holds for a user (undefined: no login profile, or no user). */
   storedPassword(username: string): Promise<string | undefined>;
@@ -98,13 +100,14 @@ export async function startIamMoto(): Promise<IamMoto> {
   await root.send(new CreateRoleCommand({
     RoleName: 'password-admin',
     Path: '/rpr/',
-    AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${MOTO_ACCOUNT}:root` }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': 'rpr-external-id' } } }] }),
+    AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${MOTO_ACCOUNT}:user/rpr-function` }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': 'rpr-external-id' } } }] }),
   }));
   await root.send(new PutRolePolicyCommand({ RoleName: 'password-admin', PolicyName: 'rpr-password-admin', PolicyDocument: JSON.stringify(LEAST_PRIVILEGE_POLICY) }));
   const roleArn = `arn:aws:iam::${MOTO_ACCOUNT}:role/rpr/password-admin`;
 
   await root.send(new CreateUserCommand({ UserName: 'rpr-function' }));
-  await root.send(new PutUserPolicyCommand({ UserName: 'rpr-function', PolicyName: 'assume', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: `arn:aws:iam::${MOTO_ACCOUNT}:role/rpr/*` }] }) }));
+  // The stack grants it on `role/rpr/*`; moto matches only "*" (see LEAST_PRIVILEGE_POLICY).
+  await root.send(new PutUserPolicyCommand({ UserName: 'rpr-function', PolicyName: 'assume', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] }) }));
   const callerKey = await keyOf(root, 'rpr-function');
 
   const users = async (): Promise<MotoUser[]> => {
@@ -136,4 +139,106 @@ export async function startIamMoto(): Promise<IamMoto> {
       await moto.stop();
     },
   };
+}
+
+/** One request the recording proxy saw: what went on the wire. */
+export interface SeenRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The Query protocol's form parameters (`Action`, `UserName`, `Password`, ...). */
+  readonly params: URLSearchParams;
+}
+
+/**
+ * An HTTP proxy in front of moto that records every request and, on demand, answers one as AWS
+ * does when it throttles (HTTP 400 `Throttling` "Rate exceeded" in the Query protocol's XML error
+ * shape, IAM API Reference "Common Errors"; or 429 with `Retry-After`), or passes one to moto and
+ * then drops the connection before the answer (a cut after the change was sent).
+ */
+export class RecordingProxy {
+  /** Since the last `clear`. */
+  readonly seen: SeenRequest[] = [];
+  /** Since the start. */
+  readonly all: SeenRequest[] = [];
+  readonly #server: import('node:http').Server;
+  #throttle: { action: string; left: number; status: 400 | 429 | 503 }[] = [];
+  #cut: { action: string; left: number }[] = [];
+  readonly endpoint: string;
+
+  private constructor(server: import('node:http').Server, port: number) {
+    this.#server = server;
+    this.endpoint = `http://127.0.0.1:${port}`;
+  }
+
+  static async start(upstream: string): Promise<RecordingProxy> {
+    const { createServer, request } = await import('node:http');
+    const to = new URL(upstream);
+    let proxy: RecordingProxy | undefined;
+    const server = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const body = Buffer.concat(chunks);
+      const params = new URLSearchParams(body.toString('utf8'));
+      const seen = { method: req.method ?? '', url: req.url ?? '', headers: { ...req.headers }, params };
+      proxy!.seen.push(seen);
+      proxy!.all.push(seen);
+      const action = params.get('Action') ?? '';
+      const throttle = proxy!.#take(proxy!.#throttle, action);
+      if (throttle) {
+        const xml = `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>${throttle.status === 503 ? 'ServiceUnavailable' : 'Throttling'}</Code><Message>Rate exceeded</Message></Error><RequestId>${randomBytes(8).toString('hex')}</RequestId></ErrorResponse>`;
+        res.writeHead(throttle.status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml), ...(throttle.status !== 400 ? { 'retry-after': '1' } : {}) });
+        res.end(xml);
+        return;
+      }
+      const cut = proxy!.#take(proxy!.#cut, action);
+      // The Host header is kept as the client signed it (SigV4 signs it).
+      const up = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        if (cut) {
+          // moto has acted on it; the client never hears.
+          answer.resume();
+          answer.on('end', () => req.socket.destroy());
+          return;
+        }
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      up.on('error', (e) => res.destroy(e));
+      up.end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    proxy = new RecordingProxy(server, (server.address() as import('node:net').AddressInfo).port);
+    return proxy;
+  }
+
+  #take<T extends { action: string; left: number }>(list: T[], action: string): T | undefined {
+    const rule = list.find((r) => r.action === action && r.left > 0);
+    if (rule) rule.left--;
+    return rule;
+  }
+
+  /** Answers the next `times` requests of `action` as throttled, without passing them on. */
+  throttle(action: string, times: number, status: 400 | 429 | 503 = 400): void {
+    this.#throttle.push({ action, left: times, status });
+  }
+
+  /** Passes the next `times` requests of `action` to moto, then cuts the connection before the answer. */
+  cutAfter(action: string, times = 1): void {
+    this.#cut.push({ action, left: times });
+  }
+
+  actions(): string[] {
+    return this.seen.map((r) => r.params.get('Action') ?? r.url);
+  }
+
+  clear(): void {
+    this.seen.length = 0;
+    this.#throttle = [];
+    this.#cut = [];
+  }
+
+  close(): Promise<void> {
+    this.#server.closeAllConnections();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
 }
