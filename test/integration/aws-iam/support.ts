@@ -11,6 +11,8 @@
 // (an account's `:root` does not stand for its users there) and its conditions (`sts:ExternalId`).
 // It matches identity policies' resources against "*" only.
 import { spawnSync } from 'node:child_process';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import {
   CreateAccessKeyCommand,
@@ -161,37 +163,37 @@ export class RecordingProxy {
   readonly seen: SeenRequest[] = [];
   /** Since the start. */
   readonly all: SeenRequest[] = [];
-  readonly #server: import('node:http').Server;
+  readonly #server: Server;
   #throttle: { action: string; left: number; status: 400 | 429 | 503 }[] = [];
   #cut: { action: string; left: number }[] = [];
   readonly endpoint: string;
 
-  private constructor(server: import('node:http').Server, port: number) {
+  private constructor(server: Server, port: number) {
     this.#server = server;
     this.endpoint = `http://127.0.0.1:${port}`;
   }
 
   static async start(upstream: string): Promise<RecordingProxy> {
-    const { createServer, request } = await import('node:http');
     const to = new URL(upstream);
-    let proxy: RecordingProxy | undefined;
+    // The handler needs the proxy, which needs the listening server.
+    const self: { proxy?: RecordingProxy } = {};
     const server = createServer(async (req, res) => {
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
       const body = Buffer.concat(chunks);
       const params = new URLSearchParams(body.toString('utf8'));
       const seen = { method: req.method ?? '', url: req.url ?? '', headers: { ...req.headers }, params };
-      proxy!.seen.push(seen);
-      proxy!.all.push(seen);
+      self.proxy!.seen.push(seen);
+      self.proxy!.all.push(seen);
       const action = params.get('Action') ?? '';
-      const throttle = proxy!.#take(proxy!.#throttle, action);
+      const throttle = self.proxy!.#take(self.proxy!.#throttle, action);
       if (throttle) {
         const xml = `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>${throttle.status === 503 ? 'ServiceUnavailable' : 'Throttling'}</Code><Message>Rate exceeded</Message></Error><RequestId>${randomBytes(8).toString('hex')}</RequestId></ErrorResponse>`;
         res.writeHead(throttle.status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml), ...(throttle.status !== 400 ? { 'retry-after': '1' } : {}) });
         res.end(xml);
         return;
       }
-      const cut = proxy!.#take(proxy!.#cut, action);
+      const cut = self.proxy!.#take(self.proxy!.#cut, action);
       // The Host header is kept as the client signed it (SigV4 signs it).
       const up = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
         if (cut) {
@@ -207,8 +209,8 @@ export class RecordingProxy {
       up.end(body);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    proxy = new RecordingProxy(server, (server.address() as import('node:net').AddressInfo).port);
-    return proxy;
+    self.proxy = new RecordingProxy(server, (server.address() as AddressInfo).port);
+    return self.proxy;
   }
 
   #take<T extends { action: string; left: number }>(list: T[], action: string): T | undefined {
