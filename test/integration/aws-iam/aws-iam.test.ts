@@ -197,6 +197,30 @@ describe.skipIf(unavailable !== undefined)('aws-iam on moto (authentication on)'
     expect(new NoLoginProfileError('x')).toBeInstanceOf(TargetUnchangedError);
   });
 
+  it('a dry run (preflight): the resource\'s policy against the account\'s, and which users have a console password, changing nothing', async () => {
+    await moto.root.send(new UpdateAccountPasswordPolicyCommand({ MinimumPasswordLength: 40 }));
+    try {
+      const resourceId = await resource({ key: moto.admin.key });
+      const withProfile = await account(resourceId, fresh('old'));
+      const without = await account(resourceId, undefined);
+      const session = await openResourceSession({ state: stores.state, credentials: stores.credentials, registry: REGISTRY, adapters: { 'aws-iam': awsIamAdapterFactory() }, log: new Log({ level: 'SILENT' }), timeoutMs: 5_000 }, resourceId);
+      try {
+        const findings = await session.adapter.preflight!({ accounts: [withProfile, without] });
+        expect(findings).toEqual([
+          expect.objectContaining({ check: 'account password policy', ok: false, detail: expect.stringContaining('policy.length is 32') }),
+          expect.objectContaining({ accountId: withProfile.id, check: 'login profile', ok: true }),
+          expect.objectContaining({ accountId: without.id, check: 'login profile', ok: false }),
+        ]);
+      } finally {
+        await session.close();
+      }
+      expect(changesSent()).toEqual([]);
+      expect(await moto.hasLoginProfile(without.username)).toBe(false);
+    } finally {
+      await moto.root.send(new DeleteAccountPasswordPolicyCommand({}));
+    }
+  });
+
   it('throttling (400 Throttling, 429 and 503 with Retry-After) is retried and ends well; a service that keeps throttling is ThrottledError with nothing changed', async () => {
     const old = fresh('old');
     const resourceId = await resource({ key: moto.admin.key });
