@@ -59,7 +59,7 @@ function sessionName(resourceId: string): string {
 }
 
 /** The access key pair a secret holds: `{"accessKeyId", "secretAccessKey"}` (and `sessionToken`, rarely). */
-export function keyPairOf(secret: Secret | undefined): Credentials {
+export function keyPairOf(secret: Secret | undefined): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } {
   const field = 'credentialsSecretId';
   if (!secret) throw new InvalidConfigurationError(field, 'the secret was not loaded');
   let parsed: unknown;
@@ -106,7 +106,11 @@ class AwsIamAdapter implements TargetAdapter {
       this.#sts = new STSClient({ ...clientConfig(r, r.stsEndpoint, ctx.timeoutMs), ...(options.baseCredentials ? { credentials: options.baseCredentials } : {}) });
       credentials = this.#roleCredentials(r.roleArn, r.externalId);
     } else {
-      credentials = keyPairOf(ctx.secrets.credentials);
+      const pair = keyPairOf(ctx.secrets.credentials);
+      // The redactor knows the secret's whole JSON; its parts are redacted on their own too.
+      ctx.redactor.add(new Secret(pair.secretAccessKey));
+      if (pair.sessionToken) ctx.redactor.add(new Secret(pair.sessionToken));
+      credentials = pair;
     }
     // One client per resource group, reused for every account of it (its connections kept alive).
     this.#iam = new IAMClient({ ...clientConfig(r, r.endpoint, ctx.timeoutMs), credentials });
