@@ -86,7 +86,7 @@ export function classify(e: unknown, what: string, changing: boolean): ResetErro
   if (e instanceof ResetError) return e;
   const code = codeOf(e);
   const status = statusOf(e);
-  if (isThrottled(e)) return new ThrottledError(`${what}: the service asked to slow down (${code ?? status}); nothing was changed`, { cause: e });
+  if (isThrottled(e)) return new ThrottledError(`${what}: the service asked to slow down (${code ?? status}); nothing was changed`, { cause: e, retryAfterMs: retryAfterMs(e) });
   if (code !== undefined && REFUSED_CREDENTIALS.has(code)) {
     return new AuthenticationError(`${what}: the admin credentials were refused (${code}: ${serviceMessage(e)}); nothing was changed`, { cause: e });
   }

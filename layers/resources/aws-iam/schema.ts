@@ -90,6 +90,13 @@ export const awsIamDefinition = defineType({
   secrets: (r) => (r.credentialsSecretId !== undefined ? [{ name: 'credentials', field: 'credentialsSecretId', secretId: r.credentialsSecretId }] : []),
   onPremises: false,
   assumesRoles: true,
+  // IAM's API rate is the AWS account's, shared by every resource of it (AWS publishes no figure;
+  // it throttles per account): two of a run's groups on one account at once. The account is the
+  // role's; for a key pair, whose account the configuration cannot name, the secret's.
+  sharedTarget: {
+    key: (r) => `${r.endpoint ?? 'aws'}|${r.roleArn !== undefined ? `account:${r.roleArn.split(':')[4]}` : `secret:${r.credentialsSecretId}`}`,
+    groupsAtOnce: 2,
+  },
   verification: 'none',
   implementation: {
     family: 'aws-iam',

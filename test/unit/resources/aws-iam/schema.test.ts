@@ -25,6 +25,15 @@ describe('aws-iam resources', () => {
     expect(refusedField({ ...iam, manages: 'access-keys' })).toBe('manages');
   });
 
+  it('share one target per AWS account (the role\'s) or per key pair secret: two groups of a run on it at once', () => {
+    const shared = definitionOf('aws-iam').sharedTarget!;
+    const role = (arn: string) => shared.key(parseResource({ id: 'a', type: 'aws-iam', roleArn: arn }) as never);
+    expect(role('arn:aws:iam::123456789012:role/rpr/a')).toBe(role('arn:aws:iam::123456789012:role/rpr/b'));
+    expect(role('arn:aws:iam::123456789012:role/rpr/a')).not.toBe(role('arn:aws:iam::210987654321:role/rpr/a'));
+    expect(shared.key(parseResource(iam) as never)).toContain(`secret:${iam.credentialsSecretId}`);
+    expect(shared.groupsAtOnce).toBe(2);
+  });
+
   it('take an endpoint as the SDK does: https, or http to loopback only (an emulator), with no path or credentials', () => {
     expect(parseResource({ ...iam, endpoint: 'https://iam.us-gov.amazonaws.com' })).toMatchObject({ endpoint: 'https://iam.us-gov.amazonaws.com' });
     expect(parseResource({ ...iam, endpoint: 'http://127.0.0.1:5055' })).toMatchObject({ endpoint: 'http://127.0.0.1:5055' });
