@@ -42,6 +42,12 @@ const MANAGED_SECRETS: NagPackSuppression = {
   appliesTo: ['Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*'],
 };
 
+const ADMIN_ROLES: NagPackSuppression = {
+  id: 'AwsSolutions-IAM5',
+  reason: 'A cloud type\'s admin role (aws-iam\'s roleArn) is configured after deployment, possibly in another account, so its ARN is unknown here; sts:AssumeRole only, on roles under the /rpr/ path, and each role\'s trust policy must name this function\'s role too.',
+  appliesTo: ['Resource::arn:<AWS::Partition>:iam::*:role/rpr/*'],
+};
+
 const SUPPRESSIONS: Record<string, NagPackSuppression[]> = {
   // The reset functions (all in the VPC today) and the workflow's own functions.
   '/Reset/': [
@@ -52,6 +58,7 @@ const SUPPRESSIONS: Record<string, NagPackSuppression[]> = {
     KEY_ACTIONS,
     TABLE_INDEXES,
     MANAGED_SECRETS,
+    ADMIN_ROLES,
   ],
   '/Workflow/Plan/': [
     FUNCTION_LOGS,

@@ -53,6 +53,14 @@ export interface ResetFunctionsProps {
    * `rpr` OutOfSyncAccounts metric), as the workflow's summary does for a run. Default: `default`.
    */
   readonly eventBusName?: string;
+  /**
+   * The roles the functions of types whose admin is a role to assume (aws-iam's `roleArn`) may
+   * assume: `sts:AssumeRole` on these only. Resources are configured after deployment, so the
+   * stack cannot know their roles; it names a place for them instead. Default: roles under the
+   * path `/rpr/` in any account (`arn:<partition>:iam::*:role/rpr/*`); each such role's trust
+   * policy still decides whether this function may assume it.
+   */
+  readonly adminRoleArns?: readonly string[];
 }
 
 export interface RotationOptions {
@@ -77,6 +85,12 @@ export function entryOf(type: ResourceType): string {
  * secrets. On-premises types run in the VPC with a security group that opens only their ports;
  * cloud types run outside it. Each may touch only secrets tagged `rpr:managed`, the state table
  * and the key.
+ *
+ * Outside a VPC, Lambda gives a function the internet with no security group, so no network
+ * rule holds a cloud type's function to HTTPS: what does is its code (each provider's client
+ * speaks HTTPS to its endpoint, and a configured endpoint must be https, or http to loopback
+ * only, for an emulator). Enforcing it in the network means a VPC with a NAT gateway or an egress
+ * proxy, which this stack does not create.
  */
 export class ResetFunctions extends Construct {
   readonly functions: ReadonlyMap<ResourceType, LambdaFunction>;
@@ -131,6 +145,11 @@ export class ResetFunctions extends Construct {
       grantResetState(fn, props.table);
       props.key.grantEncryptDecrypt(fn);
       grantManagedSecrets(fn);
+      // A cloud type's admin as a role: the function may assume the deployment's admin roles, and
+      // holds no right of its own on the provider (no iam:* here).
+      if (definition.assumesRoles) {
+        Grant.addToPrincipal({ grantee: fn, actions: ['sts:AssumeRole'], resourceArns: [...(props.adminRoleArns ?? [`arn:${stack.partition}:iam::*:role/rpr/*`])] });
+      }
       // A rotation that ends out of sync sends the event and the metric a run's summary sends.
       eventBus.grantPutEventsTo(fn);
       Grant.addToPrincipal({ grantee: fn, actions: ['cloudwatch:PutMetricData'], resourceArns: ['*'], conditions: { StringEquals: { 'cloudwatch:namespace': 'rpr' } } });

@@ -38,6 +38,8 @@ export class MemoryTarget {
   readonly failedLogons = new Map<string, number>();
   /** How the adapter proves a password; with `none`, a verify is a defect of the caller and fails the test. */
   verification: Verification = 'login';
+  /** Declared to the protocol: the same change sent again is harmless (IAM's UpdateLoginProfile). */
+  repeatableChange = false;
   /** The findings the adapter's preflight (a dry run's checks) returns; unset: the adapter has no preflight. */
   preflightFindings?: PreflightFinding[];
   /** When the target says each user's password was last set (drift, as AD's pwdLastSet); unset: the adapter cannot tell. */
@@ -52,6 +54,7 @@ export class MemoryTarget {
       const adapter: TargetAdapter = {
         type,
         verification: target.verification,
+        ...(target.repeatableChange ? { repeatableChange: true } : {}),
         async change(req: ChangeRequest) {
           target.#reach();
           if (!connected) {

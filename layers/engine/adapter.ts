@@ -67,7 +67,8 @@ export interface VerifyRequest {
 /**
  * How an adapter can prove a password: `login` (a fresh login as the account), `attestation`
  * (the target confirms without a login: a hash the admin reads and compares, a provider's
- * read-back), or `none` (the provider's answer to the change is all there is).
+ * read-back), or `none` (the provider's answer to the change is all there is: recorded as
+ * "confirmed by the provider").
  */
 export type Verification = 'login' | 'attestation' | 'none';
 
@@ -90,6 +91,12 @@ export interface TargetAdapter {
   readonly type: string;
   /** How `verify` proves a password. With `none`, `verify` is never called. */
   readonly verification: Verification;
+  /**
+   * True when the same change sent again is harmless: the provider sets the password it is given
+   * whatever the account held (IAM's UpdateLoginProfile). A type that cannot probe (`none`) is
+   * then reconciled by sending the same pending password again; otherwise it is kept out of sync.
+   */
+  readonly repeatableChange?: boolean;
   change(req: ChangeRequest): Promise<ChangeResult>;
   verify(req: VerifyRequest): Promise<VerifyResult>;
   /**

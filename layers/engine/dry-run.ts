@@ -72,7 +72,7 @@ async function proveLogins(deps: SessionDeps, session: ResourceSession, accounts
 
 /** What a real run would do for an account, from the logins the resource's configuration names. */
 function wouldDo(session: ResourceSession, account: Account, loginFields: readonly string[]): string {
-  const proof = session.adapter.verification === 'none' ? "the provider's answer to the change" : session.adapter.verification === 'login' ? 'a fresh login' : "the target's attestation";
+  const proof = session.adapter.verification === 'none' ? "the provider's confirmation of the change" : session.adapter.verification === 'login' ? 'a fresh login' : "the target's attestation";
   if (session.loginAccountIds.has(account.id)) return `reset, proven by ${proof}; changed last (a login of the resource)`;
   if (loginFields.length) return `reset with the login(s) ${loginFields.join(', ')}, proven by ${proof}`;
   return `self change with its AWSCURRENT, proven by ${proof}`;

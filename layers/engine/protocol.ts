@@ -41,8 +41,11 @@ export interface Probe {
   readonly proof: string;
 }
 
-/** What finish records the new password was proven by. */
-export const PROVIDER_ANSWER = "the provider's answer to the change";
+/**
+ * What a type that cannot probe (`none`) records the new password was proven by: the provider
+ * answered the change with success. Never "logged in": no login was made.
+ */
+export const PROVIDER_ANSWER = 'confirmed by the provider';
 
 export interface ReconcileResult {
   readonly outcome: Extract<AccountOutcome, 'succeeded' | 'rolled-back' | 'out-of-sync'>;
@@ -291,7 +294,20 @@ export class ResetProtocol {
     };
     try {
       if (ctx.session.adapter.verification === 'none') {
-        return kept({ workingVersion: 'unknown', why: 'the type cannot prove which password the target holds' });
+        if (!ctx.session.adapter.repeatableChange) return kept({ workingVersion: 'unknown', why: 'the type cannot prove which password the target holds' });
+        // The type cannot probe, but its change sets whatever password it is given, however often
+        // (IAM's UpdateLoginProfile): the same pending password is sent again, never another one,
+        // and the provider's answer settles which password the target holds.
+        const pending = await this.#value(ctx, { versionId: ctx.token });
+        try {
+          await ctx.session.adapter.change({ account: ctx.account, newPassword: pending });
+        } catch (e) {
+          if (e instanceof StoreThrottledError) throw e;
+          const reason = ctx.redactor.redact(e instanceof ResetError ? `${e.name}: ${e.message}` : errorClassOf(e));
+          return kept({ workingVersion: 'unknown', why: `the type cannot prove which password the target holds, and setting the same pending password again failed (${reason})` });
+        }
+        await this.finish(ctx);
+        return { outcome: 'succeeded', workingVersion: 'pending', detail: `the same pending password was set again (the change is repeatable) and ${PROVIDER_ANSWER}; it was promoted` };
       }
       const pending = await this.#value(ctx, { versionId: ctx.token });
       const promoted = async (): Promise<ReconcileResult> => {

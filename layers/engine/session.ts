@@ -114,6 +114,7 @@ function guarded(adapter: TargetAdapter, redactor: Redactor): TargetAdapter {
   return {
     type: adapter.type,
     verification: adapter.verification,
+    ...(adapter.repeatableChange ? { repeatableChange: true } : {}),
     change: (req: ChangeRequest) => {
       const request = redactor.with(req.newPassword, req.currentPassword);
       return serial(() => adapter.change(req)).then(

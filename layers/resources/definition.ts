@@ -31,6 +31,8 @@ export type TestTarget =
   | 'windows-openssh'
   /** The cloud providers' HTTPS simulators (test/simulators/https), one per provider type. */
   | `https:${string}`
+  /** moto in server mode (AWS IAM and STS), a private one per suite with request authentication on. */
+  | 'moto'
   /** The device CLI simulators (test/simulators/device), one per vendor dialect. */
   | `device:${string}`;
 
@@ -92,6 +94,11 @@ export interface ResourceTypeDefinition<S extends z.ZodType = z.ZodType, T exten
    * chains run one after another (layers/workflow/plan.ts), so the cap holds whatever the Map's width.
    */
   readonly sharedTarget?: { readonly key: (config: z.output<S>) => string; readonly groupsAtOnce: number };
+  /**
+   * The type's admin may be an AWS role its function assumes (`sts:AssumeRole`): the function's
+   * role is granted that on the deployment's admin role ARNs (ResetFunctionsProps.adminRoleArns).
+   */
+  readonly assumesRoles?: boolean;
   /** How its adapter proves a password (planned, for a type not implemented yet). */
   readonly verification: Verification;
   readonly implementation: Implementation | 'not yet';

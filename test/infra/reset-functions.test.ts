@@ -198,3 +198,43 @@ describe('turning rotation on for a managed secret', () => {
     expect(() => functions.enableRotation(secret, 'sybase-ase')).toThrow(/not implemented yet/);
   });
 });
+
+describe('a cloud type whose admin is a role to assume (aws-iam)', () => {
+  /** Every statement of the policies attached to a function's role. */
+  function statementsOf(stack: Stack, fn: Construct): { Action: string | string[]; Resource: unknown }[] {
+    const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, Resource> };
+    const role = ((template.Resources[stack.getLogicalId(fn.node.defaultChild as CfnFunction)]!.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'])[0];
+    return Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: role }]))
+      .flatMap((r) => (r.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
+  }
+
+  it('runs outside the VPC, may only sts:AssumeRole on roles under /rpr/ by default, and holds no iam: action; no other function may assume roles', () => {
+    const { stack, functions } = build({ bundle: false });
+    const fn = functions.functionOf('aws-iam');
+    expect((fn.node.defaultChild as CfnFunction).vpcConfig).toBeUndefined();
+    expect(functions.securityGroups.has('aws-iam')).toBe(false);
+
+    const statements = statementsOf(stack, fn);
+    const assume = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('sts:')));
+    expect(assume).toHaveLength(1);
+    expect(assume[0]!.Action).toBe('sts:AssumeRole');
+    expect(JSON.stringify(assume[0]!.Resource)).toContain(':iam::*:role/rpr/*');
+    expect(statements.flatMap((s) => [s.Action].flat()).filter((a) => a.startsWith('iam:'))).toEqual([]);
+    for (const type of implementedTypes().filter((t) => t !== 'aws-iam')) {
+      expect(statementsOf(stack, functions.functionOf(type)).flatMap((s) => [s.Action].flat()), type).not.toContain('sts:AssumeRole');
+    }
+  });
+
+  it('assumes exactly the admin roles it is given', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'roles');
+    const key = new EncryptionKey(stack, 'Encryption').key;
+    const table = new StateTable(stack, 'State', { encryptionKey: key }).table;
+    const network = new Network(stack, 'Network', { encryptionKey: key });
+    const arns = ['arn:aws:iam::111122223333:role/ops/rpr-password-admin'];
+    const functions = new ResetFunctions(stack, 'Reset', { key, table, network, adminRoleArns: arns });
+    const assume = statementsOf(stack, functions.functionOf('aws-iam')).filter((s) => s.Action === 'sts:AssumeRole');
+    expect(assume.map((s) => s.Resource)).toEqual(arns);
+  });
+});

@@ -109,7 +109,7 @@ export interface AccountResult {
   /** The step that ended the reset: create, set, test, finish, reconcile. */
   readonly step: string;
   readonly method?: string;
-  /** What proved the new password: "logged in", "confirmed by the target" (attestation), or the provider's answer to the change. */
+  /** What proved the new password: "logged in", "confirmed by the target" (attestation), or "confirmed by the provider" (its answer to the change, verification `none`). */
   readonly proof?: string;
   readonly errorClass?: string;
   readonly message?: string;

@@ -73,7 +73,7 @@ describe('verification by capability (embedded stores)', () => {
     const run = await engine.run({ resourceIds: ['db1'] });
     expect(run.counts).toMatchObject({ total: 3, succeeded: 3 });
     expect(target.verifies).toBe(0);
-    for (const r of await stores.state.listAccountResults(run.runId)) expect(r.proof).toBe("the provider's answer to the change");
+    for (const r of await stores.state.listAccountResults(run.runId)) expect(r.proof).toBe('confirmed by the provider');
     for (const u of ['alice', 'bob', 'admin']) expect(target.passwords.get(u)).toBe(await current(u));
   });
 
@@ -93,6 +93,33 @@ describe('verification by capability (embedded stores)', () => {
     const next = await engine.run({ accountIds: ['db1/alice'] });
     expect((await stores.state.listAccountResults(next.runId))[0]).toMatchObject({ outcome: 'succeeded' });
     expect(target.passwords.get('alice')).toBe(await current('alice'));
+    expect((await stagesOf('alice'))[result!.versionId!]).toEqual([keptLabel(result!.versionId!)]);
+  });
+
+  it('a type that cannot prove a password but whose change is repeatable, cut off after the change: reconcile sends the same pending password again, never another, and promotes it on the provider\'s answer', async () => {
+    target.verification = 'none';
+    target.repeatableChange = true;
+    engine = await setUp(stores.state, stores.credentials, target);
+    target.faults.push('drop-after-lost');
+    const run = await engine.run({ accountIds: ['db1/alice'] });
+    const [result] = await stores.state.listAccountResults(run.runId);
+    expect(result).toMatchObject({ outcome: 'succeeded', workingVersion: 'pending', step: 'reconcile', errorClass: 'OutcomeUnknownError' });
+    expect(result!.message).toContain('the same pending password was set again');
+    expect(target.verifies).toBe(0);
+    expect(target.changesOf.get('alice')).toBe(2);
+    expect(target.passwords.get('alice')).toBe(await current('alice'));
+    expect((await stores.credentials.getValue('s/alice')).versionId).toBe(result!.versionId);
+  });
+
+  it('a repeatable type whose second send fails too: out of sync, the pending version kept under its own label', async () => {
+    target.verification = 'none';
+    target.repeatableChange = true;
+    engine = await setUp(stores.state, stores.credentials, target);
+    target.faults.push('drop-after-lost', 'drop-before');
+    const run = await engine.run({ accountIds: ['db1/alice'] });
+    const [result] = await stores.state.listAccountResults(run.runId);
+    expect(result).toMatchObject({ outcome: 'out-of-sync', workingVersion: 'unknown', step: 'reconcile' });
+    expect(result!.message).toContain('setting the same pending password again failed (TargetUnchangedError');
     expect((await stagesOf('alice'))[result!.versionId!]).toEqual([keptLabel(result!.versionId!)]);
   });
 

@@ -11,8 +11,38 @@ describe('aws-iam resources', () => {
     expect(definitionOf('aws-iam').references(r)).toEqual([]);
   });
 
+  it('take the admin as a role to assume or an access key pair kept as a secret: exactly one, naming the field', () => {
+    const role = { id: 'aws-prod', type: 'aws-iam', roleArn: 'arn:aws:iam::123456789012:role/rpr/password-admin' };
+    expect(parseResource({ ...role, externalId: 'rpr-ext-1' })).toMatchObject({ roleArn: role.roleArn, externalId: 'rpr-ext-1', passwordResetRequired: false, manages: 'console-password' });
+    expect(definitionOf('aws-iam').secrets!(parseResource(role) as never)).toEqual([]);
+    expect(definitionOf('aws-iam').secrets!(parseResource(iam) as never)).toEqual([{ name: 'credentials', field: 'credentialsSecretId', secretId: iam.credentialsSecretId }]);
+    expect(refusedField({ ...iam, credentialsSecretId: undefined })).toBe('roleArn');
+    expect(refusedField({ ...role, credentialsSecretId: iam.credentialsSecretId })).toBe('credentialsSecretId');
+    expect(refusedField({ ...iam, externalId: 'rpr-ext-1' })).toBe('externalId');
+    expect(refusedField({ ...iam, stsEndpoint: 'https://sts.example.com' })).toBe('stsEndpoint');
+    expect(refusedField({ ...role, roleArn: 'arn:aws:iam::123456789012:user/alice' })).toBe('roleArn');
+    expect(refusedField({ ...role, externalId: 'has space' })).toBe('externalId');
+    expect(refusedField({ ...iam, manages: 'access-keys' })).toBe('manages');
+  });
+
+  it('share one target per AWS account (the role\'s) or per key pair secret: two groups of a run on it at once', () => {
+    const shared = definitionOf('aws-iam').sharedTarget!;
+    const role = (arn: string) => shared.key(parseResource({ id: 'a', type: 'aws-iam', roleArn: arn }) as never);
+    expect(role('arn:aws:iam::123456789012:role/rpr/a')).toBe(role('arn:aws:iam::123456789012:role/rpr/b'));
+    expect(role('arn:aws:iam::123456789012:role/rpr/a')).not.toBe(role('arn:aws:iam::210987654321:role/rpr/a'));
+    expect(shared.key(parseResource(iam) as never)).toContain(`secret:${iam.credentialsSecretId}`);
+    expect(shared.groupsAtOnce).toBe(2);
+  });
+
+  it('take an endpoint as the SDK does: https, or http to loopback only (an emulator), with no path or credentials', () => {
+    expect(parseResource({ ...iam, endpoint: 'https://iam.us-gov.amazonaws.com' })).toMatchObject({ endpoint: 'https://iam.us-gov.amazonaws.com' });
+    expect(parseResource({ ...iam, endpoint: 'http://127.0.0.1:5055' })).toMatchObject({ endpoint: 'http://127.0.0.1:5055' });
+    for (const endpoint of ['http://iam.example.com', 'https://user:pw@iam.example.com', 'https://iam.example.com/path', 'https://iam.example.com/?x=1', 'ftp://127.0.0.1', 'iam.amazonaws.com']) {
+      expect(refusedField({ ...iam, endpoint }), endpoint).toBe('endpoint');
+    }
+  });
+
   it('take only a secret id for the credentials, never the keys themselves', () => {
-    expect(refusedField({ ...iam, credentialsSecretId: undefined })).toBe('credentialsSecretId');
     expect(refusedField({ ...iam, accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'x' })).toBe('accessKeyId');
     expect(refusedField({ ...iam, credentialsSecretId: '{"accessKeyId":"AKIA"}' })).toBe('credentialsSecretId');
   });
