@@ -148,6 +148,8 @@ export async function openContractHarness(fixture: AdapterFixture) {
       }
       const username = await createAccount(password);
       const login = mode === 'admin' ? admin!.username : username;
+      // Standalone secrets the resource names (a connected app's client secret), stored as an operator would.
+      for (const [secretId, value] of Object.entries(fixture.secrets?.() ?? {})) await config.putSecret(secretId, new Secret(value));
       await config.putResource({ ...fixture.resource({ id: resourceId, mode, at: { host: proxy.host, port: proxy.port }, loginAccountId: `${resourceId}/${login}`, plaintext: options.plaintext ?? false }), id: resourceId });
       if (mode === 'admin') await addAccount(resourceId, admin!.username, admin!.password);
       return { resourceId, account: await addAccount(resourceId, username, password) };
