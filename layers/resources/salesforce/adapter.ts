@@ -112,7 +112,11 @@ export function createSalesforceAdapter(ctx: AdapterContext<SalesforceResource>)
     if (name === 'unsupported_grant_type') {
       return new InvalidConfigurationError('instance', `${what}: ${said}: the client-credentials flow needs the org's My Domain URL (https://NAME.my.salesforce.com), not ${r.instanceUrl}`);
     }
-    if (/^ERROR_HTTP_\d+$/.test(name) || name.length > 0 && name !== 'Error' && name !== 'FetchError' && !/Error$/.test(name)) {
+    if (name === 'ERROR_HTTP_401' || name === 'ERROR_HTTP_403') {
+      return new AuthenticationError(`${what}: Salesforce refused the connected app (${name}): ${said}`);
+    }
+    // Another OAuth error code (jsforce names the error by it), or an HTTP status without one.
+    if (/^[a-z_]+$/.test(name) || /^ERROR_HTTP_\d+$/.test(name)) {
       return new TargetUnchangedError(`${what}: ${name}: ${said}; nothing was changed`);
     }
     return networkFailure(e, what, 'read');
