@@ -50,10 +50,16 @@ function errorsOf(answer: ApiAnswer): SalesforceError[] {
 
 const hasCode = (answer: ApiAnswer, code: string) => errorsOf(answer).some((e) => e.errorCode === code);
 
-/** Salesforce's refusal of a new password, in its words. */
+/**
+ * Salesforce's refusal of a new password, in its words; and any other 400 with its errors (a request
+ * it could not take: "the request couldn't be understood", so it did nothing).
+ */
 function passwordRefusal(answer: ApiAnswer): string | undefined {
-  const refused = errorsOf(answer).filter((e) => e.errorCode === 'INVALID_NEW_PASSWORD');
-  return refused.length ? `INVALID_NEW_PASSWORD: ${providerSaid(refused.map((e) => e.message ?? '').join(' '))}; the password was not changed` : undefined;
+  const all = errorsOf(answer).filter((e) => typeof e.errorCode === 'string');
+  const refused = all.filter((e) => e.errorCode === 'INVALID_NEW_PASSWORD');
+  if (refused.length) return `INVALID_NEW_PASSWORD: ${providerSaid(refused.map((e) => e.message ?? '').join(' '))}; the password was not changed`;
+  if (answer.status === 400 && all.length) return `${all.map((e) => e.errorCode).join(', ')}: ${providerSaid(all.map((e) => e.message ?? '').join(' '))}; the password was not changed`;
+  return undefined;
 }
 
 /** The refusal of a password the user held before (the org's password history). */
