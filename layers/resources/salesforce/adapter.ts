@@ -148,6 +148,9 @@ export function createSalesforceAdapter(ctx: AdapterContext<SalesforceResource>)
           ...(options.json === undefined ? {} : { json: options.json }),
           ...(options.secrets ? { secrets: options.secrets } : {}),
           credentialsField: 'clientSecretSecretId',
+          // The org's limit is a rolling 24-hour count: waiting seconds within the account's time
+          // does not help, so a limited answer goes straight to the workflow, which backs off.
+          waitOutThrottles: false,
           throttled: (a) => a.status === 403 && hasCode(a, 'REQUEST_LIMIT_EXCEEDED'),
           ...(options.refusal ? { refusal: options.refusal } : {}),
         });

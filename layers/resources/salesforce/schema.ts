@@ -55,6 +55,9 @@ export const salesforceDefinition = defineType({
   references: () => [],
   secrets: (r) => [{ name: 'clientSecret', field: 'clientSecretSecretId', secretId: r.clientSecretSecretId }],
   onPremises: false,
+  // Resources naming one org spend its API request limit together (and its concurrent-request
+  // limit): a few of a run's groups on it at once.
+  sharedTarget: { key: (r) => new URL(r.instanceUrl).host.toLowerCase(), groupsAtOnce: 4 },
   // GET …/password tells only whether the password is expired: no proof of which one the user holds.
   verification: 'none',
   implementation: {
