@@ -408,7 +408,9 @@ export function adapterContract(fixture: AdapterFixture): void {
 
       // The cut happened after the change was sent: the outcome was unknown and reconcile settled
       // it, or the adapter proved on the spot that the change had not landed.
+      // Or the adapter settled the lost answer itself by sending the same password again (Salesforce).
       if (result.step === 'reconcile') expect(result, JSON.stringify(result)).toMatchObject({ errorClass: 'OutcomeUnknownError' });
+      else if (result.outcome === 'succeeded') expect(['set', 'test', 'finish'], JSON.stringify(result)).toContain(result.step);
       else expect(result, JSON.stringify(result)).toMatchObject({ step: 'set', outcome: 'failed', errorClass: 'TargetUnchangedError' });
       expect(['succeeded', 'rolled-back', 'failed'], JSON.stringify(result)).toContain(result.outcome);
       const current = await h.current(account.secretId);

@@ -115,6 +115,11 @@ export interface StatusReading {
   readonly refusal?: (answer: ApiAnswer) => string | undefined;
   /** The field whose credentials a 401 refuses (the admin's secret). */
   readonly credentialsField?: string;
+  /**
+   * A provider's own throttling signal beyond 429/503 (Salesforce: 403 `REQUEST_LIMIT_EXCEEDED`):
+   * ThrottledError, nothing was done. Checked before 401/403 are read as authentication.
+   */
+  readonly throttled?: (answer: ApiAnswer) => boolean;
 }
 
 /**
@@ -128,7 +133,7 @@ export function assertOk(answer: ApiAnswer, what: string, effect: ApiEffect, rea
   if (status >= 200 && status < 300) return;
   const body = providerSaid(answer.text);
   const wait = retryAfterMs(answer.headers.get('retry-after'));
-  if (status === 429 || (status === 503 && wait !== undefined)) {
+  if (status === 429 || (status === 503 && wait !== undefined) || reading.throttled?.(answer) === true) {
     throw new ThrottledError(`${what}: the provider is throttling (HTTP ${status}${wait === undefined ? '' : `, retry after ${Math.ceil(wait / 1000)} s`}); nothing was changed`, { retryAfterMs: wait });
   }
   if (status === 401) throw new AuthenticationError(`${what}: the provider refused the credentials${reading.credentialsField ? ` of ${reading.credentialsField}` : ''} (HTTP 401): ${body}`);

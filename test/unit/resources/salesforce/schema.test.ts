@@ -28,8 +28,24 @@ describe('salesforce resources', () => {
     expect(policyOf({ type: 'salesforce' })).toMatchObject({ minLength: 8, length: 32 });
   });
 
-  it('identify users by their e-mail-form user name', () => {
+  it('identify users by their e-mail-form user name or their User Id, and nothing that could leave a SOQL literal', () => {
     expect(takesUsername('salesforce', 'alice@acme.com.sandbox')).toBe(true);
-    expect(takesUsername('salesforce', 'alice')).toBe(false);
+    expect(takesUsername('salesforce', '005D0000001KyEIIA0')).toBe(true);
+    expect(takesUsername('salesforce', '005D0000001KyEI')).toBe(true);
+    for (const name of ['alice', '001D0000001KyEIIA0', "x' OR Username != '@a.test", 'a\\b@acme.test', 'a@acme.test\n']) expect(takesUsername('salesforce', name), name).toBe(false);
+  });
+
+  it('share one org\'s API limits: resources naming one My Domain are one target, a few groups at once', () => {
+    const { sharedTarget } = definitionOf('salesforce');
+    const key = (instance: string) => sharedTarget!.key(parseResource({ ...sf, instance }) as never);
+    expect(key('https://Acme.my.salesforce.com')).toBe(key('https://acme.my.salesforce.com/'));
+    expect(key('https://acme.my.salesforce.com')).not.toBe(key('https://other.my.salesforce.com'));
+    expect(sharedTarget!.groupsAtOnce).toBe(4);
+  });
+
+  it('take a port on a My Domain URL, and an API version', () => {
+    expect(parseResource({ ...sf, instance: 'https://127.0.0.1:8443' })).toMatchObject({ instanceUrl: 'https://127.0.0.1:8443', apiVersion: '62.0' });
+    expect(parseResource({ ...sf, apiVersion: '60.0' })).toMatchObject({ apiVersion: '60.0' });
+    expect(refusedField({ ...sf, apiVersion: 'v60' })).toBe('apiVersion');
   });
 });
