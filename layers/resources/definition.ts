@@ -29,6 +29,8 @@ export type TestTarget =
   | 'unix-shells:macos'
   | 'unix-shells:esxi'
   | 'windows-openssh'
+  /** The cloud providers' HTTPS simulators (test/simulators/https), one per provider. */
+  | `https:${string}`
   /** The device CLI simulators (test/simulators/device), one per vendor dialect. */
   | `device:${string}`;
 
