@@ -210,6 +210,17 @@ class GoogleWorkspaceAdapter implements TargetAdapter {
       changePasswordAtNextLogin: this.#ctx.resource.changePasswordAtNextLogin,
     };
     await this.#authorize();
+    // A read first, on the connection the update then reuses: a user Google does not know, a
+    // missing role, or a provider that does not answer are found with nothing sent that changes
+    // anything (a hung TLS handshake and a lost answer to the update look alike from here).
+    await waitingOutThrottles(() =>
+      this.#clients.directory.users.get({ userKey, fields: 'id' }).then(
+        () => undefined,
+        (e: unknown) => {
+          throw directoryFailure(e, 'Directory API users.get', 'read');
+        },
+      ),
+    );
     const what = 'Directory API users.update';
     const update = () =>
       waitingOutThrottles(() =>

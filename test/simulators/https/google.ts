@@ -180,7 +180,8 @@ export async function startGoogleSimulator(options: HttpsSimulatorOptions = {}):
     return { status: 200, json: { access_token: accessToken, expires_in: 3599, token_type: 'Bearer' } };
   }
 
-  function update(req: SimRequest, userKey: string): SimResponse {
+  /** What every Directory API call checks first: the bearer token, its scope, the quota, an admin behind it. */
+  function authorized(req: SimRequest): SimResponse | undefined {
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
     const t = auth ? tokens.get(auth[1]!) : undefined;
     if (!t || t.expiresAt < Date.now()) {
@@ -203,6 +204,21 @@ export async function startGoogleSimulator(options: HttpsSimulatorOptions = {}):
     }
     const actor = t.subject === undefined ? undefined : findUser(t.subject);
     if (!actor?.isAdmin) return googleError(403, 'Not Authorized to access this resource/api', 'forbidden');
+    return undefined;
+  }
+
+  /** users.get: the User resource, which never holds the password. */
+  function get(req: SimRequest, userKey: string): SimResponse {
+    const refused = authorized(req);
+    if (refused) return refused;
+    const user = findUser(decodeURIComponent(userKey));
+    if (!user) return googleError(404, 'Resource Not Found: userKey', 'notFound');
+    return { status: 200, json: { kind: 'admin#directory#user', id: user.id, primaryEmail: user.primaryEmail, isAdmin: user.isAdmin, changePasswordAtNextLogin: user.changePasswordAtNextLogin } };
+  }
+
+  function update(req: SimRequest, userKey: string): SimResponse {
+    const refused = authorized(req);
+    if (refused) return refused;
     const user = findUser(decodeURIComponent(userKey));
     if (!user) return googleError(404, 'Resource Not Found: userKey', 'notFound');
     const body = req.json<Record<string, unknown>>();
@@ -236,6 +252,7 @@ export async function startGoogleSimulator(options: HttpsSimulatorOptions = {}):
     if (req.method === 'POST' && req.path === '/token') return token(req);
     const m = USERS_PATH.exec(req.path);
     if (m && (req.method === 'PUT' || req.method === 'PATCH')) return update(req, m[1]!);
+    if (m && req.method === 'GET') return get(req, m[1]!);
     return googleError(404, 'Not Found', 'notFound');
   }, options);
 
