@@ -173,6 +173,13 @@ function directoryFailure(e: unknown, what: string, effect: ApiEffect): ResetErr
   return new OutcomeUnknownError(`${what}: unexpected failure after the request was sent: ${providerSaid(withoutRequest(e).message)}`);
 }
 
+/** A 401 from the Directory API, carried until the adapter has tried a new token. */
+class TokenRefusedError extends Error {
+  constructor(readonly classified: ResetError) {
+    super(classified.message);
+  }
+}
+
 class GoogleWorkspaceAdapter implements TargetAdapter {
   readonly type = 'google-workspace';
   /** The Directory API cannot test a password and never returns one: its answer to the update is all there is. */
@@ -189,16 +196,48 @@ class GoogleWorkspaceAdapter implements TargetAdapter {
     this.#clients = clientsFor(readKey(secret.reveal()), r.adminEmail, rootUrl, ctx.timeoutMs);
   }
 
-  /** The access token for the admin: asked for once, then the JWT client's cached one until it expires. */
-  async #authorize(): Promise<void> {
+  /** The access token for the admin: asked for once, then the JWT client's cached one until it expires (or `fresh`). */
+  async #authorize(options: { fresh?: boolean } = {}): Promise<void> {
+    const jwt = this.#clients.jwt;
+    // Marked expired, the cached token is replaced by a new grant (gtoken's own cache included:
+    // the JWT client forces it when its token is expiring).
+    if (options.fresh) jwt.credentials = { ...jwt.credentials, expiry_date: 1 };
     await waitingOutThrottles(() =>
-      this.#clients.jwt.getAccessToken().then(
+      jwt.getAccessToken().then(
         () => undefined,
         (e: unknown) => {
           throw tokenFailure(e, this.#ctx.resource.adminEmail);
         },
       ),
     );
+  }
+
+  /**
+   * One Directory API call, throttled answers waited out. A 401 means Google no longer takes the
+   * cached access token (it expired early, or was revoked) and did nothing: the token is dropped,
+   * a new grant asked for, and the call made once more. The JWT client itself would keep
+   * offering the old token until its expiry time.
+   */
+  async #directory(what: string, effect: ApiEffect, call: () => Promise<unknown>): Promise<void> {
+    const once = () =>
+      waitingOutThrottles(() =>
+        call().then(
+          () => undefined,
+          (e: unknown) => {
+            throw answerOf(e)?.status === 401 ? new TokenRefusedError(directoryFailure(e, what, effect)) : directoryFailure(e, what, effect);
+          },
+        ),
+      );
+    try {
+      await once();
+    } catch (e) {
+      if (!(e instanceof TokenRefusedError)) throw e;
+      this.#ctx.log.info('google-workspace: the access token was refused; asking for a new one', { call: what });
+      await this.#authorize({ fresh: true });
+      await once().catch((again: unknown) => {
+        throw again instanceof TokenRefusedError ? again.classified : again;
+      });
+    }
   }
 
   async change(req: ChangeRequest): Promise<ChangeResult> {
@@ -213,24 +252,9 @@ class GoogleWorkspaceAdapter implements TargetAdapter {
     // A read first, on the connection the update then reuses: a user Google does not know, a
     // missing role, or a provider that does not answer are found with nothing sent that changes
     // anything (a hung TLS handshake and a lost answer to the update look alike from here).
-    await waitingOutThrottles(() =>
-      this.#clients.directory.users.get({ userKey, fields: 'id' }).then(
-        () => undefined,
-        (e: unknown) => {
-          throw directoryFailure(e, 'Directory API users.get', 'read');
-        },
-      ),
-    );
+    await this.#directory('Directory API users.get', 'read', () => this.#clients.directory.users.get({ userKey, fields: 'id' }));
     const what = 'Directory API users.update';
-    const update = () =>
-      waitingOutThrottles(() =>
-        this.#clients.directory.users.update({ userKey, requestBody }).then(
-          () => undefined,
-          (e: unknown) => {
-            throw directoryFailure(e, what, 'change');
-          },
-        ),
-      );
+    const update = () => this.#directory(what, 'change', () => this.#clients.directory.users.update({ userKey, requestBody }));
     try {
       await update();
     } catch (e) {

@@ -88,6 +88,44 @@ describe('google-workspace adapter on the Google simulator', () => {
     expect(Number(claims!.exp) - Number(claims!.iat)).toBeLessThanOrEqual(3600);
   });
 
+  it('an access token Google no longer accepts (expired early) is replaced by a new grant, and the reset ends well', async () => {
+    const own = sim.addServiceAccount();
+    const adapter = adapterFor(sim, admin, own);
+    await adapter.change({ account: account(newUser()), newPassword: new Secret(fresh('before-expiry')) });
+    const issued = sim.tokensIssued();
+    sim.expireTokens();
+    const email = newUser();
+    const next = fresh('after-expiry');
+
+    await adapter.change({ account: account(email), newPassword: new Secret(next) });
+
+    expect(sim.tokensIssued()).toBe(issued + 1);
+    expect(sim.passwordWorks(email, next)).toBe(true);
+  });
+
+  it("a run at the Directory API's rate limit slows down and every reset ends well", async () => {
+    const limited = await googleSimulator({ rateLimit: { requests: 10, windowMs: 1_000 } });
+    try {
+      const own = limited.addServiceAccount();
+      const boss = uniqueEmail('admin');
+      limited.addUser(boss, fresh('boss'), { admin: true });
+      const adapter = adapterFor(limited, boss, own);
+      const users = Array.from({ length: 15 }, () => {
+        const email = uniqueEmail('bulk');
+        limited.addUser(email, fresh('bulk-old'));
+        return { email, next: fresh('bulk-new') };
+      });
+
+      await Promise.all(users.map((u) => adapter.change({ account: account(u.email), newPassword: new Secret(u.next) })));
+
+      expect(limited.server.throttled()).toBeGreaterThan(0);
+      expect(users.filter((u) => !limited.passwordWorks(u.email, u.next))).toEqual([]);
+    } finally {
+      limited.unbridge();
+      await limited.stop();
+    }
+  }, 60_000);
+
   it('sends changePasswordAtNextLogin as configured', async () => {
     const email = newUser();
     await adapterFor(sim, admin, sa, { changePasswordAtNextLogin: true }).change({ account: account(email), newPassword: new Secret(fresh('must-change')) });

@@ -94,6 +94,8 @@ export interface GoogleSimulator {
   user(email: string): Readonly<StoredUser> | undefined;
   /** The next `count` Directory API calls answer Google's quota error (403 rateLimitExceeded). */
   exhaustQuota(count: number): void;
+  /** Every access token issued so far expires now (as an hour passing would). */
+  expireTokens(): void;
   /** Every token the endpoint issued (for tests of how often the adapter asks). */
   tokensIssued(): number;
   stop(): Promise<void>;
@@ -307,6 +309,9 @@ export async function startGoogleSimulator(options: HttpsSimulatorOptions = {}):
     user: (email) => findUser(email),
     exhaustQuota(count) {
       quotaLeft = count;
+    },
+    expireTokens() {
+      for (const [k, t] of tokens) tokens.set(k, { ...t, expiresAt: 0 });
     },
     tokensIssued: () => issued,
     stop: () => server.stop(),
