@@ -219,13 +219,16 @@ class GoogleWorkspaceAdapter implements TargetAdapter {
    * offering the old token until its expiry time.
    */
   async #directory(what: string, effect: ApiEffect, call: () => Promise<unknown>): Promise<void> {
+    const failed = (e: unknown): never => {
+      throw answerOf(e)?.status === 401 ? new TokenRefusedError(directoryFailure(e, what, effect)) : directoryFailure(e, what, effect);
+    };
     const once = () =>
       waitingOutThrottles(() =>
         call().then(
           () => undefined,
-          (e: unknown) => {
-            throw answerOf(e)?.status === 401 ? new TokenRefusedError(directoryFailure(e, what, effect)) : directoryFailure(e, what, effect);
-          },
+          // A read that met no answer at all (a kept-alive connection the server had just closed)
+          // is safe to make again, once, on a new connection.
+          (e: unknown) => (effect === 'read' && answerOf(e) === undefined && !(e instanceof ResetError) ? call().then(() => undefined, failed) : failed(e)),
         ),
       );
     try {
@@ -263,7 +266,11 @@ class GoogleWorkspaceAdapter implements TargetAdapter {
       // (the same hash, the same flag) leaves the user as one delivery would, so an update whose
       // answer was lost is sent once more and that answer decides.
       this.#ctx.log.info('google-workspace: the update had no answer; sending the identical update once more', { errorClass: e.name });
-      await update();
+      await update().catch((again: unknown) => {
+        // Whatever the second answer says, the first update may have landed.
+        if (again instanceof OutcomeUnknownError) throw again;
+        throw new OutcomeUnknownError(`${e.message}; sending it again failed too (${again instanceof Error ? again.message : String(again)})`);
+      });
     }
     return { method: this.#ctx.resource.changePasswordAtNextLogin ? 'admin reset (SHA-512 crypt hash; change required at next sign-in)' : 'admin reset (SHA-512 crypt hash)' };
   }

@@ -264,6 +264,37 @@ describe('google-workspace adapter on the Google simulator', () => {
     expect(sim.server.requests.slice(before).filter(isUpdate)).toHaveLength(2);
   });
 
+  it('an update whose answer is lost and whose resend is refused is still an unknown outcome (the first may have landed)', async () => {
+    const email = newUser();
+    const before = sim.server.requests.length;
+    sim.server.setFaults({ cut: { when: 'after', match: isUpdate } });
+    let updates = 0;
+    const remove = (() => {
+      const prior = jwtClientHook.onCreate;
+      return { prior };
+    })();
+    const own = sim.addServiceAccount();
+    jwtClientHook.onCreate = (jwt) => {
+      remove.prior?.(jwt);
+      jwt.transporter.interceptors.request.add({
+        resolved: (config) => {
+          // The resend's hash spoiled: Google refuses it with 400.
+          if (config.method === 'PUT' && ++updates === 2 && typeof config.body === 'string') config.body = config.body.replace(/"password":"\$6\$/, '"password":"$6$!');
+          return Promise.resolve(config);
+        },
+      });
+    };
+    try {
+      const e = await rejection(adapterFor(sim, admin, own).change({ account: account(email), newPassword: new Secret(fresh('resend-refused')) }));
+      expect(e, e.message).toBeInstanceOf(OutcomeUnknownError);
+      expect(e.message).toMatch(/Invalid Password/);
+    } finally {
+      jwtClientHook.onCreate = remove.prior;
+      sim.server.setFaults({});
+    }
+    expect(sim.server.requests.slice(before).filter(isUpdate)).toHaveLength(2);
+  });
+
   it('a token endpoint that drops every connection: unchanged, no update sent', async () => {
     const email = newUser();
     const old = sim.user(email)!.password.hash;
