@@ -77,6 +77,7 @@ export async function openContractHarness(fixture: AdapterFixture) {
   const log = new Log({ level: 'DEBUG' });
   const engine = new ResetEngine({ registry: REGISTRY, state, credentials, adapters, log, timeoutMs: TIMEOUT_MS, concurrency: 2 });
   const config = new Configurator(state, credentials, REGISTRY);
+  for (const [secretId, value] of Object.entries(fixture.secrets?.() ?? {})) await config.putSecret(secretId, new Secret(value));
   const rotation = new RotationRunner({
     stores: { state, credentials, describeSecret: async (id) => ({ arn: id, name: id }) },
     registry: REGISTRY,

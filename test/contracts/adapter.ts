@@ -28,8 +28,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfigurationError, TargetTimeoutError, TargetUnchangedError } from '../../layers/engine/errors.js';
 import { DIGITS, LOWER, UPPER, resolvePolicy, type Policy } from '../../layers/engine/policy.js';
 import { Secret } from '../../layers/engine/secret.js';
-import { AWSCURRENT, type AccountResult } from '../../layers/engine/stores/types.js';
 import { PROVIDER_ANSWER } from '../../layers/engine/protocol.js';
+import { AWSCURRENT, type AccountResult } from '../../layers/engine/stores/types.js';
 import { REGISTRY } from '../../layers/resources/registry.js';
 import type { ResourceType } from '../../layers/resources/common.js';
 import { FaultProxy } from '../servers/proxy.js';
@@ -129,6 +129,8 @@ export interface AdapterFixture {
    * connected yet. Plain-text protocols can use `proxy.cutWhenClientSends(pattern, when)`.
    */
   cut(proxy: FaultProxy, when: 'before' | 'after'): void | Promise<void>;
+  /** Standalone secrets its resources name (a key file), by secret id: stored before the cases. Optional. */
+  secrets?(): Readonly<Record<string, string>>;
   /** User names carrying injection for this target (quotes, `;`, `$(…)`, backticks, DN or filter metacharacters, SQL comments). */
   readonly injectionNames: readonly InjectionName[];
   /**

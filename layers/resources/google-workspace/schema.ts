@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hostSchema, resourceBase, secretIdSchema } from '../common.js';
+import { hostSchema, portSchema, resourceBase, secretIdSchema } from '../common.js';
 import { defineType, tcp } from '../definition.js';
 
 export const googleWorkspaceSchema = z
@@ -7,10 +7,13 @@ export const googleWorkspaceSchema = z
     ...resourceBase,
     type: z.literal('google-workspace'),
     host: hostSchema.default('admin.googleapis.com'),
+    port: portSchema.default(443),
     /** The administrator the service account acts as (domain-wide delegation); no password of theirs is used. */
     adminEmail: z.email().max(254),
     /** Secret holding the service account's JSON key file. */
     serviceAccountKeySecretId: secretIdSchema,
+    /** Whether Google asks the user for a new password at their next sign-in (`changePasswordAtNextLogin`). */
+    changePasswordAtNextLogin: z.boolean().default(false),
   })
   .strict();
 
@@ -21,7 +24,7 @@ export const googleWorkspaceDefinition = defineType({
   title: 'Google Workspace',
   schema: googleWorkspaceSchema,
   defaultPort: 443,
-  ports: () => tcp(443),
+  ports: (r) => tcp(r.port),
   defaultPorts: tcp(443),
   // Google takes 8 to 100 ASCII characters.
   policy: { length: 32, allowUnicode: false, maxLength: 100, minLength: 8 },
@@ -31,7 +34,15 @@ export const googleWorkspaceDefinition = defineType({
   secrets: (r) => [{ name: 'serviceAccountKey', field: 'serviceAccountKeySecretId', secretId: r.serviceAccountKeySecretId }],
   onPremises: false,
   verification: 'none',
-  implementation: 'not yet',
+  implementation: {
+    family: 'google-workspace',
+    adapter: () => import('./adapter.js').then((m) => m.createGoogleWorkspaceAdapter),
+    testedAgainst: {
+      kind: 'simulator',
+      what: "an HTTPS simulator of Google's OAuth token endpoint (RS256 JWT grant, domain-wide delegation) and the Directory API's users.update (crypt hashes, 8-100 ASCII, its error JSON and quota answers), written from Google's documentation; Google itself untested",
+      using: ['https:google-workspace'],
+    },
+  },
   changedBy: 'Admin SDK Directory API `users.update` with the password hashed client-side (SHA-512 crypt), as the admin through domain-wide delegation',
   verifiedBy: "the Directory API's answer to the update (Google offers no API to test a sign-in)",
 });

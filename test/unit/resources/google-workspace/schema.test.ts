@@ -15,6 +15,12 @@ describe('google-workspace resources', () => {
     expect(refusedField({ ...gws, serviceAccountKey: '{"type":"service_account"}' })).toBe('serviceAccountKey');
   });
 
+  it("default to Google's endpoint and to no change required at the next sign-in", () => {
+    expect(parseResource(gws)).toMatchObject({ host: 'admin.googleapis.com', port: 443, changePasswordAtNextLogin: false });
+    expect(parseResource({ ...gws, changePasswordAtNextLogin: true })).toMatchObject({ changePasswordAtNextLogin: true });
+    expect(refusedField({ ...gws, changePasswordAtNextLogin: 'yes' })).toBe('changePasswordAtNextLogin');
+  });
+
   it('generate ASCII passwords of 8 to 100 characters', () => {
     expect(policyOf({ type: 'google-workspace' })).toMatchObject({ allowUnicode: false, maxLength: 100, minLength: 8, length: 32 });
   });
