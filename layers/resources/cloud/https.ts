@@ -115,6 +115,8 @@ export interface StatusReading {
   readonly refusal?: (answer: ApiAnswer) => string | undefined;
   /** The field whose credentials a 401 refuses (the admin's secret). */
   readonly credentialsField?: string;
+  /** The provider's own "slow down" beyond 429 and 503 with Retry-After (Rackspace's 413 overLimit): ThrottledError too. */
+  readonly throttled?: (answer: ApiAnswer) => boolean;
 }
 
 /**
@@ -128,7 +130,7 @@ export function assertOk(answer: ApiAnswer, what: string, effect: ApiEffect, rea
   if (status >= 200 && status < 300) return;
   const body = providerSaid(answer.text);
   const wait = retryAfterMs(answer.headers.get('retry-after'));
-  if (status === 429 || (status === 503 && wait !== undefined)) {
+  if (status === 429 || (status === 503 && wait !== undefined) || reading.throttled?.(answer) === true) {
     throw new ThrottledError(`${what}: the provider is throttling (HTTP ${status}${wait === undefined ? '' : `, retry after ${Math.ceil(wait / 1000)} s`}); nothing was changed`, { retryAfterMs: wait });
   }
   if (status === 401) throw new AuthenticationError(`${what}: the provider refused the credentials${reading.credentialsField ? ` of ${reading.credentialsField}` : ''} (HTTP 401): ${body}`);
@@ -156,6 +158,8 @@ export interface CallOptions extends StatusReading {
   readonly secrets?: readonly string[];
   /** false: a throttled answer is thrown at once. Default: waited out (waitingOutThrottles) within the account's time. */
   readonly waitOutThrottles?: boolean;
+  /** Statuses the caller reads itself, returned instead of thrown (a sign-in's 401 is the answer of a verify, not a failure). */
+  readonly answered?: readonly number[];
 }
 
 /**
@@ -196,6 +200,6 @@ async function callOnce(options: CallOptions): Promise<ApiAnswer> {
   } catch (e) {
     throw networkFailure(e, options.what, options.effect);
   }
-  assertOk(answer, options.what, options.effect, options);
+  if (!options.answered?.includes(answer.status)) assertOk(answer, options.what, options.effect, options);
   return answer;
 }
