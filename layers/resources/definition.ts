@@ -30,7 +30,9 @@ export type TestTarget =
   | 'unix-shells:esxi'
   | 'windows-openssh'
   /** The device CLI simulators (test/simulators/device), one per vendor dialect. */
-  | `device:${string}`;
+  | `device:${string}`
+  /** The cloud providers' HTTPS simulators (test/simulators/https), one per provider. */
+  | `https:${string}`;
 
 /** What backs a type's row in the support matrix: the suite's real server or simulator for it. */
 export interface TestedAgainst {

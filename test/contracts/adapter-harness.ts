@@ -147,6 +147,10 @@ export async function openContractHarness(fixture: AdapterFixture) {
         admin ??= { username: await createAccount(adminPassword, { admin: true }), password: adminPassword };
       }
       const username = await createAccount(password);
+      for (const [secretId, value] of Object.entries(fixture.standaloneSecrets?.() ?? {})) {
+        sent.add(value);
+        await config.putSecret(secretId, new Secret(value));
+      }
       const login = mode === 'admin' ? admin!.username : username;
       await config.putResource({ ...fixture.resource({ id: resourceId, mode, at: { host: proxy.host, port: proxy.port }, loginAccountId: `${resourceId}/${login}`, plaintext: options.plaintext ?? false }), id: resourceId });
       if (mode === 'admin') await addAccount(resourceId, admin!.username, admin!.password);

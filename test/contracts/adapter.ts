@@ -130,6 +130,12 @@ export interface AdapterFixture {
   cut(proxy: FaultProxy, when: 'before' | 'after'): void | Promise<void>;
   /** User names carrying injection for this target (quotes, `;`, `$(…)`, backticks, DN or filter metacharacters, SQL comments). */
   readonly injectionNames: readonly InjectionName[];
+  /**
+   * The standalone secrets (secret id to value) the fixture's resources name, such as a cloud
+   * admin's API key: stored by the harness before each resource, after the admin account was
+   * created. Optional. Their values join the leak search.
+   */
+  standaloneSecrets?(): Readonly<Record<string, string>>;
   /** What the target wrote to its own log during the suite, for the leak search. Optional. */
   serverLog?(): Promise<string>;
   /**
