@@ -55,7 +55,7 @@ export interface Against {
   /**
    * A test server: 'ssh' | 'telnet' | 'postgresql' | 'mariadb' | 'ldap' | 'samba'; or a simulator:
    * 'unix-shells:aix', 'unix-shells:hp-ux', 'unix-shells:solaris', 'unix-shells:macos',
-   * 'unix-shells:esxi', 'windows-openssh', 'device:<type>' (test/simulators/device). The support matrix test checks the descriptors'
+   * 'unix-shells:esxi', 'windows-openssh', 'device:<type>' (test/simulators/device), 'https:<provider>' (test/simulators/https). The support matrix test checks the descriptors'
    * `testedAgainst.using` against these.
    */
   readonly id: string;
