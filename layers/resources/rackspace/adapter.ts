@@ -116,8 +116,12 @@ class RackspaceAdapter implements TargetAdapter {
       effect: 'read',
       json: { auth: { passwordCredentials: { username: req.account.username, password } } },
       secrets: [password],
-      answered: [401],
+      answered: [401, 403],
     });
+    if (answer.status === 403) {
+      // "User disabled" (or a multi-factor setup Identity requires first): the password is neither proved nor refused.
+      throw new TargetUnchangedError(`Rackspace Identity refused ${req.account.username} a token (HTTP 403: ${rackspaceFault(answer) ?? providerSaid(answer.text)}): the account cannot sign in, so its password can be neither proved nor refused`);
+    }
     if (answer.status === 401) {
       if (/\bOS-MF\b/.test(answer.headers.get('www-authenticate') ?? '')) {
         return { valid: true, detail: 'Identity accepted the password and asked for the second factor of the multi-factor account (none was sent)' };

@@ -250,6 +250,15 @@ describe('rackspace adapter on the Cloud Identity v2.0 simulator', () => {
     expect(await a.verify({ account: acct, password: new Secret(old) })).toMatchObject({ valid: false });
   });
 
+  it('a disabled user (403 User disabled) cannot be proved either way: verify throws, it does not call the password wrong', async () => {
+    const old = pw('old');
+    const acct = user(old);
+    sim.user(acct.username)!.enabled = false;
+    const e = await failure(adapter().verify({ account: acct, password: new Secret(old) }));
+    expect(e).toBeInstanceOf(TargetUnchangedError);
+    expect(e.message).toMatch(/HTTP 403.*User disabled.*neither proved nor refused/);
+  });
+
   it('bad input is a typed error naming the field, with nothing sent: a user name, a password outside the policy, the admin itself by password', async () => {
     const a = adapter();
     const before = sim.requests.length;
