@@ -19,9 +19,9 @@ import { rackspaceDefinition, type RackspaceResource } from './schema.js';
  * - The user's id: `GET /v2.0/users?name=` (the user-admin sees its domain's users), once per adapter.
  * - The change: `POST /v2.0/users/{userId}` with `{"user": {"OS-KSADM:password": …}}` only ("Only
  *   include those user data elements that you wish to modify"). Identity refuses to set a user's
- *   current password again, so after a lost answer the change is not simply repeated: the engine
- *   reconciles with a fresh token request as the user, and this adapter raises OutcomeUnknownError
- *   (call's reading of a failure after the request left).
+ *   current password again, so a lost answer is OutcomeUnknownError (call's reading of a failure
+ *   after the request left) and the engine reconciles with a fresh token request as the user; a
+ *   refused change whose password already signs in is reported done (the change is idempotent).
  * - Verification: a fresh `POST /v2.0/tokens` as the user with `passwordCredentials`: 200 is the
  *   password accepted, 401 refused, except the multi-factor answer (401 with `WWW-Authenticate: OS-MF`,
  *   "Additional authentication credentials required."), which Identity gives only once the password
@@ -88,6 +88,19 @@ class RackspaceAdapter implements TargetAdapter {
     }
     const id = await this.#userId(req.account.username);
     const password = req.newPassword.reveal();
+    try {
+      await this.#update(id, password);
+    } catch (e) {
+      // Identity refuses to set a user's current password again. Where the password it refused
+      // already signs in, the change is made (an earlier attempt whose answer was lost): done.
+      if (!(e instanceof TargetUnchangedError) || !/refused it: /.test(e.message)) throw e;
+      if (!(await this.verify({ account: req.account, password: req.newPassword }).catch(() => ({ valid: false }))).valid) throw e;
+      return { method: `${self ? 'self change (admin account)' : 'admin reset'}: Cloud Identity v2.0 update user (OS-KSADM:password), already set (Identity refused to set the current password again)` };
+    }
+    return { method: `${self ? 'self change (admin account)' : 'admin reset'}: Cloud Identity v2.0 update user (OS-KSADM:password)` };
+  }
+
+  async #update(id: string, password: string): Promise<void> {
     await this.#withToken((token) =>
       this.#call({
         method: 'POST',
@@ -101,7 +114,6 @@ class RackspaceAdapter implements TargetAdapter {
         answered: [401],
       }),
     );
-    return { method: `${self ? 'self change (admin account)' : 'admin reset'}: Cloud Identity v2.0 update user (OS-KSADM:password)` };
   }
 
   async verify(req: VerifyRequest): Promise<VerifyResult> {
