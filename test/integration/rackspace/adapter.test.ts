@@ -133,6 +133,17 @@ describe('rackspace adapter on the Cloud Identity v2.0 simulator', () => {
     expect(await works(acct, old)).toBe(true);
   });
 
+  it("a user the admin may not update (another user-admin): Identity's 403 is the permission missing, and nothing changed", async () => {
+    const username = uniqueName('raxpeer');
+    const old = pw('old');
+    sim.addUser({ username, password: old, role: 'identity:user-admin' });
+    const peer: Account = { id: `rax/${username}`, resourceId: 'rax', username, secretId: 's', tags: [] };
+    const e = await failure(adapter().change({ account: peer, newPassword: new Secret(pw('never')) }));
+    expect(e).toBeInstanceOf(AuthenticationError);
+    expect(e.message).toMatch(/denied the permission the change needs \(HTTP 403\).*Not Authorized/);
+    expect(await works(peer, old)).toBe(true);
+  });
+
   it("a password Identity refuses by its rules is unchanged with Identity's reason; its current password again is already set", async () => {
     const old = pw('old');
     const acct = user(old);
