@@ -72,6 +72,9 @@ export const rackspaceDefinition = defineType({
   references: () => [],
   secrets: (r) => [{ name: 'admin', field: 'adminSecretId', secretId: r.adminSecretId }],
   onPremises: false,
+  // Identity's rate limits count by user name and token (general-api-info/limits.rst): resources
+  // signing in as one admin at one endpoint spend one budget, two groups at a time.
+  sharedTarget: { key: (r) => `${r.identityUrl} ${r.adminUsername.toLowerCase()}`, groupsAtOnce: 2 },
   verification: 'login',
   implementation: {
     family: 'rackspace',

@@ -39,6 +39,15 @@ describe('rackspace resources', () => {
     expect(policyOf({ type: 'rackspace' }).symbols).not.toMatch(/[$^+=`]/);
   });
 
+  it('share one rate-limit budget per endpoint and admin: two groups at once', () => {
+    const key = definitionOf('rackspace').sharedTarget!;
+    expect(key.groupsAtOnce).toBe(2);
+    const a = key.key(parseResource(rax) as RackspaceResource);
+    expect(key.key(parseResource({ ...rax, id: 'other', adminUsername: 'ADMIN' }) as RackspaceResource)).toBe(a);
+    expect(key.key(parseResource({ ...rax, identityEndpoint: 'uk' }) as RackspaceResource)).not.toBe(a);
+    expect(key.key(parseResource({ ...rax, adminUsername: 'second' }) as RackspaceResource)).not.toBe(a);
+  });
+
   it('check user names', () => {
     expect(takesUsername('rackspace', 'alice.ops')).toBe(true);
     expect(takesUsername('rackspace', '1alice')).toBe(false);
