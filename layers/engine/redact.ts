@@ -99,6 +99,13 @@ export class Redactor {
    */
   redactedCopy(e: unknown): Error {
     if (!(e instanceof Error)) return new Error(this.redact(String(e)));
+    // A DOMException (fetch's TimeoutError and AbortError) keeps name and message in internal
+    // slots that a copy made with Object.create lacks: reading them, as util.inspect does, throws.
+    if (typeof DOMException !== 'undefined' && e instanceof DOMException) {
+      const copy = new Error(this.redact(e.message));
+      copy.name = e.name;
+      return copy;
+    }
     const copy = Object.create(Object.getPrototypeOf(e) as object) as Error;
     for (const key of Object.getOwnPropertyNames(e)) {
       const value = (e as unknown as Record<string, unknown>)[key];

@@ -153,9 +153,12 @@ export async function openContractHarness(fixture: AdapterFixture) {
         admin ??= { username: await createAccount(adminPassword, { admin: true }), password: adminPassword };
       }
       const username = await createAccount(password);
+      // Standalone secrets the resource names (an access key pair, an API key), stored as an operator would; they join the leak search.
+      for (const [secretId, value] of Object.entries(fixture.secrets?.() ?? {})) {
+        sent.add(value);
+        await config.putSecret(secretId, new Secret(value));
+      }
       const login = mode === 'admin' ? admin!.username : username;
-      // Standalone secrets the resource names (an access key pair), stored as an operator would.
-      for (const [secretId, value] of Object.entries(fixture.secrets?.() ?? {})) await config.putSecret(secretId, new Secret(value));
       await config.putResource({ ...fixture.resource({ id: resourceId, mode, at: { host: proxy.host, port: proxy.port }, loginAccountId: `${resourceId}/${login}`, plaintext: options.plaintext ?? false }), id: resourceId });
       if (mode === 'admin') await addAccount(resourceId, admin!.username, admin!.password);
       return { resourceId, account: await addAccount(resourceId, username, password) };

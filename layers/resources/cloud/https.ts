@@ -116,7 +116,8 @@ export interface StatusReading {
   /** The field whose credentials a 401 refuses (the admin's secret). */
   readonly credentialsField?: string;
   /**
-   * A provider's own throttling signal beyond 429/503 (Salesforce: 403 `REQUEST_LIMIT_EXCEEDED`):
+   * A provider's own throttling signal beyond 429/503 (Salesforce: 403 `REQUEST_LIMIT_EXCEEDED`;
+   * Rackspace: 413 `overLimit`):
    * ThrottledError, nothing was done. Checked before 401/403 are read as authentication.
    */
   readonly throttled?: (answer: ApiAnswer) => boolean;
@@ -161,6 +162,8 @@ export interface CallOptions extends StatusReading {
   readonly secrets?: readonly string[];
   /** false: a throttled answer is thrown at once. Default: waited out (waitingOutThrottles) within the account's time. */
   readonly waitOutThrottles?: boolean;
+  /** Statuses the caller reads itself, returned instead of thrown (a sign-in's 401 is the answer of a verify, not a failure). */
+  readonly answered?: readonly number[];
 }
 
 /**
@@ -201,6 +204,6 @@ async function callOnce(options: CallOptions): Promise<ApiAnswer> {
   } catch (e) {
     throw networkFailure(e, options.what, options.effect);
   }
-  assertOk(answer, options.what, options.effect, options);
+  if (!options.answered?.includes(answer.status)) assertOk(answer, options.what, options.effect, options);
   return answer;
 }

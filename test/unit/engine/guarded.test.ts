@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AdapterFactory, ChangeRequest } from '../../../layers/engine/adapter.js';
 import { Configurator } from '../../../layers/engine/configure.js';
@@ -109,5 +110,15 @@ describe('guarded(): the one choke point where every error leaving an adapter is
     expect(copy.message).toBe(`bad ${REDACTED}`);
     expect(copy.code).toBe(`code ${REDACTED}`);
     expect(original.message).toBe(`bad ${NEW}`);
+  });
+
+  it('redactedCopy of an error caused by a DOMException (fetch\'s TimeoutError) can be inspected and keeps its name', () => {
+    // What AbortSignal.timeout() aborts fetch with.
+    const timeout = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+    const copy = new Redactor([NEW]).redactedCopy(new TargetUnchangedError(`no answer ${NEW}`, { cause: timeout }));
+    const text = inspect(copy, { depth: 5, showHidden: true });
+    expect(text).toContain('TimeoutError');
+    expect(text).not.toContain(NEW);
+    expect((copy.cause as Error).name).toBe('TimeoutError');
   });
 });

@@ -66,8 +66,8 @@ const MINIMAL: Record<ResourceType, { input: Record<string, unknown>; defaults: 
     username: 'alice@contoso.onmicrosoft.com',
   },
   rackspace: {
-    input: { id: 'r1', adminAccount: 'r1/admin' },
-    defaults: { identityEndpoint: 'us', identityUrl: 'https://identity.api.rackspacecloud.com/v2.0', host: 'identity.api.rackspacecloud.com' },
+    input: { id: 'r1', adminUsername: 'admin', adminSecretId: 'rpr/rax/admin-api-key' },
+    defaults: { identityEndpoint: 'us', identityUrl: 'https://identity.api.rackspacecloud.com/v2.0', host: 'identity.api.rackspacecloud.com', adminCredential: 'apiKey' },
     username: 'alice',
   },
   salesforce: {

@@ -72,6 +72,17 @@ describe('the cloud adapters’ HTTPS call against the simulator core', () => {
     await expect(call(base({ url: `${sim.origin}/missing`, json: {} }))).rejects.toThrow(TargetUnchangedError);
   });
 
+  it('reads a status the adapter names as throttling (Rackspace’s 413) as throttled, and returns the statuses the caller reads itself', async () => {
+    const overLimit = await call(base({ url: `${sim.origin}/unavailable`, json: {}, throttled: (a) => a.status === 503, waitOutThrottles: false })).catch((e: unknown) => e);
+    expect(overLimit).toBeInstanceOf(ThrottledError);
+    expect((overLimit as ThrottledError).retryAfterMs).toBeUndefined();
+    const refused = await call(base({ headers: { authorization: 'Bearer bad' }, method: 'GET', effect: 'read', answered: [401] }));
+    expect(refused.status).toBe(401);
+    expect(refused.text).toMatch(/invalid_token/);
+    // Only the statuses named: a 403 is still thrown.
+    await expect(call(base({ url: `${sim.origin}/denied`, method: 'GET', effect: 'read', answered: [401] }))).rejects.toThrow(AuthenticationError);
+  });
+
   it('waits out the provider’s Retry-After within the account’s time, and throws the throttle when the wait would not fit', async () => {
     sim.setFaults({ throttle: { count: 2, retryAfterSeconds: 1 } });
     const p = patience(Date.now() + 10_000);
