@@ -112,6 +112,7 @@ describe('rpr CLI on the embedded store', () => {
     const types = JSON.parse((await rpr(['--json', 'types'])).stdout) as { type: string; supported: string }[];
     expect(types.length).toBe(30);
     expect(types.find((t) => t.type === 'postgresql')?.supported).toBe('yes');
-    expect(types.find((t) => t.type === 'salesforce')?.supported).toBe('not yet');
+    expect(types.find((t) => t.type === 'salesforce')?.supported).toBe('yes');
+    expect(types.find((t) => t.type === 'sybase-ase')?.supported).toBe('not yet');
   });
 });
