@@ -1,5 +1,5 @@
-import { GetAccountPasswordPolicyCommand, GetLoginProfileCommand, IAMClient, UpdateLoginProfileCommand, type IAMClientConfig, type PasswordPolicy } from '@aws-sdk/client-iam';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { IAMClientConfig, PasswordPolicy } from '@aws-sdk/client-iam';
+import { AssumeRoleCommand, GetAccountPasswordPolicyCommand, GetLoginProfileCommand, IAMClient, STSClient, UpdateLoginProfileCommand } from '../../engine/aws-clients.js';
 import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, PreflightFinding, PreflightRequest, TargetAdapter, VerifyResult } from '../../engine/adapter.js';
 import { InvalidConfigurationError, ResetError, TargetUnchangedError } from '../../engine/errors.js';
 import { Secret } from '../../engine/secret.js';
