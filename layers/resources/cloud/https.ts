@@ -8,7 +8,7 @@ import {
   ThrottledError,
 } from '../../engine/errors.js';
 import { waitingOutThrottles } from '../../engine/patience.js';
-import { isTlsTrustFailure } from '../sql-common.js';
+import { DeadlineExceeded, isTlsTrustFailure, withDeadline } from '../sql-common.js';
 
 /**
  * What the cloud-identity adapters share when they call a provider's HTTPS API, whether through
@@ -77,6 +77,19 @@ export function networkFailure(e: unknown, what: string, effect: ApiEffect): Res
       : new TargetUnchangedError(`${what}: failed (${describe(e)}); nothing was changed`, { cause: e });
   }
   return new OutcomeUnknownError(`${what}: ${isTimeout(e) ? 'no answer in time' : `the connection failed (${describe(e)})`} after the request may have reached the provider`, { cause: e });
+}
+
+/**
+ * A provider library's read (a token request) bounded by `ms`: past it, TargetTimeoutError (nothing
+ * was changed), and the late answer or failure is dropped, never an unhandled rejection.
+ */
+export async function readWithin<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
+  try {
+    return await withDeadline(what, ms, work, () => undefined);
+  } catch (e) {
+    if (e instanceof DeadlineExceeded) throw new TargetTimeoutError(`${what}: no answer within ${ms} ms; nothing was changed`, { cause: e });
+    throw e;
+  }
 }
 
 /** Milliseconds a `Retry-After` header asks for (seconds or an HTTP date), undefined when absent or unreadable. */

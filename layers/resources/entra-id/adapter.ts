@@ -2,10 +2,10 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { ConfidentialClientApplication, LogLevel, ServerError, type Configuration, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
 import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, PreflightFinding, PreflightRequest, TargetAdapter, VerifyResult } from '../../engine/adapter.js';
 import type { Account } from '../../engine/account.js';
-import { AuthenticationError, InvalidConfigurationError, NotSupportedError, OutcomeUnknownError, ResetError, TargetTimeoutError, ThrottledError, TargetUnchangedError } from '../../engine/errors.js';
+import { AuthenticationError, InvalidConfigurationError, NotSupportedError, OutcomeUnknownError, ResetError, ThrottledError, TargetUnchangedError } from '../../engine/errors.js';
 import type { Secret } from '../../engine/secret.js';
 import { assertChangeInput } from '../sql-common.js';
-import { call, jsonOf, networkFailure, providerSaid, type ApiAnswer, type CallOptions } from '../cloud/https.js';
+import { call, jsonOf, networkFailure, providerSaid, readWithin, type ApiAnswer, type CallOptions } from '../cloud/https.js';
 import { entraIdDefinition, type EntraIdResource } from './schema.js';
 
 /**
@@ -197,18 +197,12 @@ class EntraIdAdapter implements TargetAdapter {
   async #token(): Promise<string> {
     const { client, network } = clientFor(this.#r, this.#credential, this.#ctx.timeoutMs);
     const since = Date.now();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new TargetTimeoutError(`Entra ID token request: no answer within ${this.#ctx.timeoutMs} ms; nothing was changed`)), this.#ctx.timeoutMs);
-    });
     try {
-      const result = await Promise.race([client.acquireTokenByClientCredential({ scopes: [this.#r.scope] }), deadline]);
+      const result = await readWithin('Entra ID token request', this.#ctx.timeoutMs, client.acquireTokenByClientCredential({ scopes: [this.#r.scope] }));
       if (!result?.accessToken) throw new AuthenticationError('Entra ID token request: no access token was issued');
       return result.accessToken;
     } catch (e) {
       throw tokenFailure(e, this.#r, this.#credentialField, network, since);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -30,7 +30,7 @@ import type { AdapterContext, ChangeRequest, ChangeResult, PreflightFinding, Pre
 import type { Account } from '../../engine/account.js';
 import { AuthenticationError, InvalidConfigurationError, OutcomeUnknownError, ResetError, TargetTimeoutError, TargetUnchangedError, ThrottledError } from '../../engine/errors.js';
 import { assertPasswordAcceptable } from '../../engine/policy.js';
-import { call, jsonOf, networkFailure, providerSaid, type ApiAnswer, type ApiEffect } from '../cloud/https.js';
+import { call, jsonOf, networkFailure, providerSaid, readWithin, type ApiAnswer, type ApiEffect } from '../cloud/https.js';
 import { SALESFORCE_USER_ID, type SalesforceResource } from './schema.js';
 
 /** A SOQL string literal's content: backslash and quote escaped, control characters by their escapes (SOQL's documented sequences). */
@@ -85,17 +85,11 @@ export function createSalesforceAdapter(ctx: AdapterContext<SalesforceResource>)
 
   async function requestToken(): Promise<Session> {
     const what = 'Salesforce token request (client credentials)';
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new TargetTimeoutError(`${what}: no answer in ${ctx.timeoutMs} ms; nothing was changed`)), ctx.timeoutMs);
-    });
     let res: { access_token?: unknown; instance_url?: unknown };
     try {
-      res = (await Promise.race([oauth2.requestToken({ grant_type: 'client_credentials' }), timeout])) as typeof res;
+      res = (await readWithin(what, ctx.timeoutMs, oauth2.requestToken({ grant_type: 'client_credentials' }))) as typeof res;
     } catch (e) {
       throw tokenFailure(e, what);
-    } finally {
-      clearTimeout(timer);
     }
     if (typeof res?.access_token !== 'string' || typeof res.instance_url !== 'string' || !/^https:\/\/[^/?#@]+\/?$/.test(res.instance_url)) {
       throw new TargetUnchangedError(`${what}: the answer holds no access token and HTTPS instance_url; nothing was changed`);
