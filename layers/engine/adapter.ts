@@ -59,6 +59,15 @@ export interface ChangeResult {
   readonly method: string;
 }
 
+/** What a provider that issues credentials is given (see `TargetAdapter.issue`). */
+export interface IssueRequest {
+  readonly account: Account;
+  /** The account's AWSCURRENT value: the credential that must never be removed to make room. */
+  readonly current?: Secret;
+  /** Its AWSPREVIOUS value: the credential an earlier reset retired, if any. */
+  readonly previous?: Secret;
+}
+
 export interface VerifyRequest {
   readonly account: Account;
   readonly password: Secret;
@@ -99,6 +108,22 @@ export interface TargetAdapter {
   readonly repeatableChange?: boolean;
   change(req: ChangeRequest): Promise<ChangeResult>;
   verify(req: VerifyRequest): Promise<VerifyResult>;
+  /**
+   * For a provider that makes the credential itself (an IAM access key: AWS issues the secret,
+   * nobody can choose it): create calls this instead of generating a password and stores what it
+   * returns as the pending version at once; `change` then only confirms the issued credential is
+   * in place. The account's current credential keeps working throughout, so a credential that
+   * was issued but could not be stored is revoked and nothing is lost. Undefined: the engine
+   * generates the password from the policy, as for every other type.
+   */
+  issue?(req: IssueRequest): Promise<Secret>;
+  /** Removes an issued credential the engine drops (never stored, rolled back, proven wrong). Idempotent. */
+  revoke?(req: { readonly account: Account; readonly credential: Secret }): Promise<void>;
+  /**
+   * After finish promoted an issued credential: the one it replaced is retired (deactivated, or
+   * deleted). Returns what was done, for the record. Idempotent.
+   */
+  retire?(req: { readonly account: Account; readonly previous: Secret; readonly current: Secret }): Promise<string | undefined>;
   /**
    * Optional, for drift detection: when the target says the account's password was last set,
    * read without logging in as the account (e.g. AD's pwdLastSet, read by the admin login).

@@ -4,5 +4,15 @@
  * function would carry a second copy of them (infra/build.ts refuses that). Each function loads
  * only this module's own file from the layer, so the clients cost nothing to the others.
  */
-export { GetAccountPasswordPolicyCommand, GetLoginProfileCommand, IAMClient, UpdateLoginProfileCommand } from '@aws-sdk/client-iam';
-export { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+export {
+  CreateAccessKeyCommand,
+  DeleteAccessKeyCommand,
+  GetAccessKeyLastUsedCommand,
+  GetAccountPasswordPolicyCommand,
+  GetLoginProfileCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  UpdateAccessKeyCommand,
+  UpdateLoginProfileCommand,
+} from '@aws-sdk/client-iam';
+export { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';

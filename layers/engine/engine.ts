@@ -474,7 +474,7 @@ export class ResetEngine {
         // an earlier attempt of the run stored: that one may have reached the target, so reconcile
         // finds out (its retry probe may have been what failed).
         if (step === 'set' && e instanceof ResetError && !e.targetMayHaveChanged && !ctx.known?.resumed) {
-          await this.#o.credentials.discardPending(account.secretId, token).catch(() => undefined);
+          await this.protocol.discard(ctx).catch(() => undefined);
           throw e;
         }
         // The change may have been applied (or test could not tell): find out which password works.
@@ -485,8 +485,8 @@ export class ResetEngine {
         return await finish(r.outcome, { workingVersion: r.workingVersion, ...(r.kept ? { keptVersion: r.kept } : {}), errorClass: errorClassOf(e), message: `${message}; reconciled: ${r.detail}` });
       }
       step = 'finish';
-      await this.protocol.finish(ctx);
-      return await finish('succeeded');
+      const retired = await this.protocol.finish(ctx);
+      return await finish('succeeded', retired ? { message: retired } : {});
     } catch (e) {
       if (e instanceof StoreThrottledError) return unfinished(e);
       const message = redactor.redact(e instanceof Error ? e.message : String(e));

@@ -154,14 +154,24 @@ export class ResetProtocol {
     for (const v of stale) {
       if ((await this.#settleStalePending(ctx, v.versionId, v.stages)) && ctx.known) ctx.known.currentVersionId = v.versionId;
     }
-    const password = generatePassword(ctx.session.policy);
+    const adapter = ctx.session.adapter;
+    const password = adapter.issue ? await this.#issue(ctx) : generatePassword(ctx.session.policy);
     ctx.redactor.add(password);
-    if (await this.credentials.putPending(ctx.account.secretId, ctx.token, password)) {
+    let stored: boolean;
+    try {
+      stored = await this.credentials.putPending(ctx.account.secretId, ctx.token, password);
+    } catch (e) {
+      // An issued credential nobody can read back is of no use to anyone: it goes at once.
+      await this.#revoke(ctx, password);
+      throw e;
+    }
+    if (stored) {
       if (ctx.known) ctx.known.pending = password;
       ctx.log.info('create: pending version stored');
       return;
     }
     // The version exists after all (stored by a concurrent attempt, or rolled back and so unlisted): its stored value counts.
+    await this.#revoke(ctx, password);
     if (!this.#alreadyCreated(ctx, await this.#versionStages(ctx.account.secretId, ctx.token))) {
       throw new TargetUnchangedError(`version ${ctx.token} was rolled back; start a new reset with a new token`);
     }
@@ -179,6 +189,39 @@ export class ResetProtocol {
     }
     ctx.log.info('create: version already exists', { stages });
     return true;
+  }
+
+  /**
+   * The provider's new credential (an issuing type's create): it is shown the account's current
+   * and previous values, so it never removes the current one to make room.
+   */
+  async #issue(ctx: StepContext): Promise<Secret> {
+    const stored = (stage: string) => this.#value(ctx, { stage }).catch((e: unknown) => {
+      if (e instanceof NotFoundError) return undefined;
+      throw e;
+    });
+    const [current, previous] = await Promise.all([stored(AWSCURRENT), stored(AWSPREVIOUS)]);
+    const issued = await ctx.session.adapter.issue!({ account: ctx.account, ...(current ? { current } : {}), ...(previous ? { previous } : {}) });
+    ctx.log.info('create: the provider issued a new credential');
+    return issued;
+  }
+
+  /** Removes an issued credential the engine no longer keeps; best effort (the next reset's create finds any it missed). */
+  async #revoke(ctx: StepContext, credential: Secret): Promise<void> {
+    const adapter = ctx.session.adapter;
+    if (!adapter.revoke) return;
+    await adapter.revoke({ account: ctx.account, credential }).then(
+      () => ctx.log.info('revoked an issued credential that is no longer stored as pending'),
+      (e: unknown) => ctx.log.warn('revoking an issued credential failed; the next reset removes it', { errorClass: errorClassOf(e) }),
+    );
+  }
+
+  /** Drops a pending version (and, for an issuing type, its credential on the target). */
+  async discard(ctx: StepContext, versionId = ctx.token, value?: Secret): Promise<void> {
+    await this.credentials.discardPending(ctx.account.secretId, versionId);
+    if (!ctx.session.adapter.revoke) return;
+    const credential = value ?? (versionId === ctx.token ? ctx.known?.pending : undefined) ?? (await this.#value(ctx, { versionId }).catch(() => undefined));
+    if (credential) await this.#revoke(ctx, credential);
   }
 
   /**
@@ -202,7 +245,7 @@ export class ResetProtocol {
       ctx.log.warn('create: an interrupted reset had changed the password; its version was promoted', { staleVersionId: versionId, proof: probe.proof });
       return true;
     }
-    await this.credentials.discardPending(ctx.account.secretId, versionId);
+    await this.discard(ctx, versionId, stale);
     if (kept) await this.credentials.release(ctx.account.secretId, versionId);
     ctx.log.info('create: dropped the version of an interrupted reset: the target refuses it', { staleVersionId: versionId });
     return false;
@@ -228,7 +271,8 @@ export class ResetProtocol {
     const mark = ctx.known ? undefined : settled(this.state.markSetAttempt(ctx.account.id, ctx.token));
     const pending = await this.#pending(ctx);
     if (!pending) return 'already finished';
-    assertPasswordAcceptable(ctx.session.policy, pending, 'policy');
+    // A credential the provider issued follows the provider's rules, not the password policy.
+    if (!ctx.session.adapter.issue) assertPasswordAcceptable(ctx.session.policy, pending, 'policy');
     // On its own, the mark says whether this may be a retry; in a whole reset, a version create
     // found already pending says so. Then a login with the pending password decides. A whole
     // reset whose create stored the version cannot be a retry: nothing to probe, nothing to mark;
@@ -274,11 +318,29 @@ export class ResetProtocol {
     return probe.proof;
   }
 
-  /** 4. finish: move AWSCURRENT to the token; the old value becomes AWSPREVIOUS. */
-  async finish(ctx: StepContext): Promise<void> {
+  /**
+   * 4. finish: move AWSCURRENT to the token; the old value becomes AWSPREVIOUS. For an issuing
+   * type, the credential it replaced is then retired; returns what was done with it. A failed
+   * retirement does not undo the reset (the new credential works and is current): it is said in
+   * the return value, and the next reset's create deals with the old credential.
+   */
+  async finish(ctx: StepContext): Promise<string | undefined> {
     const current = ctx.known?.currentVersionId;
     await this.credentials.promote(ctx.account.secretId, ctx.token, current !== undefined ? { current } : {});
     ctx.log.info('finish: version promoted to AWSCURRENT');
+    const adapter = ctx.session.adapter;
+    if (!adapter.retire) return undefined;
+    try {
+      const [promoted, previous] = await Promise.all([this.#value(ctx, { versionId: ctx.token }), this.#value(ctx, { stage: AWSPREVIOUS })]);
+      const done = await adapter.retire({ account: ctx.account, previous, current: promoted });
+      if (done) ctx.log.info('finish: the replaced credential was retired', { done });
+      return done;
+    } catch (e) {
+      if (e instanceof NotFoundError) return undefined;
+      const reason = ctx.redactor.redact(e instanceof ResetError ? e.message : errorClassOf(e));
+      ctx.log.warn('finish: retiring the replaced credential failed; the next reset deals with it', { errorClass: errorClassOf(e) });
+      return `the replaced credential was not retired (${reason}); the next reset deals with it`;
+    }
   }
 
   /**
@@ -325,7 +387,7 @@ export class ResetProtocol {
       if (!currentWorks && (await verify(pending))) return promoted();
       if (currentWorks) {
         try {
-          await this.credentials.discardPending(ctx.account.secretId, ctx.token);
+          await this.discard(ctx, ctx.token, pending);
         } catch (e) {
           // The record is true either way: the current password works. The label is only tidied
           // later: the next reset's create probes this version and discards it.

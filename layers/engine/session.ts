@@ -1,4 +1,4 @@
-import type { AdapterFactory, ChangeRequest, Credential, PreflightRequest, TargetAdapter, VerifyRequest } from './adapter.js';
+import type { AdapterFactory, ChangeRequest, Credential, IssueRequest, PreflightRequest, TargetAdapter, VerifyRequest } from './adapter.js';
 import { InvalidConfigurationError, NotFoundError, NotSupportedError, OutcomeUnknownError, ResetError, TargetUnchangedError } from './errors.js';
 import { trustOnFirstUse } from './host-keys.js';
 import type { Log } from './log.js';
@@ -99,7 +99,7 @@ async function adapterFactory(deps: SessionDeps, type: EngineType): Promise<Adap
  * engine overlaps the store work of several accounts.
  */
 function guarded(adapter: TargetAdapter, redactor: Redactor): TargetAdapter {
-  const wrap = (e: unknown, op: 'change' | 'verify' | 'close' | 'passwordLastSet' | 'lockout' | 'preflight', request: Redactor = redactor): never => {
+  const wrap = (e: unknown, op: 'change' | 'verify' | 'close' | 'passwordLastSet' | 'lockout' | 'preflight' | 'issue' | 'revoke' | 'retire', request: Redactor = redactor): never => {
     const err = request.redactedCopy(e);
     if (err instanceof ResetError) throw err;
     if (op === 'change') throw new OutcomeUnknownError(`unexpected error while changing the password: ${err.message}`, { cause: err });
@@ -130,6 +130,20 @@ function guarded(adapter: TargetAdapter, redactor: Redactor): TargetAdapter {
       );
     },
     close: () => serial(() => adapter.close()).catch((e: unknown) => wrap(e, 'close')),
+    // An issuing type's credential is the account's to keep: the issued value itself is not redacted, only errors.
+    ...(adapter.issue ? { issue: (req: IssueRequest) => serial(() => adapter.issue!(req)).catch((e: unknown) => wrap(e, 'issue', redactor.with(req.current, req.previous))) } : {}),
+    ...(adapter.revoke ? { revoke: (req: { account: Account; credential: Secret }) => serial(() => adapter.revoke!(req)).catch((e: unknown) => wrap(e, 'revoke', redactor.with(req.credential))) } : {}),
+    ...(adapter.retire
+      ? {
+          retire: (req: { account: Account; previous: Secret; current: Secret }) => {
+            const request = redactor.with(req.previous, req.current);
+            return serial(() => adapter.retire!(req)).then(
+              (done) => (done === undefined ? done : request.redact(done)),
+              (e: unknown) => wrap(e, 'retire', request),
+            );
+          },
+        }
+      : {}),
     ...(adapter.lockout ? { lockout: (account: Account) => serial(() => adapter.lockout!(account)).catch((e: unknown) => wrap(e, 'lockout')) } : {}),
     ...(adapter.passwordLastSet ? { passwordLastSet: (account: Account) => serial(() => adapter.passwordLastSet!(account)).catch((e: unknown) => wrap(e, 'passwordLastSet')) } : {}),
     ...(adapter.preflight

@@ -161,8 +161,8 @@ export class RotationRunner {
           break;
         case 'finish': {
           await assertStillOurs(credentials, account, req.token);
-          await protocol.finish(ctx);
-          await Promise.all([record('succeeded', { method: 'rotation' }), this.#release(held, log)]);
+          const retired = await protocol.finish(ctx);
+          await Promise.all([record('succeeded', { method: 'rotation', ...(retired ? { message: retired } : {}) }), this.#release(held, log)]);
           log.info('rotation finished: the new password is AWSCURRENT');
           return;
         }

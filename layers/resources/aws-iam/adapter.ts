@@ -1,12 +1,15 @@
-import type { IAMClientConfig, PasswordPolicy } from '@aws-sdk/client-iam';
-import { AssumeRoleCommand, GetAccountPasswordPolicyCommand, GetLoginProfileCommand, IAMClient, STSClient, UpdateLoginProfileCommand } from '../../engine/aws-clients.js';
+import type { PasswordPolicy } from '@aws-sdk/client-iam';
+import { GetAccountPasswordPolicyCommand, GetLoginProfileCommand, UpdateLoginProfileCommand } from '../../engine/aws-clients.js';
 import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, PreflightFinding, PreflightRequest, TargetAdapter, VerifyResult } from '../../engine/adapter.js';
-import { InvalidConfigurationError, ResetError, TargetUnchangedError } from '../../engine/errors.js';
-import { Secret } from '../../engine/secret.js';
+import { InvalidConfigurationError, TargetUnchangedError } from '../../engine/errors.js';
 import { assertChangeInput } from '../sql-common.js';
+import { AwsIamAccessKeyAdapter } from './access-keys.js';
 import { policyShortfall, ruleBroken, rulesOf } from './account-policy.js';
-import { classify, codeOf, isThrottled, retryAfterMs } from './calls.js';
+import { IamAdmin, type AwsIamAdapterOptions } from './admin.js';
+import { codeOf } from './calls.js';
 import { awsIamDefinition, type AwsIamResource } from './schema.js';
+
+export { keyPairOf, type AwsIamAdapterOptions } from './admin.js';
 
 /**
  * IAM console passwords, changed by the admin with `UpdateLoginProfile`.
@@ -29,134 +32,27 @@ import { awsIamDefinition, type AwsIamResource } from './schema.js';
  * the record names ("confirmed by the provider"), never a login.
  */
 
-/** The admin's credentials as the SDK takes them. */
-type Credentials = NonNullable<IAMClientConfig['credentials']>;
-
-export interface AwsIamAdapterOptions {
-  /**
-   * The credentials that assume a resource's `roleArn`. Default: the SDK's default chain (in
-   * Lambda, the function's own role). Tests pass their own.
-   */
-  readonly baseCredentials?: Credentials;
-}
-
 /** A user with no console password to change (GetLoginProfile: NoSuchEntity). Nothing was changed. */
 export class NoLoginProfileError extends TargetUnchangedError {}
-
-/** Throttled calls are retried this many times here, with backoff, before the workflow backs off. */
-const THROTTLE_RETRIES = 2;
-const BACKOFF_MS = 250;
-/** A Retry-After longer than this is the workflow's to wait, not an invocation's. */
-const MAX_WAIT_MS = 5_000;
-/** Assumed-role sessions are renewed this long before they expire. */
-const RENEW_BEFORE_MS = 60_000;
-/** The shortest session AssumeRole grants; renewed as needed, so a stolen one is of little use. */
-const ROLE_SESSION_SECONDS = 900;
-
-/** A role session name from the resource id: what CloudTrail shows as the admin's session. */
-function sessionName(resourceId: string): string {
-  return `rpr-${resourceId}`.replace(/[^A-Za-z0-9+=,.@-]/g, '-').slice(0, 64);
-}
-
-/** The access key pair a secret holds: `{"accessKeyId", "secretAccessKey"}` (and `sessionToken`, rarely). */
-export function keyPairOf(secret: Secret | undefined): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } {
-  const field = 'credentialsSecretId';
-  if (!secret) throw new InvalidConfigurationError(field, 'the secret was not loaded');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(secret.reveal());
-  } catch {
-    // The value is never quoted: it may be a key itself.
-    throw new InvalidConfigurationError(field, 'the secret must hold JSON: {"accessKeyId": "...", "secretAccessKey": "..."}');
-  }
-  const { accessKeyId, secretAccessKey, sessionToken } = (parsed ?? {}) as Record<string, unknown>;
-  if (typeof accessKeyId !== 'string' || !/^[A-Z0-9]{16,128}$/.test(accessKeyId)) throw new InvalidConfigurationError(field, 'the secret\'s "accessKeyId" must be an access key id (letters and digits)');
-  if (typeof secretAccessKey !== 'string' || secretAccessKey === '') throw new InvalidConfigurationError(field, 'the secret\'s "secretAccessKey" is missing');
-  if (sessionToken !== undefined && typeof sessionToken !== 'string') throw new InvalidConfigurationError(field, 'the secret\'s "sessionToken" must be a string');
-  return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
-}
-
-/** Where each client is pointed: the SDK's defaults unless the resource names an endpoint. */
-function clientConfig(r: AwsIamResource, endpoint: string | undefined, timeoutMs: number) {
-  return {
-    ...(r.region !== undefined ? { region: r.region } : {}),
-    ...(endpoint !== undefined ? { endpoint } : {}),
-    // Retries are this adapter's: only a throttled call is retried, and a change never is.
-    maxAttempts: 1,
-    // A request with no answer within the deadline fails (the handler only warns unless told to throw).
-    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
-  };
-}
 
 class AwsIamAdapter implements TargetAdapter {
   readonly type = 'aws-iam' as const;
   readonly verification = 'none' as const;
   readonly repeatableChange = true;
   readonly #ctx: AdapterContext<AwsIamResource>;
-  readonly #iam: IAMClient;
-  readonly #sts: STSClient | undefined;
+  readonly #admin: IamAdmin;
   /** The account's password policy, read once per group: undefined until read, null when none is set. */
   #accountPolicy: PasswordPolicy | null | undefined;
 
-  constructor(ctx: AdapterContext<AwsIamResource>, options: AwsIamAdapterOptions) {
+  constructor(ctx: AdapterContext<AwsIamResource>, admin: IamAdmin) {
     this.#ctx = ctx;
-    const r = ctx.resource;
-    let credentials: Credentials;
-    if (r.roleArn !== undefined) {
-      this.#sts = new STSClient({ ...clientConfig(r, r.stsEndpoint, ctx.timeoutMs), ...(options.baseCredentials ? { credentials: options.baseCredentials } : {}) });
-      credentials = this.#roleCredentials(r.roleArn, r.externalId);
-    } else {
-      const pair = keyPairOf(ctx.secrets.credentials);
-      // The redactor knows the secret's whole JSON; its parts are redacted on their own too.
-      ctx.redactor.add(new Secret(pair.secretAccessKey));
-      if (pair.sessionToken) ctx.redactor.add(new Secret(pair.sessionToken));
-      credentials = pair;
-    }
-    // One client per resource group, reused for every account of it (its connections kept alive).
-    this.#iam = new IAMClient({ ...clientConfig(r, r.endpoint, ctx.timeoutMs), credentials });
-  }
-
-  /** The role's session, assumed on first use and renewed before it expires. */
-  #roleCredentials(roleArn: string, externalId: string | undefined): Credentials {
-    let session: { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: Date } | undefined;
-    return async () => {
-      if (session && session.expiration.getTime() - Date.now() > RENEW_BEFORE_MS) return session;
-      const out = await this.#call(`assuming ${roleArn}`, false, () =>
-        this.#sts!.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName(this.#ctx.resource.id), DurationSeconds: ROLE_SESSION_SECONDS, ...(externalId ? { ExternalId: externalId } : {}) })),
-      );
-      const c = out.Credentials;
-      if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new TargetUnchangedError(`assuming ${roleArn}: STS answered without credentials; nothing was changed`);
-      this.#ctx.redactor.add(new Secret(c.SecretAccessKey)).add(new Secret(c.SessionToken));
-      session = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration ?? new Date(Date.now() + ROLE_SESSION_SECONDS * 1000) };
-      return session;
-    };
-  }
-
-  /**
-   * One API call, classified (calls.ts). A throttled call is retried a few times with backoff
-   * (honouring Retry-After): the service did not act on it, so even the change may be sent again.
-   */
-  async #call<T>(what: string, changing: boolean, send: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await send();
-      } catch (e) {
-        // The credentials provider's own errors (assuming the role) arrive classified, and retried, already.
-        if (e instanceof ResetError) throw e;
-        if (!isThrottled(e)) throw classify(e, what, changing);
-        const wait = retryAfterMs(e);
-        if (attempt >= THROTTLE_RETRIES || (wait !== undefined && wait > MAX_WAIT_MS)) throw classify(e, what, changing);
-        const backoff = wait ?? BACKOFF_MS * 2 ** attempt * (1 + Math.random());
-        this.#ctx.log.info('aws-iam: throttled; retrying', { what, attempt: attempt + 1, waitMs: Math.round(backoff) });
-        await new Promise((r) => setTimeout(r, backoff));
-      }
-    }
+    this.#admin = admin;
   }
 
   async #readAccountPolicy(): Promise<PasswordPolicy | null> {
     if (this.#accountPolicy !== undefined) return this.#accountPolicy;
     try {
-      const out = await this.#call('reading the account password policy', false, () => this.#iam.send(new GetAccountPasswordPolicyCommand({})));
+      const out = await this.#admin.call('reading the account password policy', false, () => this.#admin.iam.send(new GetAccountPasswordPolicyCommand({})));
       this.#accountPolicy = out.PasswordPolicy ?? null;
     } catch (e) {
       // NoSuchEntity: the account has no custom policy, so IAM's default applies.
@@ -169,7 +65,7 @@ class AwsIamAdapter implements TargetAdapter {
   /** Refuses a user without a console password: UpdateLoginProfile would fail, and creating one is not ours to do. */
   async #assertHasLoginProfile(username: string): Promise<void> {
     try {
-      await this.#call(`reading the login profile of ${username}`, false, () => this.#iam.send(new GetLoginProfileCommand({ UserName: username })));
+      await this.#admin.call(`reading the login profile of ${username}`, false, () => this.#admin.iam.send(new GetLoginProfileCommand({ UserName: username })));
     } catch (e) {
       if (e instanceof TargetUnchangedError && codeOf(e.cause) === 'NoSuchEntity') {
         throw new NoLoginProfileError(`${username} has no console password (no login profile, or no such user); rpr changes console passwords and never creates one; nothing was changed`, { cause: e });
@@ -188,8 +84,8 @@ class AwsIamAdapter implements TargetAdapter {
     await this.#assertHasLoginProfile(username);
     const resetRequired = this.#ctx.resource.passwordResetRequired;
     // Repeatable: the same password sent twice leaves the same state (see the header).
-    await this.#call(`changing the console password of ${username}`, true, () =>
-      this.#iam.send(new UpdateLoginProfileCommand({ UserName: username, Password: req.newPassword.reveal(), PasswordResetRequired: resetRequired })),
+    await this.#admin.call(`changing the console password of ${username}`, true, () =>
+      this.#admin.iam.send(new UpdateLoginProfileCommand({ UserName: username, Password: req.newPassword.reveal(), PasswordResetRequired: resetRequired })),
     );
     return { method: resetRequired ? 'admin reset (UpdateLoginProfile, change required at next sign-in)' : 'admin reset (UpdateLoginProfile)' };
   }
@@ -219,15 +115,17 @@ class AwsIamAdapter implements TargetAdapter {
   }
 
   close(): Promise<void> {
-    this.#iam.destroy();
-    this.#sts?.destroy();
+    this.#admin.close();
     return Promise.resolve();
   }
 }
 
 /** The adapter factory, with what the function cannot configure per resource (the role's base credentials). */
 export function awsIamAdapterFactory(options: AwsIamAdapterOptions = {}): AdapterFactory<AwsIamResource> {
-  return (ctx) => new AwsIamAdapter(ctx, options);
+  return (ctx) => {
+    const admin = new IamAdmin(ctx, options);
+    return ctx.resource.manages === 'access-key' ? new AwsIamAccessKeyAdapter(ctx, admin, options) : new AwsIamAdapter(ctx, admin);
+  };
 }
 
 export const createAwsIamAdapter: AdapterFactory<AwsIamResource> = awsIamAdapterFactory();

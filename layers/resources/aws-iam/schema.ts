@@ -33,11 +33,17 @@ export const awsIamSchema = z
     type: z.literal('aws-iam'),
     host: hostSchema.default('iam.amazonaws.com'),
     /**
-     * What the resource's accounts' secrets hold and what a reset changes. Today the console
-     * password (`UpdateLoginProfile`); access key rotation will be another value here, with its
-     * own secret shape, so a resource says which one it manages.
+     * What the resource's accounts' secrets hold and what a reset changes: `console-password`
+     * (`UpdateLoginProfile`; the secret holds the password) or `access-key` (a new key pair issued
+     * by `CreateAccessKey`; the secret holds `{"accessKeyId", "secretAccessKey"}`).
      */
-    manages: z.literal('console-password').default('console-password'),
+    manages: z.enum(['console-password', 'access-key']).default('console-password'),
+    /**
+     * For `access-key`: days the replaced key stays, deactivated, before it is deleted (by the
+     * first reset of the account after them). 0 deletes it as soon as the new key is current.
+     * Unset: 7.
+     */
+    oldKeyGraceDays: z.number().int().min(0).max(365).optional(),
     /**
      * The admin as a role to assume (recommended: no long-lived key): the function's own
      * credentials call `sts:AssumeRole` on it. Exactly one of `roleArn` and `credentialsSecretId`.
@@ -69,8 +75,15 @@ export const awsIamSchema = z
     if (r.externalId !== undefined && r.roleArn === undefined) {
       ctx.addIssue({ code: 'custom', path: ['externalId'], message: 'is only for a role to assume: give roleArn too' });
     }
-    if (r.stsEndpoint !== undefined && r.roleArn === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['stsEndpoint'], message: 'is only used to assume roleArn: give roleArn too' });
+    // An access key is proven by STS too (GetCallerIdentity with it).
+    if (r.stsEndpoint !== undefined && r.roleArn === undefined && r.manages !== 'access-key') {
+      ctx.addIssue({ code: 'custom', path: ['stsEndpoint'], message: 'is only used to assume roleArn or to prove access keys: give roleArn, or manages "access-key"' });
+    }
+    if (r.oldKeyGraceDays !== undefined && r.manages !== 'access-key') {
+      ctx.addIssue({ code: 'custom', path: ['oldKeyGraceDays'], message: 'is only for access keys: give manages "access-key" too' });
+    }
+    if (r.passwordResetRequired && r.manages === 'access-key') {
+      ctx.addIssue({ code: 'custom', path: ['passwordResetRequired'], message: 'is only for console passwords, not manages "access-key"' });
     }
   });
 
@@ -78,7 +91,7 @@ export type AwsIamResource = z.output<typeof awsIamSchema>;
 
 export const awsIamDefinition = defineType({
   type: 'aws-iam',
-  title: 'AWS IAM users (console passwords)',
+  title: 'AWS IAM users (console passwords, access keys)',
   schema: awsIamSchema,
   defaultPort: 443,
   ports: () => tcp(443),
@@ -107,6 +120,6 @@ export const awsIamDefinition = defineType({
       using: ['moto'],
     },
   },
-  changedBy: 'IAM `UpdateLoginProfile` (the console password; `PasswordResetRequired` as configured), after `GetAccountPasswordPolicy` (a password it would refuse is never sent) and `GetLoginProfile` (a user without a console password is refused, never given one), as an assumed role or with an access key pair',
-  verifiedBy: "IAM's answer to `UpdateLoginProfile` (confirmed by the provider): a console sign-in cannot be made through the API, so no login is claimed",
+  changedBy: 'console passwords: IAM `UpdateLoginProfile` (`PasswordResetRequired` as configured), after `GetAccountPasswordPolicy` (a password it would refuse is never sent) and `GetLoginProfile` (a user without a console password is refused, never given one); access keys (`manages: access-key`): `CreateAccessKey`, the new pair stored as pending at once, the replaced key deactivated once the new one is current and deleted after `oldKeyGraceDays`; as an assumed role or with an access key pair',
+  verifiedBy: "console passwords: IAM's answer to `UpdateLoginProfile` (confirmed by the provider; a console sign-in cannot be made through the API, so no login is claimed); access keys: `sts:GetCallerIdentity` signed with the new key, as the user (logged in), waiting out IAM's propagation",
 });

@@ -42,6 +42,15 @@ export const LEAST_PRIVILEGE_POLICY = {
   ],
 };
 
+/**
+ * The README's least-privilege policy for an admin that rotates access keys (`manages:
+ * access-key`); `sts:GetCallerIdentity`, the proof, needs no permission.
+ */
+export const ACCESS_KEY_POLICY = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: ['iam:ListAccessKeys', 'iam:CreateAccessKey', 'iam:UpdateAccessKey', 'iam:DeleteAccessKey', 'iam:GetAccessKeyLastUsed'], Resource: '*' }],
+};
+
 export interface KeyPair {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
@@ -164,7 +173,7 @@ export class RecordingProxy {
   /** Since the start. */
   readonly all: SeenRequest[] = [];
   readonly #server: Server;
-  #throttle: { action: string; left: number; status: 400 | 429 | 503 }[] = [];
+  #throttle: { action: string; left: number; status: number; code?: string; unless?: string }[] = [];
   #cut: { action: string; left: number }[] = [];
   readonly endpoint: string;
 
@@ -186,10 +195,13 @@ export class RecordingProxy {
       self.proxy!.seen.push(seen);
       self.proxy!.all.push(seen);
       const action = params.get('Action') ?? '';
-      const throttle = self.proxy!.#take(self.proxy!.#throttle, action);
+      const signedBy = /Credential=([A-Z0-9]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
+      const throttle = self.proxy!.#take(self.proxy!.#throttle, action, (r) => r.unless === undefined || r.unless !== signedBy);
       if (throttle) {
-        const xml = `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>${throttle.status === 503 ? 'ServiceUnavailable' : 'Throttling'}</Code><Message>Rate exceeded</Message></Error><RequestId>${randomBytes(8).toString('hex')}</RequestId></ErrorResponse>`;
-        res.writeHead(throttle.status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml), ...(throttle.status !== 400 ? { 'retry-after': '1' } : {}) });
+        const code = throttle.code ?? (throttle.status === 503 ? 'ServiceUnavailable' : 'Throttling');
+        const message = throttle.code ? 'The security token included in the request is invalid.' : 'Rate exceeded';
+        const xml = `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${randomBytes(8).toString('hex')}</RequestId></ErrorResponse>`;
+        res.writeHead(throttle.status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml), ...(!throttle.code && throttle.status !== 400 ? { 'retry-after': '1' } : {}) });
         res.end(xml);
         return;
       }
@@ -213,8 +225,8 @@ export class RecordingProxy {
     return self.proxy;
   }
 
-  #take<T extends { action: string; left: number }>(list: T[], action: string): T | undefined {
-    const rule = list.find((r) => r.action === action && r.left > 0);
+  #take<T extends { action: string; left: number }>(list: T[], action: string, applies: (rule: T) => boolean = () => true): T | undefined {
+    const rule = list.find((r) => r.action === action && r.left > 0 && applies(r));
     if (rule) rule.left--;
     return rule;
   }
@@ -222,6 +234,15 @@ export class RecordingProxy {
   /** Answers the next `times` requests of `action` as throttled, without passing them on. */
   throttle(action: string, times: number, status: 400 | 429 | 503 = 400): void {
     this.#throttle.push({ action, left: times, status });
+  }
+
+  /**
+   * Answers the next `times` requests of `action` as STS answers a key it does not know yet
+   * (403 InvalidClientTokenId, STS API Reference "Common Errors"): what a new IAM access key meets
+   * until IAM has propagated it. `unless`: requests signed with this access key id pass.
+   */
+  refuseKey(action: string, times: number, unless?: string): void {
+    this.#throttle.push({ action, left: times, status: 403, code: 'InvalidClientTokenId', ...(unless ? { unless } : {}) });
   }
 
   /** Passes the next `times` requests of `action` to moto, then cuts the connection before the answer. */

@@ -25,6 +25,14 @@ describe('aws-iam resources', () => {
     expect(refusedField({ ...iam, manages: 'access-keys' })).toBe('manages');
   });
 
+  it('manage console passwords (the default) or access keys; the options of one are refused with the other, naming the field', () => {
+    expect(parseResource({ ...iam, manages: 'access-key' })).toMatchObject({ manages: 'access-key' });
+    expect(parseResource({ ...iam, manages: 'access-key', oldKeyGraceDays: 0, stsEndpoint: 'https://sts.eu-west-1.amazonaws.com' })).toMatchObject({ oldKeyGraceDays: 0, stsEndpoint: 'https://sts.eu-west-1.amazonaws.com' });
+    expect(refusedField({ ...iam, oldKeyGraceDays: 7 })).toBe('oldKeyGraceDays');
+    expect(refusedField({ ...iam, manages: 'access-key', passwordResetRequired: true })).toBe('passwordResetRequired');
+    for (const days of [-1, 1.5, 366, '7']) expect(refusedField({ ...iam, manages: 'access-key', oldKeyGraceDays: days })).toBe('oldKeyGraceDays');
+  });
+
   it('share one target per AWS account (the role\'s) or per key pair secret: two groups of a run on it at once', () => {
     const shared = definitionOf('aws-iam').sharedTarget!;
     const role = (arn: string) => shared.key(parseResource({ id: 'a', type: 'aws-iam', roleArn: arn }) as never);
