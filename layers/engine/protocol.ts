@@ -155,6 +155,9 @@ export class ResetProtocol {
       if ((await this.#settleStalePending(ctx, v.versionId, v.stages)) && ctx.known) ctx.known.currentVersionId = v.versionId;
     }
     const adapter = ctx.session.adapter;
+    // A provider's credential is issued once per token: a version an earlier attempt stored (which
+    // a rotation's createSecret may not see listed) is looked up by id before another is made.
+    if (adapter.issue && this.#alreadyCreated(ctx, await this.#storedStages(ctx))) return;
     const password = adapter.issue ? await this.#issue(ctx) : generatePassword(ctx.session.policy);
     ctx.redactor.add(password);
     let stored: boolean;
@@ -189,6 +192,16 @@ export class ResetProtocol {
     }
     ctx.log.info('create: version already exists', { stages });
     return true;
+  }
+
+  /** The token's version's stages, read by its id (undefined: it holds no value yet). */
+  async #storedStages(ctx: StepContext): Promise<readonly string[] | undefined> {
+    try {
+      return (await this.credentials.getValue(ctx.account.secretId, { versionId: ctx.token })).stages;
+    } catch (e) {
+      if (e instanceof NotFoundError) return undefined;
+      throw e;
+    }
   }
 
   /**

@@ -116,7 +116,7 @@ export const awsIamDefinition = defineType({
     adapter: () => import('./adapter.js').then((m) => m.createAwsIamAdapter),
     testedAgainst: {
       kind: 'real server',
-      what: "moto 5.2 in server mode with request authentication on (access keys, assumed-role sessions and the admin's IAM policy are checked); the role's trust policy is checked too, principal by exact ARN and `sts:ExternalId`; moto does not enforce the account password policy (the product's own check is what the tests prove) and matches identity policies against resource `*` only; throttling comes from a proxy in front of it",
+      what: "moto 5.2 in server mode with request authentication on (access keys, assumed-role sessions and the admin's IAM policy are checked); the role's trust policy is checked too, principal by exact ARN and `sts:ExternalId`; moto does not enforce the account password policy (the product's own check is what the tests prove) and matches identity policies against resource `*` only; it enforces two access keys per user but authenticates an inactive key (the tests read the key's status instead); throttling and STS's refusal of a key not yet propagated come from a proxy in front of it",
       using: ['moto'],
     },
   },

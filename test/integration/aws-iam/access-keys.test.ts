@@ -1,6 +1,6 @@
 import { CreateAccessKeyCommand, ListAccessKeysCommand, PutUserPolicyCommand, CreateUserCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Configurator } from '../../../layers/engine/configure.js';
 import { ResetEngine } from '../../../layers/engine/engine.js';
@@ -10,6 +10,7 @@ import { openMemoryStores, type EmbeddedStores } from '../../../layers/engine/st
 import { AWSCURRENT, AWSPREVIOUS, type CredentialStore } from '../../../layers/engine/stores/types.js';
 import { awsIamAdapterFactory, type AwsIamAdapterOptions } from '../../../layers/resources/aws-iam/adapter.js';
 import { REGISTRY } from '../../../layers/resources/registry.js';
+import { RotationRunner } from '../../../layers/workflow/rotation.js';
 import { captureOutput, findLeaks } from '../../support/leaks.js';
 import { ACCESS_KEY_POLICY, motoUnavailable, RecordingProxy, REGION, startIamMoto, type IamMoto, type KeyPair } from './support.js';
 
@@ -256,6 +257,34 @@ describe.skipIf(unavailable !== undefined)('aws-iam access key rotation on moto 
     expect(verified).toMatchObject({ outcome: 'in-sync', proof: 'logged in' });
     expect(sent('CreateAccessKey')).toEqual([]);
     expect(await keysOf(a.username)).toEqual({ [a.key.accessKeyId]: 'Active' });
+  });
+
+  it('Secrets Manager rotation (the four steps one call each): the same rotation of the key, and a repeated step issues no second key', async () => {
+    const a = await account(await resource());
+    const rotation = new RotationRunner({
+      stores: { state: stores.state, credentials: stores.credentials, describeSecret: (id) => Promise.resolve({ arn: id, name: id }) },
+      registry: REGISTRY,
+      adapters: { 'aws-iam': awsIamAdapterFactory() },
+      log: new Log({ level: 'DEBUG' }),
+      leaseTtlMs: 5 * 60_000,
+      timeoutMs: 5_000,
+      now: () => new Date(),
+    });
+    const token = randomUUID();
+    const out = captureOutput();
+    try {
+      for (const step of ['create', 'create', 'set', 'set', 'test', 'finish', 'finish'] as const) await rotation.run({ step, secretId: a.secretId, token });
+    } finally {
+      out.restore();
+      output.push(out.text());
+    }
+
+    const now = await stored(a.secretId);
+    expect(now.accessKeyId).not.toBe(a.key.accessKeyId);
+    expect(await whoIs(now)).toMatch(new RegExp(`:user/${a.username}$`));
+    expect(await keysOf(a.username)).toEqual({ [a.key.accessKeyId]: 'Inactive', [now.accessKeyId]: 'Active' });
+    expect(sent('CreateAccessKey')).toHaveLength(1);
+    expect(await stores.state.listAccountResults(`rotation:${token}`)).toMatchObject([{ outcome: 'succeeded', step: 'finish', message: expect.stringContaining('deactivated') }]);
   });
 
   it('a dry run says which users have room for a new key, changing nothing', async () => {
