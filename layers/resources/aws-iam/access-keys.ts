@@ -2,7 +2,7 @@ import type { AccessKeyMetadata } from '@aws-sdk/client-iam';
 import { CreateAccessKeyCommand, DeleteAccessKeyCommand, GetAccessKeyLastUsedCommand, GetCallerIdentityCommand, ListAccessKeysCommand, STSClient, UpdateAccessKeyCommand } from '../../engine/aws-clients.js';
 import type { Account } from '../../engine/account.js';
 import type { AdapterContext, ChangeRequest, ChangeResult, IssueRequest, PreflightFinding, PreflightRequest, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
-import { InvalidConfigurationError, ResetError, TargetUnchangedError } from '../../engine/errors.js';
+import { AuthenticationError, InvalidConfigurationError, ResetError, TargetUnchangedError } from '../../engine/errors.js';
 import { Secret } from '../../engine/secret.js';
 import { clientConfig, keyPairOf, type AwsIamAdapterOptions, type IamAdmin, type KeyPair } from './admin.js';
 import { codeOf } from './calls.js';
@@ -42,9 +42,6 @@ const DEFAULT_GRACE_DAYS = 7;
 const DEFAULT_PROPAGATION_MS = 30_000;
 /** The first pause between GetCallerIdentity attempts with a new key; doubled up to the window. */
 const FIRST_PAUSE_MS = 500;
-
-/** STS's answers to a key it does not (yet) know, or whose signature it does not accept. */
-const KEY_REFUSED = new Set(['InvalidClientTokenId', 'SignatureDoesNotMatch', 'UnrecognizedClient', 'InvalidAccessKeyId', 'AuthFailure']);
 
 export class AwsIamAccessKeyAdapter implements TargetAdapter {
   readonly type = 'aws-iam' as const;
@@ -180,8 +177,9 @@ export class AwsIamAccessKeyAdapter implements TargetAdapter {
           if (!arn.endsWith(`/${username}`) || !arn.includes(':user/')) return { valid: false, detail: `access key ${pair.accessKeyId} signs as ${arn}, not as ${username}` };
           return { valid: true, detail: `signed as ${arn}` };
         } catch (e) {
-          const code = codeOf(e instanceof ResetError ? e.cause : e);
-          if (code === undefined || !KEY_REFUSED.has(code)) throw e;
+          // STS refused the key (calls.ts: InvalidClientTokenId and its kin): unknown to it yet, or wrong.
+          if (!(e instanceof AuthenticationError)) throw e;
+          const code = codeOf(e.cause);
           const age = this.#now().getTime() - (key.CreateDate?.getTime() ?? 0);
           if (age + pause > this.#propagationMs) return { valid: false, detail: `STS refuses access key ${pair.accessKeyId} (${code})` };
           this.#ctx.log.info('aws-iam: a new access key is not known to STS yet; waiting for IAM to propagate it', { accessKeyId: pair.accessKeyId, code, pauseMs: pause });

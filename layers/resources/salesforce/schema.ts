@@ -25,10 +25,14 @@ export const salesforceSchema = z
     clientId: z.string().regex(/^[A-Za-z0-9._]{1,256}$/, 'must be a connected app consumer key'),
     /** Secret holding the connected app's consumer secret. */
     clientSecretSecretId: secretIdSchema,
-    /** `login` (production), `test` (sandboxes), or the org's My Domain URL (which the client-credentials flow requires). */
+    /**
+     * The org's My Domain URL, where Salesforce takes the client-credentials flow's token request;
+     * or `login` (production) / `test` (sandboxes), its login hosts, for an org whose token
+     * endpoint they serve. No default: the login host, the obvious one, is not where this flow works.
+     */
     instance: z.union([z.enum(['login', 'test']), instanceUrlSchema], {
-      error: 'must be "login", "test", or an HTTPS URL such as "https://example.my.salesforce.com"',
-    }).default('login'),
+      error: 'must be the org\'s My Domain URL such as "https://example.my.salesforce.com" (the client-credentials flow takes its token request there), or "login" or "test"',
+    }),
     /** The REST API version the calls name (`/services/data/vNN.0`); the password resource exists since 24.0. */
     apiVersion: z.string().regex(/^\d{2,3}\.0$/, 'must be an API version such as "62.0"').default('62.0'),
   })

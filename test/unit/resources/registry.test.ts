@@ -71,8 +71,8 @@ const MINIMAL: Record<ResourceType, { input: Record<string, unknown>; defaults: 
     username: 'alice',
   },
   salesforce: {
-    input: { id: 'r1', clientId: '3MVG9.abc_DEF', clientSecretSecretId: 'rpr/sf/app' },
-    defaults: { instance: 'login', instanceUrl: 'https://login.salesforce.com', host: 'login.salesforce.com' },
+    input: { id: 'r1', clientId: '3MVG9.abc_DEF', clientSecretSecretId: 'rpr/sf/app', instance: 'https://acme.my.salesforce.com' },
+    defaults: { instanceUrl: 'https://acme.my.salesforce.com', host: 'acme.my.salesforce.com', apiVersion: '62.0' },
     username: 'alice@example.com',
   },
 };

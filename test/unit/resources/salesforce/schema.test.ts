@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { definitionOf, parseResource, policyOf } from '../../../../layers/resources/registry.js';
 import { refusedField, takesUsername } from '../helpers.js';
 
-const sf = { id: 'sf', type: 'salesforce', clientId: '3MVG9.abc_DEF', clientSecretSecretId: 'rpr/sf/app' };
+const sf = { id: 'sf', type: 'salesforce', clientId: '3MVG9.abc_DEF', clientSecretSecretId: 'rpr/sf/app', instance: 'https://acme.my.salesforce.com' };
 
 describe('salesforce resources', () => {
   it('map the test domain and take a My Domain URL', () => {
@@ -11,6 +11,10 @@ describe('salesforce resources', () => {
       instanceUrl: 'https://acme.my.salesforce.com',
       host: 'acme.my.salesforce.com',
     });
+  });
+
+  it('have no default instance: the login host is not where the client-credentials flow takes its token request, so the org\'s My Domain is asked for by name', () => {
+    expect(refusedField({ ...sf, instance: undefined })).toBe('instance');
   });
 
   it('refuse an instance that is not HTTPS or carries more than a host', () => {
