@@ -128,6 +128,18 @@ describe.skipIf(unavailable !== undefined)('aws-iam access key rotation on moto 
     expect(sent('CreateAccessKey')).toHaveLength(1);
   });
 
+  it('an old key that cannot be deactivated (IAM keeps throttling) leaves the reset succeeded, with the new key current and the record saying so', async () => {
+    const a = await account(await resource());
+    proxy.throttle('UpdateAccessKey', 10, 503);
+
+    const result = await run(a.id);
+
+    expect(result, JSON.stringify(result)).toMatchObject({ outcome: 'succeeded', proof: 'logged in' });
+    expect(result.message).toContain('the replaced credential was not retired');
+    const now = await stored(a.secretId);
+    expect(await keysOf(a.username)).toEqual({ [a.key.accessKeyId]: 'Active', [now.accessKeyId]: 'Active' });
+  });
+
   it('a second rotation within the grace period is refused, unchanged, naming the day; after it, the previous key is deleted and the current one never is', async () => {
     const resourceId = await resource({ oldKeyGraceDays: 7 });
     const a = await account(resourceId);
