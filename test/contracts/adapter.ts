@@ -129,8 +129,6 @@ export interface AdapterFixture {
    * connected yet. Plain-text protocols can use `proxy.cutWhenClientSends(pattern, when)`.
    */
   cut(proxy: FaultProxy, when: 'before' | 'after'): void | Promise<void>;
-  /** Standalone secrets its resources name (a key file), by secret id: stored before the cases. Optional. */
-  secrets?(): Readonly<Record<string, string>>;
   /** User names carrying injection for this target (quotes, `;`, `$(…)`, backticks, DN or filter metacharacters, SQL comments). */
   readonly injectionNames: readonly InjectionName[];
   /**
