@@ -209,6 +209,22 @@ export class ResetEngine {
       if (!perType.has(type)) perType.set(type, new Limiter(cap));
       return perType.get(type);
     };
+    // A target several resources share (a domain controller, a provider tenant): at most its
+    // groupsAtOnce of them at once, as the workflow's plan chains them (layers/workflow/plan.ts).
+    const perTarget = new Map<string, Limiter>();
+    const limiterForTarget = (resource: StoredResource) => {
+      const shared = this.#o.registry.typeOf(resource.type).sharedTarget;
+      let key: string;
+      try {
+        if (!shared) return undefined;
+        key = JSON.stringify([resource.type, resource.site, shared.key(resource as never)]);
+      } catch {
+        // A stored configuration without the key's fields runs alone.
+        return undefined;
+      }
+      if (!perTarget.has(key)) perTarget.set(key, new Limiter(Math.max(1, shared.groupsAtOnce)));
+      return perTarget.get(key);
+    };
     let done = 0;
     const record = (result: AccountResult) => {
       counts[result.outcome] = (counts[result.outcome] ?? 0) + 1;
@@ -229,7 +245,10 @@ export class ResetEngine {
               if (unfinished.length) left.push({ resource: g.resource, accounts: unfinished });
             });
           const typeLimiter = limiterFor(g.resource.type);
-          return global.run(() => (typeLimiter ? typeLimiter.run(work) : work()));
+          const targetLimiter = limiterForTarget(g.resource);
+          const slotted = () => global.run(() => (typeLimiter ? typeLimiter.run(work) : work()));
+          // A shared target's turn is waited for outside the global slots: a queue on one target holds up no other.
+          return targetLimiter ? targetLimiter.run(slotted) : slotted();
         }),
       );
       const leftCount = left.reduce((n, g) => n + g.accounts.length, 0);

@@ -56,6 +56,11 @@ export interface EngineType {
    * belong to (an Active Directory domain's DNS name), handed to the adapter with the login.
    */
   readonly realm?: (resource: never) => string | undefined;
+  /**
+   * Resources of this type that share one target (a directory server, a provider tenant whose API
+   * limits they spend together): its key, and how many of a run's groups on it may run at once.
+   */
+  readonly sharedTarget?: { readonly key: (resource: never) => string; readonly groupsAtOnce: number };
 }
 
 /** Every type the configuration model knows, and how configuration is parsed. */

@@ -137,6 +137,7 @@ function engineType(def: ResourceTypeDefinition): EngineType {
     references: def.references as EngineType['references'],
     secrets: (def.secrets ?? (() => [])) as EngineType['secrets'],
     ...(def.realm ? { realm: def.realm as NonNullable<EngineType['realm']> } : {}),
+    ...(def.sharedTarget ? { sharedTarget: def.sharedTarget as NonNullable<EngineType['sharedTarget']> } : {}),
   };
 }
 

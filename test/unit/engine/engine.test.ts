@@ -245,3 +245,54 @@ describe('the reset engine with an in-process target', () => {
     });
   });
 });
+
+describe('the engine caps a target several resources share, as the workflow plan does', () => {
+  it('five LDAP resources on one directory server run at most two groups at once (its groupsAtOnce); resources on another server are not held up by them', async () => {
+    const stores = await openMemoryStores();
+    try {
+      const target = new MemoryTarget();
+      const config = new Configurator(stores.state, stores.credentials, REGISTRY);
+      const open = new Map<string, number>();
+      const most = new Map<string, number>();
+      const inner = target.adapter('ldap');
+      // Each group's session counts as open on its server from the factory call to close.
+      const counted = ((ctx: Parameters<typeof inner>[0]) => {
+        const host = (ctx.resource as { host: string }).host;
+        open.set(host, (open.get(host) ?? 0) + 1);
+        most.set(host, Math.max(most.get(host) ?? 0, open.get(host)!));
+        const adapter = inner(ctx);
+        return {
+          ...adapter,
+          change: async (req: Parameters<typeof adapter.change>[0]) => {
+            await new Promise((r) => setTimeout(r, 20));
+            return adapter.change(req);
+          },
+          verify: (req: Parameters<typeof adapter.verify>[0]) => adapter.verify(req),
+          close: async () => {
+            open.set(host, open.get(host)! - 1);
+            await adapter.close();
+          },
+        };
+      }) as typeof inner;
+      const engine = new ResetEngine({ registry: REGISTRY, state: stores.state, credentials: stores.credentials, adapters: { ldap: counted }, log, concurrency: 8 });
+      const servers = { 'dc1.example': 5, 'dc2.example': 2 };
+      for (const [host, count] of Object.entries(servers)) {
+        for (let i = 0; i < count; i++) {
+          const id = `${host.split('.')[0]}-${i}`;
+          await config.putResource({ id, type: 'ldap', host, serverType: 'openldap' });
+          const dn = `uid=u${i},ou=${host},dc=example`;
+          target.passwords.set(dn, `start-${id}`);
+          await config.putAccount({ resourceId: id, username: dn, secretId: `s/${id}` }, { password: new Secret(`start-${id}`) });
+        }
+      }
+
+      const run = await engine.run({ types: ['ldap'] });
+
+      expect(run.counts).toMatchObject({ total: 7, succeeded: 7 });
+      expect(most.get('dc1.example')).toBe(2);
+      expect(most.get('dc2.example')).toBe(2);
+    } finally {
+      await stores.close();
+    }
+  });
+});
