@@ -30,6 +30,7 @@ import { REGISTRY } from '../layers/resources/registry.js';
 import { adapterContext } from '../harness/support/adapter-context.js';
 import { ciscoIos } from '../test/simulators/device/cisco-ios.js';
 import { startDeviceSimulator } from '../test/simulators/device/index.js';
+import { median } from './options.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const arg = (name: string, fallback: string) => {
@@ -47,12 +48,6 @@ async function timed(work: () => Promise<void>): Promise<number> {
   await work();
   return performance.now() - t0;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 async function main(): Promise<void> {
   const ios = ciscoIos({ hostname: 'R1' });

@@ -9,3 +9,10 @@ export function numberOption(name: string, fallback: number): number {
   if (!Number.isFinite(value)) throw new Error(`--${name}: expected a number, got ${JSON.stringify(process.argv[i + 1] ?? '')}`);
   return value;
 }
+
+/** The median of some timings (the benches that repeat report it, with the range). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}

@@ -30,6 +30,7 @@ import type { Account } from '../layers/engine/types.js';
 import { REGISTRY } from '../layers/resources/registry.js';
 import { repoRoot } from '../harness/servers/index.js';
 import { adapterContext } from '../harness/support/adapter-context.js';
+import { median } from './options.js';
 import { targets, type Prepared, type Target } from './reset-targets.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -153,12 +154,6 @@ class Harness {
     rmSync(this.#dir, { recursive: true, force: true });
   }
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 interface Row {
   target: string;

@@ -69,6 +69,15 @@ export const entraIdDefinition = defineType({
     ...(r.clientCertificateSecretId ? [{ name: 'clientCertificate', field: 'clientCertificateSecretId', secretId: r.clientCertificateSecretId }] : []),
   ],
   onPremises: false,
+  // Microsoft Graph's identity and access limits (learn.microsoft.com/graph/throttling-limits,
+  // "Identity and access service limits") are a tenant's: per application and tenant 3,500 to
+  // 8,000 resource units per 10 s by the tenant's size and 3,000 writes per 2 min 30 s (20 a
+  // second), and per tenant for all applications 18,000 writes per 5 min. A group works one account
+  // at a time, a write among three calls (GET, PATCH, GET read-back), so at 100 ms a call four groups
+  // make about 13 writes a second, under the 20. The key is the tenant whatever the application
+  // (they share its limits), in its cloud (authority and Graph host); one tenant named by its GUID
+  // in one resource and by a domain in another is not seen as one.
+  sharedTarget: { key: (r) => `${r.authority.toLowerCase()} ${r.host.toLowerCase()}:${r.port} ${r.tenantId.toLowerCase()}`, groupsAtOnce: 4 },
   verification: 'none',
   implementation: {
     family: 'entra-id',

@@ -33,6 +33,14 @@ export const googleWorkspaceDefinition = defineType({
   references: () => [],
   secrets: (r) => [{ name: 'serviceAccountKey', field: 'serviceAccountKeySecretId', secretId: r.serviceAccountKeySecretId }],
   onPremises: false,
+  // The Directory API's limits (developers.google.com/workspace/admin/directory/v1/limits): 2,400
+  // queries per minute per user (the admin impersonated) per Cloud project by default, and a limit
+  // of concurrent requests per Google Workspace account that cannot be raised (429
+  // rateLimitExceeded). A group works one account at a time, two calls each (users.get,
+  // users.update), so four groups keep four requests in flight and, at 100 ms a call, 40 queries a
+  // second: the per-user default. The Workspace is named by the admin's domain (the schema names no
+  // customer id); an account whose admins are of two of its domains is not seen as one.
+  sharedTarget: { key: (r) => `${r.host.toLowerCase()}:${r.port} ${r.adminEmail.slice(r.adminEmail.lastIndexOf('@') + 1).toLowerCase()}`, groupsAtOnce: 4 },
   verification: 'none',
   implementation: {
     family: 'google-workspace',

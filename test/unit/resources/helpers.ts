@@ -1,6 +1,8 @@
 import { expect } from 'vitest';
 import { InvalidConfigurationError } from '../../../layers/engine/errors.js';
 import { parseAccount, parseResource } from '../../../layers/resources/registry.js';
+import type { GroupTask } from '../../../layers/workflow/events.js';
+import { chainBySharedTarget } from '../../../layers/workflow/plan.js';
 
 /** Runs `act` and returns the InvalidConfigurationError it throws; fails the test on anything else. */
 export function configurationError(act: () => unknown): InvalidConfigurationError {
@@ -28,6 +30,16 @@ export function takesUsername(type: string, username: string): boolean {
     expect((e as InvalidConfigurationError).field).toBe('username');
     return false;
   }
+}
+
+/**
+ * How the workflow's plan runs one group per resource (chainBySharedTarget, the registry's
+ * descriptors): each lane as the resource ids it runs one after another.
+ */
+export function lanesOf(resources: readonly Record<string, unknown>[]): string[][] {
+  const parsed = new Map(resources.map((r) => [String(r.id), parseResource(r) as unknown as Record<string, unknown>]));
+  const tasks = resources.map((r): GroupTask => ({ runId: 'run-x', resourceId: String(r.id), type: r.type as GroupTask['type'], site: 'cloud', accountIds: [`${String(r.id)}/u`] }));
+  return chainBySharedTarget(tasks, (id) => parsed.get(id)).map((t) => [t.resourceId, ...(t.chain ?? []).map((c) => c.resourceId)]);
 }
 
 export const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { definitionOf, parseResource, policyOf } from '../../../../layers/resources/registry.js';
-import { refusedField, takesUsername } from '../helpers.js';
+import { lanesOf, refusedField, takesUsername } from '../helpers.js';
 
 const entra = {
   id: 'entra',
@@ -51,5 +51,16 @@ describe('entra-id credentials and endpoints', () => {
     expect(refusedField({ ...entra, authority: 'https://user:pw@login.microsoftonline.com' })).toBe('authority');
     expect(refusedField({ ...entra, authority: 'https://login.microsoftonline.com/common' })).toBe('authority');
     expect(refusedField({ ...entra, scope: 'User.ReadWrite.All' })).toBe('scope');
+  });
+
+  it("share one tenant's Graph limits: its resources, whatever the application, run at most four groups at once; another tenant or cloud is another target", () => {
+    const { sharedTarget } = definitionOf('entra-id');
+    expect(sharedTarget!.groupsAtOnce).toBe(4);
+    const same = ['a', 'b', 'c', 'd', 'e', 'f'].map((x, i) => ({ ...entra, id: `t${x}`, tenantId: i % 2 ? entra.tenantId.toUpperCase() : entra.tenantId, clientId: `${i}1111111-2222-3333-4444-555555555555` }));
+    const otherTenant = { ...entra, id: 'other', tenantId: 'contoso.onmicrosoft.com' };
+    const otherCloud = { ...entra, id: 'gov', authority: 'https://login.microsoftonline.us', host: 'graph.microsoft.us', scope: 'https://graph.microsoft.us/.default' };
+    const lanes = lanesOf([...same, otherTenant, otherCloud]);
+    expect(lanes.filter((l) => l[0]!.startsWith('t'))).toEqual([['ta', 'te'], ['tb', 'tf'], ['tc'], ['td']]);
+    expect(lanes.filter((l) => !l[0]!.startsWith('t'))).toEqual([['other'], ['gov']]);
   });
 });

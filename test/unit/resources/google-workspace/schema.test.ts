@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { definitionOf, parseResource, policyOf } from '../../../../layers/resources/registry.js';
-import { refusedField, takesUsername } from '../helpers.js';
+import { lanesOf, refusedField, takesUsername } from '../helpers.js';
 
 const gws = { id: 'gws', type: 'google-workspace', adminEmail: 'admin@example.com', serviceAccountKeySecretId: 'rpr/google/sa-key' };
 
@@ -29,5 +29,14 @@ describe('google-workspace resources', () => {
     expect(takesUsername('google-workspace', 'alice.smith@example.com')).toBe(true);
     expect(takesUsername('google-workspace', 'alice')).toBe(false);
     expect(takesUsername('google-workspace', 'a b@example.com')).toBe(false);
+  });
+
+  it("share one Workspace's Directory API limits: resources whose admins are of one domain run at most four groups at once; another domain is another target", () => {
+    const { sharedTarget } = definitionOf('google-workspace');
+    expect(sharedTarget!.groupsAtOnce).toBe(4);
+    const same = ['a', 'b', 'c', 'd', 'e'].map((x, i) => ({ ...gws, id: `w${x}`, adminEmail: i % 2 ? `admin${i}@EXAMPLE.com` : 'admin@example.com' }));
+    const lanes = lanesOf([...same, { ...gws, id: 'other', adminEmail: 'admin@example.org' }, { ...gws, id: 'sim', host: '127.0.0.1', port: 8443 }]);
+    expect(lanes.filter((l) => l[0]!.startsWith('w'))).toEqual([['wa', 'we'], ['wb'], ['wc'], ['wd']]);
+    expect(lanes.filter((l) => !l[0]!.startsWith('w'))).toEqual([['other'], ['sim']]);
   });
 });
