@@ -1,6 +1,6 @@
 /**
  * 1,000 IAM users' console passwords reset through the engine on in-memory stores, on a moto of the
- * bench's own with request authentication on (test/integration/aws-iam/support.ts: access keys,
+ * bench's own with request authentication on (harness/support/iam-moto.ts: access keys,
  * SigV4 signatures and the admin's least-privilege policy checked), against two raw floors made
  * straight with the SDK and the same admin key, at the same concurrency, no store:
  * `UpdateLoginProfile` alone, and the adapter's calls (one `GetAccountPasswordPolicy` per worker,
@@ -24,7 +24,7 @@ import { openMemoryStores } from '../layers/engine/stores/embedded.js';
 import { AWSCURRENT } from '../layers/engine/stores/types.js';
 import { awsIamAdapterFactory } from '../layers/resources/aws-iam/adapter.js';
 import { definitionOf, REGISTRY } from '../layers/resources/registry.js';
-import { REGION, startIamMoto } from '../test/integration/aws-iam/support.js';
+import { REGION, startIamMoto } from '../harness/support/iam-moto.js';
 import { median, numberOption } from './options.js';
 
 const N = numberOption('accounts', 1_000);

@@ -12,7 +12,7 @@ import { awsIamAdapterFactory, type AwsIamAdapterOptions } from '../../../layers
 import { REGISTRY } from '../../../layers/resources/registry.js';
 import { RotationRunner } from '../../../layers/workflow/rotation.js';
 import { captureOutput, findLeaks } from '../../support/leaks.js';
-import { ACCESS_KEY_POLICY, motoUnavailable, RecordingProxy, REGION, startIamMoto, type IamMoto, type KeyPair } from './support.js';
+import { ACCESS_KEY_POLICY, motoUnavailable, RecordingProxy, REGION, startIamMoto, type IamMoto, type KeyPair } from '../../../harness/support/iam-moto.js';
 
 /**
  * Access key rotation (`manages: access-key`) against moto with authentication on, through the

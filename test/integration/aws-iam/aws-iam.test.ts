@@ -12,7 +12,7 @@ import { AWSCURRENT } from '../../../layers/engine/stores/types.js';
 import { awsIamAdapterFactory, NoLoginProfileError } from '../../../layers/resources/aws-iam/adapter.js';
 import { REGISTRY } from '../../../layers/resources/registry.js';
 import { captureOutput, findLeaks } from '../../support/leaks.js';
-import { motoUnavailable, RecordingProxy, REGION, startIamMoto, type IamMoto, type KeyPair } from './support.js';
+import { motoUnavailable, RecordingProxy, REGION, startIamMoto, type IamMoto, type KeyPair } from '../../../harness/support/iam-moto.js';
 
 /**
  * aws-iam against moto with authentication on (support.ts), through the engine as a run makes it:

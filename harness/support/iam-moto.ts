@@ -23,7 +23,7 @@ import {
   PutRolePolicyCommand,
   PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
-import { startMoto } from '../../../harness/support/moto-process.js';
+import { startMoto } from './moto-process.js';
 
 export const MOTO_ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
