@@ -34,9 +34,7 @@ export type TestTarget =
   /** moto in server mode (AWS IAM and STS), a private one per suite with request authentication on. */
   | 'moto'
   /** The device CLI simulators (test/simulators/device), one per vendor dialect. */
-  | `device:${string}`
-  /** The cloud providers' HTTPS simulators (test/simulators/https), one per provider. */
-  | `https:${string}`;
+  | `device:${string}`;
 
 /** What backs a type's row in the support matrix: the suite's real server or simulator for it. */
 export interface TestedAgainst {
