@@ -62,13 +62,23 @@ export const SUBSTITUTES: readonly Substitute[] = [
 ];
 
 const NAMESPACE = 'rpr-substitute';
+const HTTP_BY_REQUIRE = 'rpr-http-by-require';
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
-/** Puts each substitute in place of its original, for its importer alone. */
+/**
+ * Puts each substitute in place of its original, for its importer alone; and gives every ES
+ * module that imports `node:http` the module through require() instead. Node 22 builds an ES
+ * facade of a built-in by reading each of its exports, and `node:http`'s lazy `WebSocket`,
+ * `CloseEvent` and `MessageEvent` getters then load Node's bundled undici (about 20 ms of a cold
+ * start) for nothing: node-fetch (gaxios's and jsforce's) and the SDK's HTTP handler use
+ * http.request and agents only. require() hands over the same module object, without the facade.
+ */
 export function substitutes(list: readonly Substitute[] = SUBSTITUTES): Plugin {
   return {
     name: 'rpr-substitutes',
     setup(b) {
+      b.onResolve({ filter: /^(node:)?http$/ }, (args) => (args.kind === 'import-statement' ? { path: 'node:http', namespace: HTTP_BY_REQUIRE } : undefined));
+      b.onLoad({ filter: /.*/, namespace: HTTP_BY_REQUIRE }, () => ({ contents: "module.exports = require('node:http');", loader: 'js' }));
       const filter = new RegExp(`^(${[...new Set(list.map((s) => escape(s.specifier)))].join('|')})$`);
       b.onResolve({ filter }, async (args) => {
         if ((args.pluginData as { original?: boolean } | undefined)?.original) return undefined;
