@@ -21,6 +21,7 @@ import { readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
+import { substitutes } from './substitutes.js';
 
 /** The repository root: function entries are relative to it. */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,7 +43,8 @@ export function functionEntries(): string[] {
  * packages (ssh2, pg, mysql2, the SDK's dependencies) call require() for Node built-ins and
  * ssh2 reads __dirname: the banner defines them in every output file. ssh2's optional native
  * pieces (`cpu-features`, `sshcrypto.node`) are left out (it falls back to its JavaScript
- * crypto); `pg-native` is an optional peer of pg that is never used.
+ * crypto); `pg-native` is an optional peer of pg that is never used. Fallbacks and features
+ * no function runs are cut where a package imports them (infra/substitutes.ts).
  */
 export const ESBUILD_OPTIONS = {
   absWorkingDir: REPO_ROOT,
@@ -54,6 +56,7 @@ export const ESBUILD_OPTIONS = {
   keepNames: true,
   mainFields: ['module', 'main'],
   external: ['cpu-features', '*.node', 'pg-native'],
+  plugins: [substitutes()],
   banner: {
     js:
       "import { createRequire as __rprCreateRequire } from 'node:module'; import { fileURLToPath as __rprFileURLToPath } from 'node:url'; import { dirname as __rprDirname } from 'node:path'; " +
@@ -116,7 +119,7 @@ export async function buildLayer(outdir: string, runtime?: RuntimeModules): Prom
     outExtension: { '.js': '.mjs' },
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
-    plugins: [noAdapters()],
+    plugins: [...ESBUILD_OPTIONS.plugins, noAdapters()],
     metafile: true,
   });
   return metafile;
@@ -150,7 +153,7 @@ export async function buildFunction(entry: string, outdir: string, runtime?: Run
     ...ESBUILD_OPTIONS,
     entryPoints: [entry],
     outfile: join(outdir, 'index.mjs'),
-    plugins: [toLayer(r)],
+    plugins: [...ESBUILD_OPTIONS.plugins, toLayer(r)],
     metafile: true,
   });
   return metafile;
