@@ -178,12 +178,16 @@ EXEC sp_executesql @sql;`;
   });
 });
 
-describe.skipIf(!existsSync(TSQL))('SQL Server simulator with FreeTDS tsql (second client)', () => {
+// tsql comes from Debian's freetds-bin, which test/servers/setup.sh installs; without it there is no second client to run.
+describe.skipIf(!existsSync(TSQL))('SQL Server simulator with FreeTDS tsql (second client; skipped when /usr/bin/tsql, from freetds-bin, is missing)', () => {
   let sim: TdsSimulator;
   let dir: string;
+  let wrongCaFile: string;
   beforeAll(async () => {
     sim = await startTdsSimulator({ logins: [{ name: 'tsql_user', password: 'Tsql-Pass-01' }] });
     dir = mkdtempSync(join(tmpdir(), 'rpr-freetds-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'k.pem', '-out', 'wrong-ca.pem', '-days', '2', '-subj', '/CN=another CA', '-addext', 'basicConstraints=critical,CA:TRUE'], { cwd: dir, stdio: 'ignore' });
+    wrongCaFile = join(dir, 'wrong-ca.pem');
   });
   afterAll(async () => {
     await sim?.stop();
@@ -204,9 +208,31 @@ describe.skipIf(!existsSync(TSQL))('SQL Server simulator with FreeTDS tsql (seco
     });
   }
 
-  it('logs in and runs a batch (encryption as FreeTDS requests it: LOGIN7 alone under TLS)', async () => {
-    const r = await tsql('tsql_user', 'Tsql-Pass-01', 'SELECT SUSER_SNAME() AS who\ngo\nexit\n', '[global]\n');
+  it('logs in and runs a batch with the password on stdin; FreeTDS by default encrypts LOGIN7 alone', async () => {
+    const r = await tsql('tsql_user', 'Tsql-Pass-01', 'SELECT SUSER_SNAME() AS who, @@VERSION AS v\ngo\nexit\n', '[global]\n');
     expect(r.out).toContain('tsql_user');
-    expect(sim.connections.at(-1)?.logins).toMatchObject([{ userName: 'tsql_user', accepted: true }]);
+    expect(r.out).toContain('Microsoft SQL Server 2022');
+    const c = sim.connections.at(-1)!;
+    expect(c.encryption).toBe('login-only');
+    expect(c.logins).toMatchObject([{ userName: 'tsql_user', appName: 'TSQL', tls: true, accepted: true }]);
+    expect(c.messages.find((m) => m.type === PacketType.SQL_BATCH)?.tls).toBe(false);
+  });
+
+  it('with encryption = require and the test CA the whole session is under verified TLS; with another CA no LOGIN7 is sent', async () => {
+    const ok = await tsql('tsql_user', 'Tsql-Pass-01', 'SELECT SUSER_SNAME()\ngo\nexit\n', `[global]\n\tencryption = require\n\tca file = ${testCertificates().caFile}\n`);
+    expect(ok.out).toContain('tsql_user');
+    const c = sim.connections.at(-1)!;
+    expect(c.encryption).toBe('full');
+    expect(c.messages.filter((m) => m.type !== PacketType.PRELOGIN).every((m) => m.tls)).toBe(true);
+
+    const before = sim.connections.length;
+    const refused = await tsql('tsql_user', 'Tsql-Pass-01', 'SELECT 1\ngo\nexit\n', `[global]\n\tencryption = require\n\tca file = ${wrongCaFile}\n`);
+    expect(refused.out).not.toContain('(1 row affected)');
+    expect(sim.connections.slice(before).flatMap((x) => x.messages).some((m) => m.type === PacketType.LOGIN7)).toBe(false);
+  });
+
+  it('a wrong password is refused with 18456 as tsql reports it', async () => {
+    const r = await tsql('tsql_user', 'wrong-Pass-1', 'SELECT 1\ngo\nexit\n', '[global]\n');
+    expect(r.out).toMatch(/Msg 18456.*\n.*Login failed for user 'tsql_user'\./);
   });
 });

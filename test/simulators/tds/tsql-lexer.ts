@@ -75,8 +75,13 @@ export function tokenize(sql: string): Token[] {
       let depth = 0;
       let j = i;
       do {
-        if (sql.startsWith('/*', j)) (depth++, (j += 2));
-        else if (sql.startsWith('*/', j)) (depth--, (j += 2));
+        if (sql.startsWith('/*', j)) {
+          depth++;
+          j += 2;
+        } else if (sql.startsWith('*/', j)) {
+          depth--;
+          j += 2;
+        }
         else if (j >= sql.length) throw new SqlError({ number: 113, state: 1, class: 15, message: "Missing end comment mark '*/'.", line }, true);
         else {
           if (sql[j] === '\n') line++;
@@ -145,6 +150,10 @@ export class Tokens {
     if (!this.isWord(word)) return false;
     this.next();
     return true;
+  }
+  /** Skips an OUTPUT (or OUT) marker, which makes no difference to the simulator. */
+  skipOutput(): void {
+    if (!this.acceptWord('OUTPUT')) this.acceptWord('OUT');
   }
   acceptPunct(p: string): boolean {
     if (!this.isPunct(p)) return false;

@@ -114,7 +114,8 @@ export function callFunction(name: string, args: readonly Value[], ctx: Function
       arity(upper, args, 3, 3);
       const [s, find, by] = [str(args[0]), str(args[1]), str(args[2])];
       const kind = args.some((a) => a.type.kind === 'nvarchar') ? 'nvarchar' : 'varchar';
-      const value = s === null || find === null || by === null ? null : find === '' ? s : s.split(find).join(by);
+      // Under the default case-insensitive collation REPLACE finds its pattern in any case.
+      const value = s === null || find === null || by === null ? null : find === '' ? s : s.replace(new RegExp(find.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'giu'), () => by);
       return { type: { kind, length: 'max' }, value };
     }
     case 'LEN': {
