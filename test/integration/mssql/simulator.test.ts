@@ -110,6 +110,18 @@ describe('SQL Server simulator (TDS 7.4) with tedious', () => {
     expect(c.logins).toEqual([]);
   });
 
+  it('a server that forces encryption answers REQ: tedious with encrypt off refuses before LOGIN7, with encrypt on it logs in', async () => {
+    const forced = await startTdsSimulator({ encryption: 'on', logins: [{ name: 'app_user', password: 'App-Pass-01' }] });
+    try {
+      const r = await refusal(withPool(config(forced, 'app_user', 'App-Pass-01'), async () => undefined));
+      expect(r.message).toMatch(/requires encryption/);
+      expect(forced.connections[0]?.messages.some((m) => m.type === PacketType.LOGIN7)).toBe(false);
+      expect(await withPool(config(forced, 'app_user', 'App-Pass-01', { encrypt: true, ca }), async () => true)).toBe(true);
+    } finally {
+      await forced.stop();
+    }
+  });
+
   it('a wrong password is 18456 "Login failed for user"; a disabled login 18470; a password to change 18488', async () => {
     // tedious turns a login's ERROR token into a ConnectionError (ELOGIN) carrying the server's text only.
     const refusedAs = async (user: string, password: string) => (await refusal(withPool(config(sim, user, password), async () => undefined))).message;
