@@ -22,7 +22,7 @@ STATE="$ROOT/.test-servers"
 ALL_SERVERS=(ssh telnet postgresql mariadb moto ldap samba)
 
 PACKAGES=(openssh-server sudo inetutils-telnetd inetutils-inetd postgresql mariadb-server openssl passwd procps util-linux
-  slapd ldap-utils samba-ad-dc samba-ad-provision)
+  slapd ldap-utils samba-ad-dc samba-ad-provision freetds-bin)
 MOTO_VERSION=5.2.5
 MOTO_VENV=/opt/rpr-test-moto
 PG_BIN=/usr/lib/postgresql/15/bin
