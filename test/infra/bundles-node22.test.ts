@@ -5,18 +5,11 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../infra/bundling.js';
 import { functionFamilies } from '../../layers/workflow/families.js';
-import { functionBundles, node22, type Bundles, type FunctionBundle } from '../../harness/support/bundles.js';
+import { functionBundles, node22ForTests, type Bundles, type FunctionBundle } from '../../harness/support/bundles.js';
 
 /** Node 22 is Lambda's runtime; outside CI a machine that cannot fetch it skips, saying why. */
-let node: string | undefined;
-let unavailable = '';
-try {
-  node = node22();
-} catch (e) {
-  if (process.env.CI === 'true') throw e;
-  unavailable = `node@22 cannot be had here (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`;
-  console.warn(`skipping the Node 22 bundle smoke test: ${unavailable}`);
-}
+const { node, unavailable } = node22ForTests();
+if (unavailable) console.warn(`skipping the Node 22 bundle smoke test: ${unavailable}`);
 
 const SECRET = `Smoke Pass-${randomBytes(6).toString('hex')}!`;
 const MARK = 'RPR-SMOKE ';

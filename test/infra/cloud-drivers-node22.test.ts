@@ -11,19 +11,12 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ESBUILD_OPTIONS } from '../../infra/build.js';
-import { node22 } from '../../harness/support/bundles.js';
+import { node22ForTests } from '../../harness/support/bundles.js';
 import { startGoogleSimulator, type GoogleSimulator } from '../simulators/https/google.js';
 import { startSalesforceSimulator, type SalesforceSimulator } from '../simulators/https/salesforce.js';
 import type { DriverCase } from './fixtures/cloud-drivers.js';
 
-let node: string | undefined;
-let unavailable = '';
-try {
-  node = node22();
-} catch (e) {
-  if (process.env.CI === 'true') throw e;
-  unavailable = `node@22 cannot be had here (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`;
-}
+const { node, unavailable } = node22ForTests();
 
 const MARK = 'RPR-DRIVER ';
 const CHILD = `
