@@ -91,6 +91,13 @@ function build(): Bundles {
  * spawning it directly spares npx's start-up in every cold process. Throws with npx's reason
  * when it cannot be had (no network, no cache).
  */
+export function node22(): string {
+  const path = execFileSync('npx', ['-y', 'node@22', '-p', 'process.execPath'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 }).trim();
+  const version = execFileSync(path, ['--version'], { encoding: 'utf8' }).trim();
+  if (!version.startsWith('v22.')) throw new Error(`npx -y node@22 gave ${version}`);
+  return path;
+}
+
 /**
  * Node 22 for a test: in CI it must be had (node22 throws there); elsewhere a machine that
  * cannot fetch it gets `unavailable`, saying why, for the test to skip with.
@@ -102,11 +109,4 @@ export function node22ForTests(): { readonly node?: string; readonly unavailable
     if (process.env.CI === 'true') throw e;
     return { unavailable: `node@22 cannot be had here (${e instanceof Error ? e.message.split('\n')[0] : String(e)})` };
   }
-}
-
-export function node22(): string {
-  const path = execFileSync('npx', ['-y', 'node@22', '-p', 'process.execPath'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 }).trim();
-  const version = execFileSync(path, ['--version'], { encoding: 'utf8' }).trim();
-  if (!version.startsWith('v22.')) throw new Error(`npx -y node@22 gave ${version}`);
-  return path;
 }
