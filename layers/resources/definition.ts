@@ -29,6 +29,8 @@ export type TestTarget =
   | 'unix-shells:macos'
   | 'unix-shells:esxi'
   | 'windows-openssh'
+  /** The SQL Server simulators: TDS 7.4 (test/simulators/tds) and the Browser (test/simulators/sql-browser). */
+  | 'tds'
   /** The cloud providers' HTTPS simulators (test/simulators/https), one per provider type. */
   | `https:${string}`
   /** moto in server mode (AWS IAM and STS), a private one per suite with request authentication on. */

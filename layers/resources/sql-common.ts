@@ -88,7 +88,10 @@ export function isConnectionLoss(e: unknown): boolean {
   return /Connection terminated|not queryable|connection (is )?closed|socket (hang up|closed)|Connection lost/i.test(msg);
 }
 
-export function isTlsTrustFailure(e: unknown): boolean {
+export function isTlsTrustFailure(e: unknown, depth = 0): boolean {
+  // tedious wraps Node's TLS error in its ESOCKET error, as the cause.
+  const cause = (e as { cause?: unknown } | null)?.cause;
+  if (cause !== undefined && depth < 3 && isTlsTrustFailure(cause, depth + 1)) return true;
   const code = codeOf(e);
   if (code !== undefined && TLS_TRUST_CODES.has(code)) return true;
   // mysql2 wraps Node's TLS errors in its own code and keeps only the message.
@@ -113,7 +116,8 @@ export function connectFailure(e: unknown, what: string, isAuthFailure: (e: unkn
     return new InvalidConfigurationError('ssl', `${what}: the server does not offer TLS; refusing to continue in plain text`, { cause: e });
   }
   const code = codeOf(e);
-  if (e instanceof DeadlineExceeded || code === 'ETIMEDOUT' || /timeout/i.test(describe(e))) {
+  // ETIMEOUT: tedious's "Failed to connect … in N ms".
+  if (e instanceof DeadlineExceeded || code === 'ETIMEDOUT' || code === 'ETIMEOUT' || /timeout/i.test(describe(e))) {
     return new TargetTimeoutError(`${what}: the server did not answer in time; nothing was changed`, { cause: e });
   }
   return new TargetUnchangedError(`${what}: could not connect; nothing was changed: ${describe(e)}`, { cause: e });

@@ -22,7 +22,7 @@ describe('the support matrix names what the adapter contract runs', () => {
     for (const f of FIXTURES) {
       expect(types.has(f.type), `${f.name}: ${f.type} is not implemented`).toBe(true);
       // Simulator ids are the ones of test/simulators; the rest are the real test servers.
-      const simulator = f.against.id === 'windows-openssh' || f.against.id.startsWith('unix-shells:') || f.against.id.startsWith('device:') || f.against.id.startsWith('https:');
+      const simulator = f.against.id === 'windows-openssh' || f.against.id === 'tds' || f.against.id.startsWith('unix-shells:') || f.against.id.startsWith('device:') || f.against.id.startsWith('https:');
       expect(f.against.kind, f.name).toBe(simulator ? 'simulator' : 'real server');
     }
   });

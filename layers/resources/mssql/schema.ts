@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accountIdSchema, portSchema, resourceBase, tlsOptions } from '../common.js';
-import { hasControlCharacter } from '../../engine/policy.js';
+import { MSSQL } from '../sql-dialects.js';
 import { defineType, type AccountReference, tcp } from '../definition.js';
 
 /** SQL Server instance names: at most 16 characters, a letter, "_" or "&" first (Microsoft's setup rules). */
@@ -17,6 +17,8 @@ export const mssqlSchema = z
   .object({
     ...resourceBase,
     ...tlsOptions,
+    /** TLS from the first packet on (tedious's `encrypt`), the certificate checked; on unless set off. */
+    ssl: z.boolean().default(true),
     type: z.literal('mssql'),
     /** A named instance, whose port the SQL Server Browser service (UDP 1434) tells. Give it or `port`, not both. */
     instanceName: instanceNameSchema.optional(),
@@ -49,18 +51,16 @@ export const mssqlDefinition = defineType({
   defaultPorts: { tcp: [1433], udp: [1434] },
   // SQL logins take 1 to 128 characters (and QUOTENAME, which quotes it server-side, takes 128).
   policy: { length: 32, maxLength: 128 },
-  // SQL logins only (a Windows login, DOMAIN\name, has its password in the domain). The name is
-  // bound as a parameter and quoted server-side with QUOTENAME, so anything printable is safe.
-  username: z
-    .string()
-    .min(1)
-    .max(128)
-    .refine((u) => !hasControlCharacter(u), 'must not hold control characters')
-    .refine((u) => !u.includes('\\'), 'must be a SQL login name without "\\" (a Windows login\'s password is changed in its domain)'),
+  // The name is bound as a parameter and quoted server-side with QUOTENAME, so anything printable is safe.
+  username: MSSQL.identifier,
   references,
   onPremises: true,
   verification: 'login',
-  implementation: 'not yet',
+  implementation: {
+    family: 'mssql',
+    adapter: () => import('./adapter.js').then((m) => m.createMssqlAdapter),
+    testedAgainst: { kind: 'simulator', what: 'a TDS 7.4 simulator written from [MS-TDS] (TLS in PRELOGIN, LOGIN7, sp_executesql, ALTER LOGIN with CHECK_POLICY) and a SQL Server Browser simulator, both checked with FreeTDS tsql; Windows authentication (NTLM) untested', using: ['tds'] },
+  },
   changedBy: '`ALTER LOGIN` assembled server-side with `QUOTENAME` from bound parameters (admin reset, or self change with `OLD_PASSWORD`)',
   verifiedBy: 'a fresh login as the account',
 });

@@ -3,7 +3,16 @@ import { promisify } from 'node:util';
 import { createSocket } from 'node:dgram';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adapterContext } from '../../../harness/support/adapter-context.js';
+import { testCertificates } from '../../../harness/support/https-certificates.js';
+import { TargetUnchangedError } from '../../../layers/engine/errors.js';
+import { Secret } from '../../../layers/engine/secret.js';
+import { createMssqlAdapter } from '../../../layers/resources/mssql/adapter.js';
+import type { MssqlResource } from '../../../layers/resources/mssql/schema.js';
+import { parseResource } from '../../../layers/resources/registry.js';
+import { mssqlPasswordWorks } from '../../contracts/fixtures/mssql.js';
 import { answer, startSqlBrowser, type SqlBrowser } from '../../simulators/sql-browser/server.js';
+import { startTdsSimulator } from '../../simulators/tds/server.js';
 
 /**
  * The SQL Server Browser simulator ([MC-SQLR]) against two clients that are not ours: tedious's
@@ -18,7 +27,7 @@ const noTsql = tsql.error || tsql.status !== 0 ? 'FreeTDS tsql is not installed 
 
 describe('SQL Server Browser simulator', () => {
   let browser: SqlBrowser;
-  const instances = [
+  const instances: { name: string; port: number; dacPort?: number }[] = [
     { name: 'RPR', port: 41433 },
     { name: 'Reporting', port: 41434, dacPort: 41435 },
   ];
@@ -64,5 +73,29 @@ describe('SQL Server Browser simulator', () => {
     socket.close();
     expect(got).toHaveLength(1);
     expect(got[0]!.toString('latin1')).toContain('tcp;41433;;');
+  });
+
+  it('the mssql adapter reaches a named instance through the Browser, and an instance the Browser does not know is refused naming it', async () => {
+    const sim = await startTdsSimulator({ logins: [{ name: 'rpr_admin', password: 'Adm1n-Pass!', alterAnyLogin: true }, { name: 'payroll_app', password: 'Old-Pass-n1' }] });
+    instances.push({ name: 'PAYROLL', port: sim.port });
+    const admin = { accountId: 'sql2/rpr_admin', username: 'rpr_admin', password: new Secret('Adm1n-Pass!') };
+    const account = { id: 'sql2/payroll_app', resourceId: 'sql2', username: 'payroll_app', secretId: 'rpr/sql2/payroll_app', tags: [] };
+    const resource = (instanceName: string) => parseResource({ id: 'sql2', type: 'mssql', host: '127.0.0.1', instanceName, caCertificate: testCertificates().ca }) as MssqlResource;
+    try {
+      const adapter = createMssqlAdapter(adapterContext(resource('payroll'), { admin }));
+      expect(await adapter.change({ account, newPassword: new Secret('New-Pass-n1') })).toEqual({ method: 'admin reset' });
+      await adapter.close();
+      expect(await mssqlPasswordWorks(sim, 'payroll_app', 'New-Pass-n1')).toBe(true);
+
+      const lost = createMssqlAdapter(adapterContext(resource('NOPE'), { admin }, { timeoutMs: 1_500 }));
+      const error = await lost.change({ account, newPassword: new Secret('New-Pass-n2') }).catch((e: unknown) => e);
+      await lost.close();
+      expect(error).toBeInstanceOf(TargetUnchangedError);
+      expect((error as Error).message).toMatch(/SQL Server Browser \(UDP 1434\) on 127\.0\.0\.1 did not tell the port of instance "NOPE"/);
+      expect(await mssqlPasswordWorks(sim, 'payroll_app', 'New-Pass-n1')).toBe(true);
+    } finally {
+      instances.pop();
+      await sim.stop();
+    }
   });
 });

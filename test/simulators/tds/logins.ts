@@ -36,6 +36,8 @@ export interface SqlLogin {
   defaultDatabase: string;
   /** 0x0200 ‖ salt ‖ SHA-512(password ‖ salt). */
   passwordHash: Buffer;
+  /** sys.server_principals' principal_id (SUSER_ID); sa is 1, later logins from 256. */
+  readonly principalId: number;
   /** How many times the password was set since the simulator started (a test's evidence of a change). */
   changes: number;
 }
@@ -68,6 +70,7 @@ export type LoginOutcome = { readonly ok: true; readonly login: SqlLogin } | { r
 
 export class LoginStore {
   readonly #logins = new Map<string, SqlLogin>();
+  #nextId = 256;
 
   constructor(specs: readonly LoginSpec[] = []) {
     for (const s of specs) this.add(s);
@@ -82,10 +85,16 @@ export class LoginStore {
       alterAnyLogin: s.alterAnyLogin ?? false,
       defaultDatabase: s.defaultDatabase ?? 'master',
       passwordHash: hash(s.password),
+      principalId: s.name.toLowerCase() === 'sa' ? 1 : this.#nextId++,
       changes: 0,
     };
     this.#logins.set(s.name.toLowerCase(), login);
     return login;
+  }
+
+  /** DROP LOGIN's effect; true when there was one. */
+  remove(name: string): boolean {
+    return this.#logins.delete(name.toLowerCase());
   }
 
   get(name: string): SqlLogin | undefined {

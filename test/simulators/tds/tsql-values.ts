@@ -89,6 +89,10 @@ export interface FunctionContext {
   readonly loginName: string;
   readonly database: string;
   readonly serverName: string;
+  /** Whether the caller holds a server permission (HAS_PERMS_BY_NAME's server scope). */
+  hasServerPermission(permission: string): boolean;
+  /** A login's principal id, or null when there is none (SUSER_ID). */
+  principalId(login: string): number | null;
 }
 
 function str(v: Value | undefined): string | null {
@@ -128,6 +132,24 @@ export function callFunction(name: string, args: readonly Value[], ctx: Function
     case 'ORIGINAL_LOGIN':
       arity(upper, args, 0, upper === 'ORIGINAL_LOGIN' ? 0 : 1);
       return nvarchar(ctx.loginName, 128);
+    case 'SUSER_ID': {
+      // "SUSER_ID ( [ 'login' ] )": the login's identification number, NULL for a name that is no login.
+      arity(upper, args, 0, 1);
+      const name = args.length === 0 ? ctx.loginName : str(args[0]);
+      return { type: INT, value: name === null ? null : ctx.principalId(name) };
+    }
+    case 'HAS_PERMS_BY_NAME': {
+      // "HAS_PERMS_BY_NAME ( securable , securable_class , permission ...)": with securable and
+      // class NULL the permission is checked at server scope; 1 held, 0 not, NULL for one unknown.
+      arity(upper, args, 3, 5);
+      const [securable, cls, permission] = [str(args[0]), str(args[1]), str(args[2])];
+      if (securable !== null || (cls !== null && cls.toUpperCase() !== 'SERVER') || permission === null) {
+        throw new SqlError({ number: 50000, state: 1, class: 16, message: 'The simulator answers HAS_PERMS_BY_NAME at server scope only.' });
+      }
+      const known = ['ALTER ANY LOGIN', 'CONTROL SERVER', 'VIEW SERVER STATE', 'CONNECT SQL'];
+      const p = permission.trim().toUpperCase();
+      return { type: INT, value: known.includes(p) ? (ctx.hasServerPermission(p) ? 1 : 0) : null };
+    }
     case 'DB_NAME':
       arity(upper, args, 0, 1);
       return nvarchar(ctx.database, 128);

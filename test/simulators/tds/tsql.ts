@@ -53,7 +53,13 @@ function evaluate(e: Expr, scope: Scope, s: Session): Value {
       if (e.name === '@@TRANCOUNT') return { type: INT, value: 0 };
       throw new SqlError({ number: 137, state: 2, class: 15, message: `Must declare the scalar variable "${e.name}".` }, true);
     case 'call':
-      return callFunction(e.name, e.args.map((a) => evaluate(a, scope, s)), { loginName: s.login.name, database: s.database, serverName: s.serverName });
+      return callFunction(e.name, e.args.map((a) => evaluate(a, scope, s)), {
+        loginName: s.login.name,
+        database: s.database,
+        serverName: s.serverName,
+        hasServerPermission: (p) => p === 'CONNECT SQL' || (p === 'ALTER ANY LOGIN' && s.login.alterAnyLogin),
+        principalId: (name) => s.store.get(name)?.principalId ?? null,
+      });
     case 'plus':
       return plus(evaluate(e.a, scope, s), evaluate(e.b, scope, s));
   }
