@@ -59,6 +59,16 @@ export const SUBSTITUTES: readonly Substitute[] = [
     importer: /\/node_modules\/@googleapis\/admin\/build\/[a-z_0-9]+\.js$/,
     contents: "module.exports = { createAPIRequest: require('./apirequest.js').createAPIRequest };",
   },
+  {
+    // tedious builds an @azure/identity credential only for its Azure AD authentication types
+    // (azure-active-directory-*); the mssql adapter logs in with SQL logins or NTLM, never those.
+    // @azure/identity brings MSAL and every Azure credential (about half of the mssql bundle).
+    specifier: '@azure/identity',
+    importer: /\/node_modules\/tedious\/lib\/connection\.js$/,
+    contents:
+      "class AzureIdentityNotBundled { constructor() { throw new Error('Azure AD authentication is not bundled: the mssql adapter logs in with SQL logins or NTLM'); } }\n" +
+      'module.exports = { UsernamePasswordCredential: AzureIdentityNotBundled, ManagedIdentityCredential: AzureIdentityNotBundled, DefaultAzureCredential: AzureIdentityNotBundled, ClientSecretCredential: AzureIdentityNotBundled };',
+  },
 ];
 
 const NAMESPACE = 'rpr-substitute';

@@ -9,23 +9,12 @@ import {
 } from '../engine/errors.js';
 import { assertPasswordAcceptable } from '../engine/policy.js';
 import type { Secret } from '../engine/secret.js';
-
-/** What the SQL adapters share: TLS settings, input checks, deadlines, error classification and the admin connection. */
-
-export interface SqlTlsConfig {
-  readonly ssl: boolean;
-  readonly caCertificate?: string | undefined;
-}
+import type { SqlDialect } from './sql-dialects.js';
 
 /**
- * TLS options for both drivers: verify the server's certificate (against the resource's CA, else
- * the system's trust store) and that it names the host connected to, never fall back to plain.
- * pg checks the name by itself; mysql2 only with `verifyIdentity`.
+ * What the SQL adapters share: input checks, deadlines, error classification and the admin
+ * connection. What differs by engine is in the dialect table (sql-dialects.ts).
  */
-export function tlsOptions(r: SqlTlsConfig): { ca?: string; rejectUnauthorized: true; verifyIdentity: true; minVersion: 'TLSv1.2' } | undefined {
-  if (!r.ssl) return undefined;
-  return { ...(r.caCertificate ? { ca: r.caCertificate } : {}), rejectUnauthorized: true, verifyIdentity: true, minVersion: 'TLSv1.2' };
-}
 
 /** Refuses, before anything is sent, a password the type cannot take or a user name its schema refuses. */
 export function assertChangeInput(ctx: AdapterContext<unknown>, username: z.ZodType<string>, req: ChangeRequest): void {
@@ -64,7 +53,7 @@ export async function withDeadline<T>(what: string, ms: number, work: Promise<T>
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND',
-  'EAI_AGAIN', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ERR_SOCKET_CLOSED', 'ERR_STREAM_DESTROYED',
+  'EAI_AGAIN', 'ERR_SOCKET_CLOSED', 'ERR_STREAM_DESTROYED',
 ]);
 
 const TLS_TRUST_CODES = new Set([
@@ -78,11 +67,11 @@ function codeOf(e: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** The connection broke (or never opened) rather than the server answering with an error. */
-export function isConnectionLoss(e: unknown): boolean {
+/** The connection broke (or never opened) rather than the server answering with an error; `dialect` adds its driver's codes. */
+export function isConnectionLoss(e: unknown, dialect?: Pick<SqlDialect<unknown>, 'connectionLost'>): boolean {
   if (e instanceof DeadlineExceeded) return true;
   const code = codeOf(e);
-  if (code && NETWORK_CODES.has(code)) return true;
+  if (code && (NETWORK_CODES.has(code) || dialect?.connectionLost.has(code))) return true;
   const msg = e instanceof Error ? e.message : '';
   // pg reports a dropped connection without a code.
   return /Connection terminated|not queryable|connection (is )?closed|socket (hang up|closed)|Connection lost/i.test(msg);
@@ -103,12 +92,12 @@ function describe(e: unknown): string {
 }
 
 /**
- * Classifies a failure to open a connection (nothing was sent that could change the account).
- * `isAuthFailure` recognises the driver's "password refused" errors.
+ * Classifies a failure to open a connection (nothing was sent that could change the account);
+ * the dialect recognises its driver's "password refused" errors.
  */
-export function connectFailure(e: unknown, what: string, isAuthFailure: (e: unknown) => boolean): ResetError {
+export function connectFailure(e: unknown, what: string, dialect: Pick<SqlDialect<unknown>, 'authFailed'>): ResetError {
   if (e instanceof ResetError) return e;
-  if (isAuthFailure(e)) return new AuthenticationError(`${what}: the server refused the login: ${describe(e)}`, { cause: e });
+  if (dialect.authFailed(e)) return new AuthenticationError(`${what}: the server refused the login: ${describe(e)}`, { cause: e });
   if (isTlsTrustFailure(e)) {
     return new InvalidConfigurationError('caCertificate', `${what}: the server's TLS certificate is not trusted (${describe(e)})`, { cause: e });
   }

@@ -5,6 +5,7 @@
  * adapters hold no copies of these; sql-common.ts holds what is the same for every engine.
  */
 import { z } from 'zod';
+import { TargetUnchangedError } from '../engine/errors.js';
 import { hasControlCharacter } from '../engine/policy.js';
 
 /** What a SQL resource says about TLS (common.ts tlsOptions). */
@@ -25,14 +26,164 @@ export interface SqlDialect<Statements> {
   readonly refusals: Readonly<Record<string, string>>;
   /** Driver error codes, beyond the sockets' own, that mean the connection broke. */
   readonly connectionLost: ReadonlySet<string>;
+  /**
+   * Whether the change runs in a transaction, so that only a lost COMMIT leaves the outcome open
+   * (PostgreSQL); otherwise the statement applies on arrival and any loss after sending is unknown.
+   */
+  readonly transactional: boolean;
+  /** The driver's TLS options for a resource; undefined with `ssl` off. */
+  tls(r: SqlTlsConfig): unknown;
 }
 
 const printableName = (max: number) => z.string().min(1).max(max).refine((u) => !hasControlCharacter(u), 'must not hold control characters');
+
+/**
+ * Verify the server's certificate (against the resource's CA, else the system's trust store) and
+ * that it names the host connected to; never fall back to plain text.
+ */
+const verified = (r: SqlTlsConfig) => ({ ...(r.caCertificate ? { ca: r.caCertificate } : {}), rejectUnauthorized: true as const, minVersion: 'TLSv1.2' as const });
 
 function codeOf(e: unknown, key: 'code' | 'number' | 'errno'): string | undefined {
   const v = (e as Record<string, unknown> | null)?.[key];
   return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
 }
+
+/** PostgreSQL's quoted identifier: in double quotes, each one inside doubled (pg's escapeIdentifier). */
+function pgIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+const SCRAM_VERIFIER = /^SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/;
+/** ALTER ROLE takes no bind parameters: the verifier is checked to be base64 and "$:" only, so it cannot end the literal. */
+function checkedVerifier(v: string): string {
+  if (!SCRAM_VERIFIER.test(v)) throw new TargetUnchangedError('internal: SCRAM verifier has an unexpected form; nothing was sent');
+  return v;
+}
+
+/**
+ * PostgreSQL through pg. ALTER ROLE takes no bind parameters: the role is quoted as an identifier
+ * and the password travels as a SCRAM-SHA-256 verifier computed client-side, never as text.
+ */
+export const POSTGRESQL = {
+  engine: 'postgresql',
+  statements: {
+    roleExists: 'SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1',
+    alterRole: (role: string, verifier: string) => `ALTER ROLE ${pgIdentifier(role)} PASSWORD '${checkedVerifier(verifier)}'`,
+    alterSelf: (verifier: string) => `ALTER ROLE CURRENT_USER PASSWORD '${checkedVerifier(verifier)}'`,
+    // What a dry run reads. PostgreSQL 16+ also needs ADMIN OPTION on a role to change it with CREATEROLE.
+    adminRights: "SELECT rolsuper, rolcreaterole, current_setting('server_version_num')::int >= 160000 AS needs_admin_option FROM pg_catalog.pg_roles WHERE rolname = current_user",
+    roleFacts: "SELECT rolsuper, rolcanlogin, pg_catalog.pg_has_role(current_user, oid, 'MEMBER WITH ADMIN OPTION') AS admin_option FROM pg_catalog.pg_roles WHERE rolname = $1",
+  },
+  // Role names are quoted identifiers, so any text without control characters is safe.
+  identifier: printableName(63),
+  // 28P01 invalid_password, 28000 invalid_authorization_specification (no such role, pg_hba refusal).
+  authFailed: (e: unknown) => ['28P01', '28000'].includes(codeOf(e, 'code') ?? ''),
+  // Transactional: any error before COMMIT rolls the change back, so none needs listing.
+  refusals: {},
+  connectionLost: new Set<string>(),
+  transactional: true,
+  // pg checks the certificate's name against the host by itself.
+  tls: (r: SqlTlsConfig) => (r.ssl ? verified(r) : undefined),
+} as const satisfies SqlDialect<Record<string, unknown>>;
+
+/**
+ * MySQL and MariaDB through mysql2. Values are escaped by mysql2's `query()` on the client with
+ * backslashes, sound only while the session's sql_mode lacks NO_BACKSLASH_ESCAPES (the adapter pins
+ * it); `execute()` (server-side binding) cannot carry ALTER USER's password on either server. The
+ * password forms per server are in `statements.forms` (mysql/statements.ts chooses among them).
+ */
+export const MYSQL = {
+  engine: 'mysql',
+  statements: {
+    // CURRENT_USER(): the account the server matched this login to; USER(): the client as the server sees it.
+    readSession: 'SELECT @@SESSION.sql_mode AS mode, VERSION() AS version, CURRENT_USER() AS me, USER() AS client',
+    setSqlMode: 'SET SESSION sql_mode = ?',
+    // Every row a login as the user from here might be matched to: its own hosts and the anonymous accounts.
+    accountRows:
+      "SELECT User AS user, Host AS host, plugin, HEX(authentication_string) AS auth, LOWER(?) LIKE LOWER(Host) AS here FROM mysql.user WHERE User = ? OR User = ''",
+    showOwnAccount: 'SHOW CREATE USER CURRENT_USER()',
+    showWarnings: 'SHOW WARNINGS',
+    // MariaDB keeps it in global_priv only (the mysql.user view has no such column); MySQL in mysql.user.
+    passwordLastChanged: {
+      mariadb: "SELECT JSON_VALUE(Priv, '$.password_last_changed') AS t FROM mysql.global_priv WHERE User = ? AND Host = ?",
+      mysql: 'SELECT UNIX_TIMESTAMP(password_last_changed) AS t FROM mysql.user WHERE User = ? AND Host = ?',
+    },
+    threadAlive: 'SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID = ?',
+    kill: (threadId: number) => `KILL CONNECTION ${Math.trunc(threadId)}`,
+    adminClearText: 'ALTER USER ?@? IDENTIFIED BY ?',
+    /** The password's forms per server: the stored form an admin sends, and a session's own change. */
+    forms: {
+      mariadb: {
+        adminNative: 'ALTER USER ?@? IDENTIFIED BY PASSWORD ?',
+        adminCachingSha2: undefined,
+        adminEd25519: 'ALTER USER ?@? IDENTIFIED VIA ed25519 USING ?',
+        // SET PASSWORD keeps the account's plugin and takes its stored form (native hash, ed25519 key).
+        selfHash: 'SET PASSWORD = ?',
+        selfChange: (p: string, _current: string) => ({ sql: 'SET PASSWORD = PASSWORD(?)', values: [p] }),
+      },
+      mysql: {
+        adminNative: 'ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ?',
+        adminCachingSha2: 'ALTER USER ?@? IDENTIFIED WITH caching_sha2_password AS ?',
+        adminEd25519: undefined,
+        selfHash: undefined,
+        // REPLACE proves the current password where password_require_current is on (8.0.13+).
+        selfChange: (p: string, current: string) => ({ sql: 'ALTER USER CURRENT_USER() IDENTIFIED BY ? REPLACE ?', values: [p, current] }),
+      },
+      mysqlLegacy: {
+        adminNative: 'ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ?',
+        adminCachingSha2: 'ALTER USER ?@? IDENTIFIED WITH caching_sha2_password AS ?',
+        adminEd25519: undefined,
+        selfHash: undefined,
+        selfChange: (p: string, _current: string) => ({ sql: 'ALTER USER CURRENT_USER() IDENTIFIED BY ?', values: [p] }),
+      },
+    },
+  },
+  // "name" or "name@host" (split at the last "@"); both parts are bound as values, never spliced.
+  identifier: printableName(32 + 1 + 255).refine((u) => (u.lastIndexOf('@') > 0 ? u.slice(0, u.lastIndexOf('@')) : u).length <= 80, 'user part must be at most 80 characters'),
+  // 1045 ER_ACCESS_DENIED_ERROR; 1698 "Access denied" without "(using password: ...)", MariaDB's answer when no account matches under some plugins.
+  authFailed: (e: unknown) => ['1045', '1698'].includes(codeOf(e, 'errno') ?? ''),
+  /**
+   * The server errors that prove a password statement (ALTER USER, SET PASSWORD) changed nothing:
+   * each is raised while the statement is parsed or checked, before the account is written.
+   * Numbers and names from MySQL's server error reference
+   * (https://dev.mysql.com/doc/mysql-errors/8.0/en/server-error-reference.html, the same numbers as
+   * mysql2's lib/constants/errors.js) and MariaDB's error codes
+   * (https://mariadb.com/kb/en/mariadb-error-codes/), which share every number below.
+   * Any other error after the statement was sent is an unknown outcome, never a refusal.
+   * Not here: 1133 ER_PASSWORD_NO_MATCH. MariaDB's SET PASSWORD changes the account in memory
+   * before it writes the table, and answers 1133 when it then finds no row: the new password works
+   * (test/integration/mysql/refusals.test.ts shows it). ALTER USER writes the table first.
+   */
+  refusals: {
+    1044: 'ER_DBACCESS_DENIED_ERROR', // access denied to the mysql database
+    1045: 'ER_ACCESS_DENIED_ERROR',
+    1064: 'ER_PARSE_ERROR', // a statement that does not parse is not run
+    1131: 'ER_PASSWORD_ANONYMOUS_USER', // anonymous users may not change passwords
+    1132: 'ER_PASSWORD_NOT_ALLOWED', // changing others' passwords needs privileges on mysql
+    1142: 'ER_TABLEACCESS_DENIED_ERROR',
+    1226: 'ER_USER_LIMIT_REACHED', // MAX_UPDATES_PER_HOUR and the like, checked before the statement runs
+    1227: 'ER_SPECIFIC_ACCESS_DENIED_ERROR', // "you need the CREATE USER privilege"
+    1290: 'ER_OPTION_PREVENTS_STATEMENT', // --read-only, --strict-password-validation
+    1372: 'ER_PASSWD_LENGTH', // a hash that is not 41 hex digits
+    1396: 'ER_CANNOT_USER', // "Operation ALTER USER failed for ...": MariaDB's wrapper, its reason among the warnings
+    1410: 'ER_CANT_CREATE_USER_WITH_GRANT', // MariaDB: the account's row is missing from the table
+    1470: 'ER_WRONG_STRING_LENGTH', // a user or host name too long
+    1524: 'ER_PLUGIN_IS_NOT_LOADED',
+    1819: 'ER_NOT_VALID_PASSWORD', // a password validation plugin refused it
+    1827: 'ER_PASSWORD_FORMAT', // a hash the plugin does not recognise
+    1836: 'ER_READ_ONLY_MODE',
+    3638: 'ER_CREDENTIALS_CONTRADICT_TO_HISTORY', // MySQL 8: password history
+    3891: 'ER_INCORRECT_CURRENT_PASSWORD', // MySQL 8: REPLACE with a wrong current password
+    3892: 'ER_MISSING_CURRENT_PASSWORD',
+    3893: 'ER_CURRENT_PASSWORD_NOT_REQUIRED',
+    3894: 'ER_PASSWORD_CANNOT_BE_RETAINED_ON_PLUGIN_CHANGE',
+    3895: 'ER_CURRENT_PASSWORD_CANNOT_BE_RETAINED',
+  } as Readonly<Record<number, string>>,
+  connectionLost: new Set(['PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT']),
+  transactional: false,
+  // mysql2 checks the certificate's name only with verifyIdentity.
+  tls: (r: SqlTlsConfig) => (r.ssl ? { ...verified(r), verifyIdentity: true as const } : undefined),
+} as const satisfies SqlDialect<Record<string, unknown>>;
 
 /**
  * SQL Server through tedious. ALTER LOGIN takes its password as a literal only, so the statement
@@ -73,6 +224,11 @@ export const MSSQL = {
     '18488': 'the login\'s password must be changed first (MUST_CHANGE)',
   } as Readonly<Record<string, string>>,
   connectionLost: new Set(['ESOCKET', 'ECLOSE', 'ECONNCLOSED', 'ETIMEOUT']),
+  transactional: false,
+  // tedious's `encrypt`: TLS from PRELOGIN on, for the whole session; the host name checked by Node.
+  tls: (r: SqlTlsConfig) => (r.ssl ? { encrypt: true as const, trustServerCertificate: false as const, cryptoCredentialsDetails: verified(r) } : undefined),
 } as const satisfies SqlDialect<Record<string, string>> & Record<string, unknown>;
 
-export const SQL_DIALECTS = { mssql: MSSQL } as const;
+/** Every row, by the engine's resource type. */
+export const SQL_DIALECTS = { postgresql: POSTGRESQL, mysql: MYSQL, mssql: MSSQL } as const;
+export type SqlEngine = keyof typeof SQL_DIALECTS;

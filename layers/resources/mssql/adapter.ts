@@ -170,7 +170,7 @@ class MssqlAdapter implements TargetAdapter {
     if (code === 'EINSTLOOKUP') {
       return new TargetUnchangedError(`${what}: the SQL Server Browser (UDP 1434) on ${this.ctx.resource.host} did not tell the port of instance ${JSON.stringify(this.ctx.resource.instanceName)}; nothing was changed: ${describe(e)}`, { cause: e });
     }
-    return connectFailure(e, what, () => false);
+    return connectFailure(e, what, MSSQL);
   }
 
   /**
@@ -237,10 +237,7 @@ export function connectionConfig(r: MssqlResource, who: Pick<Credential, 'userna
       ...(r.instanceName === undefined ? { port: r.port } : { instanceName: r.instanceName }),
       database: 'master',
       appName: 'remote-password-reset',
-      // TLS from PRELOGIN on, the certificate checked against the CA (else the system's roots) and the host name.
-      encrypt: r.ssl,
-      trustServerCertificate: false,
-      ...(r.ssl && r.caCertificate ? { cryptoCredentialsDetails: { ca: r.caCertificate, minVersion: 'TLSv1.2' as const } } : r.ssl ? { cryptoCredentialsDetails: { minVersion: 'TLSv1.2' as const } } : {}),
+      ...(MSSQL.tls(r) ?? { encrypt: false }),
       connectTimeout: timeoutMs,
       requestTimeout: timeoutMs,
       // A refused login is not retried: one attempt per reset, never a lockout.

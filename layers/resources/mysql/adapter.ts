@@ -13,43 +13,19 @@ import {
   isConnectionLoss,
   readOnlyFailure,
   selfChangeFindings,
-  tlsOptions,
   withDeadline,
 } from '../sql-common.js';
+import { MYSQL } from '../sql-dialects.js';
 import { attest, comparable } from './hashes.js';
 import { changeFormFinding, granteeOf, PREFLIGHT_SQL, rightsFinding } from './preflight.js';
 import { isRefusal, isRefusalReason, isStrictPasswordValidation, refusesHashes, serverErrno } from './refusals.js';
 import { mysqlDefinition, type MysqlResource } from './schema.js';
 import { adminClearText, adminStatement, dialectOf, pluginOfCreateUser, selfStatement, takesSelfHash, type Dialect, type Statement } from './statements.js';
 
-const SQL = {
-  // CURRENT_USER(): the account the server matched this login to; USER(): the client as the server sees it.
-  readSession: 'SELECT @@SESSION.sql_mode AS mode, VERSION() AS version, CURRENT_USER() AS me, USER() AS client',
-  setSqlMode: 'SET SESSION sql_mode = ?',
-  // Every row a login as the user from here might be matched to: its own hosts and the anonymous accounts.
-  accountRows:
-    "SELECT User AS user, Host AS host, plugin, HEX(authentication_string) AS auth, LOWER(?) LIKE LOWER(Host) AS here FROM mysql.user WHERE User = ? OR User = ''",
-  showOwnAccount: 'SHOW CREATE USER CURRENT_USER()',
-  showWarnings: 'SHOW WARNINGS',
-  // MariaDB keeps it in global_priv only (the mysql.user view has no such column); MySQL in mysql.user.
-  passwordLastChanged: {
-    mariadb: "SELECT JSON_VALUE(Priv, '$.password_last_changed') AS t FROM mysql.global_priv WHERE User = ? AND Host = ?",
-    mysql: 'SELECT UNIX_TIMESTAMP(password_last_changed) AS t FROM mysql.user WHERE User = ? AND Host = ?',
-  },
-  threadAlive: 'SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID = ?',
-  kill: (threadId: number) => `KILL CONNECTION ${Math.trunc(threadId)}`,
-};
+const SQL = MYSQL.statements;
 
-const ER_ACCESS_DENIED_ERROR = 1045;
-/** "Access denied" without "(using password: ...)": MariaDB's answer when no account matches, under some plugins. */
-const ER_ACCESS_DENIED_NO_PASSWORD_ERROR = 1698;
 const ER_NO_SUCH_THREAD = 1094;
 const ER_TABLEACCESS_DENIED_ERROR = 1142;
-
-function isAuthFailure(e: unknown): boolean {
-  const errno = (e as { errno?: unknown } | null)?.errno;
-  return errno === ER_ACCESS_DENIED_ERROR || errno === ER_ACCESS_DENIED_NO_PASSWORD_ERROR;
-}
 
 /**
  * mysql2 keeps the statement it sent (with the escaped password or hash) on its errors as `sql`,
@@ -334,7 +310,7 @@ class MysqlAdapter implements TargetAdapter {
     try {
       s = await this.#open(target.user, password, `logging in as ${target.user}`);
     } catch (e) {
-      if (!(e instanceof ResetError && isAuthFailure(e.cause))) throw e;
+      if (!(e instanceof ResetError && MYSQL.authFailed(e.cause))) throw e;
       // A refused login means a wrong password only where a login from here reaches the account.
       if (target.host === '%' || this.#reachable.has(name)) return { valid: false, detail: 'the server refused the password' };
       throw new InvalidConfigurationError(
@@ -391,7 +367,7 @@ class MysqlAdapter implements TargetAdapter {
     try {
       s = await this.#open(target.user, password, `logging in as ${target.user}`);
     } catch (e) {
-      if (target.host !== '%' && e instanceof ResetError && isAuthFailure(e.cause)) {
+      if (target.host !== '%' && e instanceof ResetError && MYSQL.authFailed(e.cause)) {
         throw new InvalidConfigurationError(
           'adminAccount',
           `the server refused a login as ${JSON.stringify(name)} from here: either its current password is wrong or the account is limited to another host; an account limited to a host that is not this one needs an admin account; nothing was changed`,
@@ -411,7 +387,7 @@ class MysqlAdapter implements TargetAdapter {
   /** Opens a connection (TLS checked against the host, name or address) and pins its sql_mode so that client-side escaping is sound. */
   async #open(user: string, password: Secret, what: string): Promise<Session> {
     const r = this.ctx.resource;
-    const ssl = tlsOptions(r);
+    const ssl = MYSQL.tls(r);
     let conn: mysql.Connection;
     const connecting = mysql.createConnection({
       host: r.host,
@@ -431,7 +407,7 @@ class MysqlAdapter implements TargetAdapter {
       if ((e as { code?: unknown } | null)?.code === 'AUTH_SWITCH_PLUGIN_ERROR') {
         throw new InvalidConfigurationError('adminAccount', `${what}: the account's authentication plugin is one rpr cannot log in with (${(e as Error).message}); an admin account can change and attest it; nothing was changed`, { cause: e });
       }
-      throw connectFailure(e, what, isAuthFailure);
+      throw connectFailure(e, what, MYSQL);
     }
     const probe = new Session(conn, 'mariadb', this.ctx.timeoutMs);
     try {
@@ -483,7 +459,7 @@ class MysqlAdapter implements TargetAdapter {
     try {
       await session.query('changing the password', stmt.sql, stmt.values);
     } catch (e) {
-      if (!isConnectionLoss(e)) {
+      if (!isConnectionLoss(e, MYSQL)) {
         const reasons = isRefusal(e) ? await this.#reasons(session, e) : [];
         const because = reasons.length ? `, because: ${reasons.map((r) => `${r.message} (error ${r.code})`).join('; ')}` : '';
         // A wrapped 1396 is a refusal only if every reason behind it is one too.
@@ -526,7 +502,7 @@ class MysqlAdapter implements TargetAdapter {
         probe = await this.#open(owner.user, p, 'checking the lost change');
         break;
       } catch (e) {
-        if (!(e instanceof ResetError && isAuthFailure(e.cause))) return 'unknown';
+        if (!(e instanceof ResetError && MYSQL.authFailed(e.cause))) return 'unknown';
       }
     }
     if (!probe) return 'unknown';

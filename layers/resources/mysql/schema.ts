@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accountIdSchema, portSchema, resourceBase, tlsOptions } from '../common.js';
-import { hasControlCharacter } from '../../engine/policy.js';
+import { MYSQL } from '../sql-dialects.js';
 import { defineType, tcp } from '../definition.js';
 
 export const mysqlSchema = z
@@ -24,13 +24,7 @@ export const mysqlDefinition = defineType({
   ports: (r) => tcp(r.port),
   defaultPorts: tcp(3306),
   policy: { length: 32, maxLength: 256 },
-  // "name" or "name@host" (split at the last "@"); both parts are bound as values, never spliced.
-  username: z
-    .string()
-    .min(1)
-    .max(32 + 1 + 255)
-    .refine((u) => !hasControlCharacter(u), 'must not hold control characters')
-    .refine((u) => (u.lastIndexOf('@') > 0 ? u.slice(0, u.lastIndexOf('@')) : u).length <= 80, 'user part must be at most 80 characters'),
+  username: MYSQL.identifier,
   references: (r) => (r.adminAccount ? [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }] : []),
   onPremises: true,
   verification: 'login',

@@ -1,4 +1,5 @@
 import { Secret } from '../../engine/secret.js';
+import { MYSQL } from '../sql-dialects.js';
 import { cachingSha2Hash, ed25519PasswordKey, nativePasswordHash } from './hashes.js';
 
 /**
@@ -13,36 +14,9 @@ import { cachingSha2Hash, ed25519PasswordKey, nativePasswordHash } from './hashe
  * without CREATE USER, get the clear text: MySQL rewrites it out of its logs itself (unless
  * log_raw is on); MariaDB does not.
  *
- * Values are escaped by mysql2's `query()` on the client with backslashes, sound only while the
- * session's sql_mode lacks NO_BACKSLASH_ESCAPES: every session removes it when it opens, reads
- * it back, and refuses to continue if it is still there. `execute()` (server-side binding)
- * cannot carry ALTER USER's password on either server.
+ * The statements themselves are the dialect table's (sql-dialects.ts MYSQL.statements.forms).
  */
-const DIALECTS = {
-  mariadb: {
-    adminNative: 'ALTER USER ?@? IDENTIFIED BY PASSWORD ?',
-    adminCachingSha2: undefined,
-    adminEd25519: 'ALTER USER ?@? IDENTIFIED VIA ed25519 USING ?',
-    // SET PASSWORD keeps the account's plugin and takes its stored form (native hash, ed25519 key).
-    selfHash: 'SET PASSWORD = ?',
-    selfChange: (p: string, _current: string) => ({ sql: 'SET PASSWORD = PASSWORD(?)', values: [p] }),
-  },
-  mysql: {
-    adminNative: 'ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ?',
-    adminCachingSha2: 'ALTER USER ?@? IDENTIFIED WITH caching_sha2_password AS ?',
-    adminEd25519: undefined,
-    selfHash: undefined,
-    // REPLACE proves the current password where password_require_current is on (8.0.13+).
-    selfChange: (p: string, current: string) => ({ sql: 'ALTER USER CURRENT_USER() IDENTIFIED BY ? REPLACE ?', values: [p, current] }),
-  },
-  mysqlLegacy: {
-    adminNative: 'ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ?',
-    adminCachingSha2: 'ALTER USER ?@? IDENTIFIED WITH caching_sha2_password AS ?',
-    adminEd25519: undefined,
-    selfHash: undefined,
-    selfChange: (p: string, _current: string) => ({ sql: 'ALTER USER CURRENT_USER() IDENTIFIED BY ?', values: [p] }),
-  },
-} as const;
+const DIALECTS = MYSQL.statements.forms;
 export type Dialect = keyof typeof DIALECTS;
 
 export function dialectOf(version: string): Dialect {
@@ -58,11 +32,9 @@ export interface Statement {
   readonly hash?: Secret;
 }
 
-const ADMIN_CLEAR_TEXT = 'ALTER USER ?@? IDENTIFIED BY ?';
-
 /** The clear text, for plugins with no stored form rpr computes (the server's logs will hold it). */
 export function adminClearText(target: { user: string; host: string }, password: Secret): Statement {
-  return { sql: ADMIN_CLEAR_TEXT, values: [target.user, target.host, password.reveal()] };
+  return { sql: MYSQL.statements.adminClearText, values: [target.user, target.host, password.reveal()] };
 }
 
 /** The stored form an admin sends for the account's plugin on this server; undefined: the clear text. */

@@ -11,36 +11,13 @@ import {
   isConnectionLoss,
   readOnlyFailure,
   selfChangeFindings,
-  tlsOptions,
   withDeadline,
 } from '../sql-common.js';
+import { POSTGRESQL } from '../sql-dialects.js';
 import { postgresqlDefinition, type PostgresqlResource } from './schema.js';
 import { scramVerifier } from './scram.js';
 
-/** Everything PostgreSQL-specific about the SQL we send, in one place. */
-const SQL = {
-  roleExists: 'SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1',
-  // ALTER ROLE takes no bind parameters. The role is quoted as an identifier; the verifier
-  // is checked to be base64 and "$:" only, so neither can end the statement.
-  alterRole: (role: string, verifier: string) => `ALTER ROLE ${pg.escapeIdentifier(role)} PASSWORD '${checkedVerifier(verifier)}'`,
-  alterSelf: (verifier: string) => `ALTER ROLE CURRENT_USER PASSWORD '${checkedVerifier(verifier)}'`,
-  // What a dry run reads. PostgreSQL 16+ also needs ADMIN OPTION on a role to change it with CREATEROLE.
-  adminRights: "SELECT rolsuper, rolcreaterole, current_setting('server_version_num')::int >= 160000 AS needs_admin_option FROM pg_catalog.pg_roles WHERE rolname = current_user",
-  roleFacts: "SELECT rolsuper, rolcanlogin, pg_catalog.pg_has_role(current_user, oid, 'MEMBER WITH ADMIN OPTION') AS admin_option FROM pg_catalog.pg_roles WHERE rolname = $1",
-  // 28P01 invalid_password, 28000 invalid_authorization_specification (no such role, pg_hba refusal).
-  authFailureCodes: new Set(['28P01', '28000']),
-};
-
-const VERIFIER = /^SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/;
-function checkedVerifier(v: string): string {
-  if (!VERIFIER.test(v)) throw new TargetUnchangedError('internal: SCRAM verifier has an unexpected form; nothing was sent');
-  return v;
-}
-
-function isAuthFailure(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && SQL.authFailureCodes.has(code);
-}
+const SQL = POSTGRESQL.statements;
 
 function serverMessage(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
@@ -114,7 +91,7 @@ class PostgresqlAdapter implements TargetAdapter {
     try {
       session = await this.#open(req.account.username, req.password, `logging in as ${req.account.username}`);
     } catch (e) {
-      if (e instanceof ResetError && isAuthFailure(e.cause)) return { valid: false, detail: serverMessage(e.cause) };
+      if (e instanceof ResetError && POSTGRESQL.authFailed(e.cause)) return { valid: false, detail: serverMessage(e.cause) };
       throw e;
     }
     await session.close();
@@ -181,7 +158,7 @@ class PostgresqlAdapter implements TargetAdapter {
       database: r.database,
       user: username,
       password: password.reveal(),
-      ssl: tlsOptions(r) ?? false,
+      ssl: POSTGRESQL.tls(r) ?? false,
       connectionTimeoutMillis: this.ctx.timeoutMs,
       application_name: 'remote-password-reset',
     });
@@ -191,7 +168,7 @@ class PostgresqlAdapter implements TargetAdapter {
       await withDeadline(what, this.ctx.timeoutMs, client.connect(), () => client.connection.stream.destroy());
     } catch (e) {
       client.connection.stream.destroy();
-      throw connectFailure(e, what, isAuthFailure);
+      throw connectFailure(e, what, POSTGRESQL);
     }
     return new Session(client, username, this.ctx.timeoutMs);
   }

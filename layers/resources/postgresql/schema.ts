@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accountIdSchema, portSchema, resourceBase, tlsOptions } from '../common.js';
-import { hasControlCharacter } from '../../engine/policy.js';
+import { POSTGRESQL } from '../sql-dialects.js';
 import { defineType, tcp } from '../definition.js';
 
 export const postgresqlSchema = z
@@ -26,8 +26,7 @@ export const postgresqlDefinition = defineType({
   defaultPorts: tcp(5432),
   // Role passwords have no length limit of note; a NUL cannot be sent.
   policy: { length: 32, maxLength: 1000 },
-  // Role names are quoted as identifiers, so any text without control characters is safe.
-  username: z.string().min(1).max(63).refine((u) => !hasControlCharacter(u), 'must not hold control characters'),
+  username: POSTGRESQL.identifier,
   references: (r) => (r.adminAccount ? [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }] : []),
   onPremises: true,
   verification: 'login',

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { REFUSALS, isRefusal, isRefusalReason, isStrictPasswordValidation } from '../../../../layers/resources/mysql/refusals.js';
+import { MYSQL } from '../../../../layers/resources/sql-dialects.js';
+import { isRefusal, isRefusalReason, isStrictPasswordValidation } from '../../../../layers/resources/mysql/refusals.js';
 
 /** An error as mysql2 builds one from the server's ERR packet. */
-const serverError = (errno: number, message = 'refused') => Object.assign(new Error(message), { errno, sqlState: 'HY000', code: REFUSALS[errno] ?? 'ER_OTHER' });
+const serverError = (errno: number, message = 'refused') => Object.assign(new Error(message), { errno, sqlState: 'HY000', code: MYSQL.refusals[errno] ?? 'ER_OTHER' });
 
 describe('MySQL refusals: which server answers prove a password statement changed nothing', () => {
-  it.each(Object.keys(REFUSALS).map(Number))('error %i is a refusal', (errno) => {
+  it.each(Object.keys(MYSQL.refusals).map(Number))('error %i is a refusal', (errno) => {
     expect(isRefusal(serverError(errno))).toBe(true);
   });
 
