@@ -59,7 +59,7 @@ export const mssqlDefinition = defineType({
   implementation: {
     family: 'mssql',
     adapter: () => import('./adapter.js').then((m) => m.createMssqlAdapter),
-    testedAgainst: { kind: 'simulator', what: 'a TDS 7.4 simulator written from [MS-TDS] (TLS in PRELOGIN, LOGIN7, sp_executesql, ALTER LOGIN with CHECK_POLICY) and a SQL Server Browser simulator, both checked with FreeTDS tsql; Windows authentication (NTLM) untested', using: ['tds'] },
+    testedAgainst: { kind: 'simulator', what: 'a TDS 7.4 simulator written from [MS-TDS] and [MS-NLMP] (TLS in PRELOGIN, LOGIN7, NTLM for Windows logins checked against the account\'s NT hash, sp_executesql, ALTER LOGIN with CHECK_POLICY) and a SQL Server Browser simulator, each checked with FreeTDS tsql; no SQL Server, no domain controller in the NTLM check', using: ['tds'] },
   },
   changedBy: '`ALTER LOGIN` assembled server-side with `QUOTENAME` from bound parameters (admin reset, or self change with `OLD_PASSWORD`)',
   verifiedBy: 'a fresh login as the account',

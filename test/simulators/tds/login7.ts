@@ -94,6 +94,8 @@ export interface Login7 {
   readonly integratedSecurity: boolean;
   /** The new password of a login that changes it while logging in (fChangePassword, ChangePassword). */
   readonly changePassword?: string;
+  /** SSPI: the first message of Windows authentication (an NTLM NEGOTIATE_MESSAGE), ibSSPI/cbSSPI in bytes. */
+  readonly sspi?: Buffer;
 }
 
 /** Undoes the obfuscation of [MS-TDS] 2.2.6.4: XOR 0xA5, then swap the nibbles. */
@@ -128,6 +130,9 @@ export function parseLogin7(data: Buffer): Login7 {
   };
   const text = (at: number) => field(at).toString('utf16le');
   const changed = field(86);
+  const sspiAt = data.readUInt16LE(78);
+  const sspiLength = data.readUInt16LE(80);
+  if (sspiAt + sspiLength > length) throw new Error('LOGIN7 SSPI lies outside the message');
   return {
     tdsVersion,
     packetSize,
@@ -140,5 +145,6 @@ export function parseLogin7(data: Buffer): Login7 {
     database: text(68),
     integratedSecurity: (optionFlags2 & fIntSecurity) !== 0,
     ...(optionFlags3 & fChangePassword ? { changePassword: deobfuscate(changed) } : {}),
+    ...(sspiLength > 0 ? { sspi: data.subarray(sspiAt, sspiAt + sspiLength) } : {}),
   };
 }

@@ -12,6 +12,7 @@
  * a SQL login's password has at most 128 characters.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ntHash, verifyAuthenticate, type Authenticate } from './ntlm.js';
 import type { ServerMessage } from './tokens.js';
 
 export interface LoginSpec {
@@ -25,6 +26,12 @@ export interface LoginSpec {
   /** The server permission ALTER ANY LOGIN (held by sysadmin and securityadmin). */
   readonly alterAnyLogin?: boolean;
   readonly defaultDatabase?: string;
+  /**
+   * A Windows login (CREATE LOGIN [CORP\name] FROM WINDOWS): `name` is DOMAIN\account, and the
+   * password is the domain account's, of which the simulator keeps what a domain controller keeps
+   * (the NT hash) to check NTLM; such a login has no SQL password.
+   */
+  readonly windows?: { readonly dnsDomain: string };
 }
 
 export interface SqlLogin {
@@ -38,6 +45,8 @@ export interface SqlLogin {
   passwordHash: Buffer;
   /** sys.server_principals' principal_id (SUSER_ID); sa is 1, later logins from 256. */
   readonly principalId: number;
+  /** A Windows login's domain account: its NT hash and the domain's DNS name. */
+  windows?: { ntHash: Buffer; readonly dnsDomain: string };
   /** How many times the password was set since the simulator started (a test's evidence of a change). */
   changes: number;
 }
@@ -86,6 +95,7 @@ export class LoginStore {
       defaultDatabase: s.defaultDatabase ?? 'master',
       passwordHash: hash(s.password),
       principalId: s.name.toLowerCase() === 'sa' ? 1 : this.#nextId++,
+      ...(s.windows ? { windows: { ntHash: ntHash(s.password), dnsDomain: s.windows.dnsDomain } } : {}),
       changes: 0,
     };
     this.#logins.set(s.name.toLowerCase(), login);
@@ -113,7 +123,8 @@ export class LoginStore {
    */
   authenticate(name: string, password: string, newPassword?: string): LoginOutcome {
     const l = this.get(name);
-    if (!l || !matches(l, password)) return { ok: false, error: loginFailed(name) };
+    // A Windows login takes no SQL password (SQL Server answers 18456 for one sent).
+    if (!l || l.windows || !matches(l, password)) return { ok: false, error: loginFailed(name) };
     if (l.disabled) return { ok: false, error: loginFailed(name, 18470, ' Reason: The account is disabled.') };
     if (newPassword !== undefined) {
       const refused = this.setPassword(l, newPassword, l.checkPolicy);
@@ -122,6 +133,28 @@ export class LoginStore {
       return { ok: false, error: loginFailed(name, 18488, ' Reason: The password of the account must be changed.') };
     }
     return { ok: true, login: l };
+  }
+
+  /**
+   * Windows authentication: the AUTHENTICATE_MESSAGE's domain (NetBIOS or DNS name) and account
+   * name a Windows login, and its response proves the domain account's password. A response that
+   * proves nothing is 18452, as SQL Server answers a login the domain did not authenticate.
+   */
+  authenticateWindows(a: Authenticate, serverChallenge: Buffer, netbiosDomain: string): LoginOutcome {
+    const l = [...this.#logins.values()].find((x) => x.windows && x.name.toLowerCase() === `${netbiosDomain}\\${a.user}`.toLowerCase());
+    const domainMatches = l?.windows && [netbiosDomain.toLowerCase(), l.windows.dnsDomain.toLowerCase()].includes(a.domain.toLowerCase());
+    if (!l?.windows || !domainMatches || !verifyAuthenticate(a, serverChallenge, l.windows.ntHash)) {
+      return { ok: false, error: { number: 18452, state: 1, class: 14, message: 'Login failed. The login is from an untrusted domain and cannot be used with Integrated authentication.' } };
+    }
+    if (l.disabled) return { ok: false, error: loginFailed(l.name, 18470, ' Reason: The account is disabled.') };
+    return { ok: true, login: l };
+  }
+
+  /** The domain account's password changed (in its domain): what the simulator checks NTLM against. */
+  setDomainPassword(name: string, password: string): void {
+    const l = this.get(name);
+    if (!l?.windows) throw new Error(`${name} is not a Windows login`);
+    l.windows.ntHash = ntHash(password);
   }
 
   /** Sets the password, checked against the policy when `checkPolicy`; the refusal otherwise. */

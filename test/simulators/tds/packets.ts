@@ -13,6 +13,8 @@ export const PacketType = {
   TABULAR_RESULT: 0x04,
   ATTENTION: 0x06,
   LOGIN7: 0x10,
+  /** The client's SSPI message (an NTLM AUTHENTICATE_MESSAGE), [MS-TDS] 2.2.6.8. */
+  SSPI: 0x11,
   PRELOGIN: 0x12,
 } as const;
 

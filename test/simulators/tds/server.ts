@@ -24,11 +24,12 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { Duplex } from 'node:stream';
 import { createSecureContext, TLSSocket } from 'node:tls';
 import { testCertificates } from '../../../harness/support/https-certificates.js';
-import { negotiate, parseLogin7, parsePrelogin, preloginAnswer, type EncryptionSetting, type Negotiated } from './login7.js';
-import { LoginStore, type LoginSpec } from './logins.js';
+import { negotiate, parseLogin7, parsePrelogin, preloginAnswer, type EncryptionSetting, type Login7, type Negotiated } from './login7.js';
+import { LoginStore, type LoginSpec, type SqlLogin } from './logins.js';
+import { challengeMessage, isNegotiate, parseAuthenticate } from './ntlm.js';
 import { MessageReader, PacketType, packets, skipAllHeaders, type Message } from './packets.js';
 import { parseRpc } from './rpc.js';
-import { collationChange, COLLATION, CurCmd, doneInProc, doneProc, DoneStatus, doneToken, EnvChange, envChange, loginAck, message, resultSet, returnStatus, type ServerMessage } from './tokens.js';
+import { collationChange, COLLATION, CurCmd, doneInProc, doneProc, DoneStatus, doneToken, EnvChange, envChange, loginAck, message, resultSet, returnStatus, sspiToken, type ServerMessage } from './tokens.js';
 import { SqlError } from './tsql-lexer.js';
 import { execProc, runBatch, type Outcome, type Session } from './tsql.js';
 
@@ -39,6 +40,8 @@ export interface TdsSimulatorOptions {
   /** `master` is always there. */
   readonly databases?: readonly string[];
   readonly serverName?: string;
+  /** The Windows domain the server belongs to, whose Windows logins it authenticates with NTLM; CORP (corp.example.com) unless set. */
+  readonly domain?: { readonly netbios: string; readonly dns: string };
 }
 
 export interface ReceivedRequest {
@@ -67,6 +70,8 @@ export interface TdsSimulator {
 
 const VERSION: readonly [number, number, number] = [16, 0, 1000];
 const DEFAULT_PACKET_SIZE = 4096;
+const DEFAULT_DOMAIN = { netbios: 'CORP', dns: 'corp.example.com' };
+const UNTRUSTED: ServerMessage = { number: 18452, state: 1, class: 14, message: 'Login failed. The login is from an untrusted domain and cannot be used with Integrated authentication.' };
 const VERSION_TEXT = 'Microsoft SQL Server 2022 (RTM) - 16.0.1000.6 (X64) \n\tOct  8 2022 05:58:25 \n\tCopyright (C) 2022 Microsoft Corporation\n\tDeveloper Edition (64-bit) on Linux (Debian) <X64>';
 
 interface Shared {
@@ -80,7 +85,9 @@ interface Shared {
 
 class Connection {
   readonly record: ConnectionRecord = { messages: [], logins: [], requests: [] };
-  #state: 'prelogin' | 'handshake' | 'login' | 'ready' | 'closed' = 'prelogin';
+  #state: 'prelogin' | 'handshake' | 'login' | 'sspi' | 'ready' | 'closed' = 'prelogin';
+  /** Between an NTLM LOGIN7 and the client's AUTHENTICATE_MESSAGE. */
+  #ntlm?: { readonly login7: Login7; readonly serverChallenge: Buffer };
   #negotiated: Negotiated = 'none';
   readonly #raw = new MessageReader();
   readonly #clear = new MessageReader();
@@ -139,6 +146,7 @@ class Connection {
     }
     if (this.#state === 'prelogin') return this.#prelogin(m);
     if (this.#state === 'login') return this.#login(m, tls);
+    if (this.#state === 'sspi') return this.#sspi(m, tls);
     if (m.type === PacketType.SQL_BATCH) return this.#batch(m.data);
     if (m.type === PacketType.RPC) return this.#rpc(m.data);
     if (m.type === PacketType.ATTENTION) return this.#send(doneToken(0x20, 0));
@@ -217,26 +225,54 @@ class Connection {
     if (m.type !== PacketType.LOGIN7) return this.#close();
     if (this.#negotiated !== 'none' && !tls) return this.#close();
     const l = parseLogin7(m.data);
-    const fail = (e: ServerMessage) => {
-      this.record.logins.push({ userName: l.userName, appName: l.appName, database: l.database, tls, accepted: false });
-      this.#send(Buffer.concat([message(e, this.shared.serverName), doneToken(DoneStatus.ERROR, 0)]));
-      this.socket.end();
-      this.#state = 'closed';
-    };
-    if (l.integratedSecurity) return fail({ number: 18452, state: 1, class: 14, message: 'Login failed. The login is from an untrusted domain and cannot be used with Integrated authentication.' });
+    if (l.integratedSecurity) {
+      // Windows authentication: LOGIN7 carries NTLM's NEGOTIATE_MESSAGE; the CHALLENGE_MESSAGE goes back in an SSPI token.
+      if (!l.sspi || !isNegotiate(l.sspi)) return this.#refuse(l, l.userName, tls, UNTRUSTED);
+      const domain = this.shared.options.domain ?? DEFAULT_DOMAIN;
+      const { message: challenge, serverChallenge } = challengeMessage({ domain: domain.netbios, dnsDomain: domain.dns, computer: this.shared.serverName });
+      this.#ntlm = { login7: l, serverChallenge };
+      this.#state = 'sspi';
+      this.#send(sspiToken(challenge));
+      return;
+    }
     const outcome = this.shared.store.authenticate(l.userName, l.password, l.changePassword);
-    if (!outcome.ok) return fail(outcome.error);
-    const wanted = l.database || outcome.login.defaultDatabase;
+    if (!outcome.ok) return this.#refuse(l, l.userName, tls, outcome.error);
+    this.#accept(l, outcome.login, l.userName, tls);
+  }
+
+  /** The client's AUTHENTICATE_MESSAGE, checked against the Windows login's domain account. */
+  #sspi(m: Message, tls: boolean): void {
+    const { login7, serverChallenge } = this.#ntlm!;
+    this.#ntlm = undefined;
+    if (m.type !== PacketType.SSPI) return this.#close();
+    const a = parseAuthenticate(m.data);
+    const domain = this.shared.options.domain ?? DEFAULT_DOMAIN;
+    const name = `${domain.netbios}\\${a.user}`;
+    const outcome = this.shared.store.authenticateWindows(a, serverChallenge, domain.netbios);
+    if (!outcome.ok) return this.#refuse(login7, name, tls, outcome.error);
+    this.#accept(login7, outcome.login, outcome.login.name, tls);
+  }
+
+  /** ERROR and DONE with the error bit, then the connection closed, as SQL Server ends a refused login. */
+  #refuse(l: Login7, userName: string, tls: boolean, e: ServerMessage): void {
+    this.record.logins.push({ userName, appName: l.appName, database: l.database, tls, accepted: false });
+    this.#send(Buffer.concat([message(e, this.shared.serverName), doneToken(DoneStatus.ERROR, 0)]));
+    this.socket.end();
+    this.#state = 'closed';
+  }
+
+  #accept(l: Login7, login: SqlLogin, userName: string, tls: boolean): void {
+    const wanted = l.database || login.defaultDatabase;
     const database = this.shared.databases.find((d) => d.toLowerCase() === wanted.toLowerCase());
     if (!database) {
-      this.record.logins.push({ userName: l.userName, appName: l.appName, database: l.database, tls, accepted: false });
+      this.record.logins.push({ userName, appName: l.appName, database: l.database, tls, accepted: false });
       const e = { number: 4060, state: 1, class: 11, message: `Cannot open database "${wanted}" requested by the login. The login failed.` };
-      this.#send(Buffer.concat([message(e, this.shared.serverName), message({ number: 18456, state: 1, class: 14, message: `Login failed for user '${l.userName}'.` }, this.shared.serverName), doneToken(DoneStatus.ERROR, 0)]));
+      this.#send(Buffer.concat([message(e, this.shared.serverName), message({ number: 18456, state: 1, class: 14, message: `Login failed for user '${userName}'.` }, this.shared.serverName), doneToken(DoneStatus.ERROR, 0)]));
       this.socket.end();
       this.#state = 'closed';
       return;
     }
-    this.record.logins.push({ userName: l.userName, appName: l.appName, database: l.database, tls, accepted: true });
+    this.record.logins.push({ userName, appName: l.appName, database: l.database, tls, accepted: true });
     const size = l.packetSize === 0 ? DEFAULT_PACKET_SIZE : Math.min(32767, Math.max(512, l.packetSize));
     const s = this.shared.serverName;
     this.#send(
@@ -252,7 +288,7 @@ class Connection {
       ]),
     );
     this.#packetSize = size;
-    this.#session = { login: outcome.login, store: this.shared.store, database, databases: this.shared.databases, serverName: s, version: VERSION_TEXT, spid: this.#spid };
+    this.#session = { login: login, store: this.shared.store, database, databases: this.shared.databases, serverName: s, version: VERSION_TEXT, spid: this.#spid };
     this.#state = 'ready';
   }
 

@@ -26,6 +26,7 @@ const Token = {
   LOGINACK: 0xad,
   ROW: 0xd1,
   ENVCHANGE: 0xe3,
+  SSPI: 0xed,
   DONE: 0xfd,
   DONEPROC: 0xfe,
   DONEINPROC: 0xff,
@@ -34,6 +35,11 @@ const Token = {
 /** A token with a USHORT length before its body. */
 function sized(token: number, body: Buffer): Buffer {
   return new Writer().u8(token).u16(body.length).raw(body).done();
+}
+
+/** [MS-TDS] 2.2.7.22 SSPI: the server's security token (an NTLM CHALLENGE_MESSAGE). */
+export function sspiToken(data: Buffer): Buffer {
+  return sized(Token.SSPI, data);
 }
 
 /** [MS-TDS] 2.2.7.9 ENVCHANGE types used at login. */
