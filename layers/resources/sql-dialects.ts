@@ -43,7 +43,7 @@ const printableName = (max: number) => z.string().min(1).max(max).refine((u) => 
  */
 const verified = (r: SqlTlsConfig) => ({ ...(r.caCertificate ? { ca: r.caCertificate } : {}), rejectUnauthorized: true as const, minVersion: 'TLSv1.2' as const });
 
-function codeOf(e: unknown, key: 'code' | 'number' | 'errno'): string | undefined {
+function codeOf(e: unknown, key: 'code' | 'number' | 'errno' | 'errorNum'): string | undefined {
   const v = (e as Record<string, unknown> | null)?.[key];
   return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
 }
@@ -229,6 +229,51 @@ export const MSSQL = {
   tls: (r: SqlTlsConfig) => (r.ssl ? { encrypt: true as const, trustServerCertificate: false as const, cryptoCredentialsDetails: verified(r) } : undefined),
 } as const satisfies SqlDialect<Record<string, string>> & Record<string, unknown>;
 
+/**
+ * Oracle Database through node-oracledb in Thin mode. A self change (and the admin's own) is the
+ * driver's password change (`connection.changePassword`), which sends the new password in O5LOGON's
+ * authentication message encrypted with the session key, never as SQL. Another user's password can
+ * only be set with ALTER USER, which takes no bind variable for it: the user name is an unquoted
+ * identifier by its rule, sent quoted and upper-cased (as Oracle folds unquoted names), and the
+ * password a quoted identifier, which holds anything but `"` and NUL ("Database Object Names and
+ * Qualifiers", SQL Language Reference): one that holds either is refused before sending.
+ */
+export const ORACLE = {
+  engine: 'oracle',
+  statements: {
+    alterUser: (user: string, password: string) => `ALTER USER "${user.toUpperCase()}" IDENTIFIED BY "${password}"`,
+  },
+  // Unquoted identifiers only (C## for common users): nothing SQL could read as more.
+  identifier: z.string().regex(/^(C##|c##)?[A-Za-z][A-Za-z0-9_$#]{0,127}$/, 'must be an Oracle user name: optional "C##", a letter, then letters, digits, "_", "$" or "#" (at most 128)'),
+  /** What a quoted identifier cannot hold: the password is refused before sending when it holds one. */
+  unquotable: /["\0]/,
+  wrongPassword: 1017,
+  // ORA-01017 invalid username/password; ORA-01005 null password; ORA-28000 the account is locked; ORA-28001 the password has expired.
+  authFailed: (e: unknown) => ['1017', '1005', '28000', '28001'].includes(codeOf(e, 'errorNum') ?? ''),
+  // What each ORA- error means for a reset (Oracle's Database Error Messages); ALTER USER and the
+  // driver's password change are refused whole, before the password is stored.
+  refusals: {
+    '988': 'missing or invalid password (ORA-00988)',
+    '1017': 'invalid user name or password (ORA-01017)',
+    '1031': 'the admin lacks the ALTER USER system privilege (ORA-01031)',
+    '1918': 'no such user (ORA-01918)',
+    '28000': 'the account is locked (ORA-28000)',
+    '28001': 'the password has expired (ORA-28001)',
+    '28003': "the profile's password verify function refused it (ORA-28003)",
+    '28007': "the password was used before and the profile's PASSWORD_REUSE_TIME or PASSWORD_REUSE_MAX forbids it again (ORA-28007)",
+    '28008': 'the old password is wrong (ORA-28008)',
+    '28221': 'the profile has a verify function, so the old password must be given (ORA-28221)',
+  } as Readonly<Record<string, string>>,
+  // node-oracledb's Oracle Net errors: closed, lost contact, incomplete, timed out, refused, EOF.
+  connectionLost: new Set(['NJS-500', 'NJS-501', 'NJS-503', 'NJS-510', 'NJS-511', 'NJS-521']),
+  /** ORA- numbers that are the connection failing, not the server refusing: end-of-file on the channel, not connected, lost contact, TNS transport errors. */
+  lostConnection: new Set([3113, 3114, 3135, 12537, 12547, 12570, 12571]),
+  transactional: false,
+  // TCPS in the connect descriptor; Thin mode checks the certificate against the system's roots
+  // (a PEM wallet would also have to hold a client key) and its name against the host.
+  tls: (r: SqlTlsConfig) => (r.ssl ? { protocol: 'TCPS' as const, sslServerDNMatch: true as const } : undefined),
+} as const satisfies SqlDialect<Record<string, unknown>> & Record<string, unknown>;
+
 /** Every row, by the engine's resource type. */
-export const SQL_DIALECTS = { postgresql: POSTGRESQL, mysql: MYSQL, mssql: MSSQL } as const;
+export const SQL_DIALECTS = { postgresql: POSTGRESQL, mysql: MYSQL, mssql: MSSQL, oracle: ORACLE } as const;
 export type SqlEngine = keyof typeof SQL_DIALECTS;

@@ -33,7 +33,7 @@ const MINIMAL: Record<ResourceType, { input: Record<string, unknown>; defaults: 
     username: 'weblogic',
   },
   mssql: { input: base, defaults: { port: 1433, ssl: true, authentication: { mode: 'sql' } }, username: 'sa' },
-  oracle: { input: base, defaults: { port: 1521, serviceName: 'ORCL', encrypted: false }, username: 'SYSTEM' },
+  oracle: { input: base, defaults: { port: 1521, serviceName: 'ORCL', ssl: false, encrypted: false }, username: 'SYSTEM' },
   'sybase-ase': { input: base, defaults: { port: 5000, ssl: false }, username: 'sa' },
   ldap: { input: { ...base, serverType: 'openldap' }, defaults: { port: 389, ssl: false, starttls: false }, username: 'cn=admin,dc=example,dc=com' },
   'hp-procurve': {
