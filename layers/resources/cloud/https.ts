@@ -7,6 +7,8 @@ import {
   TargetUnchangedError,
   ThrottledError,
 } from '../../engine/errors.js';
+import { request as httpsRequest, type Agent } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { waitingOutThrottles } from '../../engine/patience.js';
 import { DeadlineExceeded, isTlsTrustFailure, withDeadline } from '../sql-common.js';
 
@@ -177,6 +179,54 @@ export interface CallOptions extends StatusReading {
   readonly waitOutThrottles?: boolean;
   /** Statuses the caller reads itself, returned instead of thrown (a sign-in's 401 is the answer of a verify, not a failure). */
   readonly answered?: readonly number[];
+  /**
+   * Sent through node:https with this agent instead of fetch: Node's fetch takes no CA of its own,
+   * and an on-premises target's certificate is checked against the resource's CA alone (the
+   * agent's `ca`), not the trust store. The agent's keep-alive pool is the adapter's connection.
+   */
+  readonly agent?: Agent;
+  /** With `agent`: the field holding the CA; a certificate it does not verify is InvalidConfigurationError naming it. */
+  readonly caField?: string;
+}
+
+/** The most of an answer's body kept (a management API's error is a few hundred bytes). */
+const MAX_BODY_BYTES = 1 << 20;
+
+/**
+ * One request through `agent`. A failure before the TLS handshake finished (nothing of the
+ * request can have left) is classified as a read: unchanged, or a timeout, whatever `effect` says.
+ */
+function viaAgent(url: URL, options: CallOptions, headers: Record<string, string>, body: string | undefined): Promise<ApiAnswer> {
+  return new Promise<ApiAnswer>((resolve, reject) => {
+    let connected = false;
+    const req = httpsRequest(url, { method: options.method, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: options.agent, signal: AbortSignal.timeout(options.timeoutMs) }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= MAX_BODY_BYTES) chunks.push(c);
+      });
+      res.on('end', () => {
+        const flat = new Map<string, string>();
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat.set(k.toLowerCase(), Array.isArray(v) ? v.join(', ') : v);
+        resolve({ status: res.statusCode ?? 0, headers: { get: (name) => flat.get(name.toLowerCase()) ?? null }, text: Buffer.concat(chunks).toString('utf8') });
+      });
+      res.on('error', (e) => reject(networkFailure(e, options.what, options.effect)));
+    });
+    req.on('socket', (socket) => {
+      // A pooled socket is connected already; a new one once its handshake is done.
+      if (!(socket as TLSSocket).connecting && (socket as TLSSocket).encrypted && !(socket as TLSSocket).pending) connected = true;
+      else socket.once('secureConnect', () => (connected = true));
+    });
+    req.on('error', (e) => {
+      if (options.caField && causes(e).some(isTlsTrustFailure)) {
+        reject(new InvalidConfigurationError(options.caField, `${options.what}: the server's TLS certificate is not verified by it (${describe(e)}); nothing was sent`, { cause: e }));
+        return;
+      }
+      reject(networkFailure(e, options.what, connected ? options.effect : 'read'));
+    });
+    req.end(body);
+  });
 }
 
 /**
@@ -211,6 +261,11 @@ async function callOnce(options: CallOptions): Promise<ApiAnswer> {
     body = new URLSearchParams(options.form).toString();
   }
   let answer: ApiAnswer;
+  if (options.agent) {
+    answer = await viaAgent(url, options, headers, body);
+    if (!options.answered?.includes(answer.status)) assertOk(answer, options.what, options.effect, options);
+    return answer;
+  }
   try {
     const res = await fetch(url, { method: options.method, headers, ...(body === undefined ? {} : { body }), signal: AbortSignal.timeout(options.timeoutMs), redirect: 'error' });
     answer = { status: res.status, headers: res.headers, text: await res.text() };

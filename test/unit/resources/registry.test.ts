@@ -29,7 +29,7 @@ const MINIMAL: Record<ResourceType, { input: Record<string, unknown>; defaults: 
   postgresql: { input: base, defaults: { port: 5432, ssl: false, database: 'postgres' }, username: 'app' },
   weblogic: {
     input: { ...base, adminAccount: 'r1/weblogic' },
-    defaults: { port: 7001, ssl: false, realm: 'myrealm', authenticationProvider: 'DefaultAuthenticator' },
+    defaults: { port: 7002, ssl: true, realm: 'myrealm', authenticationProvider: 'DefaultAuthenticator' },
     username: 'weblogic',
   },
   mssql: { input: base, defaults: { port: 1433, ssl: true, authentication: { mode: 'sql' } }, username: 'sa' },
@@ -128,7 +128,7 @@ describe('the registry', () => {
     const needs = (input: Record<string, unknown>) => definitionOf(input.type).ports(parseResource(input) as never);
     const open = (type: ResourceType) => definitionOf(type).defaultPorts;
     expect(needs({ ...MINIMAL.linux.input, type: 'linux', protocol: 'telnet' })).toEqual({ tcp: [23] });
-    expect(needs({ ...MINIMAL.weblogic.input, type: 'weblogic', ssl: true })).toEqual({ tcp: [7002] });
+    expect(needs({ ...MINIMAL.weblogic.input, type: 'weblogic', ssl: false })).toEqual({ tcp: [7001] });
     expect(needs({ ...MINIMAL['sybase-ase'].input, type: 'sybase-ase', ssl: true })).toEqual({ tcp: [2748] });
     expect(needs({ ...MINIMAL.ldap.input, type: 'ldap', ssl: true })).toEqual({ tcp: [636] });
     expect(needs({ ...MINIMAL.mssql.input, type: 'mssql', instanceName: 'SQLEXPRESS' })).toEqual({ tcp: [], udp: [1434] });

@@ -6,9 +6,10 @@ import { refusedField, takesUsername } from '../helpers.js';
 const wls = { id: 'wls', type: 'weblogic', host: 'wls.example.com', adminAccount: 'wls/weblogic' };
 
 describe('weblogic resources', () => {
-  it('use 7002, the default SSL listen port, with ssl', () => {
-    expect(parseResource({ ...wls, ssl: true })).toMatchObject({ port: 7002 });
-    expect(parseResource({ ...wls, ssl: true, port: 9002 })).toMatchObject({ port: 9002 });
+  it('use TLS on 7002, the default SSL listen port, unless ssl is set off (7001)', () => {
+    expect(parseResource(wls)).toMatchObject({ ssl: true, port: 7002 });
+    expect(parseResource({ ...wls, port: 9002 })).toMatchObject({ port: 9002 });
+    expect(parseResource({ ...wls, ssl: false })).toMatchObject({ port: 7001 });
   });
 
   it('need an admin account, and name it', () => {
@@ -30,7 +31,7 @@ describe('weblogic resources', () => {
     expect(takesUsername('weblogic', name)).toBe(true);
   });
 
-  it.each(['a,b', 'a<b', '(x)', ' lead', 'a\tb', 'a#b'])('refuse the user name %j', (name) => {
+  it.each(['a,b', 'a<b', '(x)', ' lead', 'a\tb', 'a#b', 'a:b'])('refuse the user name %j', (name) => {
     expect(takesUsername('weblogic', name)).toBe(false);
   });
 });
