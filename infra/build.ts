@@ -15,9 +15,10 @@
  *
  * CDK's local bundling is synchronous and esbuild's plugins need its asynchronous API, so the
  * stack runs this file as a child process: `node --import tsx infra/build.ts layer OUTDIR` or
- * `... function ENTRY OUTDIR`.
+ * `... function ENTRY OUTDIR`, each with the runtime's modules from a file `... runtime OUTFILE`
+ * wrote once for the synth (they come from a pass over every entry, the same for every build).
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
@@ -184,9 +185,20 @@ function toLayer(r: RuntimeModules): Plugin {
   };
 }
 
+/** RuntimeModules as a file carries them from one build process to the next (infra/bundling.ts). */
+export function writeRuntimeModules(file: string, r: RuntimeModules): void {
+  writeFileSync(file, JSON.stringify({ modules: [...r.modules], entries: r.entries, packages: [...r.packages] }));
+}
+
+export function readRuntimeModules(file: string): RuntimeModules {
+  const j = JSON.parse(readFileSync(file, 'utf8')) as { modules: string[]; entries: string[]; packages: string[] };
+  return { modules: new Set(j.modules), entries: j.entries, packages: new Set(j.packages) };
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [what, a, b] = process.argv.slice(2);
-  if (what === 'layer' && a) await buildLayer(a);
-  else if (what === 'function' && a && b) await buildFunction(a, b);
-  else throw new Error('usage: build.ts layer OUTDIR | build.ts function ENTRY OUTDIR');
+  const [what, a, b, c] = process.argv.slice(2);
+  if (what === 'runtime' && a) writeRuntimeModules(a, await runtimeModules());
+  else if (what === 'layer' && a) await buildLayer(a, b ? readRuntimeModules(b) : undefined);
+  else if (what === 'function' && a && b) await buildFunction(a, b, c ? readRuntimeModules(c) : undefined);
+  else throw new Error('usage: build.ts runtime OUTFILE | build.ts layer OUTDIR [RUNTIME_FILE] | build.ts function ENTRY OUTDIR [RUNTIME_FILE]');
 }

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AssetHashType, DockerImage, Duration, Stack, type ILocalBundling } from 'aws-cdk-lib';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -17,13 +19,32 @@ class LocalBuild implements ILocalBundling {
   constructor(private readonly args: readonly string[]) {}
 
   tryBundle(outputDir: string): boolean {
-    try {
-      execFileSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'infra/build.ts'), ...this.args, outputDir], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    } catch (e) {
-      throw new Error(`building ${this.args.join(' ')} failed:\n${String((e as { stderr?: Buffer }).stderr ?? e)}`, { cause: e });
-    }
+    build([...this.args, outputDir, runtimeModulesFile()]);
     return true;
   }
+}
+
+function build(args: readonly string[]): void {
+  try {
+    execFileSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'infra/build.ts'), ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    throw new Error(`building ${args.join(' ')} failed:\n${String((e as { stderr?: Buffer }).stderr ?? e)}`, { cause: e });
+  }
+}
+
+let runtimeFile: string | undefined;
+/**
+ * Which modules are the runtime layer's, worked out once per synth process (a pass of esbuild
+ * over every function entry, some seconds) and handed to every build after it in a file.
+ */
+function runtimeModulesFile(): string {
+  if (runtimeFile === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'rpr-runtime-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    build(['runtime', join(dir, 'runtime-modules.json')]);
+    runtimeFile = join(dir, 'runtime-modules.json');
+  }
+  return runtimeFile;
 }
 
 function builtAsset(args: readonly string[]): Code {

@@ -99,7 +99,7 @@ describe.skipIf(!node)(`every built function bundle under Node 22${unavailable ?
       outputs.set(c.name, run.output);
       if (run.outcome) outcomes.set(c.name, run.outcome);
     }
-  }, 300_000); // every function built (about 8 s each here), then one Node 22 process per bundle on 2 CPUs
+  }, 120_000);
 
   it('are one per function: each reset family, plan, summarize and api', () => {
     const expected = [...Object.values(functionFamilies()).map((f) => basename(f.entry, '.ts')), 'plan', 'summarize', 'api'];
