@@ -69,6 +69,17 @@ export const SUBSTITUTES: readonly Substitute[] = [
       "class AzureIdentityNotBundled { constructor() { throw new Error('Azure AD authentication is not bundled: the mssql adapter logs in with SQL logins or NTLM'); } }\n" +
       'module.exports = { UsernamePasswordCredential: AzureIdentityNotBundled, ManagedIdentityCredential: AzureIdentityNotBundled, DefaultAzureCredential: AzureIdentityNotBundled, ClientSecretCredential: AzureIdentityNotBundled };',
   },
+  {
+    // iconv-lite's double-byte code pages (Shift JIS, GBK/GB18030, Big5, EUC-KR and their Windows
+    // forms: 0.4 MB of tables, parsed at every start). Its users here decode text only in UTF-8 and
+    // UTF-16: mysql2 sessions are utf8mb4 and the mysql adapter reads only mysql.user's utf8
+    // columns; tedious decodes UCS-2 messages and the mssql adapter reads only int results, never
+    // varchar in a CJK collation's code page. Were one asked for, iconv-lite answers "Encoding not
+    // recognized" rather than misreading it.
+    specifier: './dbcs-data',
+    importer: /\/node_modules\/iconv-lite\/encodings\/index\.js$/,
+    contents: 'module.exports = {};',
+  },
 ];
 
 const NAMESPACE = 'rpr-substitute';
