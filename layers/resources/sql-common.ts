@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { AdapterContext, ChangeRequest, Credential, PreflightFinding } from '../engine/adapter.js';
+import type { AdapterContext, ChangeRequest, Credential, PreflightFinding, VerifyResult } from '../engine/adapter.js';
 import {
   AuthenticationError,
   InvalidConfigurationError,
@@ -159,6 +159,24 @@ export class AdminConnection<S extends { readonly broken: boolean; close(): Prom
     this.#session = undefined;
     await s?.close();
   }
+}
+
+/**
+ * Verification by a fresh login: it opened, valid; the server refused it as a wrong password
+ * (`wrongPassword` gives the server's words for the cause of such a refusal), invalid; anything
+ * else (unreachable, locked, a TLS refusal) throws, since it proves nothing either way.
+ */
+export async function loginProves(open: () => Promise<{ close(): Promise<void> }>, wrongPassword: (cause: unknown) => string | undefined): Promise<VerifyResult> {
+  let session: { close(): Promise<void> };
+  try {
+    session = await open();
+  } catch (e) {
+    const detail = e instanceof ResetError ? wrongPassword(e.cause) : undefined;
+    if (detail !== undefined) return { valid: false, detail };
+    throw e;
+  }
+  await session.close();
+  return { valid: true };
 }
 
 /** Without an admin, an account can only change its own password, which needs its current one. */

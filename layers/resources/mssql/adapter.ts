@@ -3,7 +3,7 @@ import type { ConnectionAuthentication, ConnectionConfiguration } from 'tedious'
 import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, PreflightFinding, PreflightRequest, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
 import { AuthenticationError, InvalidConfigurationError, OutcomeUnknownError, ResetError, TargetUnchangedError } from '../../engine/errors.js';
 import type { Secret } from '../../engine/secret.js';
-import { AdminConnection, DeadlineExceeded, assertChangeInput, connectFailure, currentPasswordForSelfChange, readOnlyFailure, selfChangeFindings, withDeadline } from '../sql-common.js';
+import { AdminConnection, DeadlineExceeded, assertChangeInput, connectFailure, currentPasswordForSelfChange, loginProves, readOnlyFailure, selfChangeFindings, withDeadline } from '../sql-common.js';
 import { MSSQL } from '../sql-dialects.js';
 import { mssqlDefinition, type MssqlResource } from './schema.js';
 
@@ -96,17 +96,14 @@ class MssqlAdapter implements TargetAdapter {
     return { method: 'self change (OLD_PASSWORD)' };
   }
 
-  async verify(req: VerifyRequest): Promise<VerifyResult> {
-    let session: Session;
-    try {
-      session = await this.#open({ accountId: req.account.id, username: req.account.username }, req.password, `logging in as ${req.account.username}`);
-    } catch (e) {
-      const refused = e instanceof AuthenticationError ? serverError(e.cause) : undefined;
-      if (refused?.number === MSSQL.wrongPassword) return { valid: false, detail: `${refused.message} (error ${refused.number})` };
-      throw e;
-    }
-    await session.close();
-    return { valid: true };
+  verify(req: VerifyRequest): Promise<VerifyResult> {
+    return loginProves(
+      () => this.#open({ accountId: req.account.id, username: req.account.username }, req.password, `logging in as ${req.account.username}`),
+      (cause) => {
+        const refused = serverError(cause);
+        return refused?.number === MSSQL.wrongPassword ? `${refused.message} (error ${refused.number})` : undefined;
+      },
+    );
   }
 
   /** With the admin's session: ALTER ANY LOGIN held, and each SQL login there. */

@@ -2,7 +2,7 @@ import oracledb from 'oracledb';
 import type { AdapterContext, AdapterFactory, ChangeRequest, ChangeResult, Credential, TargetAdapter, VerifyRequest, VerifyResult } from '../../engine/adapter.js';
 import { AuthenticationError, InvalidConfigurationError, OutcomeUnknownError, ResetError, TargetUnchangedError } from '../../engine/errors.js';
 import type { Secret } from '../../engine/secret.js';
-import { AdminConnection, DeadlineExceeded, assertChangeInput, connectFailure, currentPasswordForSelfChange, isConnectionLoss, withDeadline } from '../sql-common.js';
+import { AdminConnection, DeadlineExceeded, assertChangeInput, connectFailure, currentPasswordForSelfChange, isConnectionLoss, loginProves, withDeadline } from '../sql-common.js';
 import { ORACLE } from '../sql-dialects.js';
 import { oracleDefinition, type OracleResource } from './schema.js';
 
@@ -110,17 +110,14 @@ class OracleAdapter implements TargetAdapter {
     return { method: 'self change (driver password change)' };
   }
 
-  async verify(req: VerifyRequest): Promise<VerifyResult> {
-    let session: Session;
-    try {
-      session = await this.#open(req.account.username, req.password, `logging in as ${req.account.username}`);
-    } catch (e) {
-      const refused = e instanceof AuthenticationError ? oraError(e.cause) : undefined;
-      if (refused?.number === ORACLE.wrongPassword) return { valid: false, detail: refused.message };
-      throw e;
-    }
-    await session.close();
-    return { valid: true };
+  verify(req: VerifyRequest): Promise<VerifyResult> {
+    return loginProves(
+      () => this.#open(req.account.username, req.password, `logging in as ${req.account.username}`),
+      (cause) => {
+        const refused = oraError(cause);
+        return refused?.number === ORACLE.wrongPassword ? refused.message : undefined;
+      },
+    );
   }
 
   async close(): Promise<void> {

@@ -9,6 +9,7 @@ import {
   currentPasswordForSelfChange,
   connectFailure,
   isConnectionLoss,
+  loginProves,
   readOnlyFailure,
   selfChangeFindings,
   withDeadline,
@@ -86,16 +87,11 @@ class PostgresqlAdapter implements TargetAdapter {
     return { method: 'self change' };
   }
 
-  async verify(req: VerifyRequest): Promise<VerifyResult> {
-    let session: Session;
-    try {
-      session = await this.#open(req.account.username, req.password, `logging in as ${req.account.username}`);
-    } catch (e) {
-      if (e instanceof ResetError && POSTGRESQL.authFailed(e.cause)) return { valid: false, detail: serverMessage(e.cause) };
-      throw e;
-    }
-    await session.close();
-    return { valid: true };
+  verify(req: VerifyRequest): Promise<VerifyResult> {
+    return loginProves(
+      () => this.#open(req.account.username, req.password, `logging in as ${req.account.username}`),
+      (cause) => (POSTGRESQL.authFailed(cause) ? serverMessage(cause) : undefined),
+    );
   }
 
   /**
