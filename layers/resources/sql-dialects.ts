@@ -15,7 +15,6 @@ export interface SqlTlsConfig {
 }
 
 export interface SqlDialect<Statements> {
-  readonly engine: string;
   /** The statements sent, with how each keeps the user name and password out of its text. */
   readonly statements: Statements;
   /** The user names the engine's accounts take (the type's `username` rule). */
@@ -26,11 +25,6 @@ export interface SqlDialect<Statements> {
   readonly refusals: Readonly<Record<string, string>>;
   /** Driver error codes, beyond the sockets' own, that mean the connection broke. */
   readonly connectionLost: ReadonlySet<string>;
-  /**
-   * Whether the change runs in a transaction, so that only a lost COMMIT leaves the outcome open
-   * (PostgreSQL); otherwise the statement applies on arrival and any loss after sending is unknown.
-   */
-  readonly transactional: boolean;
   /** The driver's TLS options for a resource; undefined with `ssl` off. */
   tls(r: SqlTlsConfig): unknown;
 }
@@ -65,7 +59,6 @@ function checkedVerifier(v: string): string {
  * and the password travels as a SCRAM-SHA-256 verifier computed client-side, never as text.
  */
 export const POSTGRESQL = {
-  engine: 'postgresql',
   statements: {
     roleExists: 'SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1',
     alterRole: (role: string, verifier: string) => `ALTER ROLE ${pgIdentifier(role)} PASSWORD '${checkedVerifier(verifier)}'`,
@@ -81,7 +74,6 @@ export const POSTGRESQL = {
   // Transactional: any error before COMMIT rolls the change back, so none needs listing.
   refusals: {},
   connectionLost: new Set<string>(),
-  transactional: true,
   // pg checks the certificate's name against the host by itself.
   tls: (r: SqlTlsConfig) => (r.ssl ? verified(r) : undefined),
 } as const satisfies SqlDialect<Record<string, unknown>>;
@@ -93,7 +85,6 @@ export const POSTGRESQL = {
  * password forms per server are in `statements.forms` (mysql/statements.ts chooses among them).
  */
 export const MYSQL = {
-  engine: 'mysql',
   statements: {
     // CURRENT_USER(): the account the server matched this login to; USER(): the client as the server sees it.
     readSession: 'SELECT @@SESSION.sql_mode AS mode, VERSION() AS version, CURRENT_USER() AS me, USER() AS client',
@@ -180,7 +171,6 @@ export const MYSQL = {
     3895: 'ER_CURRENT_PASSWORD_CANNOT_BE_RETAINED',
   } as Readonly<Record<number, string>>,
   connectionLost: new Set(['PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT']),
-  transactional: false,
   // mysql2 checks the certificate's name only with verifyIdentity.
   tls: (r: SqlTlsConfig) => (r.ssl ? { ...verified(r), verifyIdentity: true as const } : undefined),
 } as const satisfies SqlDialect<Record<string, unknown>>;
@@ -192,7 +182,6 @@ export const MYSQL = {
  * sent. QUOTENAME answers NULL for more than 128 characters, hence the 128 limits.
  */
 export const MSSQL = {
-  engine: 'mssql',
   statements: {
     alterLogin: "DECLARE @sql nvarchar(max) = N'ALTER LOGIN ' + QUOTENAME(@login) + N' WITH PASSWORD = ' + QUOTENAME(@password, ''''); EXEC (@sql);",
     alterOwnLogin: "DECLARE @sql nvarchar(max) = N'ALTER LOGIN ' + QUOTENAME(@login) + N' WITH PASSWORD = ' + QUOTENAME(@password, '''') + N' OLD_PASSWORD = ' + QUOTENAME(@old, ''''); EXEC (@sql);",
@@ -224,7 +213,6 @@ export const MSSQL = {
     '18488': 'the login\'s password must be changed first (MUST_CHANGE)',
   } as Readonly<Record<string, string>>,
   connectionLost: new Set(['ESOCKET', 'ECLOSE', 'ECONNCLOSED', 'ETIMEOUT']),
-  transactional: false,
   // tedious's `encrypt`: TLS from PRELOGIN on, for the whole session; the host name checked by Node.
   tls: (r: SqlTlsConfig) => (r.ssl ? { encrypt: true as const, trustServerCertificate: false as const, cryptoCredentialsDetails: verified(r) } : undefined),
 } as const satisfies SqlDialect<Record<string, string>> & Record<string, unknown>;
@@ -239,7 +227,6 @@ export const MSSQL = {
  * Qualifiers", SQL Language Reference): one that holds either is refused before sending.
  */
 export const ORACLE = {
-  engine: 'oracle',
   statements: {
     alterUser: (user: string, password: string) => `ALTER USER "${user.toUpperCase()}" IDENTIFIED BY "${password}"`,
   },
@@ -268,7 +255,6 @@ export const ORACLE = {
   connectionLost: new Set(['NJS-500', 'NJS-501', 'NJS-503', 'NJS-510', 'NJS-511', 'NJS-521']),
   /** ORA- numbers that are the connection failing, not the server refusing: end-of-file on the channel, not connected, lost contact, TNS transport errors. */
   lostConnection: new Set([3113, 3114, 3135, 12537, 12547, 12570, 12571]),
-  transactional: false,
   // TCPS in the connect descriptor; Thin mode checks the certificate against the system's roots
   // (a PEM wallet would also have to hold a client key) and its name against the host.
   tls: (r: SqlTlsConfig) => (r.ssl ? { protocol: 'TCPS' as const, sslServerDNMatch: true as const } : undefined),

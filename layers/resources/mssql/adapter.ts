@@ -85,10 +85,10 @@ class MssqlAdapter implements TargetAdapter {
       return { method: 'admin reset' };
     }
     const current = currentPasswordForSelfChange(req);
+    const old = checkedPassword(current, 'currentPassword');
     const self = { accountId: req.account.id, username: req.account.username };
     const session = await this.#open(self, current, `logging in as ${req.account.username}`);
     try {
-      const old = checkedPassword(current, 'currentPassword');
       await this.#alter(session, MSSQL.statements.alterOwnLogin, { login: req.account.username, password, old }, req.account.username, true);
     } finally {
       await session.close();
@@ -239,7 +239,6 @@ export function connectionConfig(r: MssqlResource, who: Pick<Credential, 'userna
       requestTimeout: timeoutMs,
       // A refused login is not retried: one attempt per reset, never a lockout.
       maxRetriesOnTransientErrors: 0,
-      connectionRetryInterval: 500,
     },
   };
 }
