@@ -19,8 +19,6 @@
  *   answer is the end-of-call ERROR message (base.js processErrorInfo) with error 0 or an ORA- error.
  * - Logoff: protocol/messages/logOff.js, then the client's DATA packet with the EOF flag.
  *
- * python-oracledb's thin implementation (src/oracledb/impl/thin/messages/auth.pyx, packet.pyx,
- * constants.pxi) is the same protocol written again and was compared where node-oracledb was unclear.
  * Oracle's own documentation covers the SQL and the errors (sql.ts, users.ts), not the wire format.
  *
  * What arrived is recorded per connection (the service, the user, whether the login was accepted,
@@ -97,7 +95,8 @@ class OracleSession {
   #sdu = 8192;
   #login: { name: string; logon: O5Logon; program?: string } | undefined;
   #user: OracleUser | undefined;
-  #comboKey: O5Logon | undefined;
+  /** The login's keys, which the driver's changePassword() reuses. */
+  #keys: O5Logon | undefined;
   #nextCursor = 1;
   readonly #cursors = new Map<number, string>();
 
@@ -284,7 +283,7 @@ class OracleSession {
         throw Refusal.expired();
       }
       this.#user = user;
-      this.#comboKey = login.logon;
+      this.#keys = login.logon;
       this.record.loggedIn = true;
       return Buffer.concat([this.#sessionParameters(login.logon), status()]);
     } catch (e) {
@@ -324,7 +323,7 @@ class OracleSession {
     const session = this.#user!;
     const target = canonicalName(name);
     try {
-      const keys = this.#comboKey!;
+      const keys = this.#keys!;
       const old = keys.password(pairs.get('AUTH_PASSWORD')?.value ?? '');
       const next = keys.password(pairs.get('AUTH_NEWPASSWORD')?.value ?? '');
       if (old === undefined || next === undefined) throw Refusal.invalidPassword();
@@ -437,8 +436,7 @@ function dataTypesAnswer(r: TtcReader): Buffer {
   r.u16le();
   r.u16le();
   r.u8();
-  const runtime = r.bytesWithLength() ?? Buffer.alloc(0);
-  void runtime;
+  r.bytesWithLength(); // the client's compile capabilities
   const clientRuntime = r.bytesWithLength() ?? Buffer.alloc(0);
   if (clientRuntime[1] === 0x01) r.bytes(11);
   const w = new TtcWriter().u8(Msg.DATA_TYPES);
@@ -466,7 +464,7 @@ function errorMessage(error: OracleError | undefined, cursor = 0): Buffer {
   w.int(0).int(0).int(0); // call status, end-to-end sequence number, current row
   w.int(error ? Math.min(error.number, 0xffff) : 0).int(0).int(0); // error number, array element errors
   w.int(cursor).int(0); // cursor id, error position
-  w.u8(0).u8(error ? 0 : 0).u8(0).u8(0).u8(0); // SQL type, fatal, flags, cursor options, UPI parameter
+  w.u8(0).u8(0).u8(0).u8(0).u8(0); // SQL type, fatal, flags, cursor options, UPI parameter
   w.u8(0); // warning flags
   w.int(0).int(0).u8(0).int(0).int(0); // rowid: rba, partition, (one byte), block, slot
   w.int(0).u8(0).u8(0).int(0).int(0); // OS error, statement error, call number, padding, success iterations
