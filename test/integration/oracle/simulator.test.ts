@@ -1,6 +1,8 @@
 // The real node-oracledb 26 (Thin mode) against the Oracle protocol simulator
 // (test/simulators/oracle): each test says what Oracle Database does and shows the simulator doing
 // it to the driver, over TNS, O5LOGON with the 12c verifier, and OALL8.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import oracledbModule from 'oracledb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOracleSimulator, type OracleSimulator } from '../../simulators/oracle/server.js';
@@ -203,5 +205,68 @@ describe('Oracle protocol simulator with the real node-oracledb Thin driver', ()
     const descriptor = `(DESCRIPTION=(ADDRESS=(PROTOCOL=TCP)(HOST=127.0.0.1)(PORT=${sim.port}))(CONNECT_DATA=(SERVICE_NAME=ORCL)))`;
     const c = await oracledb.getConnection({ user: 'rpr_admin', password: 'Adm1n-Pass-0', connectString: descriptor, connectTimeout: 5, transportConnectTimeout: 5 });
     await c.close();
+  });
+});
+
+// python-oracledb's Thin mode is a second, separate implementation of the same protocol (Cython, not
+// a port of node-oracledb's JavaScript). No setup script installs it yet: give a Python that can
+// `import oracledb` (`python3 -m venv DIR && DIR/bin/pip install oracledb`) in RPR_ORACLEDB_PYTHON.
+const PYTHON = process.env.RPR_ORACLEDB_PYTHON;
+
+const PY_SCRIPT = String.raw`
+import json, sys, oracledb
+dsn = sys.argv[1]
+out = {}
+def refusal(f):
+    try:
+        f()
+    except oracledb.DatabaseError as e:
+        return e.args[0].code
+    return None
+c = oracledb.connect(user='py_user', password='Py-Pass-1', dsn=dsn)
+out['version'] = c.version
+c.changepassword('Py-Pass-1', 'Py-Pass-2')
+out['ownAlterWithoutPrivilege'] = refusal(lambda: c.cursor().execute('ALTER USER "RPR_ADMIN" IDENTIFIED BY "Py-Stolen-1"'))
+c.close()
+out['wrongPassword'] = refusal(lambda: oracledb.connect(user='py_user', password='Py-Pass-1', dsn=dsn))
+oracledb.connect(user='py_user', password='Py-Pass-2', dsn=dsn).close()
+a = oracledb.connect(user='py_admin', password='Py-Admin-1', dsn=dsn)
+a.cursor().execute('ALTER USER "PY_USER" IDENTIFIED BY "Py-Pass-3"')
+a.close()
+oracledb.connect(user='py_user', password='Py-Pass-3', dsn=dsn).close()
+print(json.dumps(out))
+`;
+
+describe.skipIf(!PYTHON)('Oracle protocol simulator with python-oracledb Thin mode (second client; skipped unless RPR_ORACLEDB_PYTHON names a Python with oracledb)', () => {
+  let py: OracleSimulator;
+
+  beforeAll(async () => {
+    py = await startOracleSimulator({
+      users: [
+        { name: 'PY_ADMIN', password: 'Py-Admin-1', alterUser: true },
+        { name: 'PY_USER', password: 'Py-Pass-1' },
+        { name: 'RPR_ADMIN', password: 'Py-Other-1' },
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await py.close();
+  });
+
+  it('logs in, changes its own password, is refused ORA-01017 with the old one and ORA-01031 for another user, and an admin ALTER USER takes effect', async () => {
+    const { stdout } = await promisify(execFile)(PYTHON!, ['-c', PY_SCRIPT, py.connectString], { encoding: 'utf8', timeout: 15_000 });
+    expect(JSON.parse(stdout)).toEqual({ version: '19.3.0.0.0', ownAlterWithoutPrivilege: 1031, wrongPassword: 1017 });
+    expect(py.users.passwordIs('PY_USER', 'Py-Pass-3')).toBe(true);
+    expect(py.users.passwordIs('RPR_ADMIN', 'Py-Other-1')).toBe(true);
+    const wire = Buffer.concat(py.records[0]!.received);
+    for (const secret of ['Py-Pass-1', 'Py-Pass-2']) expect(wire.includes(secret, 0, 'utf8')).toBe(false);
+    expect(py.records.map((r) => [r.user, r.loggedIn, r.refused])).toEqual([
+      ['PY_USER', true, undefined],
+      ['PY_USER', false, 1017],
+      ['PY_USER', true, undefined],
+      ['PY_ADMIN', true, undefined],
+      ['PY_USER', true, undefined],
+    ]);
   });
 });

@@ -19,6 +19,9 @@
  *   answer is the end-of-call ERROR message (base.js processErrorInfo) with error 0 or an ORA- error.
  * - Logoff: protocol/messages/logOff.js, then the client's DATA packet with the EOF flag.
  *
+ * python-oracledb 26's Thin mode (PyPI `oracledb`, a separate Cython implementation) logs in to it
+ * too; its packet trace (PYO_DEBUG_PACKETS=1) showed that it does not mark the last packet of a
+ * request as node-oracledb does, so a request here ends where its TTC message does.
  * Oracle's own documentation covers the SQL and the errors (sql.ts, users.ts), not the wire format.
  *
  * What arrived is recorded per connection (the service, the user, whether the login was accepted,
@@ -30,7 +33,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { makeVerifier, O5Logon, type Verifier } from './o5logon.js';
 import { redacted, runStatement } from './sql.js';
 import { canonicalName, OracleError, Refusal, UserStore, type OracleUser, type OracleUserSpec } from './users.js';
-import { acceptPacket, DATA_FLAG_EOF, dataPacket, PacketReader, PacketType, parseConnect, refusePacket, TtcReader, TtcWriter } from './wire.js';
+import { acceptPacket, DATA_FLAG_EOF, dataPacket, PacketReader, PacketType, parseConnect, refusePacket, ShortMessageError, TtcReader, TtcWriter } from './wire.js';
 
 export interface OracleSimulatorOptions {
   readonly users: readonly OracleUserSpec[];
@@ -145,12 +148,18 @@ class OracleSession {
       this.socket.end();
       return;
     }
+    // A request ends where its TTC message does: node-oracledb marks its last packet
+    // (TNS_DATA_FLAGS_END_OF_REQUEST) but python-oracledb does not, and neither does the server need it.
     this.#request.push(buf.subarray(10));
-    // TNS_DATA_FLAGS_END_OF_REQUEST: the driver marks the last packet of every request.
-    if (!(flags & 0x0800)) return;
-    const payload = Buffer.concat(this.#request);
+    let answer: Buffer;
+    try {
+      answer = this.#message(new TtcReader(Buffer.concat(this.#request)));
+    } catch (e) {
+      if (e instanceof ShortMessageError) return;
+      throw e;
+    }
     this.#request = [];
-    this.#send(this.#message(new TtcReader(payload)));
+    this.#send(answer);
   }
 
   #connect(descriptor: string, tdu: number): void {
@@ -441,7 +450,7 @@ function dataTypesAnswer(r: TtcReader): Buffer {
   if (clientRuntime[1] === 0x01) r.bytes(11);
   const w = new TtcWriter().u8(Msg.DATA_TYPES);
   if (clientRuntime[1] === 0x01) w.raw(Buffer.from([0x80, 0, 0, 0, 60, 60, 0x80, 0, 0, 0, 0]));
-  while (r.left >= 2) {
+  for (;;) {
     const type = r.u16be();
     if (type === 0) break;
     const conv = r.u16be();
