@@ -42,6 +42,7 @@ beforeAll(async () => {
       { name: 'PLAIN_USER', password: 'Plain-Pass-1' },
       { name: 'POLICY_USER', password: 'Policy-Pass-1', profile: { verify: (p) => (p.length < 12 ? 'password shorter than 12 characters' : undefined), noReuse: true } },
       { name: 'WIRE_USER', password: 'Wire-Secret-Pass-9' },
+      { name: 'GUESSED_USER', password: 'Guessed-Pass-1', profile: { failedLoginAttempts: 3 } },
     ],
   });
 });
@@ -88,6 +89,13 @@ describe('Oracle protocol simulator with the real node-oracledb Thin driver', ()
 
   it('refuses a locked account with ORA-28000', async () => {
     expect(await refusal(login('locked_user', 'Locked-Pass-1'))).toMatchObject({ errorNum: 28000, message: expect.stringMatching(/^ORA-28000: the account is locked/) });
+  });
+
+  it('locks an account after FAILED_LOGIN_ATTEMPTS wrong passwords in a row; then even the right one gets ORA-28000', async () => {
+    for (let i = 0; i < 2; i++) expect(await refusal(login('guessed_user', `wrong-${i}`))).toMatchObject({ errorNum: 1017 });
+    expect(await logsIn('guessed_user', 'Guessed-Pass-1')).toBe(true);
+    for (let i = 0; i < 3; i++) expect(await refusal(login('guessed_user', `wrong-${i}`))).toMatchObject({ errorNum: 1017 });
+    expect(await refusal(login('guessed_user', 'Guessed-Pass-1'))).toMatchObject({ errorNum: 28000 });
   });
 
   it('refuses an expired password with ORA-28001, and a login that brings a new one changes it', async () => {

@@ -279,8 +279,11 @@ class OracleSession {
       const speedy = pairs.get('AUTH_PBKDF2_SPEEDY_KEY')?.value;
       if (!user || sessKey === undefined || speedy === undefined) throw Refusal.wrongLogin();
       login.logon.combine(sessKey);
+      // A locked account is refused whatever the password, and a wrong one is not counted then.
       if (user.locked) throw Refusal.locked();
-      if (!login.logon.speedyKeyMatches(speedy)) throw Refusal.wrongLogin();
+      const right = login.logon.speedyKeyMatches(speedy);
+      this.users.loginChecked(user, right);
+      if (!right) throw Refusal.wrongLogin();
       const newPassword = pairs.get('AUTH_NEWPASSWORD')?.value;
       if (mode & AUTH_MODE_CHANGE_PASSWORD && newPassword !== undefined) {
         const next = login.logon.password(newPassword);

@@ -7,7 +7,8 @@
  * - Only a verifier is kept (o5logon.ts), never the password.
  * - User names are identifiers: unquoted they are upper-cased, in double quotes taken as written.
  * - A locked account is refused with ORA-28000; an expired password with ORA-28001 unless the
- *   login brings a new one.
+ *   login brings a new one. FAILED_LOGIN_ATTEMPTS consecutive wrong passwords lock the account
+ *   (the DEFAULT profile's limit is 10); a login with the right password resets the count.
  * - Changing another user's password needs the ALTER USER system privilege; a user changes its own
  *   without it, giving the old password (REPLACE) when its profile has a verify function (ORA-28221),
  *   and a wrong old password is ORA-28008.
@@ -34,6 +35,8 @@ export interface PasswordProfile {
   readonly verify?: (password: string, oldPassword: string | undefined, user: string) => string | undefined;
   /** PASSWORD_REUSE_MAX UNLIMITED with a PASSWORD_REUSE_TIME: a password once used is refused again (ORA-28007). */
   readonly noReuse?: boolean;
+  /** FAILED_LOGIN_ATTEMPTS; 10 (the DEFAULT profile's) unless set, `Infinity` for UNLIMITED. */
+  readonly failedLoginAttempts?: number;
 }
 
 export class OracleError extends Error {
@@ -70,6 +73,8 @@ export interface OracleUser {
   readonly profile: PasswordProfile;
   /** Verifiers of earlier passwords, for PASSWORD_REUSE_*. */
   readonly history: Verifier[];
+  /** Consecutive wrong passwords since the last good login. */
+  failedLogins: number;
 }
 
 /** A user name as a login or an unquoted identifier gives it: upper case, unless in double quotes. */
@@ -83,7 +88,7 @@ export class UserStore {
 
   constructor(specs: readonly OracleUserSpec[]) {
     for (const s of specs) {
-      this.#users.set(s.name, { name: s.name, verifier: makeVerifier(s.password), locked: s.locked ?? false, expired: s.expired ?? false, alterUser: s.alterUser ?? false, profile: s.profile ?? {}, history: [] });
+      this.#users.set(s.name, { name: s.name, verifier: makeVerifier(s.password), locked: s.locked ?? false, expired: s.expired ?? false, alterUser: s.alterUser ?? false, profile: s.profile ?? {}, history: [], failedLogins: 0 });
     }
   }
 
@@ -95,6 +100,16 @@ export class UserStore {
   passwordIs(name: string, password: string): boolean {
     const u = this.#users.get(name);
     return u !== undefined && verifierMatches(u.verifier, password);
+  }
+
+  /** A login's password check, counted against FAILED_LOGIN_ATTEMPTS. */
+  loginChecked(user: OracleUser, right: boolean): void {
+    if (right) {
+      user.failedLogins = 0;
+      return;
+    }
+    user.failedLogins++;
+    if (user.failedLogins >= (user.profile.failedLoginAttempts ?? 10)) user.locked = true;
   }
 
   /**
