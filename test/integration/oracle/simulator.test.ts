@@ -209,6 +209,29 @@ describe('Oracle protocol simulator with the real node-oracledb Thin driver', ()
     expect(e.code).toBe('NJS-518');
   });
 
+  it('runs a cached statement again by its cursor (the driver re-executes rather than parses a second time)', async () => {
+    const c = await login('rpr_admin', 'Adm1n-Pass-0');
+    try {
+      await c.execute('COMMIT');
+      await c.execute('COMMIT');
+    } finally {
+      await c.close();
+    }
+    expect(sim.records.at(-1)!.statements).toEqual([{ sql: 'COMMIT' }, { sql: 'COMMIT' }]);
+  });
+
+  it('reads a connect descriptor too long for the CONNECT packet from the DATA packet that follows it', async () => {
+    const service = `pdb1.${'x'.repeat(200)}.example.com`;
+    const long = await startOracleSimulator({ users: [{ name: 'APP_USER', password: 'Long-Pass-1' }], serviceName: service });
+    try {
+      const c = await oracledb.getConnection({ user: 'app_user', password: 'Long-Pass-1', connectString: `127.0.0.1:${long.port}/${service}` });
+      await c.close();
+      expect(long.records[0]).toMatchObject({ service, loggedIn: true });
+    } finally {
+      await long.close();
+    }
+  });
+
   it('takes a full connect descriptor as the adapter writes it', async () => {
     const descriptor = `(DESCRIPTION=(ADDRESS=(PROTOCOL=TCP)(HOST=127.0.0.1)(PORT=${sim.port}))(CONNECT_DATA=(SERVICE_NAME=ORCL)))`;
     const c = await oracledb.getConnection({ user: 'rpr_admin', password: 'Adm1n-Pass-0', connectString: descriptor, connectTimeout: 5, transportConnectTimeout: 5 });

@@ -73,7 +73,7 @@ export interface OracleSimulator {
 /** TTC message types (protocol/constants.js TNS_MSG_TYPE_*). */
 const Msg = { PROTOCOL: 1, DATA_TYPES: 2, FUNCTION: 3, ERROR: 4, PARAMETER: 8, STATUS: 9, PIGGYBACK: 17 } as const;
 /** TTC function codes (TNS_FUNC_*). */
-const Fn = { AUTH_PHASE_ONE: 118, AUTH_PHASE_TWO: 115, EXECUTE: 94, LOGOFF: 9, COMMIT: 14, ROLLBACK: 15, PING: 147, CLOSE_CURSORS: 105 } as const;
+const Fn = { AUTH_PHASE_ONE: 118, AUTH_PHASE_TWO: 115, EXECUTE: 94, REEXECUTE: 4, LOGOFF: 9, COMMIT: 14, ROLLBACK: 15, PING: 147, CLOSE_CURSORS: 105 } as const;
 const AUTH_MODE_CHANGE_PASSWORD = 0x2;
 /** TNS_CCAP_FIELD_VERSION_19_1. */
 const TTC_FIELD_VERSION = 12;
@@ -199,6 +199,8 @@ class OracleSession {
           return this.#user ? this.#changePassword(r) : this.#phaseTwo(r);
         case Fn.EXECUTE:
           return this.#execute(r);
+        case Fn.REEXECUTE:
+          return this.#reexecute(r);
         case Fn.COMMIT:
         case Fn.ROLLBACK:
         case Fn.PING:
@@ -395,7 +397,21 @@ class OracleSession {
       if (cursor === 0) cursor = this.#nextCursor++;
       this.#cursors.set(cursor, sql);
     }
-    if (sql === undefined) throw new OracleError(1001, 'invalid cursor');
+    return this.#run(cursor, sql, binds);
+  }
+
+  /** A cached statement's cursor run again (execute.js writeReExecuteMessage): cursor, iterations, two flag words. */
+  #reexecute(r: TtcReader): Buffer {
+    if (!this.#user) throw new OracleError(1012, 'not logged on');
+    const cursor = r.int(4);
+    r.int(4);
+    r.int(4);
+    r.int(4);
+    return this.#run(cursor, this.#cursors.get(cursor), r.left > 0 ? 1 : 0);
+  }
+
+  #run(cursor: number, sql: string | undefined, binds: number): Buffer {
+    if (sql === undefined || !this.#user) throw new OracleError(1001, 'invalid cursor');
     const entry: { sql: string; error?: number } = { sql: redacted(sql) };
     this.record.statements.push(entry);
     try {
