@@ -180,7 +180,7 @@ class OracleSession {
       this.#piggyback(r);
       return this.#message(r);
     }
-    if (type !== Msg.FUNCTION) return errorMessage(new OracleError(3120, 'two-task conversion routine: integer overflow'));
+    if (type !== Msg.FUNCTION) return errorMessage(new OracleError(3115, 'unsupported network datatype or representation'));
     const fn = r.u8();
     r.u8(); // sequence number
     try {
