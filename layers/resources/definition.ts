@@ -31,6 +31,10 @@ export type TestTarget =
   | 'windows-openssh'
   /** The SQL Server simulators: TDS 7.4 (test/simulators/tds) and the Browser (test/simulators/sql-browser). */
   | 'tds'
+  /** The SAP ASE simulator: TDS 5.0 (test/simulators/tds5). */
+  | 'tds5'
+  /** The Oracle Database simulator: Oracle Net, TTC and O5LOGON (test/simulators/oracle). */
+  | 'tns'
   /** The cloud providers' HTTPS simulators (test/simulators/https), one per provider type. */
   | `https:${string}`
   /** moto in server mode (AWS IAM and STS), a private one per suite with request authentication on. */
@@ -104,9 +108,9 @@ export interface ResourceTypeDefinition<S extends z.ZodType = z.ZodType, T exten
    * role is granted that on the deployment's admin role ARNs (ResetFunctionsProps.adminRoleArns).
    */
   readonly assumesRoles?: boolean;
-  /** How its adapter proves a password (planned, for a type not implemented yet). */
+  /** How its adapter proves a password. */
   readonly verification: Verification;
-  readonly implementation: Implementation | 'not yet';
+  readonly implementation: Implementation;
   /** For the support matrix. */
   readonly changedBy: string;
   readonly verifiedBy: string;

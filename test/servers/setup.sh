@@ -25,6 +25,9 @@ PACKAGES=(openssh-server sudo inetutils-telnetd inetutils-inetd postgresql maria
   slapd ldap-utils samba-ad-dc samba-ad-provision freetds-bin)
 MOTO_VERSION=5.2.5
 MOTO_VENV=/opt/rpr-test-moto
+# python-oracledb's Thin mode: the Oracle simulator's second client (test/integration/oracle/simulator.test.ts).
+ORACLEDB_PY_VERSION=26.1.0
+ORACLEDB_VENV=/opt/rpr-test-oracledb
 PG_BIN=/usr/lib/postgresql/15/bin
 
 HOST=127.0.0.1
@@ -60,8 +63,13 @@ moto_installed() {
     "$MOTO_VENV/bin/python" -c 'import importlib.metadata as m, sys; sys.exit(m.version("moto") != sys.argv[1])' "$MOTO_VERSION" 2>/dev/null
 }
 
+oracledb_py_installed() {
+  [[ -x "$ORACLEDB_VENV/bin/python" ]] &&
+    "$ORACLEDB_VENV/bin/python" -c 'import importlib.metadata as m, sys; sys.exit(m.version("oracledb") != sys.argv[1])' "$ORACLEDB_PY_VERSION" 2>/dev/null
+}
+
 cmd_installed() {
-  [[ -z "$(missing_packages)" ]] && moto_installed
+  [[ -z "$(missing_packages)" ]] && moto_installed && oracledb_py_installed
 }
 
 find_python() {
@@ -113,6 +121,17 @@ cmd_install() {
     "$MOTO_VENV/bin/pip" install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION"
   else
     log "install: moto $MOTO_VERSION present"
+  fi
+
+  if ! oracledb_py_installed; then
+    local py
+    py=$(find_python) || py=/usr/bin/python3
+    log "install: oracledb==$ORACLEDB_PY_VERSION into $ORACLEDB_VENV (python: $py)"
+    rm -rf "$ORACLEDB_VENV"
+    "$py" -m venv "$ORACLEDB_VENV"
+    "$ORACLEDB_VENV/bin/pip" install -q --disable-pip-version-check "oracledb==$ORACLEDB_PY_VERSION"
+  else
+    log "install: python-oracledb $ORACLEDB_PY_VERSION present"
   fi
   ln -sf "$MOTO_VENV/bin/moto_server" /usr/local/bin/moto_server
 }

@@ -1,9 +1,9 @@
 /**
  * A recording fake of node-oracledb at the boundary the oracle adapter calls (adapter.ts
- * OracleDriver): getConnection, and a connection's execute, changePassword and close. No Oracle
- * protocol simulator exists here (a TNS/O5LOGON server is not written yet), so the adapter is tested
- * at this boundary: the fake records every call with its arguments, checks each against what
- * Oracle accepts, and answers as Oracle and node-oracledb document it:
+ * OracleDriver): getConnection, and a connection's execute, changePassword and close. Beside the
+ * Oracle Net simulator (test/simulators/oracle), which the real driver logs in to, this fake shows
+ * each call with its arguments, checks each against what Oracle accepts, and answers as Oracle and
+ * node-oracledb document it:
  *
  * - logins: ORA-01017 "invalid credential or not authorized; logon denied" for an unknown user or a
  *   wrong password, ORA-28000 for a locked account (Database Error Messages);

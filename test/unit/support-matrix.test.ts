@@ -8,7 +8,7 @@ import { FIXTURES } from '../contracts/fixtures/index.js';
  * fixtures (test/contracts/fixtures), and its kind says "simulator" when any of them is one.
  */
 describe('the support matrix names what the adapter contract runs', () => {
-  const implemented = Object.values(RESOURCE_TYPE_DEFINITIONS).flatMap((d) => (d.implementation === 'not yet' ? [] : [{ type: d.type, tested: d.implementation.testedAgainst }]));
+  const implemented = Object.values(RESOURCE_TYPE_DEFINITIONS).map((d) => ({ type: d.type, tested: d.implementation.testedAgainst }));
 
   it.each(implemented.map((t) => [t.type, t]))('%s: `using` is the set of its fixtures\' targets, and the kind agrees', (_, { type, tested }) => {
     const fixtures = FIXTURES.filter((f) => f.type === type);
@@ -24,7 +24,7 @@ describe('the support matrix names what the adapter contract runs', () => {
     for (const f of FIXTURES) {
       expect(types.has(f.type), `${f.name}: ${f.type} is not implemented`).toBe(true);
       // Simulator ids are the ones of test/simulators; the rest are the real test servers.
-      const simulator = f.against.id === 'windows-openssh' || f.against.id === 'tds' || f.against.id.startsWith('unix-shells:') || f.against.id.startsWith('device:') || f.against.id.startsWith('https:');
+      const simulator = f.against.id === 'windows-openssh' || f.against.id === 'tds' || f.against.id === 'tds5' || f.against.id === 'tns' || f.against.id.startsWith('unix-shells:') || f.against.id.startsWith('device:') || f.against.id.startsWith('https:');
       expect(f.against.kind, f.name).toBe(simulator ? 'simulator' : 'real server');
     }
   });

@@ -60,9 +60,9 @@ export const oracleDefinition = defineType({
     family: 'oracle',
     adapter: () => import('./adapter.js').then((m) => m.createOracleAdapter),
     testedAgainst: {
-      kind: 'driver boundary',
-      what: "driver calls tested (a recording fake of node-oracledb's connection checks every call and its arguments; the real driver only against listeners that refuse, stay silent or present an untrusted TCPS certificate); no Oracle protocol simulator",
-      using: [],
+      kind: 'simulator',
+      what: "an Oracle Net simulator (TNS, TTC, O5LOGON with the 12c verifier, ALTER USER and the profile's refusals) written from node-oracledb's Thin-mode code and Oracle's documentation, which node-oracledb and python-oracledb (Thin mode, a second implementation) log in to; the driver's calls also checked with a recording fake, and TCPS only against listeners (the simulator has no TLS); no Oracle Database",
+      using: ['tns'],
     },
   },
   changedBy: 'node-oracledb\'s own password change (Thin mode, O5LOGON: the new password encrypted with the session key) for a self change and the admin\'s own; `ALTER USER "NAME" IDENTIFIED BY "password"` by the admin for others, the name checked as an identifier and a password holding `"` or NUL refused before sending',

@@ -1,6 +1,7 @@
-// The oracle adapter at node-oracledb's boundary (no Oracle protocol simulator yet): a recording
-// fake of the driver (test/support/oracledb-fake.ts) checks every call and its arguments and
-// answers as Oracle documents it. Below, the real driver against listeners that refuse, stay
+// The oracle adapter at node-oracledb's boundary: a recording fake of the driver
+// (test/support/oracledb-fake.ts) checks every call and its arguments and answers as Oracle
+// documents it, including what the Oracle Net simulator (adapter.test.ts) does not do: a cut armed
+// at an exact call, TCPS descriptors. Below, the real driver against listeners that refuse, stay
 // silent or present a certificate the system does not trust: what it does before any login.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -2,6 +2,7 @@
 // (test/simulators/oracle): each test says what Oracle Database does and shows the simulator doing
 // it to the driver, over TNS, O5LOGON with the 12c verifier, and OALL8.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import oracledbModule from 'oracledb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -240,9 +241,11 @@ describe('Oracle protocol simulator with the real node-oracledb Thin driver', ()
 });
 
 // python-oracledb's Thin mode is a second, separate implementation of the same protocol (Cython, not
-// a port of node-oracledb's JavaScript). No setup script installs it yet: give a Python that can
-// `import oracledb` (`python3 -m venv DIR && DIR/bin/pip install oracledb`) in RPR_ORACLEDB_PYTHON.
-const PYTHON = process.env.RPR_ORACLEDB_PYTHON;
+// a port of node-oracledb's JavaScript). `test/servers/setup.sh install` puts it in
+// /opt/rpr-test-oracledb; RPR_ORACLEDB_PYTHON names another Python that can `import oracledb`.
+// Without either the test is skipped, except under CI, where a missing second client fails.
+const INSTALLED = '/opt/rpr-test-oracledb/bin/python';
+const PYTHON = process.env.RPR_ORACLEDB_PYTHON ?? (existsSync(INSTALLED) || process.env.CI === 'true' ? INSTALLED : undefined);
 
 const PY_SCRIPT = String.raw`
 import json, sys, oracledb
@@ -268,7 +271,7 @@ oracledb.connect(user='py_user', password='Py-Pass-3', dsn=dsn).close()
 print(json.dumps(out))
 `;
 
-describe.skipIf(!PYTHON)('Oracle protocol simulator with python-oracledb Thin mode (second client; skipped unless RPR_ORACLEDB_PYTHON names a Python with oracledb)', () => {
+describe.skipIf(!PYTHON)('Oracle protocol simulator with python-oracledb Thin mode (second client, installed by test/servers/setup.sh)', () => {
   let py: OracleSimulator;
 
   beforeAll(async () => {

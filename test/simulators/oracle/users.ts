@@ -87,9 +87,17 @@ export class UserStore {
   readonly #users = new Map<string, OracleUser>();
 
   constructor(specs: readonly OracleUserSpec[]) {
-    for (const s of specs) {
-      this.#users.set(s.name, { name: s.name, verifier: makeVerifier(s.password), locked: s.locked ?? false, expired: s.expired ?? false, alterUser: s.alterUser ?? false, profile: s.profile ?? {}, history: [], failedLogins: 0 });
-    }
+    for (const s of specs) this.add(s);
+  }
+
+  /** CREATE USER: a test's fixture adds users while the simulator runs. */
+  add(s: OracleUserSpec): void {
+    this.#users.set(s.name, { name: s.name, verifier: makeVerifier(s.password), locked: s.locked ?? false, expired: s.expired ?? false, alterUser: s.alterUser ?? false, profile: s.profile ?? {}, history: [], failedLogins: 0 });
+  }
+
+  /** DROP USER; nothing when there is none. */
+  remove(name: string): void {
+    this.#users.delete(name);
   }
 
   get(name: string): OracleUser | undefined {
