@@ -225,7 +225,7 @@ class Connection {
   }
 
   #hooks(drop: 'before' | 'after' | undefined): Hooks {
-    return { beforeApply: () => drop !== 'before', afterApply: () => {} };
+    return { beforeApply: () => drop !== 'before' };
   }
 
   #request(r: Exclude<Request, { kind: 'logout' }>): void {

@@ -129,19 +129,19 @@ export function spPasswordArguments(args: readonly { readonly name: string; read
   return { callerPassword: bound.get('@caller_pwd') ?? null, newPassword: bound.get('@new_pwd') ?? null, login: bound.get('@loginame') ?? null };
 }
 
-/** A step between checking and applying a change: the drop hook's 'before' and 'after'. */
+/** Asked between checking and applying a change: false holds the change back (the drop hook's 'before'). */
 export interface Hooks {
   beforeApply(): boolean;
-  afterApply(): void;
 }
 
-export function changePassword(c: PasswordChange, s: Session, hooks: Hooks, quiet: boolean): Outcome {
+export function changePassword(c: PasswordChange, s: Session, hooks: Hooks, command: boolean): Outcome {
+  // sp_password is a procedure and returns a status; alter login is a command and does not.
+  const status = (n: number): { returnStatus?: number } => (command ? {} : { returnStatus: n });
   const refused = refusal(c, s);
-  if (refused) return { messages: refused, error: true, returnStatus: 1 };
+  if (refused) return { messages: refused, error: true, ...status(1) };
   if (!hooks.beforeApply()) return { messages: [], error: false };
   s.store.setPassword(c.login === null ? s.login.name : String(c.login), String(c.newPassword));
-  hooks.afterApply();
-  return { messages: quiet ? [] : [CORRECTLY_SET], error: false, returnStatus: 0 };
+  return { messages: command ? [] : [CORRECTLY_SET], error: false, ...status(0) };
 }
 
 export function execute(st: Statement, s: Session, hooks: Hooks): Outcome {
