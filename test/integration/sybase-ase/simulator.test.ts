@@ -91,22 +91,28 @@ function packetsOf(type: number, data: Buffer, size: number): Buffer {
   return Buffer.concat(out);
 }
 
-const language = (o: Order, text: string): Buffer => {
-  const t = Buffer.from(text, 'utf8');
-  return Buffer.concat([Buffer.from([0x21]), i32(o, t.length + 1), Buffer.from([0]), t]);
-};
-
-/** TDS_DBRPC with TDS_RPC_PARAMS, a PARAMFMT of VARCHAR(255) parameters, and their PARAMS. */
-function dbrpc(o: Order, proc: string, params: readonly { name: string; value: string }[]): Buffer {
-  const name = Buffer.from(proc);
-  const rpc = Buffer.concat([Buffer.from([name.length]), name, u16(o, 0x02)]);
-  const fmts = params.map((p) => Buffer.concat([Buffer.from([p.name.length]), Buffer.from(p.name), Buffer.from([0]), i32(o, 2), Buffer.from([0x27, 255, 0])]));
-  const fmt = Buffer.concat([u16(o, params.length), ...fmts]);
-  const values = params.map((p) => {
+/** TDS_PARAMFMT (or, wide, TDS_PARAMFMT2) of VARCHAR(255) parameters, then their TDS_PARAMS. */
+function params(o: Order, list: readonly { name: string; value: string }[], wide = false): Buffer {
+  const fmts = list.map((p) => Buffer.concat([Buffer.from([p.name.length]), Buffer.from(p.name), wide ? i32(o, 0) : Buffer.from([0]), i32(o, 2), Buffer.from([0x27, 255, 0])]));
+  const fmt = Buffer.concat([u16(o, list.length), ...fmts]);
+  const values = list.map((p) => {
     const v = Buffer.from(p.value, 'utf8');
     return Buffer.concat([Buffer.from([v.length]), v]);
   });
-  return Buffer.concat([Buffer.from([0xe6]), u16(o, rpc.length), rpc, Buffer.from([0xec]), u16(o, fmt.length), fmt, Buffer.from([0xd7]), ...values]);
+  return Buffer.concat([wide ? Buffer.from([0x20]) : Buffer.from([0xec]), wide ? i32(o, fmt.length) : u16(o, fmt.length), fmt, Buffer.from([0xd7]), ...values]);
+}
+
+/** TDS_LANGUAGE; with parameters its status is TDS_LANGUAGE_HASARGS and PARAMFMT/PARAMS follow. */
+function language(o: Order, text: string, args: readonly { name: string; value: string }[] = []): Buffer {
+  const t = Buffer.from(text, 'utf8');
+  return Buffer.concat([Buffer.from([0x21]), i32(o, t.length + 1), Buffer.from([args.length ? 1 : 0]), t, args.length ? params(o, args) : Buffer.alloc(0)]);
+}
+
+/** TDS_DBRPC (or TDS_DBRPC2, its name length on 2 bytes, with PARAMFMT2) with TDS_RPC_PARAMS. */
+function dbrpc(o: Order, proc: string, list: readonly { name: string; value: string }[], v2 = false): Buffer {
+  const name = Buffer.from(proc);
+  const rpc = Buffer.concat([v2 ? u16(o, name.length) : Buffer.from([name.length]), name, u16(o, 0x02)]);
+  return Buffer.concat([Buffer.from([v2 ? 0xe8 : 0xe6]), u16(o, rpc.length), rpc, params(o, list, v2)]);
 }
 
 interface Answer {
@@ -350,7 +356,7 @@ describe.skipIf(!existsSync(TSQL))('SAP ASE simulator (TDS 5.0) with FreeTDS tsq
   });
 
   it("an sso_role admin changes another login's password with the admin's own password, by sp_password and by alter login … with password … modify password", async () => {
-    const r = await tsql(SSO.name, SSO.password, "exec sp_password @caller_pwd = 'Sso-Pass-01', @new_pwd = 'Victim-Pass-02', @loginame = 'victim'");
+    const r = await tsql(SSO.name, SSO.password, "exec sp_password @caller_passwd = 'Sso-Pass-01', @new_passwd = 'Victim-Pass-02', @loginame = 'victim'");
     expect(r.out).toContain('Password correctly set.');
     expect(await logsIn('victim', 'Victim-Pass-01')).toBe(false);
     expect(await logsIn('victim', 'Victim-Pass-02')).toBe(true);
@@ -456,7 +462,7 @@ describe('SAP ASE simulator (TDS 5.0) with a raw client written from the specifi
   it('runs sp_password sent as TDS_DBRPC with named PARAMFMT/PARAMS parameters, and as positional ones; records parameter names, never values', async () => {
     const raw = await Raw.open(sim, LE);
     await raw.login('rpc_user', 'Rpc-Pass-01');
-    const a = (await raw.send(packetsOf(0x0f, dbrpc(LE, 'sp_password', [{ name: '@caller_pwd', value: 'Rpc-Pass-01' }, { name: '@new_pwd', value: 'Rpc-Pass-02' }]), 512)))!;
+    const a = (await raw.send(packetsOf(0x0f, dbrpc(LE, 'sp_password', [{ name: '@caller_passwd', value: 'Rpc-Pass-01' }, { name: '@new_passwd', value: 'Rpc-Pass-02' }]), 512)))!;
     expect(a.messages.map((m) => m.text)).toEqual(['Password correctly set.']);
     expect(a.returnStatus).toBe(0);
     expect(a.done).toEqual([{ token: 0xfe, status: 0, count: 0 }]);
@@ -466,9 +472,25 @@ describe('SAP ASE simulator (TDS 5.0) with a raw client written from the specifi
     expect(short.done[0]).toMatchObject({ token: 0xfe, status: 0x02 });
     expect(sim.store.passwordOf('rpc_user')).toBe('Rpc-Pass-02');
     const c = sim.connections.at(-1)!;
-    expect(c.requests[0]).toMatchObject({ kind: 'rpc', proc: 'sp_password', parameterNames: ['@caller_pwd', '@new_pwd'] });
+    expect(c.requests[0]).toMatchObject({ kind: 'rpc', proc: 'sp_password', parameterNames: ['@caller_passwd', '@new_passwd'] });
     expect(JSON.stringify(c)).not.toMatch(/Rpc-Pass|Short-7/);
     raw.close();
+  });
+
+  it('binds a LANGUAGE request\'s PARAMFMT/PARAMS parameters by name, and takes DBRPC2 with PARAMFMT2 in a big-endian session', async () => {
+    const raw = await Raw.open(sim, LE);
+    await raw.login('rpc_user', 'Rpc-Pass-02');
+    const a = (await raw.send(packetsOf(0x0f, language(LE, 'exec sp_password @old, @new', [{ name: '@old', value: 'Rpc-Pass-02' }, { name: '@new', value: 'Rpc-Pass-03' }]), 512)))!;
+    expect(a.messages.map((m) => m.text)).toEqual(['Password correctly set.']);
+    expect(a.returnStatus).toBe(0);
+    expect(sim.connections.at(-1)!.requests[0]).toMatchObject({ kind: 'language', parameterNames: ['@old', '@new'], text: '[withheld: mentions a password]' });
+    raw.close();
+    const be = await Raw.open(sim, BE);
+    await be.login('rpc_user', 'Rpc-Pass-03');
+    const b = (await be.send(packetsOf(0x0f, dbrpc(BE, 'sp_password', [{ name: '@caller_passwd', value: 'Rpc-Pass-03' }, { name: '@new_passwd', value: 'Rpc-Pass-04' }], true), 512)))!;
+    expect(b.returnStatus).toBe(0);
+    expect(sim.store.passwordOf('rpc_user')).toBe('Rpc-Pass-04');
+    be.close();
   });
 
   it('dropNext closes the connection without an answer before applying a change (password unchanged) or after applying it (password changed)', async () => {

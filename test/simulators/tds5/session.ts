@@ -114,7 +114,7 @@ function refusal(c: PasswordChange, s: Session): ServerMessage[] | undefined {
 
 /** sp_password's parameters, positional or named, as its definition names them. */
 export function spPasswordArguments(args: readonly { readonly name: string; readonly value: Value }[]): PasswordChange {
-  const names = ['@caller_pwd', '@new_pwd', '@loginame', '@immediate'];
+  const names = ['@caller_passwd', '@new_passwd', '@loginame', '@immediate'];
   const bound = new Map<string, Value>();
   args.forEach((a, i) => {
     const name = a.name ? a.name.toLowerCase() : names[i];
@@ -123,10 +123,10 @@ export function spPasswordArguments(args: readonly { readonly name: string; read
     }
     bound.set(name, a.value);
   });
-  if (!bound.has('@new_pwd')) {
-    throw new SqlError({ number: 201, severity: 16, state: 2, text: `Procedure ${PROC} expects parameter @new_pwd, which was not supplied.`, procedure: PROC });
+  if (!bound.has('@new_passwd')) {
+    throw new SqlError({ number: 201, severity: 16, state: 2, text: `Procedure ${PROC} expects parameter @new_passwd, which was not supplied.`, procedure: PROC });
   }
-  return { callerPassword: bound.get('@caller_pwd') ?? null, newPassword: bound.get('@new_pwd') ?? null, login: bound.get('@loginame') ?? null };
+  return { callerPassword: bound.get('@caller_passwd') ?? null, newPassword: bound.get('@new_passwd') ?? null, login: bound.get('@loginame') ?? null };
 }
 
 /** Asked between checking and applying a change: false holds the change back (the drop hook's 'before'). */

@@ -7,7 +7,7 @@
  *   (Reference Manual: Building Blocks, "System functions" and "Global variables");
  * - `set <option> on|off|<value>`;
  * - `[exec[ute]] sp_password caller_passwd, new_passwd [, loginame [, immediate]]`, positional or
- *   named (@caller_pwd, @new_pwd, @loginame, @immediate), where `exec` may be left out only for the
+ *   named (@caller_passwd, @new_passwd, @loginame, @immediate), where `exec` may be left out only for the
  *   batch's first statement (Reference Manual: Procedures, sp_password; Commands, execute);
  * - `alter login <name> with password <caller_password> modify password [immediately] <new_password>`
  *   (Reference Manual: Commands, alter login, ASE 15.7 and 16.0).
