@@ -168,6 +168,12 @@ describe.skipIf(!existsSync(TSQL))('SAP ASE simulator (TDS 5.0) with FreeTDS tsq
     expect(r.out).toMatch(/\nexpired_user\n/);
   });
 
+  it(`with quoted_identifier off (ASE's default) "…" is a string with "" for a quote, as '…' is with ''; once it is on, "…" names a column (207)`, async () => {
+    const r = await tsql('app_user', 'App-Pass-01', `select "say ""hi""", 'it''s'`, 'set quoted_identifier on', 'select "say"');
+    expect(r.out).toContain(`say "hi"\tit's`);
+    expect(r.out).toMatch(/Msg 207 \(severity 16[^\n]*\n\s*"Invalid column name 'say'\."/);
+  });
+
   it('an unknown procedure is 2812 and other statements 102, as ASE words them', async () => {
     const r = await tsql('app_user', 'App-Pass-01', 'exec sp_nothere', 'select , 1');
     expect(r.out).toMatch(/Msg 2812 \(severity 16[^\n]*\n\s*"Stored procedure 'sp_nothere' not found\./);

@@ -63,6 +63,8 @@ function value(e: Expr, s: Session): Value {
       throw mustDeclare(e.name);
     case 'call':
       return call(e.name, e.args.map((a) => value(a, s)), s);
+    case 'column':
+      throw new SqlError({ number: 207, severity: 16, state: 4, text: `Invalid column name '${e.name}'.` });
   }
 }
 

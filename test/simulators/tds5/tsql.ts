@@ -12,7 +12,8 @@
  * - `alter login <name> with password <caller_password> modify password [immediately] <new_password>`
  *   (Reference Manual: Commands, alter login, ASE 15.7 and 16.0).
  *
- * Anything else is Msg 102 "Incorrect syntax near '…'.", an unknown procedure Msg 2812.
+ * Anything else is Msg 102 "Incorrect syntax near '…'.", an unknown procedure Msg 2812, a name
+ * where a value goes Msg 207 "Invalid column name '…'." (there are no tables to select from).
  */
 import { lex, SqlError, syntaxError, type Lexeme } from './lexer.js';
 import type { Parameter } from './requests.js';
@@ -22,6 +23,8 @@ export type Expr =
   | { readonly kind: 'literal'; readonly value: Value }
   | { readonly kind: 'param'; readonly name: string }
   | { readonly kind: 'global'; readonly name: string }
+  /** A name where a value goes: a column, of which the simulator has none. */
+  | { readonly kind: 'column'; readonly name: string }
   | { readonly kind: 'call'; readonly name: string; readonly args: readonly Expr[] };
 
 export interface Argument {
@@ -36,6 +39,8 @@ export type Statement =
   | { readonly kind: 'alter login'; readonly login: string; readonly callerPassword: Expr; readonly newPassword: Expr; readonly immediately: boolean };
 
 const STARTERS = new Set(['select', 'set', 'exec', 'execute', 'alter']);
+/** Reserved words that cannot stand for a column (Reference Manual: Building Blocks, "Reserved words"; those the parser meets). */
+const RESERVED = new Set(['from', 'where', 'as', 'login', 'with', 'password', 'modify', 'on', 'off', 'drop', 'create', 'go', 'and', 'or', 'not', 'order', 'group', 'into']);
 
 class Parser {
   #i = 0;
@@ -127,7 +132,8 @@ class Parser {
     if (l.kind === 'string') return { kind: 'literal', value: l.text };
     if (l.kind === 'number') return { kind: 'literal', value: Number(l.text) };
     if (l.kind === 'punct' && l.text === '-' && this.#peek.kind === 'number') return { kind: 'literal', value: -Number(this.#next().text) };
-    if (l.kind === 'ident' && !l.quoted) {
+    if (l.kind === 'ident' && l.quoted) return { kind: 'column', name: l.text };
+    if (l.kind === 'ident') {
       if (l.text.toLowerCase() === 'null') return { kind: 'literal', value: null };
       if (l.text.startsWith('@@')) return { kind: 'global', name: l.text.toLowerCase() };
       if (l.text.startsWith('@')) return { kind: 'param', name: l.text };
@@ -140,6 +146,7 @@ class Parser {
         }
         return { kind: 'call', name: l.text.toLowerCase(), args };
       }
+      if (!STARTERS.has(l.text.toLowerCase()) && !RESERVED.has(l.text.toLowerCase())) return { kind: 'column', name: l.text };
     }
     this.#i--;
     this.#fail();
