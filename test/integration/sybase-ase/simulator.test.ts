@@ -33,6 +33,7 @@ describe.skipIf(!existsSync(TSQL))('SAP ASE simulator (TDS 5.0) with FreeTDS tsq
         { name: 'uni_user', password: 'Uni-Pass-01' },
         { name: "o'brien", password: 'Obrien-Pass-01' },
         { name: 'o', password: 'Just-O-Pass-01' },
+        { name: 'long_user', password: 'Long-Pass-01' },
       ],
     });
     dir = mkdtempSync(join(tmpdir(), 'rpr-ase-'));
@@ -97,7 +98,7 @@ describe.skipIf(!existsSync(TSQL))('SAP ASE simulator (TDS 5.0) with FreeTDS tsq
     expect(req.text).toBe('[withheld: mentions a password]');
   });
 
-  it('refuses as sp_password does: a wrong caller password (10315, 17720), another login without sso_role (10353), a password under 6 bytes (10317), the same password (10316), an unknown login (17231); each returns status 1', async () => {
+  it('refuses as sp_password does: a wrong caller password (10315, 17720), another login without sso_role (10353), a password under 6 bytes (10317), the current password again (10315, 17720), an unknown login (17231); each returns status 1', async () => {
     const r = await tsql(
       'app_user',
       'App-Pass-01',
@@ -110,7 +111,7 @@ describe.skipIf(!existsSync(TSQL))('SAP ASE simulator (TDS 5.0) with FreeTDS tsq
     expect(r.out).toMatch(/Msg 17720 \(severity 16[^\n]*\n\s*"Error: Unable to set the Password\."/);
     expect(r.out).toMatch(/Msg 10353 \(severity 14[^\n]*\n\s*"You must have any of the following role\(s\) to execute this command\/procedure: 'sso_role'/);
     expect(r.out).toMatch(/Msg 10317 /);
-    expect(r.out).toMatch(/Msg 10316 /);
+    expect(r.out.match(/Msg 10315 /g)).toHaveLength(2);
     expect(r.out.match(/\(return status = 1\)/g)).toHaveLength(4);
     const sso = await tsql(SSO.name, SSO.password, "exec sp_password 'Sso-Pass-01', 'Whatever-01', nobody");
     expect(sso.out).toMatch(/Msg 17231 \(severity 16[^\n]*\n\s*"No login with the specified name exists\."/);
@@ -138,6 +139,16 @@ describe.skipIf(!existsSync(TSQL))('SAP ASE simulator (TDS 5.0) with FreeTDS tsq
       expect(await logsIn('ascii_user', next)).toBe(true);
       current = next;
     }
+  });
+
+  it('a password longer than 30 bytes counts by its first 30, as ASE documents: set by sp_password, it logs in whole (FreeTDS sends lpw, 30 bytes) or cut', async () => {
+    const long = 'Long-Pass-0123456789-abcdefghij-KLMNOPQRST';
+    const r = await tsql('long_user', 'Long-Pass-01', `exec sp_password 'Long-Pass-01', ${q(long)}`);
+    expect(r.out).toContain('(return status = 0)');
+    expect(sim.store.passwordOf('long_user')).toBe(long.slice(0, 30));
+    expect(await logsIn('long_user', long)).toBe(true);
+    expect(await logsIn('long_user', long.slice(0, 30))).toBe(true);
+    expect(await logsIn('long_user', long.slice(0, 29))).toBe(false);
   });
 
   it('a Unicode password (UTF-8 on both sides) is changed and logs in', async () => {

@@ -4,8 +4,8 @@
  * string followed by its length byte, 568 bytes in all, then a TDS_CAPABILITY token (0xE2).
  * FreeTDS's src/tds/login.c (tds_send_login) is what a real client sends: le1 = lint2 3
  * (TDS_INT2_LSB_LO), lint4 1 (TDS_INT4_LSB_LO), ...; an empty lcharset with lsetcharset 1; the
- * password both in lpw (30 bytes at most) and in lrempw as the entry for "any server" (a zero-length
- * server name, then the password), which is where passwords longer than 30 bytes travel.
+ * password both in lpw (30 bytes at most, ASE's password limit) and in lrempw as the entry for
+ * "any server"; lrempw holds passwords for remote servers (server-to-server RPCs) and is not read.
  */
 import type { ByteOrder } from './wire.js';
 
@@ -42,32 +42,12 @@ function field(data: Buffer, at: number, width: number): string {
   return data.subarray(at, at + len).toString('utf8');
 }
 
-/** The password in lrempw for "any server" (server name length 0), if the client put one there. */
-function remotePassword(data: Buffer): string | undefined {
-  const at = 202;
-  const total = Math.min(data[at + 255]!, 255);
-  let i = 0;
-  while (i + 2 <= total) {
-    const serverLen = data[at + i]!;
-    const pwLen = data[at + i + 1 + serverLen]!;
-    const server = data.subarray(at + i + 1, at + i + 1 + serverLen);
-    const pw = data.subarray(at + i + 2 + serverLen, at + i + 2 + serverLen + pwLen);
-    if (serverLen === 0) return pw.toString('utf8');
-    i += 2 + server.length + pw.length;
-  }
-  return undefined;
-}
-
 export function parseLogin(data: Buffer): LoginRecord {
   if (data.length < LOGINREC_LENGTH) throw new Error('TDS 5.0 login record too short');
   const lint2 = data[124]!;
   const lint4 = data[125]!;
   if ((lint2 !== 2 && lint2 !== 3) || (lint4 !== 0 && lint4 !== 1)) throw new Error('unknown lint2/lint4');
   const order: ByteOrder = { int2LittleEndian: lint2 === 3, int4LittleEndian: lint4 === 1 };
-  const lpw = field(data, 62, MAXNAME);
-  const rem = remotePassword(data);
-  // A password too long for lpw arrives cut there and whole in lrempw.
-  const password = rem !== undefined && rem.length > lpw.length && rem.startsWith(lpw) ? rem : lpw;
   let capabilities = Buffer.alloc(0);
   if (data.length > LOGINREC_LENGTH + 3 && data[LOGINREC_LENGTH] === CAPABILITY_TOKEN) {
     const len = order.int2LittleEndian ? data.readUInt16LE(LOGINREC_LENGTH + 1) : data.readUInt16BE(LOGINREC_LENGTH + 1);
@@ -77,7 +57,7 @@ export function parseLogin(data: Buffer): LoginRecord {
   return {
     hostName: field(data, 0, MAXNAME),
     userName: field(data, 31, MAXNAME),
-    password,
+    password: field(data, 62, MAXNAME),
     hostProcess: field(data, 93, MAXNAME),
     order,
     appName: field(data, 140, MAXNAME),

@@ -4,7 +4,17 @@
  * about a connection records it. A locked login, like a wrong password or an unknown name, is
  * refused with 4002 "Login failed." (ASE tells the client no more than that; the reason goes to
  * the error log). An expired password lets the login in, restricted to changing it (server.ts).
+ * "The maximum size for a password is 30 bytes. If your password exceeds 30 bytes, Adaptive Server
+ * uses only the first 30" (ASE 15.0 Transact-SQL User's Guide, "Changing your password"): passwords
+ * are set, checked and compared by their first 30 bytes.
  */
+export const MAX_PASSWORD_BYTES = 30;
+
+/** A password as ASE keeps it: its first 30 bytes (UTF-8 here, the server's character set). */
+export function significant(password: string): string {
+  return Buffer.from(password, 'utf8').subarray(0, MAX_PASSWORD_BYTES).toString('utf8');
+}
+
 export interface AseLoginSpec {
   readonly name: string;
   readonly password: string;
@@ -28,7 +38,7 @@ export class LoginStore {
   constructor(specs: readonly AseLoginSpec[]) {
     specs.forEach((s, i) => {
       this.#logins.set(s.name, { name: s.name, suid: i + 1, roles: [...(s.roles ?? [])], locked: s.locked ?? false, passwordExpired: s.passwordExpired ?? false });
-      this.#passwords.set(s.name, s.password);
+      this.#passwords.set(s.name, significant(s.password));
     });
   }
 
@@ -47,13 +57,18 @@ export class LoginStore {
   /** The login `name` may log in with `password`: known, not locked, the password right. */
   authenticate(name: string, password: string): AseLogin | undefined {
     const login = this.#logins.get(name);
-    if (!login || login.locked || this.#passwords.get(name) !== password) return undefined;
+    if (!login || login.locked || this.#passwords.get(name) !== significant(password)) return undefined;
     return login;
+  }
+
+  /** Whether `password` is the login's (compared as ASE compares, by the first 30 bytes). */
+  matches(name: string, password: string): boolean {
+    return this.#passwords.get(name) === significant(password);
   }
 
   /** A new password, in effect at once; it clears an expired password's state. */
   setPassword(name: string, password: string): void {
-    this.#passwords.set(name, password);
+    this.#passwords.set(name, significant(password));
     const login = this.#logins.get(name);
     if (login) login.passwordExpired = false;
   }

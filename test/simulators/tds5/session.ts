@@ -11,7 +11,8 @@
  *   left unchanged.", then Msg 17720, severity 16, "Error: Unable to set the Password."
  * - shorter than "minimum password length" (sp_configure, default 6; System Administration Guide,
  *   "Setting and changing minimum password length"): Msg 10317, severity 14.
- * - the same as the current password: Msg 10316, severity 14.
+ * - the same as the current password: 10315 and 17720 again, as a public ASE admin note
+ *   (sybase299.rssing.com, "sp_password") shows ASE answering it;
  * each followed by return status 1; success prints "Password correctly set." and returns 0.
  * `alter login … with password … modify password` checks the same things and prints nothing.
  * A session whose password has expired may only change it (and `set`), as the System
@@ -42,7 +43,6 @@ export const NO_SSO_ROLE = msg(10353, 14, "You must have any of the following ro
 export const NO_SUCH_LOGIN = msg(17231, 16, 'No login with the specified name exists.', 95);
 export const WRONG_CALLER_PASSWORD = msg(10315, 14, "Invalid caller's password specified, password left unchanged.", 148);
 export const UNABLE_TO_SET = msg(17720, 16, 'Error: Unable to set the Password.', 158);
-export const SAME_PASSWORD = msg(10316, 14, 'New password supplied is the same as the previous password. Please supply a different new password.', 148);
 export const tooShort = (min: number): ServerMessage => msg(10317, 14, `Password is too short. The minimum password length is ${min}.`, 148);
 export const CORRECTLY_SET: ServerMessage = { number: 0, severity: 0, state: 1, text: 'Password correctly set.', procedure: PROC, line: 166 };
 export const MUST_CHANGE: ServerMessage = { number: 4023, severity: 16, state: 1, text: 'Your password has expired. You must change it with sp_password or alter login before you can run any other command.' };
@@ -107,10 +107,11 @@ function refusal(c: PasswordChange, s: Session): ServerMessage[] | undefined {
   const target = c.login === null ? s.login.name : String(c.login);
   if (target !== s.login.name && !s.login.roles.includes('sso_role')) return [NO_SSO_ROLE];
   if (!s.store.find(target)) return [NO_SUCH_LOGIN];
-  if (c.callerPassword === null || String(c.callerPassword) !== s.store.passwordOf(s.login.name)) return [WRONG_CALLER_PASSWORD, UNABLE_TO_SET];
+  if (c.callerPassword === null || !s.store.matches(s.login.name, String(c.callerPassword))) return [WRONG_CALLER_PASSWORD, UNABLE_TO_SET];
   const next = c.newPassword === null ? '' : String(c.newPassword);
   if (Buffer.byteLength(next, 'utf8') < s.minPasswordLength) return [tooShort(s.minPasswordLength), UNABLE_TO_SET];
-  if (next === s.store.passwordOf(target)) return [SAME_PASSWORD, UNABLE_TO_SET];
+  // The one account of ASE refusing the current password as the new one shows 10315 and 17720.
+  if (s.store.matches(target, next)) return [WRONG_CALLER_PASSWORD, UNABLE_TO_SET];
   return undefined;
 }
 
