@@ -3,7 +3,8 @@
  *
  * sp_password (Reference Manual: Procedures, "sp_password"): any user changes his or her own
  * password, giving it as caller_passwd; only a System Security Officer (sso_role) may name another
- * login, giving then the SSO's own password. Refusals, as ASE's sp_password raises them:
+ * login, giving then the SSO's own password. Refusals (README.md says which numbers and texts have
+ * a source and which are from memory):
  * - no sso_role: Msg 10353, severity 14, "You must have any of the following role(s) to execute
  *   this command/procedure: 'sso_role' . Please contact a user with the appropriate role for help."
  * - unknown login: Msg 17231, severity 16, "No login with the specified name exists."
