@@ -290,6 +290,18 @@ describe('SAP ASE simulator (TDS 5.0) with a raw client written from the specifi
     expect(await r2.send(change('Drop-Pass-01', 'Drop-Pass-03'))).toBeUndefined();
     expect(sim.store.passwordOf('drop_user')).toBe('Drop-Pass-03');
     expect(sim.connections.at(-1)!.dropped).toBe('after');
+    // The same hooks for sp_password as a DBRPC, and for alter login (by its keyword).
+    sim.dropNext('sp_password', 'before');
+    const r3 = await Raw.open(sim, LE);
+    await r3.login('drop_user', 'Drop-Pass-03');
+    expect(await r3.send(packetsOf(0x0f, dbrpc(LE, 'sp_password', [{ name: '@caller_passwd', value: 'Drop-Pass-03' }, { name: '@new_passwd', value: 'Drop-Pass-04' }]), 512))).toBeUndefined();
+    expect(sim.store.passwordOf('drop_user')).toBe('Drop-Pass-03');
+    sim.dropNext('alter login', 'after');
+    const r4 = await Raw.open(sim, LE);
+    await r4.login('drop_user', 'Drop-Pass-03');
+    expect(await r4.send(packetsOf(0x0f, language(LE, "alter login drop_user with password 'Drop-Pass-03' modify password 'Drop-Pass-05'"), 512))).toBeUndefined();
+    expect(sim.store.passwordOf('drop_user')).toBe('Drop-Pass-05');
+    expect(sim.connections.at(-1)!.dropped).toBe('after');
   });
 
   it('answers an attention with DONE carrying TDS_DONE_ATTN, and TDS_LOGOUT with DONE before closing', async () => {
