@@ -109,7 +109,7 @@ export interface Answer {
   readonly messages: { number: number; severity: number; text: string }[];
   readonly rows: (string | number | null)[][];
   readonly returnStatus?: number;
-  readonly done: { token: number; status: number; count: number }[];
+  readonly done: { token: number; status: number; tranState: number; count: number }[];
 }
 
 /** Splits packets and decodes the tokens a response carries. */
@@ -128,7 +128,7 @@ function decode(o: Order, bytes: Buffer): Answer {
   for (let i = 0; i < d.length; ) {
     const t = d[i]!;
     if (t === 0xfd || t === 0xfe || t === 0xff) {
-      a.done.push({ token: t, status: r16(o, d, i + 1), count: r32(o, d, i + 5) });
+      a.done.push({ token: t, status: r16(o, d, i + 1), tranState: r16(o, d, i + 3), count: r32(o, d, i + 5) });
       i += 9;
     } else if (t === 0x79) {
       a.returnStatus = r32(o, d, i + 1);

@@ -211,6 +211,8 @@ describe('SAP ASE simulator (TDS 5.0) with a raw client written from the specifi
     const raw = await Raw.open(sim, LE);
     const login = (await raw.send(packetsOf(0x02, loginRecord(LE, 'raw_user', 'Raw-Pass-01', 512), 100), true))!;
     expect(login.loginAck).toBe(5);
+    // As SAP's go-ase driver expects of ASE: LOGINACK first, DONE(FINAL) with TDS_TRAN_COMPLETED last.
+    expect(login.done).toEqual([{ token: 0xfd, status: 0, tranState: 2, count: 0 }]);
     expect(sim.connections.at(-1)!.messages[0]).toMatchObject({ type: 0x02, packets: 7 });
     expect(sim.connections.at(-1)!.logins[0]).toMatchObject({ hostName: 'testhost', appName: 'rawclient', programName: 'rawlib', packetSize: 512 });
     const long = 'x'.repeat(1500);
@@ -219,7 +221,7 @@ describe('SAP ASE simulator (TDS 5.0) with a raw client written from the specifi
     expect(a.packets.length).toBeGreaterThan(3);
     expect(a.packets.every((p) => p.type === 0x04 && p.length <= 512)).toBe(true);
     expect(a.packets.map((p) => p.last)).toEqual([...a.packets.slice(1).map(() => false), true]);
-    expect(a.done).toEqual([{ token: 0xfd, status: 0x10, count: 1 }]);
+    expect(a.done).toMatchObject([{ token: 0xfd, status: 0x10, count: 1 }]);
     raw.close();
   });
 
@@ -230,12 +232,12 @@ describe('SAP ASE simulator (TDS 5.0) with a raw client written from the specifi
     expect(login.messages.map((m) => m.number)).toContain(5701);
     const a = (await raw.send(packetsOf(0x0f, language(BE, 'select 258, -2, suser_id()'), 512)))!;
     expect(a.rows).toEqual([[258, -2, 2]]);
-    expect(a.done).toEqual([{ token: 0xfd, status: 0x10, count: 1 }]);
+    expect(a.done).toMatchObject([{ token: 0xfd, status: 0x10, count: 1 }]);
     expect(sim.connections.at(-1)!.logins[0]!.byteOrder).toBe('big-endian');
     const wrong = await (await Raw.open(sim, BE)).login('raw_user', 'nope-nope');
     expect(wrong.loginAck).toBe(6);
     expect(wrong.messages).toEqual([{ number: 4002, severity: 14, text: 'Login failed.' }]);
-    expect(wrong.done).toEqual([{ token: 0xfd, status: 0x02, count: 0 }]);
+    expect(wrong.done).toMatchObject([{ token: 0xfd, status: 0x02, count: 0 }]);
     raw.close();
   });
 
@@ -245,7 +247,7 @@ describe('SAP ASE simulator (TDS 5.0) with a raw client written from the specifi
     const a = (await raw.send(packetsOf(0x0f, dbrpc(LE, 'sp_password', [{ name: '@caller_passwd', value: 'Rpc-Pass-01' }, { name: '@new_passwd', value: 'Rpc-Pass-02' }]), 512)))!;
     expect(a.messages.map((m) => m.text)).toEqual(['Password correctly set.']);
     expect(a.returnStatus).toBe(0);
-    expect(a.done).toEqual([{ token: 0xfe, status: 0, count: 0 }]);
+    expect(a.done).toMatchObject([{ token: 0xfe, status: 0, count: 0 }]);
     const short = (await raw.send(packetsOf(0x0f, dbrpc(LE, 'sp_password', [{ name: '', value: 'Rpc-Pass-02' }, { name: '', value: 'Short-7' }]), 512)))!;
     expect(short.messages.map((m) => m.number)).toEqual([10317, 17720]);
     expect(short.returnStatus).toBe(1);
@@ -288,6 +290,18 @@ describe('SAP ASE simulator (TDS 5.0) with a raw client written from the specifi
     expect(await r2.send(change('Drop-Pass-01', 'Drop-Pass-03'))).toBeUndefined();
     expect(sim.store.passwordOf('drop_user')).toBe('Drop-Pass-03');
     expect(sim.connections.at(-1)!.dropped).toBe('after');
+    // The same hooks for sp_password as a DBRPC, and for alter login (by its keyword).
+    sim.dropNext('sp_password', 'before');
+    const r3 = await Raw.open(sim, LE);
+    await r3.login('drop_user', 'Drop-Pass-03');
+    expect(await r3.send(packetsOf(0x0f, dbrpc(LE, 'sp_password', [{ name: '@caller_passwd', value: 'Drop-Pass-03' }, { name: '@new_passwd', value: 'Drop-Pass-04' }]), 512))).toBeUndefined();
+    expect(sim.store.passwordOf('drop_user')).toBe('Drop-Pass-03');
+    sim.dropNext('alter login', 'after');
+    const r4 = await Raw.open(sim, LE);
+    await r4.login('drop_user', 'Drop-Pass-03');
+    expect(await r4.send(packetsOf(0x0f, language(LE, "alter login drop_user with password 'Drop-Pass-03' modify password 'Drop-Pass-05'"), 512))).toBeUndefined();
+    expect(sim.store.passwordOf('drop_user')).toBe('Drop-Pass-05');
+    expect(sim.connections.at(-1)!.dropped).toBe('after');
   });
 
   it('answers an attention with DONE carrying TDS_DONE_ATTN, and TDS_LOGOUT with DONE before closing', async () => {
@@ -295,9 +309,9 @@ describe('SAP ASE simulator (TDS 5.0) with a raw client written from the specifi
     await raw.login('raw_user', 'Raw-Pass-01');
     // An attention is a header alone: type TDS_BUF_ATTN, last packet, length 8.
     const attn = (await raw.send(Buffer.from([0x06, 0x01, 0x00, 0x08, 0, 0, 1, 0])))!;
-    expect(attn.done).toEqual([{ token: 0xfd, status: 0x20, count: 0 }]);
+    expect(attn.done).toMatchObject([{ token: 0xfd, status: 0x20, count: 0 }]);
     const bye = (await raw.send(packetsOf(0x0f, Buffer.from([0x71, 0]), 512)))!;
-    expect(bye.done).toEqual([{ token: 0xfd, status: 0, count: 0 }]);
+    expect(bye.done).toMatchObject([{ token: 0xfd, status: 0, count: 0 }]);
     await new Promise((ok) => setTimeout(ok, 50));
     expect(raw.closed).toBe(true);
   });

@@ -279,17 +279,18 @@ class Connection {
     const s = this.#session!;
     const ord = this.#order;
     const name = proc.split('.').at(-1)!;
+    const drop = this.#takeDrop(name);
     let o: Outcome;
     try {
       if (name.toLowerCase() !== 'sp_password') throw notFound(proc);
-      const drop = this.#takeDrop(name);
       o = changePassword(spPasswordArguments(parameters), s, this.#hooks(drop), false);
-      if (drop) return this.#drop(drop);
     } catch (e) {
       if (!(e instanceof SqlError)) throw e;
       const ran = name.toLowerCase() === 'sp_password';
       o = { messages: [e.server], error: true, ...(ran ? { returnStatus: 1 } : {}) };
     }
+    // A drop hook closes the connection however the request went (refused, held back, or applied).
+    if (drop) return this.#drop(drop);
     const body = o.messages.map((m) => eed(ord, m, this.shared.serverName));
     if (o.returnStatus !== undefined) body.push(returnStatus(ord, o.returnStatus), done(ord, o.error ? Done.ERROR : Done.FINAL, 0, Token.DONEPROC));
     else body.push(done(ord, Done.ERROR));

@@ -80,8 +80,16 @@ export function eed(order: ByteOrder, m: ServerMessage, serverName: string, tran
   return token(order, Token.EED, body);
 }
 
+/** TDS_DONE TranState: TDS_NOT_IN_TRAN 0, TDS_TRAN_IN_PROGRESS 1, TDS_TRAN_COMPLETED 2, TDS_TRAN_FAIL 3, TDS_TRAN_STMT_FAIL 4. */
+export const TRAN_COMPLETED = 2;
+
+/**
+ * DONE / DONEPROC / DONEINPROC. The simulator has no transactions: every command completes, and
+ * ASE says so with TDS_TRAN_COMPLETED (SAP's go-ase driver, tds/login.go and its query path, checks
+ * for exactly that after a login, a logout and a query).
+ */
 export function done(order: ByteOrder, status: number, count = 0, type: number = Token.DONE): Buffer {
-  return new Writer(order).u8(type).u16(status).u16(0).i32(count).done();
+  return new Writer(order).u8(type).u16(status).u16(TRAN_COMPLETED).i32(count).done();
 }
 
 export function returnStatus(order: ByteOrder, value: number): Buffer {
