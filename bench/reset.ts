@@ -71,7 +71,6 @@ async function floor(target: Target, prepared: Prepared, users = prepared.users)
   const adminAccountId = `floor/${prepared.admin.username}`;
   const resource = REGISTRY.parseResource(prepared.resource('floor', adminAccountId));
   const type = REGISTRY.typeOf(resource.type);
-  if (type.adapter === 'not yet') throw new Error(`${target.name}: ${resource.type} has no adapter`);
   const factory = await type.adapter();
   // The admin login under the role the type's configuration gives it, with its realm, as the engine resolves it.
   const realm = type.realm?.(resource as never);

@@ -89,9 +89,9 @@ export function registerResourceCommands(program: Command, ctx: CommandContext):
 export function registerTypesCommand(program: Command, ctx: CommandContext): void {
   program
     .command('types')
-    .description('every resource type, its default port and whether this build can reset it')
+    .description('every resource type, its default port, how it is verified and what the test suite checks it against')
     .action(() => {
-      const rows = Object.values(RESOURCE_TYPE_DEFINITIONS).map((d) => ({ type: d.type, title: d.title, port: d.defaultPort, supported: d.implementation === 'not yet' ? 'not yet' : 'yes', verified: d.verification }));
+      const rows = Object.values(RESOURCE_TYPE_DEFINITIONS).map((d) => ({ type: d.type, title: d.title, port: d.defaultPort, verified: d.verification, tested: d.implementation.testedAgainst.kind }));
       ctx.out(table(rows), rows);
     });
 }

@@ -10,14 +10,12 @@ const cell = (text: string) => text.replace(/\|/g, '\\|');
 
 export function supportMatrix(): string {
   const rows = Object.values(RESOURCE_TYPE_DEFINITIONS).map((d) => {
-    const i = d.implementation;
-    const planned = i === 'not yet' ? 'planned: ' : '';
-    const against = i === 'not yet' ? '—' : `${i.testedAgainst.kind}: ${cell(i.testedAgainst.what)}`;
-    return `| \`${d.type}\` | ${cell(d.title)} | ${d.defaultPort} | ${i === 'not yet' ? 'not yet (configuration only)' : 'yes'} | ${planned}${cell(d.changedBy)} | ${planned}${d.verification}: ${cell(d.verifiedBy)} | ${against} |`;
+    const tested = d.implementation.testedAgainst;
+    return `| \`${d.type}\` | ${cell(d.title)} | ${d.defaultPort} | ${cell(d.changedBy)} | ${d.verification}: ${cell(d.verifiedBy)} | ${tested.kind}: ${cell(tested.what)} |`;
   });
   return [
-    '| type | target | default port | reset | how it is changed | how it is verified | test suite checks it against |',
-    '|---|---|---|---|---|---|---|',
+    '| type | target | default port | how it is changed | how it is verified | test suite checks it against |',
+    '|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }

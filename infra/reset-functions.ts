@@ -75,7 +75,7 @@ export { implementedTypes };
 /** The type's function entry, of the family its descriptor names. */
 export function entryOf(type: ResourceType): string {
   const family = familyOf(type);
-  if (!family) throw new Error(`${type}: not implemented yet, so no function serves it`);
+  if (!family) throw new Error(`${type}: no function family serves it`);
   return functionFamilies()[family]!.entry;
 }
 
@@ -165,10 +165,10 @@ export class ResetFunctions extends Construct {
     this.securityGroups = securityGroups;
   }
 
-  /** The function of a type; throws for a type without an adapter. */
+  /** The function of a type; throws for a type this construct built none for. */
   functionOf(type: ResourceType): LambdaFunction {
     const fn = this.functions.get(type);
-    if (!fn) throw new Error(`${type}: not implemented yet, so it has no reset function (implemented: ${[...this.functions.keys()].join(', ')})`);
+    if (!fn) throw new Error(`${type}: no reset function was built for it (built: ${[...this.functions.keys()].join(', ')})`);
     return fn;
   }
 

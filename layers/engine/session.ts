@@ -81,9 +81,6 @@ async function resolveSecrets(deps: SessionDeps, type: EngineType, resource: Sto
 
 /** The adapter factory for a type, or NotSupportedError when this process cannot reset it. */
 async function adapterFactory(deps: SessionDeps, type: EngineType): Promise<AdapterFactory<unknown>> {
-  if (type.adapter === 'not yet') {
-    throw new NotSupportedError('type', `resource type "${type.type}" is not supported yet: it can be configured, but no adapter can reset it`);
-  }
   if (!deps.adapters) return (await type.adapter()) as AdapterFactory<unknown>;
   const own = deps.adapters[type.type] as AdapterFactory<unknown> | undefined;
   if (!own) throw new NotSupportedError('type', `resource type "${type.type}" is not served here (this function serves ${Object.keys(deps.adapters).join(', ')})`);

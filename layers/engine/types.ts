@@ -45,8 +45,7 @@ export interface EngineType {
   readonly type: string;
   /** How the type's adapter proves a password. */
   readonly verification: Verification;
-  /** The adapter, or "not yet": the type can be configured but not reset. */
-  readonly adapter: AdapterLoader | 'not yet';
+  readonly adapter: AdapterLoader;
   /** Password-policy defaults and the type's limits, under a resource's own overrides. */
   readonly policy: PolicyInput;
   readonly references: (resource: never) => AccountReference[];

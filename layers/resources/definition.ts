@@ -44,11 +44,8 @@ export type TestTarget =
 
 /** What backs a type's row in the support matrix: the suite's real server or simulator for it. */
 export interface TestedAgainst {
-  /**
-   * 'simulator' when any of `using` is one; 'driver boundary' when no server or simulator can be
-   * had and the adapter is tested against a recording fake of its driver (`using` is then empty).
-   */
-  readonly kind: 'real server' | 'simulator' | 'driver boundary';
+  /** 'simulator' when any of `using` is one. */
+  readonly kind: 'real server' | 'simulator';
   /** What it is, and what of the type it does not cover. */
   readonly what: string;
   /**

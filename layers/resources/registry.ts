@@ -115,16 +115,14 @@ export function policyOf(resource: { type: string; policy?: PolicyOverrides }, p
   return resolvePolicy(definitionOf(resource.type).policy, resource.policy, path);
 }
 
-/** The types that reset (the others are configured only), sorted. */
+/** Every type, sorted: each resets. */
 export function implementedTypes(): ResourceType[] {
-  return (Object.keys(RESOURCE_TYPE_DEFINITIONS) as ResourceType[]).filter((t) => RESOURCE_TYPE_DEFINITIONS[t].implementation !== 'not yet').sort();
+  return (Object.keys(RESOURCE_TYPE_DEFINITIONS) as ResourceType[]).sort();
 }
 
-/** The reset function family that serves a type, or undefined for a type without an adapter yet. */
+/** The reset function family that serves a type, or undefined for a name that is no type. */
 export function familyOf(type: string): string | undefined {
-  if (!isResourceType(type)) return undefined;
-  const implementation = RESOURCE_TYPE_DEFINITIONS[type].implementation;
-  return implementation === 'not yet' ? undefined : implementation.family;
+  return isResourceType(type) ? RESOURCE_TYPE_DEFINITIONS[type].implementation.family : undefined;
 }
 
 function engineType(def: ResourceTypeDefinition): EngineType {
@@ -132,7 +130,7 @@ function engineType(def: ResourceTypeDefinition): EngineType {
   return {
     type: def.type,
     verification: def.verification,
-    adapter: implementation === 'not yet' ? 'not yet' : implementation.adapter,
+    adapter: implementation.adapter,
     policy: def.policy,
     references: def.references as EngineType['references'],
     secrets: (def.secrets ?? (() => [])) as EngineType['secrets'],

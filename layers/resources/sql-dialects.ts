@@ -260,6 +260,43 @@ export const ORACLE = {
   tls: (r: SqlTlsConfig) => (r.ssl ? { protocol: 'TCPS' as const, sslServerDNMatch: true as const } : undefined),
 } as const satisfies SqlDialect<Record<string, unknown>> & Record<string, unknown>;
 
+/**
+ * SAP ASE through this project's TDS 5.0 client (sybase-ase/tds5.ts). A password is changed by
+ * `sp_password`, called as an RPC whose parameters travel bound, never in SQL text: the caller's
+ * own password first (ASE asks every caller for it, an admin with sso_role as much as a login
+ * changing its own), the new one, and for another login its name ("sp_password", Reference
+ * Manual: Procedures). Lookups are language requests with bound parameters.
+ */
+export const SYBASE_ASE = {
+  statements: {
+    changePassword: 'sp_password',
+    // 1 when the session holds sso_role, which a change of another login's password needs.
+    adminRights: "select proc_role('sso_role')",
+    // The login's server user id, NULL when there is none.
+    loginId: 'select suser_id(@login)',
+  },
+  identifier: z.string().regex(/^[A-Za-z_][A-Za-z0-9_@#$]{0,29}$/, 'must be an ASE login name: a letter or "_", then letters, digits, "_", "@", "#" or "$" (at most 30)'),
+  /** What the login record's password field holds (TDS_MAXNAME), without password encryption. */
+  maxPasswordBytes: 30,
+  wrongPassword: 4002,
+  // Msg 4002 "Login failed." is ASE's one answer to a wrong password, an unknown or a locked login.
+  authFailed: (e: unknown) => codeOf(e, 'number') === '4002',
+  // What each message means for a reset; sp_password raises each before it writes the new
+  // password. 4002, 10315, 17720 and 17231 as real ASE servers print them (test/simulators/tds5
+  // README gives the sources); 10353 and 10317 from ASE's sysmessages, unchecked against SAP's text.
+  refusals: {
+    '4002': 'wrong password, no such login, or the login is locked',
+    '10315': "the caller's own password is wrong, or the new password is the current one",
+    '17720': 'the password was not set',
+    '17231': 'no such login',
+    '10353': "the caller lacks sso_role, which changing another login's password needs",
+    '10317': "shorter than the server's minimum password length (sp_configure 'minimum password length')",
+  } as Readonly<Record<string, string>>,
+  connectionLost: new Set(['TDS5_CONNECTION_LOST']),
+  // TLS from the first byte (ASE's SSL listener); the certificate checked, and its name against the host.
+  tls: (r: SqlTlsConfig) => (r.ssl ? verified(r) : undefined),
+} as const satisfies SqlDialect<Record<string, string>> & Record<string, unknown>;
+
 /** Every row, by the engine's resource type. */
-export const SQL_DIALECTS = { postgresql: POSTGRESQL, mysql: MYSQL, mssql: MSSQL, oracle: ORACLE } as const;
+export const SQL_DIALECTS = { postgresql: POSTGRESQL, mysql: MYSQL, mssql: MSSQL, oracle: ORACLE, 'sybase-ase': SYBASE_ASE } as const;
 export type SqlEngine = keyof typeof SQL_DIALECTS;

@@ -42,8 +42,8 @@ export interface PlanHandlerOptions {
 /**
  * The workflow's plan step: validates the request (InvalidConfigurationError naming the field),
  * expands its selector into accounts grouped by resource, records the run (status running) and
- * returns the groups the Map runs. Accounts of a type no function serves yet are recorded as
- * failed here (NotSupportedError) and left out of the groups, since no task could run them.
+ * returns the groups the Map runs. Accounts of a type this build does not know (stored by
+ * another version) are recorded as failed here (NotSupportedError) and left out of the groups, since no task could run them.
  * A retried or repeated plan of the same run returns the same groups and records nothing twice.
  */
 export function createPlanHandler(options: PlanHandlerOptions = {}): (event: unknown) => Promise<Plan> {
@@ -79,7 +79,7 @@ export function createPlanHandler(options: PlanHandlerOptions = {}): (event: unk
         if (familyOf(resource.type) === undefined) {
           for (const a of accounts) {
             if (existing) continue;
-            const message = `resource type "${resource.type}" is not supported yet: it can be configured, but no adapter can reset it`;
+            const message = `resource type "${resource.type}" is not one this build knows, so no function can reset it`;
             const result: AccountResult = { runId, accountId: a.id, resourceId: resource.id, outcome: 'failed', step: 'plan', errorClass: 'NotSupportedError', message, startedAt, endedAt: startedAt };
             await stores.state.recordAccountResult(result, { at: startedAt, accountId: a.id, resourceId: resource.id, runId, event: auditEventOf(request.mode), outcome: 'failed', detail: `NotSupportedError; ${message}` });
           }

@@ -203,7 +203,7 @@ function references(r: CiscoResource): AccountReference[] {
 }
 
 /** The types that reset, each through its driver (loaded on first use, with the SSH code). */
-const IMPLEMENTATION: Partial<Record<CiscoType, Implementation>> = {
+const IMPLEMENTATION: Record<CiscoType, Implementation> = {
   'cisco-ios': {
     family: 'device',
     adapter: () => import('./ios/adapter.js').then((m) => m.createIosAdapter),
@@ -249,7 +249,7 @@ export function ciscoDefinition<T extends CiscoType>(type: T) {
     references,
     onPremises: true,
     verification: 'login',
-    implementation: IMPLEMENTATION[type] ?? 'not yet',
+    implementation: IMPLEMENTATION[type],
     changedBy: t.changedBy,
     verifiedBy: 'a fresh SSH or Telnet login as the account (a local user by its name, the login password alone), or the admin login followed by `enable` for an enable secret or password',
   });

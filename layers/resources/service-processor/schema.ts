@@ -101,7 +101,7 @@ const CHANGED_BY: Record<ServiceProcessorType, string> = {
 };
 
 /** The types with a driver; the others are not yet implemented. */
-const IMPLEMENTATIONS: Partial<Record<ServiceProcessorType, Implementation>> = {
+const IMPLEMENTATIONS: Record<ServiceProcessorType, Implementation> = {
   as400: {
     family: 'device',
     adapter: () => import('./as400/adapter.js').then((m) => m.createAs400Adapter),
@@ -156,7 +156,7 @@ export function serviceProcessorDefinition<T extends ServiceProcessorType>(type:
     references: (r) => (r.adminAccount ? [{ role: 'admin', field: 'adminAccount', accountId: r.adminAccount, fromResourceTypes: [] }] : []),
     onPremises: true,
     verification: 'login',
-    implementation: IMPLEMENTATIONS[type] ?? 'not yet',
+    implementation: IMPLEMENTATIONS[type],
     changedBy: CHANGED_BY[type],
     verifiedBy: type === 'as400' ? 'a fresh SSH login as the account' : 'a fresh SSH or Telnet login as the account',
   });

@@ -29,7 +29,6 @@ async function engineFor(type: 'hp-procurve' | 'juniper-netscreen', dialect: Dia
   sims.push(sim);
   const stores = await openMemoryStores();
   const loader = REGISTRY.typeOf(type).adapter;
-  if (loader === 'not yet') throw new Error(`${type} has no adapter`);
   const real = (await loader()) as AdapterFactory<{ id: string }>;
   const order: string[] = [];
   const recording: AdapterFactory<{ id: string }> = (ctx) => {

@@ -1,15 +1,12 @@
 // The SAP ASE simulator (test/simulators/tds5) proven against FreeTDS's tsql speaking TDS 5.0, and,
 // for what tsql cannot show, against a raw client written from the TDS 5.0 Functional Specification
 // (raw-tds5.ts). Each test states what a real ASE does and checks the simulator does it.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAseSimulator, type AseSimulator } from '../../simulators/tds5/server.js';
+import { TSQL, tsqlTds5 } from '../../support/freetds-tsql.js';
 import { BE, dbrpc, language, LE, loginRecord, packetsOf, Raw } from './raw-tds5.js';
 
-const TSQL = '/usr/bin/tsql';
 const SSO = { name: 'rpr_sso', password: 'Sso-Pass-01', roles: ['sso_role', 'sa_role'] as const };
 const PRINTABLE = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('');
 
@@ -17,8 +14,6 @@ const PRINTABLE = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + 
 
 describe.skipIf(!existsSync(TSQL))('SAP ASE simulator (TDS 5.0) with FreeTDS tsql (skipped when /usr/bin/tsql, from freetds-bin, is missing)', () => {
   let sim: AseSimulator;
-  let dir: string;
-  let conf: string;
 
   beforeAll(async () => {
     sim = await startAseSimulator({
@@ -36,27 +31,13 @@ describe.skipIf(!existsSync(TSQL))('SAP ASE simulator (TDS 5.0) with FreeTDS tsq
         { name: 'long_user', password: 'Long-Pass-01' },
       ],
     });
-    dir = mkdtempSync(join(tmpdir(), 'rpr-ase-'));
-    conf = join(dir, 'freetds.conf');
-    // The client's character set is UTF-8, the simulator's utf8: bytes pass through unconverted.
-    writeFileSync(conf, '[global]\n\tclient charset = UTF-8\n');
   });
   afterAll(async () => {
     await sim?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   /** tsql with TDS 5.0, the password on stdin; each batch ends with `go`. */
-  function tsql(user: string, password: string, ...batches: string[]): Promise<{ code: number | null; out: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(TSQL, ['-H', sim.host, '-p', String(sim.port), '-U', user], { env: { ...process.env, TDSVER: '5.0', FREETDSCONF: conf, TDSDUMP: '' } });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      child.on('close', (code) => resolve({ code, out }));
-      child.stdin.end(`${password}\n${batches.map((b) => `${b}\ngo\n`).join('')}exit\n`);
-    });
-  }
+  const tsql = (user: string, password: string, ...batches: string[]) => tsqlTds5(sim, user, password, ...batches);
   const logsIn = async (user: string, password: string): Promise<boolean> => (await tsql(user, password, 'select suser_name()')).out.includes('(1 row affected)');
   const q = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 

@@ -35,11 +35,22 @@ export class LoginStore {
   readonly #logins = new Map<string, AseLogin>();
   readonly #passwords = new Map<string, string>();
 
+  #nextSuid = 1;
+
   constructor(specs: readonly AseLoginSpec[]) {
-    specs.forEach((s, i) => {
-      this.#logins.set(s.name, { name: s.name, suid: i + 1, roles: [...(s.roles ?? [])], locked: s.locked ?? false, passwordExpired: s.passwordExpired ?? false });
-      this.#passwords.set(s.name, significant(s.password));
-    });
+    for (const s of specs) this.add(s);
+  }
+
+  /** sp_addlogin: a test's fixture adds logins while the simulator runs. */
+  add(s: AseLoginSpec): void {
+    this.#logins.set(s.name, { name: s.name, suid: this.#nextSuid++, roles: [...(s.roles ?? [])], locked: s.locked ?? false, passwordExpired: s.passwordExpired ?? false });
+    this.#passwords.set(s.name, significant(s.password));
+  }
+
+  /** sp_droplogin; nothing when there is none. */
+  remove(name: string): void {
+    this.#logins.delete(name);
+    this.#passwords.delete(name);
   }
 
   passwordOf(name: string): string | undefined {

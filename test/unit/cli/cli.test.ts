@@ -108,11 +108,11 @@ describe('rpr CLI on the embedded store', () => {
     expect(JSON.parse(none.stdout).counts.total).toBe(0);
   });
 
-  it('lists every resource type with its support status', async () => {
-    const types = JSON.parse((await rpr(['--json', 'types'])).stdout) as { type: string; supported: string }[];
+  it('lists every resource type with how it is verified and what the suite checks it against', async () => {
+    const types = JSON.parse((await rpr(['--json', 'types'])).stdout) as { type: string; verified: string; tested: string }[];
     expect(types.length).toBe(30);
-    expect(types.find((t) => t.type === 'postgresql')?.supported).toBe('yes');
-    expect(types.find((t) => t.type === 'salesforce')?.supported).toBe('yes');
-    expect(types.find((t) => t.type === 'sybase-ase')?.supported).toBe('not yet');
+    expect(types.find((t) => t.type === 'postgresql')).toMatchObject({ verified: 'login', tested: 'real server' });
+    expect(types.find((t) => t.type === 'sybase-ase')).toMatchObject({ verified: 'login', tested: 'simulator' });
+    expect(types.find((t) => t.type === 'oracle')).toMatchObject({ tested: 'simulator' });
   });
 });

@@ -155,13 +155,13 @@ describe('the reset engine with an in-process target', () => {
     expect(target.passwords.get('carol')).toBe(await current('carol'));
   });
 
-  it('refuses a type without an adapter with a clear "not supported yet", touching nothing', async () => {
+  it('refuses a type this process serves no adapter for with a clear "not served here", touching nothing', async () => {
     await config.putResource({ id: 'sw1', type: 'sybase-ase', host: 'sw1.example', adminAccount: 'sw1/admin' });
     await config.putAccount({ resourceId: 'sw1', username: 'admin', secretId: 's/sw1-admin' }, { password: new Secret('sw-start-pw1') });
     const run = await engine.run({ resourceIds: ['sw1'] });
     const [result] = await stores.state.listAccountResults(run.runId);
     expect(result).toMatchObject({ outcome: 'failed', errorClass: 'NotSupportedError' });
-    expect(result!.message).toMatch(/not supported yet/);
+    expect(result!.message).toMatch(/is not served here \(this function serves /);
     expect((await stores.credentials.listVersions('s/sw1-admin')).length).toBe(1);
   });
 

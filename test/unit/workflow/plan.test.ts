@@ -18,7 +18,7 @@ describe('the plan step', () => {
   const outputs: unknown[] = [];
 
   beforeEach(async () => {
-    // Prepare: two PostgreSQL resources (one in agent site dmz1), a Linux one, and a Sybase ASE one (no adapter yet).
+    // Prepare: two PostgreSQL resources (one in agent site dmz1), a Linux one, and one of a type this build does not know (stored by another version).
     stores = await openMemoryStores();
     const s = { state: stores.state, credentials: stores.credentials, describeSecret: async (id: string) => ({ arn: id, name: id }) };
     plan = createPlanHandler({ stores: async () => s, log });
@@ -32,6 +32,7 @@ describe('the plan step', () => {
       passwords.add(pw);
       await config.putAccount({ resourceId: r, username: u, secretId: `s/${r}/${u}` }, { password: new Secret(pw) });
     }
+    await stores.state.putResource({ ...(await stores.state.getResource('sw1'))!, type: 'newer-type' });
   });
   afterEach(async () => stores.close());
 
@@ -74,7 +75,7 @@ describe('the plan step', () => {
     await expect(plan({ selector: { resourceIds: ['db2'] }, idempotencyKey: 'k-2' })).rejects.toMatchObject({ name: 'InvalidConfigurationError', field: 'idempotencyKey' });
   });
 
-  it('records accounts of a type without an adapter as failed (NotSupportedError) and leaves them out of the groups', async () => {
+  it('records accounts of a type this build does not know as failed (NotSupportedError) and leaves them out of the groups', async () => {
     const p = await run({ selector: { resourceIds: ['sw1', 'db1'] } });
     expect(p.total).toBe(3);
     expect(p.groups.map((g) => g.resourceId)).toEqual(['db1']);

@@ -5,8 +5,9 @@ import { refusedField, takesUsername } from '../helpers.js';
 const ase = { id: 'ase1', type: 'sybase-ase', host: 'ase1.example.com' };
 
 describe('sybase-ase resources', () => {
-  it('use port 2748 with ssl when no port is given', () => {
-    expect(parseResource({ ...ase, ssl: true })).toMatchObject({ port: 2748, ssl: true });
+  it('use TLS on port 2748 unless told otherwise, since the login carries the password; 5000 without ssl', () => {
+    expect(parseResource(ase)).toMatchObject({ port: 2748, ssl: true });
+    expect(parseResource({ ...ase, ssl: false })).toMatchObject({ port: 5000, ssl: false });
   });
 
   it('keep an explicit port with ssl', () => {
