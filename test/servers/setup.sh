@@ -58,15 +58,14 @@ missing_packages() {
   done
 }
 
-moto_installed() {
-  [[ -x "$MOTO_VENV/bin/moto_server" ]] &&
-    "$MOTO_VENV/bin/python" -c 'import importlib.metadata as m, sys; sys.exit(m.version("moto") != sys.argv[1])' "$MOTO_VERSION" 2>/dev/null
+# VENV holds PACKAGE at VERSION (the distribution's name, as importlib.metadata knows it).
+venv_has() { # VENV PACKAGE VERSION
+  [[ -x "$1/bin/python" ]] &&
+    "$1/bin/python" -c 'import importlib.metadata as m, sys; sys.exit(m.version(sys.argv[1]) != sys.argv[2])' "$2" "$3" 2>/dev/null
 }
 
-oracledb_py_installed() {
-  [[ -x "$ORACLEDB_VENV/bin/python" ]] &&
-    "$ORACLEDB_VENV/bin/python" -c 'import importlib.metadata as m, sys; sys.exit(m.version("oracledb") != sys.argv[1])' "$ORACLEDB_PY_VERSION" 2>/dev/null
-}
+moto_installed() { [[ -x "$MOTO_VENV/bin/moto_server" ]] && venv_has "$MOTO_VENV" moto "$MOTO_VERSION"; }
+oracledb_py_installed() { venv_has "$ORACLEDB_VENV" oracledb "$ORACLEDB_PY_VERSION"; }
 
 cmd_installed() {
   [[ -z "$(missing_packages)" ]] && moto_installed && oracledb_py_installed
@@ -81,6 +80,19 @@ find_python() {
     fi
   done
   return 1
+}
+
+# A fresh virtual environment at VENV with REQUIREMENT from PyPI.
+venv_install() { # VENV REQUIREMENT
+  local py
+  py=$(find_python) || {
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends python3-venv >/dev/null
+    py=/usr/bin/python3
+  }
+  log "install: $2 into $1 (python: $py)"
+  rm -rf "$1"
+  "$py" -m venv "$1"
+  "$1/bin/pip" install -q --disable-pip-version-check "$2"
 }
 
 cmd_install() {
@@ -110,26 +122,12 @@ cmd_install() {
   fi
 
   if ! moto_installed; then
-    local py
-    py=$(find_python) || {
-      DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends python3-venv >/dev/null
-      py=/usr/bin/python3
-    }
-    log "install: moto[server]==$MOTO_VERSION into $MOTO_VENV (python: $py)"
-    rm -rf "$MOTO_VENV"
-    "$py" -m venv "$MOTO_VENV"
-    "$MOTO_VENV/bin/pip" install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+    venv_install "$MOTO_VENV" "moto[server]==$MOTO_VERSION"
   else
     log "install: moto $MOTO_VERSION present"
   fi
-
   if ! oracledb_py_installed; then
-    local py
-    py=$(find_python) || py=/usr/bin/python3
-    log "install: oracledb==$ORACLEDB_PY_VERSION into $ORACLEDB_VENV (python: $py)"
-    rm -rf "$ORACLEDB_VENV"
-    "$py" -m venv "$ORACLEDB_VENV"
-    "$ORACLEDB_VENV/bin/pip" install -q --disable-pip-version-check "oracledb==$ORACLEDB_PY_VERSION"
+    venv_install "$ORACLEDB_VENV" "oracledb==$ORACLEDB_PY_VERSION"
   else
     log "install: python-oracledb $ORACLEDB_PY_VERSION present"
   fi
