@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { runAgent } from '../layers/agent/agent.js';
 import { ResetEngine } from '../layers/engine/engine.js';
 import { InvalidConfigurationError } from '../layers/engine/errors.js';
-import { Log } from '../layers/engine/log.js';
+import { cliLog } from './log.js';
 import { siteSchema } from '../layers/resources/common.js';
 import { assumeRoleCredentials } from './aws.js';
 import { ARN, awsTarget, findOutput, positiveInt, stackOutputs, type CommandContext } from './context.js';
@@ -56,7 +56,7 @@ export function registerAgentCommand(program: Command, ctx: CommandContext): voi
       const credentials = roleArn
         ? assumeRoleCredentials({ sts: ctx.aws.sts(awsTarget(ctx)), roleArn, sessionName: `rpr-agent-${o.site}`.slice(0, 64) })
         : undefined;
-      const log = new Log({ level: ctx.logLevelGiven() ? ctx.globals().logLevel : 'INFO', service: 'rpr-agent' });
+      const log = cliLog(ctx.logLevelGiven() ? ctx.globals().logLevel : 'INFO', ctx.io.stderr, 'rpr-agent');
       const stores = await ctx.openStores({ store: 'aws', ...(table ? { table } : {}), ...(credentials ? { credentials } : {}) });
       const sfn = ctx.aws.activitySfn(awsTarget(ctx, credentials));
 

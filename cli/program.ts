@@ -52,7 +52,7 @@ export async function runCli(argv: string[], io: Io = defaultIo, aws: AwsClients
     .option('--endpoint <url>', 'AWS endpoint override for --store aws (tests, moto)')
     .option('--secrets-write-rate <n>', "Secrets Manager writes per second for --store aws, shared with the deployment's functions (default: $RPR_SECRETS_WRITE_RATE or 45, of the region's 50)", parseWriteRate)
     .option('--json', 'print JSON for scripts')
-    .addOption(new Option('--log-level <level>', 'engine log level (logs are JSON on stdout)').choices(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('SILENT'))
+    .addOption(new Option('--log-level <level>', 'engine log level (logs are JSON lines on standard error)').choices(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('SILENT'))
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
 

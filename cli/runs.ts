@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ResetEngine, type Selector } from '../layers/engine/engine.js';
 import { InvalidConfigurationError } from '../layers/engine/errors.js';
-import { Log } from '../layers/engine/log.js';
+import { cliLog } from './log.js';
 import type { RunMode, RunRecord } from '../layers/engine/stores/types.js';
 import { REGISTRY } from '../layers/resources/registry.js';
 import { selectorOf, withSelectorOptions, type CommandContext, type SelectorOptions } from './context.js';
@@ -44,7 +44,7 @@ export function registerRunCommands(program: Command, ctx: CommandContext): void
       const run = await s.state.getRun(runId);
       if (!run) throw new InvalidConfigurationError('runId', `run "${runId}" does not exist`);
       const plain = await s.state.listAccountResults(runId);
-      const drift = o.drift ? await detectDrift({ state: s.state, credentials: s.credentials, ...(ctx.adapters ? { adapters: ctx.adapters } : {}), log: new Log({ level: ctx.globals().logLevel }) }, plain) : new Map();
+      const drift = o.drift ? await detectDrift({ state: s.state, credentials: s.credentials, ...(ctx.adapters ? { adapters: ctx.adapters } : {}), log: cliLog(ctx.globals().logLevel, ctx.io.stderr) }, plain) : new Map();
       const results = plain.map((r) => (drift.has(r.accountId) ? { ...r, drift: drift.get(r.accountId) } : r));
       const rows = results.map((r) => ({ ...resultRow(r), ...(drift.size ? { drift: driftCell(drift.get(r.accountId)) } : {}) }));
       ctx.out(`${run.mode === 'verify' ? 'verify ' : ''}run ${run.runId}: ${run.status} (${summary(run)})\n\n${table(rows)}`, { ...run, results });
@@ -69,7 +69,7 @@ async function engineFor(ctx: CommandContext, o: RunCommandOptions, what: string
   if (!o.all && Object.keys(selector).length === 0) throw new InvalidConfigurationError('selector', `name accounts to ${what} (--account, --resource, --type, --tag, --site) or --all`);
   if (!Number.isInteger(o.concurrency) || o.concurrency < 1) throw new InvalidConfigurationError('--concurrency', 'must be a positive integer');
   const stores = await ctx.openStores();
-  const engine = new ResetEngine({ registry: REGISTRY, state: stores.state, credentials: stores.credentials, ...(ctx.adapters ? { adapters: ctx.adapters } : {}), log: new Log({ level: ctx.globals().logLevel }), concurrency: o.concurrency });
+  const engine = new ResetEngine({ registry: REGISTRY, state: stores.state, credentials: stores.credentials, ...(ctx.adapters ? { adapters: ctx.adapters } : {}), log: cliLog(ctx.globals().logLevel, ctx.io.stderr), concurrency: o.concurrency });
   return { engine, selector, stores };
 }
 
