@@ -1,8 +1,24 @@
+import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import { InvalidConfigurationError } from '../layers/engine/errors.js';
 import { Secret } from '../layers/engine/secret.js';
 import { collect, type CommandContext } from './context.js';
 import { auditRow, table } from './format.js';
+
+/** The characters a secret id takes (stores/types.ts secretIdSchema). */
+const SECRET_ID = /^[A-Za-z0-9/_+=.@:-]+$/;
+
+/**
+ * `rpr/<resource>/<username>`, valid for any user name: one with characters a secret id cannot
+ * hold (a DN's commas and spaces) keeps its safe runs, joined by "-", and ends with 12 hex digits
+ * of its SHA-256, so that two names never share a secret.
+ */
+export function defaultSecretId(resourceId: string, username: string): string {
+  if (SECRET_ID.test(username)) return `rpr/${resourceId}/${username}`;
+  const readable = username.replace(/[^A-Za-z0-9_+=.@:-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 64);
+  const tag = createHash('sha256').update(username, 'utf8').digest('hex').slice(0, 12);
+  return `rpr/${resourceId}/${readable ? `${readable}-` : ''}${tag}`;
+}
 
 /** `rpr account …`: the accounts of a resource, each with the secret that holds its password. */
 export function registerAccountCommands(program: Command, ctx: CommandContext): void {
@@ -12,14 +28,14 @@ export function registerAccountCommands(program: Command, ctx: CommandContext): 
     .requiredOption('--resource <id>')
     .requiredOption('--username <name>', 'the user name on the target (a DN for LDAP)')
     .option('--id <id>', 'default: <resource>/<username>')
-    .option('--secret-id <id>', 'the secret holding its password (default: rpr/<resource>/<username>)')
+    .option('--secret-id <id>', 'the secret holding its password (default: rpr/<resource>/<username>, a name with other characters made safe and tagged with its hash)')
     .option('--password-stdin', "read the account's current password from standard input and create its secret")
     .option('--tag <tag>', 'repeatable', collect)
     .action(async (o: { resource: string; username: string; id?: string; secretId?: string; passwordStdin?: boolean; tag?: string[] }) => {
       const password = o.passwordStdin ? new Secret((await ctx.io.readStdin()).replace(/\r?\n$/, '')) : undefined;
       if (password && password.length === 0) throw new InvalidConfigurationError('--password-stdin', 'standard input was empty');
       const a = await (await ctx.configurator()).putAccount(
-        { resourceId: o.resource, username: o.username, secretId: o.secretId ?? `rpr/${o.resource}/${o.username}`, ...(o.id ? { id: o.id } : {}), tags: o.tag ?? [] },
+        { resourceId: o.resource, username: o.username, secretId: o.secretId ?? defaultSecretId(o.resource, o.username), ...(o.id ? { id: o.id } : {}), tags: o.tag ?? [] },
         { mustNotExist: true, ...(password ? { password } : {}) },
       );
       ctx.out(`added account ${a.id}`, a);
