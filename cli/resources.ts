@@ -1,11 +1,19 @@
 import type { Command } from 'commander';
 import { InvalidConfigurationError } from '../layers/engine/errors.js';
 import { RESOURCE_TYPES } from '../layers/resources/common.js';
-import { RESOURCE_TYPE_DEFINITIONS } from '../layers/resources/registry.js';
+import { definitionOf, isResourceType, RESOURCE_TYPE_DEFINITIONS } from '../layers/resources/registry.js';
 import { collect, type CommandContext } from './context.js';
 import { describeHostKey } from './trust.js';
 import { table } from './format.js';
-import { parseAssignment, readImportFile, readJsonFile } from './import.js';
+import { parseAssignment, readImportFile, readJsonFile, setPath } from './import.js';
+
+/** Where a type names the account of `--admin` or `--login`: its descriptor's field (adminAccount for an admin unless it says otherwise). */
+function accountFieldOf(type: unknown, option: '--admin' | '--login'): string {
+  const def = typeof type === 'string' && isResourceType(type) ? definitionOf(type) : undefined;
+  const field = option === '--admin' ? (def?.adminField ?? 'adminAccount') : def?.loginField;
+  if (!field) throw new InvalidConfigurationError(option, `the type ${JSON.stringify(type)} names no login account of its own; use --admin`);
+  return field;
+}
 
 /** `rpr resource …`: the resources rpr resets accounts on. */
 export function registerResourceCommands(program: Command, ctx: CommandContext): void {
@@ -17,14 +25,22 @@ export function registerResourceCommands(program: Command, ctx: CommandContext):
     .option('--type <type>', `resource type (${RESOURCE_TYPES.length} types; see "rpr types")`)
     .option('--id <id>')
     .option('--host <host>')
+    .option('--port <port>', 'the port (the type\'s default unless given)')
+    .option('--protocol <protocol>', 'ssh or telnet, for the types that take either')
+    .option('--login <account id>', 'the account every session logs in as (login.account, or the field the type names)')
+    .option('--admin <account id>', 'the account that resets the others (adminAccount, or the field the type names)')
     .option('--set <field=value>', 'a configuration field (dotted path; JSON values allowed); repeatable', collect)
     .option('--tag <tag>', 'repeatable', collect)
-    .action(async (o: { file?: string; type?: string; id?: string; host?: string; set?: string[]; tag?: string[] }) => {
+    .action(async (o: { file?: string; type?: string; id?: string; host?: string; port?: string; protocol?: string; login?: string; admin?: string; set?: string[]; tag?: string[] }) => {
       const input: Record<string, unknown> = o.file ? readJsonFile(o.file) : {};
       if (o.type) input.type = o.type;
       if (o.id) input.id = o.id;
       if (o.host) input.host = o.host;
       if (o.tag) input.tags = o.tag;
+      if (o.port !== undefined) input.port = /^\d+$/.test(o.port) ? Number(o.port) : o.port;
+      if (o.protocol) input.protocol = o.protocol;
+      if (o.login) setPath(input, accountFieldOf(input.type, '--login'), o.login);
+      if (o.admin) setPath(input, accountFieldOf(input.type, '--admin'), o.admin);
       for (const a of o.set ?? []) parseAssignment(a, input);
       const r = await (await ctx.configurator()).putResource(input, { mustNotExist: true });
       ctx.out(`added resource ${r.id} (${r.type})`, r);

@@ -105,6 +105,13 @@ export interface ResourceTypeDefinition<S extends z.ZodType = z.ZodType, T exten
    * role is granted that on the deployment's admin role ARNs (ResetFunctionsProps.adminRoleArns).
    */
   readonly assumesRoles?: boolean;
+  /**
+   * The field that names the account rpr logs in with to reset the others, where it is not
+   * `adminAccount` (`rpr resource add --admin` sets it).
+   */
+  readonly adminField?: string;
+  /** The field that names the account every session logs in as, for the types that have one (`rpr resource add --login`). */
+  readonly loginField?: string;
   /** How its adapter proves a password. */
   readonly verification: Verification;
   readonly implementation: Implementation;

@@ -247,6 +247,8 @@ export function ciscoDefinition<T extends CiscoType>(type: T) {
     // for the enable, line and login passwords never typed at all.
     username: deviceUsername(64),
     references,
+    adminField: 'loginAccount',
+    loginField: 'loginAccount',
     onPremises: true,
     verification: 'login',
     implementation: IMPLEMENTATION[type],

@@ -54,6 +54,7 @@ export const mssqlDefinition = defineType({
   // The name is bound as a parameter and quoted server-side with QUOTENAME, so anything printable is safe.
   username: MSSQL.identifier,
   references,
+  adminField: 'authentication.adminAccount',
   onPremises: true,
   verification: 'login',
   implementation: {

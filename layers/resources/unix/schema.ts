@@ -36,7 +36,11 @@ export function unixSchema<T extends UnixType>(type: T) {
       ...cliTransport,
       type: z.literal(type),
       /** The account the adapter logs in with: of this resource, or of a windows-domain resource. */
-      login: z.object({ account: accountIdSchema }).strict(),
+      login: z.preprocess(
+        // A missing login is named by the field the user gives (login.account, or rpr's --login).
+        (v) => v ?? {},
+        z.object({ account: z.string({ error: (i) => (i.input === undefined ? 'is required: the account rpr logs in as, "<resource id>/<user name>" (rpr resource add --login)' : undefined) }).pipe(accountIdSchema) }).strict(),
+      ),
       auth: z.enum(['password', 'key']).default('password'),
       /** Secret holding the login's PEM private key, for `auth: key`. */
       privateKeySecret: secretIdSchema.optional(),
@@ -112,6 +116,8 @@ export function unixDefinition<T extends UnixType>(type: T) {
     policy: { length: 24, maxLength: 511, maxBytes: 511, ...(SEVEN_BIT.includes(type) ? { allowUnicode: false } : {}) },
     username: unixUsername,
     references,
+    adminField: 'login.account',
+    loginField: 'login.account',
     secrets: (r: UnixResource) => (r.auth === 'key' && r.privateKeySecret ? [{ name: 'privateKey', field: 'privateKeySecret', secretId: r.privateKeySecret, ofLogin: 'login' }] : []),
     onPremises: true,
     verification: 'login',

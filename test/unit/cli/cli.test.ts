@@ -50,6 +50,25 @@ describe('rpr CLI on the embedded store', () => {
     expect((await rpr(['resource', 'show', 'web1'])).code).toBe(EXIT.badInput);
   });
 
+  it('takes the common fields as options: --port, --protocol, --login and --admin (where the type names its admin)', async () => {
+    expect((await rpr(['resource', 'add', '--type', 'linux', '--id', 'opt1', '--host', 'h1', '--port', '2200', '--protocol', 'telnet', '--login', 'opt1/ops'])).code).toBe(EXIT.ok);
+    expect(JSON.parse((await rpr(['--json', 'resource', 'show', 'opt1'])).stdout)).toMatchObject({ port: 2200, protocol: 'telnet', login: { account: 'opt1/ops' } });
+    expect((await rpr(['resource', 'add', '--type', 'postgresql', '--id', 'opt2', '--host', 'h2', '--admin', 'opt2/postgres'])).code).toBe(EXIT.ok);
+    expect(JSON.parse((await rpr(['--json', 'resource', 'show', 'opt2'])).stdout)).toMatchObject({ adminAccount: 'opt2/postgres' });
+    expect((await rpr(['resource', 'add', '--type', 'mssql', '--id', 'opt3', '--host', 'h3', '--admin', 'opt3/sa', '--set', 'authentication.mode=sql'])).code).toBe(EXIT.ok);
+    expect(JSON.parse((await rpr(['--json', 'resource', 'show', 'opt3'])).stdout)).toMatchObject({ authentication: { mode: 'sql', adminAccount: 'opt3/sa' } });
+    // A Unix resource without its login says which field, and the option that gives it.
+    const missing = await rpr(['resource', 'add', '--type', 'linux', '--id', 'opt4', '--host', 'h4']);
+    expect(missing.code).toBe(EXIT.badInput);
+    expect(missing.stderr).toMatch(/login\.account: is required: the account rpr logs in as.*--login/);
+    const noLogin = await rpr(['resource', 'add', '--type', 'postgresql', '--id', 'opt6', '--host', 'h6', '--login', 'opt6/x']);
+    expect(noLogin.stderr).toMatch(/^error: --login: the type "postgresql" names no login account of its own; use --admin/);
+    const badPort = await rpr(['resource', 'add', '--type', 'postgresql', '--id', 'opt5', '--host', 'h5', '--port', 'http']);
+    expect(badPort.code).toBe(EXIT.badInput);
+    expect(badPort.stderr).toMatch(/^error: port: /);
+    for (const id of ['opt1', 'opt2', 'opt3']) await rpr(['resource', 'remove', id]);
+  });
+
   it('refuses bad input with exit code 2, naming the field, and stores nothing', async () => {
     const unknownType = await rpr(['resource', 'add', '--type', 'vax', '--id', 'x1', '--host', 'h']);
     expect(unknownType.code).toBe(EXIT.badInput);
@@ -89,7 +108,7 @@ describe('rpr CLI on the embedded store', () => {
     const refused = await rpr(['resource', 'import', csv, '--config', shared]);
     expect(refused.code).toBe(EXIT.badInput);
     expect(refused.stderr).toContain(`${csv}:3: host:`);
-    expect(refused.stderr).toContain(`${csv}:5: login:`);
+    expect(refused.stderr).toContain(`${csv}:5: login.account:`);
     expect(JSON.parse((await rpr(['--json', 'resource', 'list', '--tag', 'fleet'])).stdout)).toEqual([]);
 
     const partial = await rpr(['--json', 'resource', 'import', csv, '--config', shared, '--skip-bad']);

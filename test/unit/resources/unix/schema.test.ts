@@ -32,7 +32,7 @@ describe('unix resources', () => {
   });
 
   it('need a login account', () => {
-    expect(refusedField({ ...linux, login: undefined })).toBe('login');
+    expect(refusedField({ ...linux, login: undefined })).toBe('login.account');
     expect(refusedField({ ...linux, login: { account: 'no slash' } })).toBe('login.account');
   });
 
