@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidConfigurationError } from '../layers/engine/errors.js';
 import { Secret } from '../layers/engine/secret.js';
 import { collect, type CommandContext } from './context.js';
 import { auditRow, table } from './format.js';
+import { readImportFile } from './import.js';
 
 /** The characters a secret id takes (stores/types.ts secretIdSchema). */
 const SECRET_ID = /^[A-Za-z0-9/_+=.@:-]+$/;
@@ -18,6 +20,28 @@ export function defaultSecretId(resourceId: string, username: string): string {
   const readable = username.replace(/[^A-Za-z0-9_+=.@:-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 64);
   const tag = createHash('sha256').update(username, 'utf8').digest('hex').slice(0, 12);
   return `rpr/${resourceId}/${readable ? `${readable}-` : ''}${tag}`;
+}
+
+function parsePasswords(text: string, option: string): Record<string, unknown> {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    // Never the parser's message: it may quote the text, which holds passwords.
+    throw new InvalidConfigurationError(option, 'is not valid JSON');
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InvalidConfigurationError(option, 'must hold a JSON object of passwords by account id');
+  return data as Record<string, unknown>;
+}
+
+/** Passwords by account id; each must be a non-empty string. */
+function passwordMap(data: Record<string, unknown>): Map<string, Secret> {
+  const out = new Map<string, Secret>();
+  for (const [id, value] of Object.entries(data)) {
+    if (typeof value !== 'string' || value.length === 0) throw new InvalidConfigurationError('passwords', `the password for "${id}" must be a non-empty string`);
+    out.set(id, new Secret(value));
+  }
+  return out;
 }
 
 /** `rpr account …`: the accounts of a resource, each with the secret that holds its password. */
@@ -65,6 +89,28 @@ export function registerAccountCommands(program: Command, ctx: CommandContext): 
       if (!a) throw new InvalidConfigurationError('id', `account "${id}" does not exist`);
       const updated = await (await ctx.configurator()).putAccount({ ...a, ...(o.secretId ? { secretId: o.secretId } : {}), ...(o.tag ? { tags: o.tag } : {}) });
       ctx.out(`updated account ${updated.id}`, updated);
+    });
+  account
+    .command('import <file>')
+    .description('import many accounts from CSV (header row: resourceId, username, and optionally id, secretId, tags) or JSON (array)')
+    .option('--passwords <path>', 'a JSON object of the accounts\' current passwords by account id, creating their secrets')
+    .option('--passwords-stdin', 'the same JSON object, read from standard input')
+    .option('--skip-bad', 'import the good rows even if some are bad')
+    .action(async (file: string, o: { passwords?: string; passwordsStdin?: boolean; skipBad?: boolean }) => {
+      if (o.passwords && o.passwordsStdin) throw new InvalidConfigurationError('--passwords', 'give --passwords or --passwords-stdin, not both');
+      const passwords = passwordMap(o.passwords ? parsePasswords(readFileSync(o.passwords, 'utf8'), '--passwords') : o.passwordsStdin ? parsePasswords(await ctx.io.readStdin(), '--passwords-stdin') : {});
+      const rows = readImportFile(file).map((r) => {
+        const { resourceId, username, secretId } = r.values;
+        const derived = typeof resourceId === 'string' && typeof username === 'string' && secretId === undefined ? { secretId: defaultSecretId(resourceId, username) } : {};
+        return { line: r.line, values: { tags: [], ...r.values, ...derived } };
+      });
+      const result = await (await ctx.configurator()).importAccounts(rows, passwords, o);
+      for (const b of result.bad) ctx.io.stderr(`${file}:${b.line}: ${b.message}\n`);
+      if (result.bad.length && !o.skipBad) {
+        ctx.io.stderr(`nothing imported: ${result.bad.length} of ${rows.length} rows are bad (use --skip-bad to import the rest)\n`);
+        ctx.setExit(ctx.exit.badInput);
+      } else if (result.bad.length) ctx.setExit(ctx.exit.partial);
+      ctx.out(`imported ${result.imported.length} of ${rows.length} accounts`, result);
     });
   account
     .command('remove <id>')

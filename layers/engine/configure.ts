@@ -4,6 +4,12 @@ import type { Secret } from './secret.js';
 import { secretIdSchema, type CredentialStore, type StateStore, type StoredResource } from './stores/types.js';
 import type { Account, TypeRegistry } from './types.js';
 
+interface CheckedAccount {
+  readonly account: Account;
+  readonly site: string;
+  readonly password: Secret | undefined;
+}
+
 /**
  * Configuration as the CLI and the API change it: every write is validated with the
  * type's schema first, and nothing is written when validation fails.
@@ -63,6 +69,16 @@ export class Configurator {
    * in the credential store first; without, the secret must exist already.
    */
   async putAccount(input: unknown, options: { password?: Secret; mustNotExist?: boolean } = {}): Promise<Account> {
+    const checked = await this.#checkedAccount(input, { ...options, passwordOf: () => options.password });
+    await this.#storeAccount(checked);
+    return checked.account;
+  }
+
+  /**
+   * An account checked against its resource's type, its id free when asked, and its secret there
+   * unless `passwordOf` gives the password that will create it.
+   */
+  async #checkedAccount(input: unknown, options: { passwordOf: (id: string) => Secret | undefined; mustNotExist?: boolean }): Promise<CheckedAccount> {
     const resourceId = (input as { resourceId?: unknown } | null)?.resourceId;
     const resource = typeof resourceId === 'string' ? await this.state.getResource(resourceId) : undefined;
     if (!resource) throw new InvalidConfigurationError('resourceId', `resource ${JSON.stringify(resourceId)} does not exist`);
@@ -70,19 +86,56 @@ export class Configurator {
     if (options.mustNotExist && (await this.state.getAccount(account.id))) {
       throw new InvalidConfigurationError('id', `account "${account.id}" already exists`);
     }
-    if (options.password) {
-      await this.credentials.createSecret(account.secretId, options.password, {
-        description: `rpr: ${account.id}`,
-        // The deployment's IAM reads these: functions take secrets tagged managed, a site's agent role those of its site.
-        tags: { 'rpr:managed': 'true', 'rpr:account': account.id, 'rpr:site': resource.site },
-      });
-    } else {
+    const password = options.passwordOf(account.id);
+    if (!password) {
       await this.credentials.getValue(account.secretId).catch((e: unknown) => {
         throw e instanceof NotFoundError ? new InvalidConfigurationError('secretId', `secret "${account.secretId}" does not exist; give the account's password to create it`, { cause: e }) : e;
       });
     }
+    return { account, site: resource.site, password };
+  }
+
+  async #storeAccount({ account, site, password }: CheckedAccount): Promise<void> {
+    if (password) {
+      await this.credentials.createSecret(account.secretId, password, {
+        description: `rpr: ${account.id}`,
+        // The deployment's IAM reads these: functions take secrets tagged managed, a site's agent role those of its site.
+        tags: { 'rpr:managed': 'true', 'rpr:account': account.id, 'rpr:site': site },
+      });
+    }
     await this.state.putAccount(account);
-    return account;
+  }
+
+  /**
+   * Imports many new accounts: every row is checked (its resource's type, a free id, a password
+   * for it in `passwords` by account id, or its secret there already) before any is stored, and
+   * none is when one is bad, unless `skipBad`. A password for no account of the import is refused
+   * (a mistyped id would otherwise leave its account without it).
+   */
+  async importAccounts(
+    rows: { line: number; values: Record<string, unknown> }[],
+    passwords: ReadonlyMap<string, Secret>,
+    options: { skipBad?: boolean } = {},
+  ): Promise<{ imported: string[]; bad: { line: number; field: string; message: string }[] }> {
+    const good: CheckedAccount[] = [];
+    const bad: { line: number; field: string; message: string }[] = [];
+    const seen = new Set<string>();
+    for (const row of rows) {
+      try {
+        const checked = await this.#checkedAccount(row.values, { mustNotExist: true, passwordOf: (id) => passwords.get(id) });
+        if (seen.has(checked.account.id)) throw new InvalidConfigurationError('id', `"${checked.account.id}" appears twice in the import`);
+        seen.add(checked.account.id);
+        good.push(checked);
+      } catch (e) {
+        if (!(e instanceof InvalidConfigurationError)) throw e;
+        bad.push({ line: row.line, field: e.field, message: e.message });
+      }
+    }
+    const stray = [...passwords.keys()].find((id) => !seen.has(id) && !rows.some((r) => r.values.id === id || `${String(r.values.resourceId)}/${String(r.values.username)}` === id));
+    if (stray !== undefined) throw new InvalidConfigurationError('passwords', `hold a password for "${stray}", which is no account of the import`);
+    if (bad.length && !options.skipBad) return { imported: [], bad };
+    for (const g of good) await this.#storeAccount(g);
+    return { imported: good.map((g) => g.account.id), bad };
   }
 
   /**
