@@ -99,7 +99,9 @@ describeServer('moto', 'rpr agent on moto stores and a real PostgreSQL server', 
         'the state table': await scanTable(moto.endpoint, h.tableName),
       });
       expect(leaks).toEqual([]);
-      expect(out.text()).toContain('task done');
+      // The engine's log goes to the CLI's standard error, never standard output.
+      expect(stderr).toContain('task done');
+      expect(stdout).not.toContain('task done');
     });
 
     it('one command starts it (npx tsx cli/bin.ts agent …) and SIGTERM while idle exits 0 within a second', async () => {
