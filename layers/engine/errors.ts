@@ -3,6 +3,8 @@
  * Retry/Catch contract of the state machine, so they must not be renamed.
  * Messages never contain a secret: adapters' errors pass through the redactor first.
  */
+import type { Lease } from './stores/types.js';
+
 export abstract class ResetError extends Error {
   /** Whether the target may have been changed by the failed operation. */
   abstract readonly targetMayHaveChanged: boolean;
@@ -69,7 +71,14 @@ export class ThrottledError extends ResetError {
 export class StoreThrottledError extends ThrottledError {}
 
 /** Another reset of the same account holds its lease. Nothing was changed. */
-export class AccountBusyError extends TargetUnchangedError {}
+export class AccountBusyError extends TargetUnchangedError {
+  /** The lease as the store read it, when another owner holds it: what a caller that finds its holder dead takes over. */
+  readonly lease?: Lease;
+  constructor(message: string, options?: { cause?: unknown; lease?: Lease }) {
+    super(message, options);
+    if (options?.lease) this.lease = options.lease;
+  }
+}
 
 /**
  * An SSH server presented a host key other than the one trusted for the resource: the one pinned

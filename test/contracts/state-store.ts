@@ -201,7 +201,7 @@ export function stateStoreContract(name: string, factory: (options: StateStoreFa
       it('a second acquire fails with AccountBusyError naming the holder, even by the same owner', async () => {
         const accountId = `${unique('r')}/root`;
         const lease = await store.acquire(accountId, 'run-holder', 60_000);
-        expect(lease).toEqual({ accountId, owner: 'run-holder', expiresAt: now + 60_000 });
+        expect(lease).toEqual({ accountId, owner: 'run-holder', expiresAt: now + 60_000, heartbeatAt: now });
 
         const e = await rejectionOf(store.acquire(accountId, 'run-other', 60_000));
         expect(e).toBeInstanceOf(AccountBusyError);
@@ -251,7 +251,7 @@ export function stateStoreContract(name: string, factory: (options: StateStoreFa
         const renewed = await store.renew(lease, 10_000);
         now += 5_000;
 
-        expect(renewed).toEqual({ accountId, owner: 'run-1', expiresAt: lease.expiresAt - 1_000 + 500 + 10_000 });
+        expect(renewed).toEqual({ accountId, owner: 'run-1', expiresAt: lease.expiresAt - 1_000 + 500 + 10_000, heartbeatAt: lease.heartbeatAt! + 500 });
         await expect(store.acquire(accountId, 'run-2', 1_000)).rejects.toBeInstanceOf(AccountBusyError);
       });
 
@@ -263,6 +263,65 @@ export function stateStoreContract(name: string, factory: (options: StateStoreFa
 
         expect(e).toBeInstanceOf(AccountBusyError);
         expect((e as Error).message).toMatch(/not held/);
+      });
+
+      it('records the holder on the lease, keeps it on renew with a new heartbeat, and gives the lease read with the busy error', async () => {
+        const accountId = `${unique('r')}/root`;
+        const holder = { host: 'ops-1', bootId: 'b00t', pid: 4242, processStart: '777', kind: 'cli' };
+        const lease = await store.acquire(accountId, 'run-a', 60_000, { holder });
+        now += 2_000;
+        const renewed = await store.renew(lease, 60_000);
+
+        const e = await rejectionOf(store.acquire(accountId, 'run-b', 60_000));
+
+        expect(lease).toEqual({ accountId, owner: 'run-a', expiresAt: now - 2_000 + 60_000, holder, heartbeatAt: now - 2_000 });
+        expect(renewed).toEqual({ accountId, owner: 'run-a', expiresAt: now + 60_000, holder, heartbeatAt: now });
+        expect(e).toBeInstanceOf(AccountBusyError);
+        expect((e as AccountBusyError).lease).toEqual(renewed);
+      });
+
+      it('takes over a lease that is still exactly the one read, for a new owner and holder; the old owner has lost it', async () => {
+        const accountId = `${unique('r')}/root`;
+        await store.acquire(accountId, 'run-dead', 60_000, { holder: { host: 'h', pid: 1 } });
+        const held = ((await rejectionOf(store.acquire(accountId, 'run-new', 60_000))) as AccountBusyError).lease!;
+        now += 1_000;
+
+        const taken = await store.takeOver(held, 'run-new', 30_000, { host: 'h', pid: 2 });
+
+        expect(taken).toEqual({ accountId, owner: 'run-new', expiresAt: now + 30_000, holder: { host: 'h', pid: 2 }, heartbeatAt: now });
+        expect((await rejectionOf(store.renew(held, 60_000))) as Error).toBeInstanceOf(AccountBusyError);
+        const after = (await rejectionOf(store.acquire(accountId, 'run-third', 60_000))) as AccountBusyError;
+        expect(after.lease).toEqual(taken);
+      });
+
+      it('refuses to take over a lease renewed or taken since it was read, naming who holds it now; a released one is simply taken', async () => {
+        const accountId = `${unique('r')}/root`;
+        const first = await store.acquire(accountId, 'run-alive', 60_000);
+        const held = ((await rejectionOf(store.acquire(accountId, 'run-x', 60_000))) as AccountBusyError).lease!;
+        now += 1_000;
+        await store.renew(first, 60_000);
+
+        const renewedMeanwhile = await rejectionOf(store.takeOver(held, 'run-x', 60_000));
+        await store.release(first);
+        const free = await store.takeOver(held, 'run-y', 60_000);
+        const takenMeanwhile = await rejectionOf(store.takeOver(held, 'run-z', 60_000));
+
+        expect(renewedMeanwhile).toBeInstanceOf(AccountBusyError);
+        expect((renewedMeanwhile as Error).message).toContain('run-alive');
+        expect(free.owner).toBe('run-y');
+        expect(takenMeanwhile).toBeInstanceOf(AccountBusyError);
+        expect((takenMeanwhile as AccountBusyError).lease?.owner).toBe('run-y');
+      });
+
+      it('of concurrent takeovers of one dead lease, exactly one wins', async () => {
+        const accountId = `${unique('r')}/root`;
+        await store.acquire(accountId, 'run-dead', 60_000);
+        const held = ((await rejectionOf(store.acquire(accountId, 'run-x', 60_000))) as AccountBusyError).lease!;
+
+        const outcomes = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.takeOver(held, `run-${i}`, 60_000)));
+
+        expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+        for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(AccountBusyError);
       });
 
       it('of concurrent acquires, exactly one wins', async () => {

@@ -1,6 +1,6 @@
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { AccountBusyError } from '../errors.js';
-import type { Lease, LeaseStore } from './types.js';
+import type { Holder, Lease, LeaseStore } from './types.js';
 import { keyPart, partitionKey } from './dynamo-schema.js';
 import { isConditionFailure, type DynamoTable, type Item } from './dynamo-table.js';
 import { busy, leaseLost } from './state-rules.js';
@@ -23,30 +23,38 @@ export class DynamoLeaseStore implements LeaseStore {
    * too, since its owner is the run id; with `reentrant`, the owner takes its own lease back (a
    * retried or continued task of the run, after the attempt that held it was cut off).
    */
-  async acquire(accountId: string, owner: string, ttlMs: number, options: { reentrant?: boolean } = {}): Promise<Lease> {
+  async acquire(accountId: string, owner: string, ttlMs: number, options: { reentrant?: boolean; holder?: Holder } = {}): Promise<Lease> {
+    return this.#take(accountId, owner, ttlMs, options.holder, options.reentrant ? { expression: '#owner = :owner', values: { ':owner': owner } } : undefined);
+  }
+
+  /** Takes over `held` if the item still holds exactly it (its owner and expiry): one conditional put. */
+  async takeOver(held: Lease, owner: string, ttlMs: number, holder?: Holder): Promise<Lease> {
+    return this.#take(held.accountId, owner, ttlMs, holder, { expression: '(#owner = :held AND expiresAt = :heldExpiry)', values: { ':held': held.owner, ':heldExpiry': held.expiresAt } });
+  }
+
+  /** A put of a new lease if the item is free, expired, or meets `also`; else AccountBusyError carrying the lease read. */
+  async #take(accountId: string, owner: string, ttlMs: number, holder: Holder | undefined, also?: { expression: string; values: Record<string, unknown> }): Promise<Lease> {
     const pk = leasePk(accountId);
     for (let attempt = 0; ; attempt++) {
       const now = this.#table.clock();
-      const lease: Lease = { accountId, owner, expiresAt: now + ttlMs };
+      const lease: Lease = { accountId, owner, expiresAt: now + ttlMs, ...(holder ? { holder } : {}), heartbeatAt: now };
       try {
         await this.#table.client.send(
           new PutCommand({
             TableName: this.#table.name,
             Item: { pk, sk: LEASE_SK, kind: 'lease', ...leaseAttributes(lease) },
-            ConditionExpression: `attribute_not_exists(pk) OR expiresAt < :now${options.reentrant ? ' OR #owner = :owner' : ''}`,
-            ExpressionAttributeValues: { ':now': now, ...(options.reentrant ? { ':owner': owner } : {}) },
-            ...(options.reentrant ? { ExpressionAttributeNames: { '#owner': 'owner' } } : {}),
+            ConditionExpression: `attribute_not_exists(pk) OR expiresAt < :now${also ? ` OR ${also.expression}` : ''}`,
+            ExpressionAttributeValues: { ':now': now, ...also?.values },
+            ...(also ? { ExpressionAttributeNames: { '#owner': 'owner' } } : {}),
           }),
         );
         return lease;
       } catch (e) {
         if (!isConditionFailure(e)) throw e;
       }
-      const holder = await this.#table.get(pk, LEASE_SK);
+      const item = await this.#table.get(pk, LEASE_SK);
       // Released or expired between our write and our read: try again, a few times.
-      if (holder && typeof holder.expiresAt === 'number' && holder.expiresAt >= this.#table.clock()) {
-        throw busy(accountId, String(holder.owner), holder.expiresAt);
-      }
+      if (item && typeof item.expiresAt === 'number' && item.expiresAt >= this.#table.clock()) throw busy(leaseOf(item));
       if (attempt >= 3) throw new AccountBusyError(`account ${accountId} is busy: its lease changed hands during acquire`);
     }
   }
@@ -54,7 +62,8 @@ export class DynamoLeaseStore implements LeaseStore {
   /** Extends a lease its owner still holds; throws AccountBusyError if it was lost (released, or taken over after expiry). */
   async renew(lease: Lease, ttlMs: number): Promise<Lease> {
     const pk = leasePk(lease.accountId);
-    const renewed: Lease = { ...lease, expiresAt: this.#table.clock() + ttlMs };
+    const now = this.#table.clock();
+    const renewed: Lease = { ...lease, expiresAt: now + ttlMs, heartbeatAt: now };
     try {
       await this.#table.client.send(
         new PutCommand({
@@ -150,6 +159,19 @@ function leaseAttributes(lease: Lease): Item {
     accountId: lease.accountId,
     owner: lease.owner,
     expiresAt: lease.expiresAt,
+    ...(lease.holder ? { holder: lease.holder } : {}),
+    ...(lease.heartbeatAt !== undefined ? { heartbeatAt: lease.heartbeatAt } : {}),
     ttl: Math.ceil(lease.expiresAt / 1000),
+  };
+}
+
+/** The lease an item holds (items written before holders were recorded have none). */
+function leaseOf(item: Item): Lease {
+  return {
+    accountId: String(item.accountId),
+    owner: String(item.owner),
+    expiresAt: Number(item.expiresAt),
+    ...(item.holder && typeof item.holder === 'object' ? { holder: item.holder as Holder } : {}),
+    ...(typeof item.heartbeatAt === 'number' ? { heartbeatAt: item.heartbeatAt } : {}),
   };
 }

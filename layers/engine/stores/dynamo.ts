@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { patientClient } from '../patience.js';
 import type { Account } from '../account.js';
-import type { AccountResult, AuditRecord, HostKeyRecord, Lease, RunRecord, StateStore, StoredResource } from './types.js';
+import type { AccountResult, AuditRecord, Holder, HostKeyRecord, Lease, RunRecord, StateStore, StoredResource } from './types.js';
 import { DynamoHostKeys } from './dynamo-host-keys.js';
 import { DynamoConfigStore } from './dynamo-config.js';
 import { DynamoLeaseStore } from './dynamo-leases.js';
@@ -93,8 +93,11 @@ export class DynamoStateStore implements StateStore {
 
   // ---- leases and set-attempt marks (dynamo-leases.ts)
 
-  acquire(accountId: string, owner: string, ttlMs: number, options?: { reentrant?: boolean }): Promise<Lease> {
+  acquire(accountId: string, owner: string, ttlMs: number, options?: { reentrant?: boolean; holder?: Holder }): Promise<Lease> {
     return this.#leases.acquire(accountId, owner, ttlMs, options);
+  }
+  takeOver(held: Lease, owner: string, ttlMs: number, holder?: Holder): Promise<Lease> {
+    return this.#leases.takeOver(held, owner, ttlMs, holder);
   }
   renew(lease: Lease, ttlMs: number): Promise<Lease> {
     return this.#leases.renew(lease, ttlMs);

@@ -15,7 +15,7 @@ import {
   RUN_RETENTION_DAYS,
   sameRun,
 } from './state-rules.js';
-import type { AccountResult, AuditRecord, HostKeyRecord, Lease, RunRecord, StateStore, StoredResource } from './types.js';
+import type { AccountResult, AuditRecord, Holder, HostKeyRecord, Lease, RunRecord, StateStore, StoredResource } from './types.js';
 
 export interface LocalStateStoreOptions {
   /** Milliseconds since the epoch; leases and retention expire by it. Default `Date.now`. */
@@ -169,18 +169,28 @@ export class LocalStateStore implements StateStore {
 
   // ---- leases and set-attempt marks (the rules of dynamo-leases.ts)
 
-  async acquire(accountId: string, owner: string, ttlMs: number, options: { reentrant?: boolean } = {}): Promise<Lease> {
-    const now = this.#clock();
+  async acquire(accountId: string, owner: string, ttlMs: number, options: { reentrant?: boolean; holder?: Holder } = {}): Promise<Lease> {
     const held = this.#leases.get(accountId);
-    if (held && held.expiresAt >= now && !(options.reentrant && held.owner === owner)) throw busy(accountId, held.owner, held.expiresAt);
-    const lease: Lease = { accountId, owner, expiresAt: now + ttlMs };
+    if (held && held.expiresAt >= this.#clock() && !(options.reentrant && held.owner === owner)) throw busy(held);
+    return this.#lease(accountId, owner, ttlMs, options.holder);
+  }
+  /** Takes over `held` if it is still exactly the lease held (its owner and expiry), or the lease is free. */
+  async takeOver(held: Lease, owner: string, ttlMs: number, holder?: Holder): Promise<Lease> {
+    const now = this.#leases.get(held.accountId);
+    if (now && now.expiresAt >= this.#clock() && !(now.owner === held.owner && now.expiresAt === held.expiresAt)) throw busy(now);
+    return this.#lease(held.accountId, owner, ttlMs, holder);
+  }
+  #lease(accountId: string, owner: string, ttlMs: number, holder: Holder | undefined): Promise<Lease> {
+    const now = this.#clock();
+    const lease: Lease = { accountId, owner, expiresAt: now + ttlMs, ...(holder ? { holder } : {}), heartbeatAt: now };
     return this.#commit({ t: 'lease', v: lease }, lease);
   }
   /** Extends a lease its owner still holds (expired or not, as long as no one took it over). */
   async renew(lease: Lease, ttlMs: number): Promise<Lease> {
     const held = this.#leases.get(lease.accountId);
     if (held?.owner !== lease.owner) throw leaseLost(lease, held?.owner);
-    const renewed: Lease = { accountId: lease.accountId, owner: lease.owner, expiresAt: this.#clock() + ttlMs };
+    const now = this.#clock();
+    const renewed: Lease = { ...held, expiresAt: now + ttlMs, heartbeatAt: now };
     return this.#commit({ t: 'lease', v: renewed }, renewed);
   }
   async release(lease: Lease): Promise<void> {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AccountBusyError, InvalidConfigurationError } from '../errors.js';
 import { Secret } from '../secret.js';
-import type { AuditRecord, HostKeyRecord } from './types.js';
+import type { AuditRecord, HostKeyRecord, Lease } from './types.js';
 
 /**
  * What every StateStore (DynamoDB's and the embedded one) decides the same way: the records it may
@@ -66,8 +66,8 @@ export function sameRun(a: { startedAt: string; selector: unknown }, b: { starte
   return a.startedAt === b.startedAt && JSON.stringify(a.selector) === JSON.stringify(b.selector);
 }
 
-export function busy(accountId: string, owner: string, expiresAt: number): AccountBusyError {
-  return new AccountBusyError(`account ${accountId} is being reset by ${owner} (lease held until ${new Date(expiresAt).toISOString()})`);
+export function busy(held: Lease): AccountBusyError {
+  return new AccountBusyError(`account ${held.accountId} is being reset by ${held.owner} (lease held until ${new Date(held.expiresAt).toISOString()})`, { lease: held });
 }
 
 /** A renew by an owner that no longer holds the lease (released, or taken over after expiry). */

@@ -66,10 +66,32 @@ export interface CredentialStore {
   deleteSecret(secretId: string): Promise<void>;
 }
 
+/**
+ * The process that holds a lease or runs a run, recorded precisely enough for a later run to tell
+ * a dead owner from a live one (layers/engine/holder.ts): on the same machine and boot, by its pid
+ * and the pid's start time; anywhere else (another host, a Lambda, an agent), by a heartbeat gone
+ * stale.
+ */
+export interface Holder {
+  /** os.hostname(). */
+  readonly host: string;
+  /** The kernel's boot id (Linux: /proc/sys/kernel/random/boot_id): the same one means the same machine and boot, where a pid means something. */
+  readonly bootId?: string;
+  readonly pid?: number;
+  /** When the kernel started the process (Linux: /proc/<pid>/stat field 22, in clock ticks since boot), telling a reused pid from the holder. */
+  readonly processStart?: string;
+  /** What the process is: `cli`, `agent`, `lambda`. */
+  readonly kind?: string;
+}
+
 export interface Lease {
   readonly accountId: string;
   readonly owner: string;
   readonly expiresAt: number;
+  /** The process holding it, as the acquire said (leases taken before holders were recorded have none). */
+  readonly holder?: Holder;
+  /** When the holder last took or renewed it (epoch ms, the store's clock): its heartbeat. */
+  readonly heartbeatAt?: number;
 }
 
 /**
@@ -138,6 +160,12 @@ export interface RunRecord {
   readonly throttling?: { readonly accounts: number; readonly retries: number };
   /** When the run's events and metric were sent: a retried summary step does not send them again. */
   readonly eventsSentAt?: string;
+  /** The process running the run (a run of the engine's own `run`; a workflow's runs have none). */
+  readonly owner?: Holder;
+  /** When the owner last said it was alive (ISO time): the run's heartbeat, while it is running. */
+  readonly heartbeatAt?: string;
+  /** The accounts in flight at the last heartbeat and the step each was at. */
+  readonly inFlight?: readonly { readonly accountId: string; readonly step: string }[];
 }
 
 export interface AuditRecord {
@@ -176,9 +204,19 @@ export interface LeaseStore {
   /**
    * Takes the lease or throws AccountBusyError naming the holder's run. An expired lease may be
    * taken over; with `reentrant`, so may a lease the same owner holds (a run's retried task).
+   * The AccountBusyError carries the lease as read (`lease`), for a caller that finds its holder
+   * dead to take it over. `holder` is recorded on the lease; its heartbeat is now.
    */
-  acquire(accountId: string, owner: string, ttlMs: number, options?: { reentrant?: boolean }): Promise<Lease>;
+  acquire(accountId: string, owner: string, ttlMs: number, options?: { reentrant?: boolean; holder?: Holder }): Promise<Lease>;
+  /** Extends a lease its owner still holds, keeping its holder; its heartbeat is now. Throws AccountBusyError if it was lost. */
   renew(lease: Lease, ttlMs: number): Promise<Lease>;
+  /**
+   * Takes over `held` (a lease as an AccountBusyError gave it, whose holder the caller found dead)
+   * for `owner`, in one conditional write: only if the lease is still exactly `held` (the same owner
+   * and expiry). Otherwise (renewed meanwhile, taken by someone else) throws AccountBusyError as
+   * acquire does; a lease released meanwhile is simply taken.
+   */
+  takeOver(held: Lease, owner: string, ttlMs: number, holder?: Holder): Promise<Lease>;
   release(lease: Lease): Promise<void>;
   /**
    * Records, durably and before the target is touched, that `set` is about to run for this version,
