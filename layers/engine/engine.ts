@@ -1,11 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { errorClassOf, InvalidConfigurationError, ResetError, StoreThrottledError } from './errors.js';
+import { HEARTBEAT_MS, STALE_AFTER_MS, thisProcess } from './holder.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import { Log } from './log.js';
 import { DEFAULT_PATIENCE_MS, patience, withPatience, type Patience } from './patience.js';
 import { ResetProtocol, type StepContext } from './protocol.js';
 import { openResourceSession, orderForReset, type AdapterRegistry, type ResourceSession } from './session.js';
 import type { Account, TypeRegistry } from './types.js';
-import { auditEventOf, AWSCURRENT, runStatusOf, type AccountOutcome, type AccountResult, type CredentialStore, type Lease, type RunMode, type RunRecord, type StateStore, type StoredResource } from './stores/types.js';
+import { auditEventOf, AWSCURRENT, runStatusOf, type AccountOutcome, type AccountResult, type CredentialStore, type Holder, type Lease, type RunMode, type RunRecord, type StateStore, type StoredResource } from './stores/types.js';
 import { verifyCurrent } from './verify.js';
 import { dryRunResource, type DryRunReport } from './dry-run.js';
 
@@ -38,6 +40,12 @@ export interface EngineOptions {
   /** Accounts of one resource in flight at once (their store work overlaps; the target serves one at a time). Default 16. */
   readonly accountsInFlight?: number;
   readonly now?: () => Date;
+  /** This process as its leases and runs record it. Default: this process (kind `lambda` in a Lambda function, else `process`). */
+  readonly holder?: Holder;
+  /** How often held leases and a running run's record are renewed. Default 20 s. */
+  readonly heartbeatMs?: number;
+  /** A heartbeat older than this means its holder is gone, and its leases are taken over. Default 60 s. */
+  readonly staleAfterMs?: number;
 }
 
 export interface RunOptions {
@@ -148,11 +156,23 @@ export class ResetEngine {
   readonly protocol: ResetProtocol;
   readonly log: Log;
   readonly #o: Required<Omit<EngineOptions, 'log' | 'typeConcurrency' | 'adapters'>> & Pick<EngineOptions, 'typeConcurrency' | 'adapters'>;
+  readonly #leases: LeaseKeeper;
 
   constructor(options: EngineOptions) {
     this.log = options.log ?? new Log();
-    this.#o = { concurrency: 8, leaseTtlMs: 15 * 60_000, timeoutMs: 30_000, accountsInFlight: 16, now: () => new Date(), ...options };
+    this.#o = {
+      concurrency: 8,
+      leaseTtlMs: 15 * 60_000,
+      timeoutMs: 30_000,
+      accountsInFlight: 16,
+      now: () => new Date(),
+      holder: thisProcess(process.env.AWS_LAMBDA_FUNCTION_NAME ? 'lambda' : 'process'),
+      heartbeatMs: HEARTBEAT_MS,
+      staleAfterMs: STALE_AFTER_MS,
+      ...options,
+    };
     this.protocol = new ResetProtocol(options.state, options.credentials);
+    this.#leases = new LeaseKeeper({ state: options.state, ttlMs: this.#o.leaseTtlMs, holder: this.#o.holder, heartbeatMs: this.#o.heartbeatMs, staleAfterMs: this.#o.staleAfterMs, log: this.log });
   }
 
   /** Expands a selector into accounts grouped by resource. Unknown ids are bad input. */
@@ -196,9 +216,19 @@ export class ResetEngine {
     const counts: RunRecord['counts'] & Record<string, number> = { total };
     const throttling = { accounts: 0, retries: 0 };
     const mode = options.mode === 'verify' ? { mode: options.mode } : {};
-    let run: RunRecord = { runId, status: 'running', ...mode, selector: { ...selector }, startedAt: this.#o.now().toISOString(), counts };
+    const startedAt = this.#o.now().toISOString();
+    let run: RunRecord = { runId, status: 'running', ...mode, selector: { ...selector }, startedAt, counts, owner: this.#o.holder, heartbeatAt: startedAt };
     await this.#o.state.createRun(run);
     const log = this.log.child({ runId });
+    // The run's heartbeat: its record renewed while it runs, with its counts and the accounts in flight,
+    // so a run whose process died is told from one still running (`rpr runs` shows it interrupted).
+    let beating: Promise<void> = Promise.resolve();
+    const heartbeat = setInterval(() => {
+      beating = beating
+        .then(() => this.#o.state.updateRun({ ...run, counts: { ...counts }, heartbeatAt: this.#o.now().toISOString(), inFlight: this.#leases.inFlight(runId) }))
+        .catch((e: unknown) => log.warn("renewing the run's heartbeat failed", { errorClass: errorClassOf(e) }));
+    }, this.#o.heartbeatMs).unref();
+    try {
     log.info('run started', { accounts: total, resources: groups.length, mode: options.mode ?? 'reset' });
 
     const global = new Limiter(this.#o.concurrency);
@@ -263,6 +293,10 @@ export class ResetEngine {
       if (leftCount > 0) log.warn('accounts left unfinished; another pass resumes them', { pass, accounts: leftCount });
       groups = left;
     }
+    } finally {
+      clearInterval(heartbeat);
+      await beating;
+    }
 
     run = {
       ...run,
@@ -270,6 +304,7 @@ export class ResetEngine {
       endedAt: this.#o.now().toISOString(),
       counts,
       ...(throttling.accounts ? { throttling } : {}),
+      heartbeatAt: this.#o.now().toISOString(),
     };
     await this.#o.state.updateRun(run);
     log.info('run ended', { status: run.status, counts, throttling });
@@ -403,7 +438,7 @@ export class ResetEngine {
     let step = 'lease';
     let lease: Lease | undefined;
     try {
-      lease = await this.#o.state.acquire(account.id, runId, this.#o.leaseTtlMs, { reentrant: true });
+      lease = await this.#leases.take(account.id, runId, () => step, log);
       step = 'verify';
       let found;
       try {
@@ -473,7 +508,7 @@ export class ResetEngine {
     const unfinished = (e: StoreThrottledError): UnfinishedAccount => this.#unfinished(account, step, e, log, p);
 
     try {
-      lease = await this.#o.state.acquire(account.id, runId, this.#o.leaseTtlMs, { reentrant: true });
+      lease = await this.#leases.take(account.id, runId, () => step, log);
     } catch (e) {
       if (e instanceof StoreThrottledError) return unfinished(e);
       return this.#fail(runId, account, 'lease', e, log);
@@ -482,6 +517,8 @@ export class ResetEngine {
       step = 'create';
       await this.protocol.create(ctx);
       step = 'set';
+      // A heartbeat that found the lease taken by another run stops the account here, before any change.
+      this.#leases.check(account.id);
       try {
         method = await this.protocol.set(ctx);
         step = 'test';
@@ -530,6 +567,7 @@ export class ResetEngine {
   }
 
   async #release(lease: Lease, log: Log): Promise<void> {
+    this.#leases.drop(lease.accountId);
     await this.#o.state.release(lease).catch((e: unknown) => log.warn('releasing the lease failed', { errorClass: errorClassOf(e) }));
   }
 }

@@ -75,7 +75,7 @@ export interface CredentialStore {
 export interface Holder {
   /** os.hostname(). */
   readonly host: string;
-  /** The kernel's boot id (Linux: /proc/sys/kernel/random/boot_id): the same one means the same machine and boot, where a pid means something. */
+  /** The kernel's boot id and pid namespace (Linux: /proc/sys/kernel/random/boot_id, /proc/self/ns/pid): the same one means the same machine, boot and pids, where a pid means something. */
   readonly bootId?: string;
   readonly pid?: number;
   /** When the kernel started the process (Linux: /proc/<pid>/stat field 22, in clock ticks since boot), telling a reused pid from the holder. */
