@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { ResetEngine, type Selector } from '../layers/engine/engine.js';
+import { ResetEngine, tokenFor, type Selector } from '../layers/engine/engine.js';
 import { InvalidConfigurationError } from '../layers/engine/errors.js';
+import { holderGone, thisProcess } from '../layers/engine/holder.js';
 import { cliLog } from './log.js';
 import type { RunMode, RunRecord } from '../layers/engine/stores/types.js';
 import { REGISTRY } from '../layers/resources/registry.js';
@@ -29,7 +30,7 @@ export function registerRunCommands(program: Command, ctx: CommandContext): void
     .description('recent runs')
     .option('--limit <n>', 'how many', (v) => Number.parseInt(v, 10), 20)
     .action(async (o: { limit: number }) => {
-      const runs = await (await ctx.openStores()).state.listRuns(o.limit);
+      const runs = (await (await ctx.openStores()).state.listRuns(o.limit)).map(shown);
       ctx.out(table(runs.map((r) => ({ run: r.runId, mode: r.mode ?? 'reset', status: r.status, started: r.startedAt, ended: r.endedAt, counts: summary(r) }))), runs);
     });
   program
@@ -41,13 +42,19 @@ export function registerRunCommands(program: Command, ctx: CommandContext): void
     .option('--no-drift', 'do not ask the targets whether passwords were changed outside rpr')
     .action(async (runId: string, o: { drift: boolean }) => {
       const s = await ctx.openStores();
-      const run = await s.state.getRun(runId);
-      if (!run) throw new InvalidConfigurationError('runId', `run "${runId}" does not exist`);
+      const recorded = await s.state.getRun(runId);
+      if (!recorded) throw new InvalidConfigurationError('runId', `run "${runId}" does not exist`);
+      const run = shown(recorded);
       const plain = await s.state.listAccountResults(runId);
+      const left = run.interrupted ? await leftUnfinished(s, recorded, new Set(plain.map((r) => r.accountId))) : [];
       const drift = o.drift ? await detectDrift({ state: s.state, credentials: s.credentials, ...(ctx.adapters ? { adapters: ctx.adapters } : {}), log: cliLog(ctx.globals().logLevel, ctx.io.stderr) }, plain) : new Map();
       const results = plain.map((r) => (drift.has(r.accountId) ? { ...r, drift: drift.get(r.accountId) } : r));
-      const rows = results.map((r) => ({ ...resultRow(r), ...(drift.size ? { drift: driftCell(drift.get(r.accountId)) } : {}) }));
-      ctx.out(`${run.mode === 'verify' ? 'verify ' : ''}run ${run.runId}: ${run.status} (${summary(run)})\n\n${table(rows)}`, { ...run, results });
+      const rows = [
+        ...results.map((r) => ({ ...resultRow(r), ...(drift.size ? { drift: driftCell(drift.get(r.accountId)) } : {}) })),
+        ...left.map((l) => ({ account: l.accountId, outcome: 'interrupted', step: l.step, detail: l.detail, ...(drift.size ? { drift: '' } : {}) })),
+      ];
+      const why = run.interrupted ? `\n${run.interrupted}; the next reset of its accounts takes their leases over and settles what it left` : '';
+      ctx.out(`${run.mode === 'verify' ? 'verify ' : ''}run ${run.runId}: ${run.status} (${summary(run)})${why}\n\n${table(rows)}`, { ...run, results, ...(left.length ? { unfinished: left } : {}) });
     });
   program
     .command('audit')
@@ -59,6 +66,47 @@ export function registerRunCommands(program: Command, ctx: CommandContext): void
       const records = await (await ctx.openStores()).state.listAudit({ ...(o.account ? { accountId: o.account } : {}), ...(o.run ? { runId: o.run } : {}), limit: o.limit });
       ctx.out(table(records.map(auditRow)), records);
     });
+}
+
+/**
+ * A run as shown: one still recorded as running whose process is gone (holder.ts: its pid ended on
+ * this machine, or its heartbeat stopped elsewhere) is `interrupted`, saying why. A run without an
+ * owner (a workflow's: Step Functions tells its state) is shown as recorded.
+ */
+function shown(run: RunRecord): Omit<RunRecord, 'status'> & { status: RunRecord['status'] | 'interrupted'; interrupted?: string } {
+  if (run.status !== 'running' || !run.owner) return run;
+  const heartbeatAt = run.heartbeatAt === undefined ? undefined : Date.parse(run.heartbeatAt);
+  const gone = holderGone({ holder: run.owner, ...(heartbeatAt !== undefined ? { heartbeatAt } : {}) }, { me: thisProcess('cli'), now: Date.now() });
+  return gone ? { ...run, status: 'interrupted', interrupted: `interrupted: ${gone}` } : run;
+}
+
+/**
+ * What an interrupted run left undone: each account it selected that has no result, and how far it
+ * got, from what the run left behind (its set-attempt mark, its pending version) and the step its
+ * last heartbeat recorded. Accounts since removed are not planned; those in flight still are.
+ */
+async function leftUnfinished(stores: Stores, run: RunRecord, recorded: ReadonlySet<string>): Promise<{ accountId: string; step: string; detail: string }[]> {
+  const engine = new ResetEngine({ registry: REGISTRY, state: stores.state, credentials: stores.credentials, adapters: {}, log: cliLog('SILENT', () => undefined) });
+  const planned = await engine.plan(run.selector as Selector).catch(() => []);
+  const steps = new Map((run.inFlight ?? []).map((a) => [a.accountId, a.step]));
+  // Planned accounts after the heartbeat's, so an account in both keeps its secret id.
+  const byId = new Map<string, { id: string; secretId?: string }>([...steps.keys()].map((id) => [id, { id }]));
+  for (const a of planned.flatMap((g) => g.accounts)) byId.set(a.id, a);
+  const accounts = [...byId.values()].filter((a) => !recorded.has(a.id));
+  return Promise.all(
+    accounts.map(async (a) => {
+      const token = tokenFor(run.runId, a.id);
+      const setSent = await stores.state.hasSetAttempt(a.id, token);
+      const pending = !setSent && a.secretId !== undefined && (await stores.credentials.listVersions(a.secretId).catch(() => [])).some((v) => v.versionId === token);
+      const step = steps.get(a.id) ?? (setSent ? 'set' : pending ? 'create' : 'not started');
+      const detail = setSent
+        ? 'its change was sent and may have reached the target; the next reset finds out which password works'
+        : pending
+          ? 'its pending version was stored; no change was sent'
+          : 'no change was sent';
+      return { accountId: a.id, step, detail };
+    }),
+  );
 }
 
 type RunCommandOptions = SelectorOptions & { all?: boolean; concurrency: number };
