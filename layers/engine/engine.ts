@@ -229,70 +229,70 @@ export class ResetEngine {
         .catch((e: unknown) => log.warn("renewing the run's heartbeat failed", { errorClass: errorClassOf(e) }));
     }, this.#o.heartbeatMs).unref();
     try {
-    log.info('run started', { accounts: total, resources: groups.length, mode: options.mode ?? 'reset' });
+      log.info('run started', { accounts: total, resources: groups.length, mode: options.mode ?? 'reset' });
 
-    const global = new Limiter(this.#o.concurrency);
-    const perType = new Map<string, Limiter>();
-    const limiterFor = (type: string) => {
-      const cap = this.#o.typeConcurrency?.[type];
-      if (!cap) return undefined;
-      if (!perType.has(type)) perType.set(type, new Limiter(cap));
-      return perType.get(type);
-    };
-    // A target several resources share (a domain controller, a provider tenant): at most its
-    // groupsAtOnce of them at once, as the workflow's plan chains them (layers/workflow/plan.ts).
-    const perTarget = new Map<string, Limiter>();
-    const limiterForTarget = (resource: StoredResource) => {
-      const shared = this.#o.registry.typeOf(resource.type).sharedTarget;
-      let key: string;
-      try {
-        if (!shared) return undefined;
-        key = JSON.stringify([resource.type, resource.site, shared.key(resource as never)]);
-      } catch {
-        // A stored configuration without the key's fields runs alone.
-        return undefined;
-      }
-      if (!perTarget.has(key)) perTarget.set(key, new Limiter(Math.max(1, shared.groupsAtOnce)));
-      return perTarget.get(key);
-    };
-    let done = 0;
-    const record = (result: AccountResult) => {
-      counts[result.outcome] = (counts[result.outcome] ?? 0) + 1;
-      if (result.throttled) {
-        throttling.accounts++;
-        throttling.retries += result.throttled;
-      }
-      options.onAccountDone?.(result, ++done, total);
-    };
+      const global = new Limiter(this.#o.concurrency);
+      const perType = new Map<string, Limiter>();
+      const limiterFor = (type: string) => {
+        const cap = this.#o.typeConcurrency?.[type];
+        if (!cap) return undefined;
+        if (!perType.has(type)) perType.set(type, new Limiter(cap));
+        return perType.get(type);
+      };
+      // A target several resources share (a domain controller, a provider tenant): at most its
+      // groupsAtOnce of them at once, as the workflow's plan chains them (layers/workflow/plan.ts).
+      const perTarget = new Map<string, Limiter>();
+      const limiterForTarget = (resource: StoredResource) => {
+        const shared = this.#o.registry.typeOf(resource.type).sharedTarget;
+        let key: string;
+        try {
+          if (!shared) return undefined;
+          key = JSON.stringify([resource.type, resource.site, shared.key(resource as never)]);
+        } catch {
+          // A stored configuration without the key's fields runs alone.
+          return undefined;
+        }
+        if (!perTarget.has(key)) perTarget.set(key, new Limiter(Math.max(1, shared.groupsAtOnce)));
+        return perTarget.get(key);
+      };
+      let done = 0;
+      const record = (result: AccountResult) => {
+        counts[result.outcome] = (counts[result.outcome] ?? 0) + 1;
+        if (result.throttled) {
+          throttling.accounts++;
+          throttling.retries += result.throttled;
+        }
+        options.onAccountDone?.(result, ++done, total);
+      };
 
-    for (let pass = 1, fruitless = 0; groups.length > 0; pass++) {
-      const left: { resource: StoredResource; accounts: Account[] }[] = [];
-      await Promise.all(
-        groups.map((g) => {
-          const work = () =>
-            this.resetGroup(g.resource, g.accounts, { runId, log, ...mode }).then(({ results, unfinished }) => {
-              results.forEach(record);
-              if (unfinished.length) left.push({ resource: g.resource, accounts: unfinished });
-            });
-          const typeLimiter = limiterFor(g.resource.type);
-          const targetLimiter = limiterForTarget(g.resource);
-          const slotted = () => global.run(() => (typeLimiter ? typeLimiter.run(work) : work()));
-          // A shared target's turn is waited for outside the global slots: a queue on one target holds up no other.
-          return targetLimiter ? targetLimiter.run(slotted) : slotted();
-        }),
-      );
-      const leftCount = left.reduce((n, g) => n + g.accounts.length, 0);
-      fruitless = leftCount > 0 && leftCount === groups.reduce((n, g) => n + g.accounts.length, 0) ? fruitless + 1 : 0;
-      if (fruitless >= FRUITLESS_PASSES) {
-        // The stores have refused us for longer than an account may wait, twice over.
-        log.error('accounts left unfinished after passes that finished none; recorded as failed', { pass, accounts: leftCount });
-        const e = new StoreThrottledError(`not reset: Secrets Manager or DynamoDB kept throttling for ${pass} pass(es); the pending version, if one was stored, is kept and settled by the next reset`);
-        for (const g of left) for (const account of g.accounts) record(await this.#fail(runId, account, 'unfinished', e, log, options.mode));
-        break;
+      for (let pass = 1, fruitless = 0; groups.length > 0; pass++) {
+        const left: { resource: StoredResource; accounts: Account[] }[] = [];
+        await Promise.all(
+          groups.map((g) => {
+            const work = () =>
+              this.resetGroup(g.resource, g.accounts, { runId, log, ...mode }).then(({ results, unfinished }) => {
+                results.forEach(record);
+                if (unfinished.length) left.push({ resource: g.resource, accounts: unfinished });
+              });
+            const typeLimiter = limiterFor(g.resource.type);
+            const targetLimiter = limiterForTarget(g.resource);
+            const slotted = () => global.run(() => (typeLimiter ? typeLimiter.run(work) : work()));
+            // A shared target's turn is waited for outside the global slots: a queue on one target holds up no other.
+            return targetLimiter ? targetLimiter.run(slotted) : slotted();
+          }),
+        );
+        const leftCount = left.reduce((n, g) => n + g.accounts.length, 0);
+        fruitless = leftCount > 0 && leftCount === groups.reduce((n, g) => n + g.accounts.length, 0) ? fruitless + 1 : 0;
+        if (fruitless >= FRUITLESS_PASSES) {
+          // The stores have refused us for longer than an account may wait, twice over.
+          log.error('accounts left unfinished after passes that finished none; recorded as failed', { pass, accounts: leftCount });
+          const e = new StoreThrottledError(`not reset: Secrets Manager or DynamoDB kept throttling for ${pass} pass(es); the pending version, if one was stored, is kept and settled by the next reset`);
+          for (const g of left) for (const account of g.accounts) record(await this.#fail(runId, account, 'unfinished', e, log, options.mode));
+          break;
+        }
+        if (leftCount > 0) log.warn('accounts left unfinished; another pass resumes them', { pass, accounts: leftCount });
+        groups = left;
       }
-      if (leftCount > 0) log.warn('accounts left unfinished; another pass resumes them', { pass, accounts: leftCount });
-      groups = left;
-    }
     } finally {
       clearInterval(heartbeat);
       await beating;

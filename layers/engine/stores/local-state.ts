@@ -176,8 +176,8 @@ export class LocalStateStore implements StateStore {
   }
   /** Takes over `held` if it is still exactly the lease held (its owner and expiry), or the lease is free. */
   async takeOver(held: Lease, owner: string, ttlMs: number, holder?: Holder): Promise<Lease> {
-    const now = this.#leases.get(held.accountId);
-    if (now && now.expiresAt >= this.#clock() && !(now.owner === held.owner && now.expiresAt === held.expiresAt)) throw busy(now);
+    const current = this.#leases.get(held.accountId);
+    if (current && current.expiresAt >= this.#clock() && !(current.owner === held.owner && current.expiresAt === held.expiresAt)) throw busy(current);
     return this.#lease(held.accountId, owner, ttlMs, holder);
   }
   #lease(accountId: string, owner: string, ttlMs: number, holder: Holder | undefined): Promise<Lease> {

@@ -80,7 +80,7 @@ export interface Holder {
   readonly pid?: number;
   /** When the kernel started the process (Linux: /proc/<pid>/stat field 22, in clock ticks since boot), telling a reused pid from the holder. */
   readonly processStart?: string;
-  /** What the process is: `cli`, `agent`, `lambda`. */
+  /** What the process is: `lambda` in a Lambda function, else `process` (EngineOptions.holder may name it otherwise). */
   readonly kind?: string;
 }
 
