@@ -27,7 +27,7 @@ export interface LocalStateStoreOptions {
 }
 
 /** A set-attempt mark: that `set` was about to run for this version, and that reconcile set it again with its admin login. */
-interface Mark {
+export interface Mark {
   readonly accountId: string;
   readonly versionId: string;
   readonly markedAt?: string;
