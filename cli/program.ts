@@ -8,6 +8,7 @@ import { registerAgentCommand } from './agent.js';
 import { defaultAwsClients, type AwsClients } from './aws.js';
 import { EXIT, type CommandContext, type GlobalOptions, type Io } from './context.js';
 import { registerDeployCheck } from './deploy-check.js';
+import { registerInitCommand } from './init.js';
 import { registerResourceCommands, registerTypesCommand } from './resources.js';
 import { registerRunCommands } from './runs.js';
 import { registerRotationCommands, registerScheduleCommands } from './schedules.js';
@@ -74,7 +75,8 @@ export async function runCli(argv: string[], io: Io = defaultIo, aws: AwsClients
     },
   };
 
-  // Secrets and configuration, resets run here and their records, then the AWS deployment.
+  // The store itself, secrets and configuration, resets run here and their records, then the AWS deployment.
+  registerInitCommand(program, ctx);
   registerSecretCommands(program, ctx);
   registerResourceCommands(program, ctx);
   registerTrustCommand(program, ctx);

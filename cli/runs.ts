@@ -124,9 +124,13 @@ async function engineFor(ctx: CommandContext, o: RunCommandOptions, what: string
 /** A reset or verify run here: its per-account results, and an exit code by its status (0 only when every account succeeded, or is in sync). */
 async function runAndReport(ctx: CommandContext, o: RunCommandOptions, mode: RunMode): Promise<void> {
   const { engine, selector, stores } = await engineFor(ctx, o, mode);
-  const bar = progress();
-  const run = await engine.run(selector, { mode, onAccountDone: (r, done, total) => bar.update(done, total, `${r.accountId}: ${r.outcome}`) });
-  bar.end();
+  const bar = progress({ stream: process.stderr, json: ctx.globals().json === true, concurrency: o.concurrency });
+  let run;
+  try {
+    run = await engine.run(selector, { mode, onAccountDone: (r, done, total) => bar.update(done, total, { outcome: r.outcome, note: `${r.accountId}: ${r.outcome}` }) });
+  } finally {
+    bar.end();
+  }
   const results = await stores.state.listAccountResults(run.runId);
   ctx.out(`${table(results.map(resultRow))}\n\n${mode === 'verify' ? 'verify ' : ''}run ${run.runId}: ${run.status} (${summary(run)})`, { ...run, results });
   ctx.setExit(run.counts.total === 0 || run.status === 'succeeded' ? ctx.exit.ok : run.status === 'partial' ? ctx.exit.partial : ctx.exit.failed);
