@@ -212,6 +212,25 @@ export async function pgAdminQuery<T = unknown>(sql: string, params?: unknown[])
   }
 }
 
+/**
+ * Holds the row lock of `role` in pg_authid (an ALTER ROLE in a transaction left open), so that a
+ * password change of the role waits until `release` (which rolls it back): a change kept in flight
+ * for as long as a test needs.
+ */
+export async function pgHoldRoleLock(role: string): Promise<{ release(): Promise<void> }> {
+  const info = requireServer('postgresql');
+  const client = new pg.Client(pgConfig(info.superuser, info.superuserPassword));
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query(`ALTER ROLE ${pg.escapeIdentifier(role)} CONNECTION LIMIT -1`);
+  return {
+    async release() {
+      await client.query('ROLLBACK');
+      await client.end();
+    },
+  };
+}
+
 /** A fresh connection as `role` with `password`: true when it logs in, false when refused. */
 export async function pgPasswordWorks(role: string, password: string): Promise<boolean> {
   const client = new pg.Client(pgConfig(role, password));
