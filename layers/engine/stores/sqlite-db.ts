@@ -11,13 +11,14 @@ import { TargetUnchangedError } from '../errors.js';
  * experimental; its native binaries ship prebuilt inside the registry package, so `npm install`
  * downloads and compiles nothing.
  *
- * WAL journal mode, so a `rpr runs` reads while a reset writes; every change is one `BEGIN
- * IMMEDIATE` transaction, which takes the database's write lock at its start, so a decision
+ * WAL journal mode, so a `rpr runs` reads while a reset writes. Changes are made in `BEGIN
+ * IMMEDIATE` transactions, which take the database's write lock at their start, so a decision
  * (a lease is free, a version is missing) and the change it leads to are one step against every
- * other process, as DynamoDB's conditional writes are. A writer waits up to `busyTimeoutMs` for
- * another's transaction (microseconds, each is a few statements) before it gives up with
- * StoreBusyError. Durability: a commit survives a crash of the process (synchronous=NORMAL);
- * one made `durable` (the vault's new and pending versions) survives a crash of the machine
+ * other process, as DynamoDB's conditional writes are; the changes asked for in one turn of the
+ * event loop share one transaction (`write`). A writer waits up to `busyTimeoutMs` for another's
+ * transaction (each takes well under a millisecond) before it gives up with StoreBusyError.
+ * Durability: a commit survives a crash of the process (synchronous=NORMAL); one holding a
+ * `durable` change (the vault's new and pending versions) survives a crash of the machine
  * (synchronous=FULL: the WAL is synced before the commit returns).
  */
 export class SqliteDb {
@@ -25,6 +26,8 @@ export class SqliteDb {
   readonly #db: DatabaseSyncInstance;
   readonly #statements = new Map<string, StatementSyncInstance>();
   #inTransaction = false;
+  /** The changes asked for in this turn of the event loop: one transaction at the next (#flush). */
+  #batch: { change: () => unknown; durable: boolean; resolve: (value: unknown) => void; reject: (e: unknown) => void }[] = [];
 
   constructor(path: string, options: { busyTimeoutMs?: number } = {}) {
     this.path = path;
@@ -52,8 +55,21 @@ export class SqliteDb {
     this.#db.exec(sql);
   }
 
-  /** `change` in one write transaction (BEGIN IMMEDIATE), committed, or rolled back if it throws. */
-  write<T>(change: () => T, options: { durable?: boolean } = {}): T {
+  /**
+   * `change` in a write transaction, with every other change asked for in the same turn of the
+   * event loop (group commit: one transaction, one commit, one sync for all of them), each in a
+   * savepoint of its own, so one that throws is rolled back alone and rejects alone. Resolves with
+   * what `change` returned once the transaction is committed (`durable`: and synced to disk).
+   */
+  write<T>(change: () => T, options: { durable?: boolean } = {}): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#batch.push({ change, durable: options.durable === true, resolve: resolve as (v: unknown) => void, reject });
+      if (this.#batch.length === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  /** `change` in a write transaction of its own, now (a schema, a migration). */
+  writeNow<T>(change: () => T, options: { durable?: boolean } = {}): T {
     return this.#transaction('BEGIN IMMEDIATE', change, options.durable === true);
   }
 
@@ -66,6 +82,36 @@ export class SqliteDb {
     if (!this.#db.isOpen) return;
     this.#statements.clear();
     this.#db.close();
+  }
+
+  #flush(): void {
+    const batch = this.#batch;
+    this.#batch = [];
+    const settled: (() => void)[] = [];
+    try {
+      this.#transaction(
+        'BEGIN IMMEDIATE',
+        () => {
+          for (const item of batch) {
+            this.#db.exec('SAVEPOINT change');
+            try {
+              const value = item.change();
+              this.#db.exec('RELEASE change');
+              settled.push(() => item.resolve(value));
+            } catch (e) {
+              this.#db.exec('ROLLBACK TO change');
+              this.#db.exec('RELEASE change');
+              settled.push(() => item.reject(e));
+            }
+          }
+        },
+        batch.some((item) => item.durable),
+      );
+    } catch (e) {
+      for (const item of batch) item.reject(e);
+      return;
+    }
+    for (const settle of settled) settle();
   }
 
   #transaction<T>(begin: string, body: () => T, durable: boolean): T {

@@ -60,7 +60,7 @@ export async function migrateOldStore(dir: string, db: SqliteDb, state: SqliteSt
       const vault = existsSync(join(dir, STAGED.vault)) ? new JournalVaultRecords(join(dir, STAGED.vault)) : undefined;
       const secrets = vault?.all() ?? [];
       await vault?.close();
-      db.write(
+      db.writeNow(
         () => {
           state.importJournal(entries);
           for (const file of secrets) records.put(file);

@@ -78,7 +78,7 @@ export class SqliteStateStore implements StateStore {
     this.#clock = options.clock ?? Date.now;
     this.#runRetentionMs = (options.runRetentionDays ?? RUN_RETENTION_DAYS) * DAY_MS;
     this.#markRetentionMs = (options.markRetentionDays ?? MARK_RETENTION_DAYS) * DAY_MS;
-    db.write(() => {
+    db.writeNow(() => {
       db.exec(SCHEMA);
       const now = this.#clock();
       for (const table of ['runs', 'results', 'marks']) db.statement(`DELETE FROM ${table} WHERE x <= ?`).run(now);
@@ -89,7 +89,7 @@ export class SqliteStateStore implements StateStore {
 
   async putResource(resource: StoredResource): Promise<void> {
     const v = plainRecord(resource, 'resource');
-    this.#write(PUT.resource, v.id, v.type, v.site, JSON.stringify(v));
+    await this.#write(PUT.resource, v.id, v.type, v.site, JSON.stringify(v));
   }
   async getResource(id: string): Promise<StoredResource | undefined> {
     return this.#one('SELECT v FROM resources WHERE id = ?', id);
@@ -100,14 +100,14 @@ export class SqliteStateStore implements StateStore {
     return tag === undefined ? matching : matching.filter((r) => Array.isArray(r.tags) && r.tags.includes(tag));
   }
   async deleteResource(id: string): Promise<void> {
-    this.#write('DELETE FROM resources WHERE id = ?', id);
+    await this.#write('DELETE FROM resources WHERE id = ?', id);
   }
 
   /** An account's id must be `<resourceId>/<name>`, as DynamoStateStore requires. */
   async putAccount(account: Account): Promise<void> {
     checkAccountId(account);
     const v = plainRecord(account, 'account');
-    this.#write(PUT.account, v.id, v.resourceId, JSON.stringify(v));
+    await this.#write(PUT.account, v.id, v.resourceId, JSON.stringify(v));
   }
   async getAccount(id: string): Promise<Account | undefined> {
     return this.#one('SELECT v FROM accounts WHERE id = ?', id);
@@ -127,7 +127,7 @@ export class SqliteStateStore implements StateStore {
       : this.#all('SELECT v FROM accounts WHERE resource_id = ? ORDER BY id', filter.resourceId);
   }
   async deleteAccount(id: string): Promise<void> {
-    this.#write('DELETE FROM accounts WHERE id = ?', id);
+    await this.#write('DELETE FROM accounts WHERE id = ?', id);
   }
 
   // ---- leases and set-attempt marks (the rules of dynamo-leases.ts)
@@ -159,7 +159,7 @@ export class SqliteStateStore implements StateStore {
     });
   }
   async release(lease: Lease): Promise<void> {
-    this.#db.write(() => {
+    await this.#db.write(() => {
       if (this.#lease(lease.accountId)?.owner === lease.owner) this.#db.statement('DELETE FROM leases WHERE account_id = ?').run(lease.accountId);
     });
   }
@@ -210,7 +210,7 @@ export class SqliteStateStore implements StateStore {
 
   async createRun(run: RunRecord): Promise<void> {
     const v = plainRecord(run, 'run');
-    this.#db.write(() => {
+    await this.#db.write(() => {
       const existing = this.#run(v.runId);
       if (!existing) return this.#putRun(v);
       if (!sameRun(existing, v)) throw differentRun(v.runId);
@@ -218,7 +218,7 @@ export class SqliteStateStore implements StateStore {
   }
   async updateRun(run: RunRecord): Promise<void> {
     const v = plainRecord(run, 'run');
-    this.#db.write(() => {
+    await this.#db.write(() => {
       if (!this.#run(v.runId)) throw new NotFoundError('runId', `run ${v.runId} does not exist`);
       this.#putRun(v);
     });
@@ -233,13 +233,13 @@ export class SqliteStateStore implements StateStore {
   /** One result per account and run; a later result for the same account replaces the earlier. */
   async putAccountResult(result: AccountResult): Promise<void> {
     const v = plainRecord(result, 'result');
-    this.#db.write(() => this.#putResult(v));
+    await this.#db.write(() => this.#putResult(v));
   }
   /** Both records are checked before either is kept, and kept in one transaction. */
   async recordAccountResult(result: AccountResult, audit: AuditRecord): Promise<void> {
     const v = plainRecord(result, 'result');
     const record = plainRecord(audit, 'audit');
-    this.#db.write(() => {
+    await this.#db.write(() => {
       this.#putResult(v);
       this.#putAudit(record);
     });
@@ -254,7 +254,7 @@ export class SqliteStateStore implements StateStore {
   /** Appending the same record twice keeps it once. */
   async appendAudit(record: AuditRecord): Promise<void> {
     const v = plainRecord(record, 'audit');
-    this.#db.write(() => this.#putAudit(v));
+    await this.#db.write(() => this.#putAudit(v));
   }
   /** Audit records in time order; with `limit`, the most recent `limit` of them. */
   async listAudit(filter: { accountId?: string; runId?: string; limit?: number } = {}): Promise<AuditRecord[]> {
@@ -315,8 +315,8 @@ export class SqliteStateStore implements StateStore {
   #putAudit(v: AuditRecord, o = auditOrder(v)): void {
     this.#db.statement(PUT.audit).run(o, v.accountId, v.runId, JSON.stringify(v));
   }
-  #write(sql: string, ...params: (string | number | null)[]): void {
-    this.#db.write(() => this.#db.statement(sql).run(...params));
+  async #write(sql: string, ...params: (string | number | null)[]): Promise<void> {
+    await this.#db.write(() => void this.#db.statement(sql).run(...params));
   }
   #one<T>(sql: string, ...params: (string | number | null)[]): T | undefined {
     const row = this.#db.statement(sql).get(...params) as Row | undefined;

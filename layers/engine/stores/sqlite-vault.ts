@@ -12,7 +12,7 @@ export class SqliteVaultRecords implements VaultRecords {
 
   constructor(db: SqliteDb) {
     this.#db = db;
-    db.write(() => db.exec('CREATE TABLE IF NOT EXISTS secrets (secret_id TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID'));
+    db.writeNow(() => db.exec('CREATE TABLE IF NOT EXISTS secrets (secret_id TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID'));
   }
 
   async use<T>(secretId: string, mode: 'read' | 'write' | 'durable', body: (file: VaultFile | undefined) => { file?: VaultFile | null; result: T }): Promise<T> {

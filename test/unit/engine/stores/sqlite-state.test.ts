@@ -51,6 +51,13 @@ describe('SqliteStateStore shared by connections (as by processes)', () => {
     expect((refused as AccountBusyError).lease?.owner).toBe('run-a');
   });
 
+  it('gives a lease asked for by eight callers on two connections at once to exactly one', async () => {
+    const [a, b] = [open(), open()];
+    const tries = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).acquire('db1/app', `run-${i}`, 60_000)));
+    expect(tries.filter((t) => t.status === 'fulfilled')).toHaveLength(1);
+    for (const t of tries.filter((t) => t.status === 'rejected')) expect(t.reason).toBeInstanceOf(AccountBusyError);
+  });
+
   it('shows a change made by one connection to the other at once', async () => {
     const [a, b] = [open(), open()];
     const run: RunRecord = { runId: 'run-1', status: 'running', selector: {}, startedAt: new Date().toISOString(), counts: { total: 1 } };
@@ -74,5 +81,22 @@ describe('SqliteStateStore shared by connections (as by processes)', () => {
   it('keeps its file readable by its owner only', () => {
     open();
     expect(statSync(join(dir, 'rpr.db')).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('SqliteDb group commit', () => {
+  it('commits the changes of one turn together, rolling back only the one that threw', async () => {
+    const db = new SqliteDb(':memory:');
+    db.writeNow(() => db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)'));
+    const put = (k: string, fail = false) =>
+      db.write(() => {
+        db.statement('INSERT INTO t (k) VALUES (?)').run(k);
+        if (fail) throw new Error(`refused ${k}`);
+        return k;
+      }, { durable: k === 'a' });
+    const results = await Promise.allSettled([put('a'), put('b', true), put('c'), put('a')]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : String((r.reason as Error).message)))).toEqual(['a', 'refused b', 'c', expect.stringMatching(/UNIQUE/)]);
+    expect((db.statement('SELECT k FROM t ORDER BY k').all() as { k: string }[]).map((r) => r.k)).toEqual(['a', 'c']);
+    db.close();
   });
 });
